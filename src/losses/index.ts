@@ -1,0 +1,6 @@
+/** The losses of Gatys et al., as defined by the project's loss contract (shared/reference). */
+export * from './gram';
+export * from './content';
+export * from './style';
+export * from './total-variation';
+export * from './gatys-objective';

@@ -1,0 +1,123 @@
+/**
+ * VGG19's convolutional part as a feature extractor: conv1_1 … relu5_4 with max or average
+ * pooling, run only as deep as the deepest requested layer. Input is the Caffe convention of the
+ * original weights: BGR, 0–255, mean-subtracted, NCHW (see `preprocess.ts`).
+ */
+import { NstError } from '../errors';
+import { conv2d, maxPool2d, avgPool2d, Tensor, tensor, keep } from '../engine';
+import { findModelFile } from './model-dir';
+import { readLayersModelWeights } from './tfjs-layers';
+
+/** Channels per conv layer, 'M' for a pooling layer, as in the paper's configuration E. */
+const CONFIG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512];
+
+export type Pooling = 'max' | 'avg';
+
+interface Op {
+  name: string;
+  kind: 'conv' | 'relu' | 'pool';
+  /** Keras name of the conv layer, e.g. block1_conv1. */
+  keras?: string;
+}
+
+/** Every layer in forward order: conv1_1, relu1_1, …, pool1, … relu5_4. */
+export const VGG19_LAYERS: readonly Op[] = (() => {
+  const ops: Op[] = [];
+  let block = 1;
+  let index = 1;
+  for (const v of CONFIG) {
+    if (v === 'M') {
+      ops.push({ name: `pool${block}`, kind: 'pool' });
+      block++;
+      index = 1;
+    } else {
+      ops.push({ name: `conv${block}_${index}`, kind: 'conv', keras: `block${block}_conv${index}` });
+      ops.push({ name: `relu${block}_${index}`, kind: 'relu' });
+      index++;
+    }
+  }
+  return ops;
+})();
+
+export const VGG19_LAYER_NAMES: readonly string[] = VGG19_LAYERS.map((o) => o.name);
+
+/** Throws a one-line error naming the valid layers when a name is unknown. */
+export function checkLayerNames(names: string[], what: string): void {
+  for (const n of names) {
+    if (!VGG19_LAYER_NAMES.includes(n)) {
+      throw new NstError(`unknown ${what} layer '${n}' (VGG19 layers: conv1_1, relu1_1, …, pool1, …, relu5_4)`);
+    }
+  }
+}
+
+export interface Vgg19Options {
+  /** Directory that holds `vgg19/model.json` (default: the model directory search order). */
+  modelDir?: string;
+  pooling?: Pooling;
+  device?: string;
+  /** Only load weights up to this layer (saves memory when deeper layers are unused). */
+  upTo?: string;
+}
+
+export class Vgg19 {
+  private readonly weights = new Map<string, { kernel: Tensor; bias: Tensor }>();
+
+  private constructor(readonly pooling: Pooling, readonly source: string) {}
+
+  /** Loads the ImageNet weights (TF.js layers format) and converts kernels HWIO → OIHW. */
+  static load(options: Vgg19Options = {}): Vgg19 {
+    const file = findModelFile('vgg19/model.json', options.modelDir,
+      'the weights are the Keras ImageNet VGG19 (notop) in TF.js layers format; SHA256SUMS beside model.json lists every file');
+    const raw = readLayersModelWeights(file);
+    const net = new Vgg19(options.pooling ?? 'max', file);
+    const last = options.upTo ? VGG19_LAYER_NAMES.indexOf(options.upTo) : VGG19_LAYERS.length - 1;
+    for (const op of VGG19_LAYERS.slice(0, last + 1)) {
+      if (op.kind !== 'conv' || !op.keras) continue;
+      const k = raw.get(`${op.keras}/kernel`);
+      const b = raw.get(`${op.keras}/bias`);
+      if (!k || !b) throw new NstError(`${file} lacks ${op.keras} (not a VGG19 model?)`);
+      if (k.shape.length !== 4 || k.shape[0] !== 3 || k.shape[1] !== 3 || b.shape[0] !== k.shape[3]) {
+        throw new NstError(`${file}: ${op.keras} has shape [${k.shape}], expected [3,3,in,out] (not a VGG19 model?)`);
+      }
+      const hwio = tensor(k.values, k.shape, 'cpu');
+      const kernel = keep(hwio.permute([3, 2, 0, 1]).contiguous().to(options.device ?? 'cpu'));
+      hwio.dispose();
+      const bias = keep(tensor(b.values, b.shape, options.device ?? 'cpu'));
+      net.weights.set(op.name, { kernel, bias });
+    }
+    return net;
+  }
+
+  /**
+   * Runs the network on x (NCHW, preprocessed) up to the deepest of `wanted` and returns those
+   * layers' activations. Intermediate activations join the caller's tidy() scope.
+   */
+  forward(x: Tensor, wanted: Iterable<string>): Map<string, Tensor> {
+    const want = new Set(wanted);
+    checkLayerNames([...want], 'requested');
+    const last = Math.max(...[...want].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
+    const out = new Map<string, Tensor>();
+    let h = x;
+    for (const op of VGG19_LAYERS.slice(0, last + 1)) {
+      if (op.kind === 'conv') {
+        const w = this.weights.get(op.name);
+        if (!w) throw new NstError(`VGG19 was loaded only up to an earlier layer than ${op.name}`);
+        h = conv2d(h, w.kernel, w.bias, 1, 1);
+      } else if (op.kind === 'relu') {
+        h = h.relu();
+      } else {
+        h = this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2);
+      }
+      if (want.has(op.name)) out.set(op.name, h);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const { kernel, bias } of this.weights.values()) {
+      kernel.dispose();
+      bias.dispose();
+    }
+    this.weights.clear();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * L-BFGS without line search, with the semantics of torch.optim.LBFGS (as neural-style uses it):
+ * the first step is −g scaled by lr·min(1, 1/Σ|g|); later directions come from the two-loop
+ * recursion with H0 = (s·y)/(y·y) and step lr; a pair (s, y) is stored only when y·s > 1e-10, and
+ * the oldest pair is dropped beyond `history`. One `step` per loss evaluation.
+ */
+import { keep, Tensor, tidy } from '../engine';
+import { Optimizer } from './optimizer';
+
+export interface LbfgsOptions {
+  learningRate?: number;
+  history?: number;
+  /** Stop when max|g| ≤ this (default −1: never). */
+  toleranceGrad?: number;
+  /** Stop when the step or the loss change is ≤ this (default −1: never). */
+  toleranceChange?: number;
+}
+
+export class Lbfgs implements Optimizer {
+  private readonly lr: number;
+  private readonly history: number;
+  private readonly tolGrad: number;
+  private readonly tolChange: number;
+  private readonly dirs: Tensor[] = []; // y: gradient differences
+  private readonly steps: Tensor[] = []; // s: position differences
+  private readonly rho: number[] = [];
+  private hDiag = 1;
+  private direction: Tensor | null = null;
+  private prevGrad: Tensor | null = null;
+  private prevLoss = NaN;
+  private stepSize = 0;
+  private iteration = 0;
+
+  constructor(private readonly x: Tensor, options: LbfgsOptions = {}) {
+    this.lr = options.learningRate ?? 1;
+    this.history = options.history ?? 100;
+    this.tolGrad = options.toleranceGrad ?? -1;
+    this.tolChange = options.toleranceChange ?? -1;
+  }
+
+  step(loss: number, grad: Tensor): boolean {
+    this.iteration++;
+    if (this.tolGrad >= 0 && tidy(() => grad.abs().max().item()) <= this.tolGrad) return true;
+    if (this.iteration > 1 && Math.abs(loss - this.prevLoss) < this.tolChange) return true;
+    const d = tidy(() => (this.iteration === 1 ? grad.neg() : this.twoLoopDirection(grad)));
+    this.replace('direction', keep(d));
+    this.replace('prevGrad', keep(grad.clone()));
+    this.prevLoss = loss;
+    this.stepSize = this.iteration === 1 ? Math.min(1, 1 / tidy(() => grad.abs().sum().item())) * this.lr : this.lr;
+    // Not a descent direction (or a vanishing one): stop, as torch does with tolerance_change.
+    if (tidy(() => grad.dot(d).item()) > -this.tolChange) return true;
+    this.x.addInPlace(d, this.stepSize);
+    if (this.tolChange >= 0 && tidy(() => d.abs().max().item()) * this.stepSize <= this.tolChange) return true;
+    return false;
+  }
+
+  /** Updates the (s, y) history with the last step, then returns −H·g by the two-loop recursion. */
+  private twoLoopDirection(grad: Tensor): Tensor {
+    const y = grad.sub(this.prevGrad!);
+    const s = this.direction!.mul(this.stepSize);
+    const ys = y.dot(s).item();
+    if (ys > 1e-10) {
+      if (this.dirs.length === this.history) {
+        this.dirs.shift()!.dispose();
+        this.steps.shift()!.dispose();
+        this.rho.shift();
+      }
+      this.dirs.push(keep(y));
+      this.steps.push(keep(s));
+      this.rho.push(1 / ys);
+      this.hDiag = ys / y.dot(y).item();
+    }
+    const k = this.dirs.length;
+    const alpha = new Array<number>(k);
+    const q = grad.neg();
+    for (let i = k - 1; i >= 0; i--) {
+      alpha[i] = this.steps[i].dot(q).item() * this.rho[i];
+      q.addInPlace(this.dirs[i], -alpha[i]);
+    }
+    const r = q.mul(this.hDiag);
+    for (let i = 0; i < k; i++) {
+      const beta = this.dirs[i].dot(r).item() * this.rho[i];
+      r.addInPlace(this.steps[i], alpha[i] - beta);
+    }
+    return r;
+  }
+
+  private replace(field: 'direction' | 'prevGrad', value: Tensor): void {
+    this[field]?.dispose();
+    this[field] = value;
+  }
+
+  /** Pairs currently stored (for tests). */
+  get historyLength(): number {
+    return this.dirs.length;
+  }
+
+  dispose(): void {
+    for (const t of [...this.dirs, ...this.steps]) t.dispose();
+    this.dirs.length = 0;
+    this.steps.length = 0;
+    this.direction?.dispose();
+    this.prevGrad?.dispose();
+    this.direction = this.prevGrad = null;
+  }
+}
