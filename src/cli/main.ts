@@ -1,0 +1,45 @@
+/**
+ * The `nst` command line. A thin layer over the library: parse, call, report. User errors print
+ * one line and exit with code 2; unexpected errors print one line (stack with NST_DEBUG=1), exit 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { NstError } from '../errors';
+import { stylizeCommand } from './stylize-command';
+
+export function buildProgram(): Command {
+  const program = new Command('nst')
+    .description('neural style transfer: paint photos in the style of a painting')
+    .version(require('../../../package.json').version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(stylizeCommand().exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version "errors" are normal exits; commander already printed the message.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof NstError) {
+    process.stderr.write(`nst: error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`nst: internal error: ${String(e?.message ?? e).split('\n')[0]}\n`);
+  if (process.env.NST_DEBUG) process.stderr.write(`${e?.stack}\n`);
+  return 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,33 @@
+/** Parsers for command-line values: each turns bad input into a one-line NstError. */
+import { NstError } from '../errors';
+
+export function parseNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new NstError(`--${name} must be a number (got '${value}')`);
+    return n;
+  };
+}
+
+export function parseInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new NstError(`--${name} must be an integer (got '${value}')`);
+    return n;
+  };
+}
+
+export function parseList(name: string) {
+  return (value: string): string[] => {
+    const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (list.length === 0) throw new NstError(`--${name} needs a comma-separated list (got '${value}')`);
+    return list;
+  };
+}
+
+export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T)) throw new NstError(`--${name} must be one of ${choices.join(', ')} (got '${value}')`);
+    return value as T;
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Progress display of a long run: a live bar (iteration, it/s, ETA, losses) on a terminal, or one
+ * line every `printEvery` iterations otherwise (logs, CI).
+ */
+import { SingleBar } from 'cli-progress';
+
+export interface ProgressLine {
+  iteration: number;
+  iterations: number;
+  iterationsPerSecond: number;
+  etaSeconds: number;
+  /** Named values to show, e.g. { content: 1.2e5, style: 3.4e6, tv: 2e3 }. */
+  values: Record<string, number>;
+}
+
+export class ProgressReporter {
+  private bar: SingleBar | null = null;
+  private readonly tty: boolean;
+
+  constructor(private readonly label: string, private readonly printEvery: number, stream: NodeJS.WriteStream = process.stderr) {
+    this.tty = !!stream.isTTY;
+    if (this.tty) {
+      this.bar = new SingleBar({
+        stream,
+        format: `${label} [{bar}] {value}/{total} | {rate} it/s | ETA {eta_formatted} | {values}`,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 20,
+      });
+    }
+  }
+
+  start(total: number): void {
+    this.bar?.start(total, 0, { rate: '0.00', values: '' });
+  }
+
+  update(p: ProgressLine): void {
+    const values = Object.entries(p.values).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ');
+    if (this.bar) {
+      this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), values });
+    } else if (this.printEvery > 0 && (p.iteration % this.printEvery === 0 || p.iteration === p.iterations)) {
+      process.stderr.write(
+        `${this.label} ${p.iteration}/${p.iterations} | ${p.iterationsPerSecond.toFixed(2)} it/s | ETA ${Math.round(p.etaSeconds)}s | ${values}\n`,
+      );
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+
+  /** Prints a line without breaking the bar. */
+  log(line: string): void {
+    if (this.bar) process.stderr.write(`\n${line}\n`);
+    else process.stderr.write(`${line}\n`);
+  }
+}
+
+export function formatLoss(v: number): string {
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(3) : v.toFixed(3);
+}

@@ -1,0 +1,13 @@
+export { DEFAULT_MAX_PIXELS, imageSize, loadImage, loadImageFromBuffer } from './load';
+export type { LoadOptions, RgbImage } from './load';
+export { OUTPUT_EXTENSIONS, checkOutputPath, encodeImage, outputFormatFor, saveImage } from './save';
+export type { OutputFormat, SaveOptions } from './save';
+export {
+  assertRgbImage,
+  imageStats,
+  luminancePreserveColors,
+  resizeRgb,
+  rgbToYuv,
+  yuvToRgb,
+} from './convert';
+export type { YuvImage } from './convert';

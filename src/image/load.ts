@@ -1,0 +1,208 @@
+import { promises as fsp } from 'node:fs';
+import sharp from 'sharp';
+import { NstError } from '../errors';
+
+/** An RGB image as planar CHW floats: three planes R, G, B, each width*height, values in [0,1]. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface LoadOptions {
+  /** Resize (down or up, Lanczos3) so the longest side equals this; the aspect ratio is kept. */
+  maxSide?: number;
+  /** Exact output size when both are given; one alone scales the other side to keep the aspect. Wins over maxSide. */
+  width?: number;
+  height?: number;
+  /** Refuse inputs with more decoded pixels than this (decompression bombs). Infinity disables the check. */
+  maxPixels?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/** Decodes an image file into sRGB floats, honouring EXIF orientation and flattening alpha onto white. */
+export async function loadImage(path: string, options: LoadOptions = {}): Promise<RgbImage> {
+  const buf = await readImageFile(path);
+  return loadImageFromBuffer(buf, options, path);
+}
+
+/** Same as loadImage for bytes already in memory (uploads); `label` names the image in error messages. */
+export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}, label = 'image'): Promise<RgbImage> {
+  const maxPixels = checkOptions(options);
+  if (buf.length === 0) throw cannotRead(label, 'the file is empty');
+  const limitInputPixels = Number.isFinite(maxPixels) ? maxPixels : false;
+
+  // The header read is cheap and unlimited so the size check below can say how big the image is;
+  // limitInputPixels on the decode is the backstop (e.g. headers that lie).
+  const meta = await sharp(buf, { limitInputPixels: false }).metadata().catch((err) => {
+    throw decodeError(label, err, maxPixels);
+  });
+  const { width, height } = orientedSize(meta, label);
+  if (width * height > maxPixels) throw tooManyPixels(label, width, height, maxPixels);
+
+  // 16-bit sources keep their precision; everything else (palette, grey, CMYK, float...) goes via 8-bit sRGB.
+  const wide = meta.depth === 'ushort';
+  let pipeline = sharp(buf, { limitInputPixels, failOn: 'error' }).rotate();
+  const target = targetSize(width, height, options);
+  if (target.width !== width || target.height !== height) {
+    pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
+  }
+  pipeline = pipeline
+    .toColourspace(wide ? 'rgb16' : 'srgb')
+    .ensureAlpha()
+    .raw(wide ? { depth: 'ushort' } : undefined);
+
+  const { data, info } = await pipeline.toBuffer({ resolveWithObject: true }).catch((err) => {
+    throw decodeError(label, err, maxPixels);
+  });
+  const samples = wide ? toUint16(data) : data;
+  return flattenToPlanar(samples, info.width, info.height, info.channels, wide ? 65535 : 255);
+}
+
+/** Displayed size of an image file (after EXIF orientation), without decoding its pixels. */
+export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  await statImageFile(path);
+  const meta = await sharp(path, { limitInputPixels: false }).metadata().catch((err) => {
+    throw decodeError(path, err, Infinity);
+  });
+  return orientedSize(meta, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function statImageFile(path: string): Promise<number> {
+  let size: number;
+  try {
+    const st = await fsp.stat(path);
+    if (st.isDirectory()) throw cannotRead(path, 'it is a directory');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof NstError) throw err;
+    throw cannotRead(path, fsReason(err));
+  }
+  if (size === 0) throw cannotRead(path, 'the file is empty');
+  return size;
+}
+
+async function readImageFile(path: string): Promise<Buffer> {
+  await statImageFile(path);
+  try {
+    // Reading the bytes ourselves sidesteps sharp's file cache (stale results when a file is rewritten).
+    return await fsp.readFile(path);
+  } catch (err) {
+    throw cannotRead(path, fsReason(err));
+  }
+}
+
+function checkOptions(o: LoadOptions): number {
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new NstError(`${name} must be a positive integer, got ${String(v)}`);
+    }
+  };
+  positiveInt('maxSide', o.maxSide);
+  positiveInt('width', o.width);
+  positiveInt('height', o.height);
+  const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels > 0)) throw new NstError(`max pixels must be a positive number, got ${String(o.maxPixels)}`);
+  return maxPixels;
+}
+
+function orientedSize(meta: sharp.Metadata, label: string): { width: number; height: number } {
+  if (!meta.width || !meta.height) throw cannotRead(label, 'the image has no size');
+  // EXIF orientations 5-8 are transposed: displayed width is the stored height.
+  const swap = (meta.orientation ?? 1) >= 5;
+  return swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
+function targetSize(width: number, height: number, o: LoadOptions): { width: number; height: number } {
+  const scaled = (n: number, f: number) => Math.max(1, Math.round(n * f));
+  if (o.width !== undefined && o.height !== undefined) return { width: o.width, height: o.height };
+  if (o.width !== undefined) return { width: o.width, height: scaled(height, o.width / width) };
+  if (o.height !== undefined) return { width: scaled(width, o.height / height), height: o.height };
+  if (o.maxSide !== undefined) {
+    // Compute the short side ourselves so the long side is exactly maxSide (no rounding drift).
+    return width >= height
+      ? { width: o.maxSide, height: scaled(height, o.maxSide / width) }
+      : { width: scaled(width, o.maxSide / height), height: o.maxSide };
+  }
+  return { width, height };
+}
+
+function toUint16(buf: Buffer): Uint16Array {
+  // Buffers from a pool may sit at an odd offset; copy when the view would be misaligned.
+  if (buf.byteOffset % 2 === 0) return new Uint16Array(buf.buffer, buf.byteOffset, buf.length / 2);
+  return new Uint16Array(Uint8Array.from(buf).buffer);
+}
+
+/** Interleaved samples (grey, grey+alpha, RGB or RGBA) to planar RGB in [0,1], alpha composited onto white. */
+function flattenToPlanar(
+  src: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  channels: number,
+  max: number,
+): RgbImage {
+  const n = width * height;
+  const out = new Float32Array(3 * n);
+  const colour = channels >= 3 ? 3 : 1;
+  const hasAlpha = channels === 2 || channels === 4;
+  for (let i = 0; i < n; i++) {
+    const p = i * channels;
+    const a = hasAlpha ? src[p + colour] / max : 1;
+    for (let c = 0; c < 3; c++) {
+      const v = src[p + (colour === 3 ? c : 0)] / max;
+      out[c * n + i] = v * a + (1 - a);
+    }
+  }
+  return { width, height, data: out };
+}
+
+// --- errors: always one line ------------------------------------------------------------------
+
+/** Quotes a path for a one-line message, escaping control characters (a newline in a file name). */
+export function quotePath(p: string): string {
+  return `'${p.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+}
+
+function firstLine(s: string): string {
+  return s.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+}
+
+function cannotRead(label: string, reason: string): NstError {
+  return new NstError(`cannot read image ${quotePath(label)}: ${reason}`);
+}
+
+function tooManyPixels(label: string, width: number, height: number, max: number): NstError {
+  return new NstError(
+    `image ${quotePath(label)} is ${width}x${height} (${width * height} pixels), over the limit of ${max}; raise it with --max-pixels`,
+  );
+}
+
+function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a parent path is not a directory';
+    default:
+      return firstLine(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function decodeError(label: string, err: unknown, maxPixels: number): NstError {
+  const msg = firstLine(err instanceof Error ? err.message : String(err));
+  if (/unsupported image format/i.test(msg)) return cannotRead(label, 'not an image, or an unsupported format');
+  if (/pixel limit/i.test(msg)) {
+    return new NstError(`image ${quotePath(label)} has more than ${maxPixels} pixels; raise the limit with --max-pixels`);
+  }
+  if (/input file is missing/i.test(msg)) return cannotRead(label, 'no such file');
+  return cannotRead(label, `the image is truncated or corrupt (${msg})`);
+}

@@ -1,0 +1,4 @@
+/** Optimisation-based style transfer (Gatys et al. 2015/2016). */
+export * from './options';
+export * from './run';
+export * from './stylize';

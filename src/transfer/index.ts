@@ -1,0 +1,4 @@
+/** The transfer methods. */
+export * from './gatys';
+export * from './image-tensor';
+export { runInWorker } from './worker-host';

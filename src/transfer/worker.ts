@@ -1,0 +1,27 @@
+/** Worker-thread entry point of runInWorker: runs one task and posts progress and the result. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { NstError } from '../errors';
+import { runStylize } from './gatys/run';
+import type { WorkerMessage } from './worker-host';
+
+const { kind, options, cancelFlag } = workerData as { kind: string; options: any; cancelFlag: Int32Array };
+const post = (msg: WorkerMessage) => parentPort!.postMessage(msg);
+const isCancelled = () => Atomics.load(cancelFlag, 0) === 1;
+
+async function main(): Promise<unknown> {
+  switch (kind) {
+    case 'gatys':
+      return runStylize(options, {
+        isCancelled,
+        onProgress: (progress) => post({ type: 'progress', progress }),
+        onPreview: (image, iteration) => post({ type: 'preview', image, iteration }),
+      });
+    default:
+      throw new Error(`unknown task kind '${kind}'`);
+  }
+}
+
+main().then(
+  (result) => post({ type: 'done', result }),
+  (err: Error) => post({ type: 'error', message: err?.message ?? String(err), userError: err instanceof NstError }),
+);
