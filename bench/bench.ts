@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: speed and memory of the engine, printed as JSON on stdout.
+ * - fwd+grad: one VGG19 forward + input gradient with the default Gatys losses, at 256² and 512²
+ * - iteration: one whole stylize iteration (losses, gradient, L-BFGS step) at 256² and 512²
+ * - pytorch: the same fwd+grad measured with PyTorch when Debian's python3-torch is installed
+ * Options: --sizes 256,512  --repeats 5  --threads N  --no-pytorch
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configureThread, engineInfo, keep, rand, Tensor, tidy, dispose } from '../src/engine';
+import { toCaffe, Vgg19 } from '../src/models';
+import { GatysObjective } from '../src/losses';
+import { Lbfgs } from '../src/optim';
+import { STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
+
+interface Args {
+  sizes: number[];
+  repeats: number;
+  threads?: number;
+  pytorch: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
+    else if (a === '--repeats') args.repeats = Number(argv[++i]);
+    else if (a === '--threads') args.threads = Number(argv[++i]);
+    else if (a === '--no-pytorch') args.pytorch = false;
+  }
+  return args;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeIt(repeats: number, fn: () => void): { median: number; min: number; runs: number[] } {
+  fn(); // warm-up: first call allocates and picks kernels
+  const runs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { median: round(median(runs)), min: round(Math.min(...runs)), runs: runs.map(round) };
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function benchGatys(net: Vgg19, size: number, repeats: number) {
+  const layers = { content: STYLIZE_DEFAULTS.contentLayers, style: STYLIZE_DEFAULTS.styleLayers };
+  const weights = { content: STYLIZE_DEFAULTS.contentWeight, style: STYLIZE_DEFAULTS.styleWeight, tv: STYLIZE_DEFAULTS.tvWeight };
+  const [content, style] = tidy(() => [toCaffe(rand([1, 3, size, size])), toCaffe(rand([1, 3, size, size]))]).map(keep);
+  const objective = new GatysObjective(net, content, style, layers, weights);
+  const x: Tensor = keep(content.clone().variable());
+  const fwdGrad = timeIt(repeats, () => tidy(() => void objective.evaluate(x)));
+  const opt = new Lbfgs(x);
+  const iteration = timeIt(repeats, () =>
+    tidy(() => {
+      const { losses, grad } = objective.evaluate(x);
+      opt.step(losses.total, grad);
+    }),
+  );
+  dispose([opt, objective, x, content, style]);
+  return { size, fwdGradSeconds: fwdGrad, iterationSeconds: iteration };
+}
+
+/** The same measurement with PyTorch, if Debian's python3-torch is installed. */
+function benchPytorch(sizes: number[], repeats: number, threads: number): unknown {
+  const python = '/usr/bin/python3';
+  const script = path.join(__dirname, '..', '..', 'bench', 'pytorch_fwd_grad.py');
+  if (!fs.existsSync(python)) return { skipped: 'no /usr/bin/python3' };
+  try {
+    const out = execFileSync(python, [script, sizes.join(','), String(repeats), String(threads)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
+    return JSON.parse(out);
+  } catch (err) {
+    const msg = String((err as { stderr?: string }).stderr ?? (err as Error).message);
+    return { skipped: msg.includes('No module named') ? 'python3-torch is not installed' : msg.split('\n').filter(Boolean).pop() };
+  }
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const { threads } = configureThread({ threads: args.threads });
+  const net = Vgg19.load({ upTo: 'relu5_1' });
+  const results = args.sizes.map((size) => benchGatys(net, size, args.repeats));
+  net.dispose();
+  const report = {
+    engine: { ...engineInfo(), threads },
+    precision: 'fp32',
+    losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
+    gatys: results,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    pytorch: args.pytorch ? benchPytorch(args.sizes, args.repeats, threads) : { skipped: '--no-pytorch' },
+  };
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}
+
+main();

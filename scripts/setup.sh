@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian 12 machine: system packages (libtorch,
+# OpenBLAS, a C++ toolchain), npm packages, the native engine (node-gyp, ~40 s) and the TypeScript
+# build. Safe to run again. With LIBTORCH=/path/to/libtorch, Debian's libtorch is not installed
+# and the engine is built against that one instead (e.g. a CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libopenblas0-pthread g++ make python3)
+[ -n "${LIBTORCH:-}" ] || packages+=(libtorch-dev)
+[ "${NST_WITH_BROWSER:-0}" = 0 ] || packages+=(chromium)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+# npm ci also builds the native engine (the package's install script runs node-gyp).
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build:ts
+node -e "const e=require('./build/Release/nst_native.node'); e.setNumThreads(1); console.error('setup: engine ready, libtorch ' + e.info().torchVersion)"
