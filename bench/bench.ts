@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configureThread, engineInfo, keep, rand, Tensor, tidy, dispose } from '../src/engine';
+import { configureThread, engineInfo, keep, rand, Tensor, tidy } from '../src/engine';
 import { toCaffe, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
@@ -65,7 +65,7 @@ function benchGatys(net: Vgg19, size: number, repeats: number) {
       opt.step(losses.total, grad);
     }),
   );
-  dispose([opt, objective, x, content, style]);
+  for (const item of [opt, objective, x, content, style]) item.dispose();
   return { size, fwdGradSeconds: fwdGrad, iterationSeconds: iteration };
 }
 

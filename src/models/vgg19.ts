@@ -4,7 +4,7 @@
  * original weights: BGR, 0–255, mean-subtracted, NCHW (see `preprocess.ts`).
  */
 import { NstError } from '../errors';
-import { conv2d, maxPool2d, avgPool2d, Tensor, tensor, keep } from '../engine';
+import { conv2d, maxPool2d, avgPool2d, Tensor, tensor, keep, tidy } from '../engine';
 import { findModelFile } from './model-dir';
 import { readLayersModelWeights } from './tfjs-layers';
 
@@ -79,10 +79,9 @@ export class Vgg19 {
       if (k.shape.length !== 4 || k.shape[0] !== 3 || k.shape[1] !== 3 || b.shape[0] !== k.shape[3]) {
         throw new NstError(`${file}: ${op.keras} has shape [${k.shape}], expected [3,3,in,out] (not a VGG19 model?)`);
       }
-      const hwio = tensor(k.values, k.shape, 'cpu');
-      const kernel = keep(hwio.permute([3, 2, 0, 1]).contiguous().to(options.device ?? 'cpu'));
-      hwio.dispose();
-      const bias = keep(tensor(b.values, b.shape, options.device ?? 'cpu'));
+      const device = options.device ?? 'cpu';
+      const kernel = keep(tidy(() => tensor(k.values, k.shape).permute([3, 2, 0, 1]).contiguous().to(device)));
+      const bias = keep(tidy(() => tensor(b.values, b.shape).to(device)));
       net.weights.set(op.name, { kernel, bias });
     }
     return net;

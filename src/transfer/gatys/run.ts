@@ -5,7 +5,7 @@
  * current image, so nothing already computed is lost.
  */
 import * as path from 'node:path';
-import { configureThread, keep, randn, Tensor, tidy, resize, dispose } from '../../engine';
+import { configureThread, keep, randn, Tensor, tidy, resize } from '../../engine';
 import { checkOutputPath, loadImage, saveImage, RgbImage } from '../../image';
 import { fromCaffe, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown } from '../../losses';
@@ -79,7 +79,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
       { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
     );
     held.push(objective);
-    const x = keep(tidy(() => initialImage(options.init, content, style, initImage, device)).detach().variable());
+    const x = keep(tidy(() => initialImage(options.init, content, style, initImage, device).detach().variable()));
     held.push(x);
     const optimizer: Optimizer =
       options.optimizer === 'lbfgs' ? new Lbfgs(x, { learningRate: options.learningRate }) : new Adam(x, { learningRate: options.learningRate });
@@ -136,7 +136,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
       intermediates,
     };
   } finally {
-    dispose(held.reverse());
+    for (const item of held.reverse()) item.dispose();
   }
 }
 

@@ -1,0 +1,13 @@
+/**
+ * neural-style-ts: the library API. The CLI (src/cli) and the server are thin layers over it.
+ *
+ * - `stylize(options, callbacks)`: optimisation-based transfer (Gatys et al.), off the event loop.
+ * - building blocks: the tensor engine, VGG19, the losses, the optimisers and image I/O.
+ */
+export * from './errors';
+export * from './transfer';
+export * as engine from './engine';
+export { Vgg19, VGG19_LAYER_NAMES, toCaffe, fromCaffe, CAFFE_MEAN_BGR, modelDirCandidates } from './models';
+export * from './losses';
+export * from './optim';
+export * from './image';
