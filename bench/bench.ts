@@ -3,13 +3,13 @@
  * - fwd+grad: one VGG19 forward + input gradient with the default Gatys losses, at 256² and 512²
  * - iteration: one whole stylize iteration (losses, gradient, L-BFGS step) at 256² and 512²
  * - pytorch: the same fwd+grad measured with PyTorch when Debian's python3-torch is installed
- * Options: --sizes 256,512  --repeats 5  --threads N  --no-pytorch
+ * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last  --no-pytorch
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configureThread, engineInfo, keep, rand, Tensor, tidy } from '../src/engine';
-import { toCaffe, Vgg19 } from '../src/models';
+import { Precision, toCaffe, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
@@ -19,16 +19,20 @@ interface Args {
   repeats: number;
   threads?: number;
   pytorch: boolean;
+  precisions: Precision[];
+  channelsLast: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], channelsLast: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
     else if (a === '--repeats') args.repeats = Number(argv[++i]);
     else if (a === '--threads') args.threads = Number(argv[++i]);
     else if (a === '--no-pytorch') args.pytorch = false;
+    else if (a === '--precision') args.precisions = argv[++i].split(',') as Precision[];
+    else if (a === '--no-channels-last') args.channelsLast = false;
   }
   return args;
 }
@@ -66,7 +70,7 @@ function benchGatys(net: Vgg19, size: number, repeats: number) {
     }),
   );
   for (const item of [opt, objective, x, content, style]) item.dispose();
-  return { size, fwdGradSeconds: fwdGrad, iterationSeconds: iteration };
+  return { size, precision: net.precision, channelsLast: net.channelsLast, fwdGradSeconds: fwdGrad, iterationSeconds: iteration };
 }
 
 /** The same measurement with PyTorch, if Debian's python3-torch is installed. */
@@ -90,12 +94,14 @@ function benchPytorch(sizes: number[], repeats: number, threads: number): unknow
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const { threads } = configureThread({ threads: args.threads });
-  const net = Vgg19.load({ upTo: 'relu5_1' });
-  const results = args.sizes.map((size) => benchGatys(net, size, args.repeats));
-  net.dispose();
+  const results = [];
+  for (const precision of args.precisions) {
+    const net = Vgg19.load({ upTo: 'relu5_1', precision, channelsLast: args.channelsLast });
+    for (const size of args.sizes) results.push(benchGatys(net, size, args.repeats));
+    net.dispose();
+  }
   const report = {
     engine: { ...engineInfo(), threads },
-    precision: 'fp32',
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -22,9 +22,9 @@ export function keep<T extends Disposable>(item: T): T {
   return item;
 }
 
-/** Tensors found in a result: a tensor, or arrays / plain objects / Maps of them. */
+/** Tensors found in a result: a tensor, or arrays / plain objects / Maps of them, up to 8 levels deep. */
 function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
-  if (value === null || value === undefined || depth > 4) return;
+  if (value === null || value === undefined || depth > 8) return;
   if (typeof value !== 'object') return;
   if (isDisposable(value)) {
     out.add(value);

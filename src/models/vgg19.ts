@@ -12,6 +12,8 @@ import { readLayersModelWeights } from './tfjs-layers';
 const CONFIG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512];
 
 export type Pooling = 'max' | 'avg';
+/** Compute precision of the convolutions: bf16 halves the work on CPUs with bf16 instructions. */
+export type Precision = 'fp32' | 'bf16';
 
 interface Op {
   name: string;
@@ -57,19 +59,34 @@ export interface Vgg19Options {
   device?: string;
   /** Only load weights up to this layer (saves memory when deeper layers are unused). */
   upTo?: string;
+  /** 'fp32' (default) or 'bf16': weights and activations in bfloat16, features returned as float32. */
+  precision?: Precision;
+  /**
+   * Channels-last memory layout. Default: on for bf16 (its oneDNN kernels need it: 6x faster
+   * here), off for fp32 (where libtorch 1.13's channels-last backward is 4x slower on CPU).
+   */
+  channelsLast?: boolean;
 }
 
 export class Vgg19 {
   private readonly weights = new Map<string, { kernel: Tensor; bias: Tensor }>();
 
-  private constructor(readonly pooling: Pooling, readonly source: string) {}
+  private constructor(
+    readonly pooling: Pooling,
+    readonly source: string,
+    readonly precision: Precision,
+    readonly channelsLast: boolean,
+  ) {}
 
   /** Loads the ImageNet weights (TF.js layers format) and converts kernels HWIO → OIHW. */
   static load(options: Vgg19Options = {}): Vgg19 {
     const file = findModelFile('vgg19/model.json', options.modelDir,
       'the weights are the Keras ImageNet VGG19 (notop) in TF.js layers format; SHA256SUMS beside model.json lists every file');
     const raw = readLayersModelWeights(file);
-    const net = new Vgg19(options.pooling ?? 'max', file);
+    const precision = options.precision ?? 'fp32';
+    const channelsLast = options.channelsLast ?? precision === 'bf16';
+    const net = new Vgg19(options.pooling ?? 'max', file, precision, channelsLast);
+    const dtype = precision === 'bf16' ? 'bfloat16' : 'float32';
     const last = options.upTo ? VGG19_LAYER_NAMES.indexOf(options.upTo) : VGG19_LAYERS.length - 1;
     for (const op of VGG19_LAYERS.slice(0, last + 1)) {
       if (op.kind !== 'conv' || !op.keras) continue;
@@ -80,23 +97,25 @@ export class Vgg19 {
         throw new NstError(`${file}: ${op.keras} has shape [${k.shape}], expected [3,3,in,out] (not a VGG19 model?)`);
       }
       const device = options.device ?? 'cpu';
-      const kernel = keep(tidy(() => tensor(k.values, k.shape).permute([3, 2, 0, 1]).contiguous().to(device)));
-      const bias = keep(tidy(() => tensor(b.values, b.shape).to(device)));
+      const kernel = keep(tidy(() => tensor(k.values, k.shape).permute([3, 2, 0, 1]).to(device).cast(dtype).contiguous(channelsLast)));
+      const bias = keep(tidy(() => tensor(b.values, b.shape).to(device).cast(dtype)));
       net.weights.set(op.name, { kernel, bias });
     }
     return net;
   }
 
   /**
-   * Runs the network on x (NCHW, preprocessed) up to the deepest of `wanted` and returns those
-   * layers' activations. Intermediate activations join the caller's tidy() scope.
+   * Runs the network on x (NCHW, preprocessed, float32) up to the deepest of `wanted` and returns
+   * those layers' activations as float32 (whatever the compute precision), so losses, Gram
+   * matrices and gradients accumulate in full precision. Activations join the caller's tidy() scope.
    */
   forward(x: Tensor, wanted: Iterable<string>): Map<string, Tensor> {
     const want = new Set(wanted);
     checkLayerNames([...want], 'requested');
     const last = Math.max(...[...want].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
     const out = new Map<string, Tensor>();
-    let h = x;
+    let h = this.precision === 'bf16' ? x.cast('bfloat16') : x;
+    if (this.channelsLast) h = h.contiguous(true);
     for (const op of VGG19_LAYERS.slice(0, last + 1)) {
       if (op.kind === 'conv') {
         const w = this.weights.get(op.name);
@@ -107,7 +126,7 @@ export class Vgg19 {
       } else {
         h = this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2);
       }
-      if (want.has(op.name)) out.set(op.name, h);
+      if (want.has(op.name)) out.set(op.name, this.precision === 'bf16' ? h.cast('float32') : h);
     }
     return out;
   }

@@ -39,8 +39,9 @@ export class Lbfgs implements Optimizer {
   }
 
   step(loss: number, grad: Tensor): boolean {
-    this.iteration++;
+    // Converged by gradient tolerance: leave the state untouched (the next call starts afresh if first).
     if (this.tolGrad >= 0 && tidy(() => grad.abs().max().item()) <= this.tolGrad) return true;
+    this.iteration++;
     if (this.iteration > 1 && Math.abs(loss - this.prevLoss) < this.tolChange) return true;
     const d = tidy(() => (this.iteration === 1 ? grad.neg() : this.twoLoopDirection(grad)));
     this.replace('direction', keep(d));
