@@ -8,7 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configureThread, engineInfo, keep, rand, Tensor, tidy } from '../src/engine';
+import { configureThread, cpuHasBf16, engineInfo, keep, rand, Tensor, tidy } from '../src/engine';
+import { loadImage } from '../src/image';
+import { PROJECT_ROOT } from '../src/models/model-dir';
+import { imageToTensor } from '../src/transfer/image-tensor';
 import { Precision, toCaffe, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
@@ -20,11 +23,12 @@ interface Args {
   threads?: number;
   pytorch: boolean;
   precisions: Precision[];
-  channelsLast: boolean;
+  channelsLast?: boolean;
+  quality: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], channelsLast: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -33,6 +37,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-pytorch') args.pytorch = false;
     else if (a === '--precision') args.precisions = argv[++i].split(',') as Precision[];
     else if (a === '--no-channels-last') args.channelsLast = false;
+    else if (a === '--channels-last') args.channelsLast = true;
+    else if (a === '--no-quality') args.quality = false;
   }
   return args;
 }
@@ -73,6 +79,51 @@ function benchGatys(net: Vgg19, size: number, repeats: number) {
   return { size, precision: net.precision, channelsLast: net.channelsLast, fwdGradSeconds: fwdGrad, iterationSeconds: iteration };
 }
 
+/**
+ * Quality guard of bf16: Tübingen × Starry Night at 256 px, 200 L-BFGS iterations in fp32 and in
+ * bf16 from the content image; both final images are scored by the fp32 objective.
+ */
+async function qualityGuard(size = 256, iterations = 200) {
+  const images = path.join(PROJECT_ROOT, '..', 'shared', 'images');
+  const [c, s] = await Promise.all([
+    loadImage(path.join(images, 'content', 'tubingen.jpg'), { maxSide: size }),
+    loadImage(path.join(images, 'style', 'starry_night.jpg'), { maxSide: size }),
+  ]);
+  const [content, style] = tidy(() => [toCaffe(imageToTensor(c)), toCaffe(imageToTensor(s))]).map(keep);
+  const layers = { content: STYLIZE_DEFAULTS.contentLayers, style: STYLIZE_DEFAULTS.styleLayers };
+  const weights = { content: STYLIZE_DEFAULTS.contentWeight, style: STYLIZE_DEFAULTS.styleWeight, tv: STYLIZE_DEFAULTS.tvWeight };
+  const fp32Net = Vgg19.load({ upTo: 'relu5_1' });
+  const judge = new GatysObjective(fp32Net, content, style, layers, weights);
+  const out: Record<string, unknown> = { size: `${c.width}x${c.height}`, iterations };
+  const finals: Record<string, number> = {};
+  for (const precision of ['fp32', 'bf16'] as Precision[]) {
+    const net = precision === 'fp32' ? fp32Net : Vgg19.load({ upTo: 'relu5_1', precision });
+    const objective = precision === 'fp32' ? judge : new GatysObjective(net, content, style, layers, weights);
+    const x = keep(content.clone().variable());
+    const opt = new Lbfgs(x);
+    const t0 = Date.now();
+    for (let i = 0; i < iterations; i++) tidy(() => {
+      const { losses, grad } = objective.evaluate(x);
+      opt.step(losses.total, grad);
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    finals[precision] = tidy(() => judge.evaluate(x).losses.total);
+    out[precision] = { seconds: round(seconds), finalObjectiveInFp32: finals[precision] };
+    opt.dispose();
+    x.dispose();
+    if (precision !== 'fp32') {
+      objective.dispose();
+      net.dispose();
+    }
+  }
+  judge.dispose();
+  fp32Net.dispose();
+  content.dispose();
+  style.dispose();
+  const diff = (finals.bf16 - finals.fp32) / finals.fp32;
+  return { ...out, bf16VsFp32: round(diff), withinTwoPercent: Math.abs(diff) <= 0.02 };
+}
+
 /** The same measurement with PyTorch, if Debian's python3-torch is installed. */
 function benchPytorch(sizes: number[], repeats: number, threads: number): unknown {
   const python = '/usr/bin/python3';
@@ -91,23 +142,31 @@ function benchPytorch(sizes: number[], repeats: number, threads: number): unknow
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const { threads } = configureThread({ threads: args.threads });
   const results = [];
   for (const precision of args.precisions) {
     const net = Vgg19.load({ upTo: 'relu5_1', precision, channelsLast: args.channelsLast });
+    process.stderr.write(`bench: ${precision} fwd+grad at ${args.sizes.join(', ')} px\n`);
     for (const size of args.sizes) results.push(benchGatys(net, size, args.repeats));
     net.dispose();
   }
+  if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
+  const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
+    bf16QualityGuard: quality,
+    cpuHasBf16: cpuHasBf16(),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     pytorch: args.pytorch ? benchPytorch(args.sizes, args.repeats, threads) : { skipped: '--no-pytorch' },
   };
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 }
 
-main();
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

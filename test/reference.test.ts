@@ -88,6 +88,27 @@ describe('losses at content + start_noise', () => {
   });
 });
 
+describe('bf16 compute precision', () => {
+  test('losses and gradient at content + start_noise stay within 5% of the fp32 reference', () => {
+    const bf16 = Vgg19.load({ modelDir: MODELS_DIR, precision: 'bf16', upTo: 'relu5_1' });
+    const objective = new GatysObjective(bf16, content, style, { content: ref.content_layers, style: ref.style_layers }, ref.weights);
+    try {
+      const noise = readNpy(path.join(REFERENCE_DIR, 'start_noise.npy'));
+      tidy(() => {
+        const x = content.add(tensor(noise.data, noise.shape)).detach().variable();
+        const { losses, grad } = objective.evaluate(x);
+        const at = ref.at_content_plus_noise;
+        assert.equal(grad.dtype, 'float32', 'the gradient reaches the fp32 image in fp32');
+        assert.ok(relErr(losses.total, at.total) < 0.05, `total ${losses.total} vs ${at.total}`);
+        assert.ok(relErr(grad.norm().item(), at.grad_l2) < 0.05, `grad norm ${grad.norm().item()} vs ${at.grad_l2}`);
+      });
+    } finally {
+      objective.dispose();
+      bf16.dispose();
+    }
+  });
+});
+
 describe('L-BFGS from the content image', () => {
   test('60 evaluations end within 5% of the reference final loss', () => {
     const objective = new GatysObjective(net, content, style, { content: ref.content_layers, style: ref.style_layers }, ref.weights);

@@ -41,11 +41,13 @@ describe('runStylize', () => {
   test('each init mode starts where it says and the loss goes down', async () => {
     for (const init of ['content', 'style', 'noise', STYLE]) {
       const losses: number[] = [];
-      const r = await runStylize(resolveStylizeOptions(options('init.png', { init, iterations: 8 })), {
+      const r = await runStylize(resolveStylizeOptions(options('init.png', { init, iterations: 15 })), {
         onProgress: (p) => losses.push(p.losses.total),
       });
-      assert.equal(r.iterations, 8);
-      assert.ok(losses[losses.length - 1] < losses[0], `${init}: ${losses[0]} → ${losses[losses.length - 1]}`);
+      assert.equal(r.iterations, 15);
+      // L-BFGS without line search may overshoot early on (as torch's does); judge the end.
+      const end = Math.min(...losses.slice(-3));
+      assert.ok(end < 0.9 * losses[0], `${init}: ${losses[0]} → ${end}`);
       if (init === 'content') assert.ok(Object.values(r.losses!.content)[0] > 0);
     }
   });

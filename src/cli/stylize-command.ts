@@ -27,6 +27,7 @@ export function stylizeCommand(): Command {
     .option('--save-every <n>', 'save the current image every n iterations (0: never)', parseInteger('save-every'), STYLIZE_DEFAULTS.saveEvery)
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
     .action(async (opts: StylizeOptions & { printEvery: number }) => {
@@ -53,7 +54,7 @@ export function stylizeCommand(): Command {
       const status = result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`;
       const loss = result.losses ? `, final loss ${formatLoss(result.losses.total)}` : '';
       process.stderr.write(
-        `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads)\n`,
+        `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
       );
       if (result.cancelled) process.exitCode = 130;
     });

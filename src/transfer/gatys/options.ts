@@ -48,7 +48,14 @@ export interface StylizeOptions {
   pooling?: Pooling;
   /** Refuse inputs with more decoded pixels than this. */
   maxPixels?: number;
+  /**
+   * Compute precision of VGG19: 'fp32', 'bf16' (losses, Gram matrices and optimiser state stay
+   * fp32), or 'auto' (default): bf16 on a CPU with native bf16 instructions, else fp32.
+   */
+  precision?: PrecisionOption;
 }
+
+export type PrecisionOption = 'fp32' | 'bf16' | 'auto';
 
 export type ResolvedStylizeOptions = Required<Omit<StylizeOptions, 'modelDir' | 'device' | 'threads'>> &
   Pick<StylizeOptions, 'modelDir' | 'device' | 'threads'>;
@@ -68,6 +75,7 @@ export const STYLIZE_DEFAULTS = {
   previewEvery: 0,
   pooling: 'max' as Pooling,
   maxPixels: DEFAULT_MAX_PIXELS,
+  precision: 'auto' as PrecisionOption,
 };
 
 /** Fills defaults and checks every option; throws NstError (one line) on the first problem. */
@@ -90,6 +98,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   checkLayerNames(o.contentLayers, 'content');
   checkLayerNames(o.styleLayers, 'style');
   if (!['lbfgs', 'adam'].includes(o.optimizer)) throw new NstError(`unknown optimizer '${o.optimizer}' (expected lbfgs or adam)`);
+  if (!['fp32', 'bf16', 'auto'].includes(o.precision)) throw new NstError(`unknown precision '${o.precision}' (expected fp32, bf16 or auto)`);
   if (!['max', 'avg'].includes(o.pooling)) throw new NstError(`unknown pooling '${o.pooling}' (expected max or avg)`);
   if (!['content', 'noise', 'style'].includes(o.init)) requireFile(o.init, 'init image');
   const learningRate = options.learningRate ?? (o.optimizer === 'adam' ? 10 : 1);

@@ -5,13 +5,19 @@
  * current image, so nothing already computed is lost.
  */
 import * as path from 'node:path';
-import { configureThread, keep, randn, Tensor, tidy, resize } from '../../engine';
+import { configureThread, cpuHasBf16, keep, randn, Tensor, tidy, resize } from '../../engine';
 import { checkOutputPath, loadImage, saveImage, RgbImage } from '../../image';
-import { fromCaffe, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
+import { fromCaffe, Precision, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
-import { ResolvedStylizeOptions } from './options';
+import { PrecisionOption, ResolvedStylizeOptions } from './options';
+
+/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
+export function resolvePrecision(option: PrecisionOption, device: string): Precision {
+  if (option !== 'auto') return option;
+  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
+}
 
 export interface StylizeProgress {
   iteration: number;
@@ -35,6 +41,8 @@ export interface StylizeResult {
   seed: number;
   threads: number;
   device: string;
+  /** Compute precision actually used ('auto' resolved). */
+  precision: Precision;
   /** Intermediate images written by saveEvery. */
   intermediates: string[];
 }
@@ -66,7 +74,8 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   const deepest = [...options.contentLayers, ...options.styleLayers].reduce((a, b) =>
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
   );
-  const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest });
+  const precision = resolvePrecision(options.precision, device);
+  const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
   const held: { dispose(): void }[] = [net];
   try {
     const [content, style] = tidy(() => [toCaffe(imageToTensor(contentImage, device)), toCaffe(imageToTensor(styleImage, device))]);
@@ -133,6 +142,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
       seed: options.seed,
       threads: runtime.threads,
       device,
+      precision,
       intermediates,
     };
   } finally {
