@@ -9,7 +9,9 @@ void RegisterAutograd(Napi::Env env, Napi::Object e) {
     TensorWrap::From(info[0]).backward();
     return info.Env().Undefined();
   });
-  // gradients(outputs, inputs): d(sum of outputs)/d(inputs), without touching .grad fields.
+  // gradients(outputs, inputs, gradOutputs?, retainGraph?): vector-Jacobian products
+  // Σ gradOutputs[i]·d(outputs[i])/d(inputs) (gradOutputs default to ones), without touching
+  // .grad fields. retainGraph keeps the graph for a second pass over the same outputs.
   Export(env, e, "gradients", [](const Info& info) {
     auto list = [&](const Napi::Value& v) {
       if (!v.IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of tensors");
@@ -18,7 +20,10 @@ void RegisterAutograd(Napi::Env env, Napi::Object e) {
       for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(TensorWrap::From(arr.Get(i)));
       return out;
     };
-    auto grads = torch::autograd::grad(list(info[0]), list(info[1]), {}, c10::nullopt, false, true);
+    std::vector<torch::Tensor> gradOutputs;
+    if (info[2].IsArray()) gradOutputs = list(info[2]);
+    bool retain = OptionalBool(info[3], false);
+    auto grads = torch::autograd::grad(list(info[0]), list(info[1]), gradOutputs, retain, false, true);
     Napi::Array out = Napi::Array::New(info.Env(), grads.size());
     for (size_t i = 0; i < grads.size(); i++)
       out.Set(uint32_t(i), grads[i].defined() ? TensorWrap::Wrap(info.Env(), grads[i]) : info.Env().Null());

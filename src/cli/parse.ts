@@ -31,3 +31,16 @@ export function parseChoice<T extends string>(name: string, choices: readonly T[
     return value as T;
   };
 }
+
+export function parseNumberList(name: string) {
+  return (value: string): number[] => parseList(name)(value).map((v) => parseNumber(name)(v));
+}
+
+export function parseIntegerList(name: string) {
+  return (value: string): number[] => parseList(name)(value).map((v) => parseInteger(name)(v));
+}
+
+/** Accumulates a repeatable option into an array. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

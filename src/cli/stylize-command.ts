@@ -1,49 +1,70 @@
 /** `nst stylize`: the command-line face of `stylize()` (optimisation-based transfer). */
+import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { stylize, StylizeOptions, STYLIZE_DEFAULTS } from '../transfer/gatys';
-import { parseChoice, parseInteger, parseList, parseNumber } from './parse';
+import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS } from '../transfer/gatys';
+import { collect, parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
+
+const presetHelp = Object.entries(PRESETS).map(([name, p]) => `${name}: ${p.description}`).join('; ');
 
 export function stylizeCommand(): Command {
   return new Command('stylize')
     .description('paint a photo in the style of a painting by optimising its pixels (Gatys et al.)')
     .requiredOption('-c, --content <file>', 'content photo')
-    .requiredOption('-s, --style <file>', 'style painting')
+    .requiredOption('-s, --style <file>', 'style painting; repeat (or separate with commas) for several styles', splitStyles, [])
     .requiredOption('-o, --output <file>', 'output image (.jpg, .png, .webp, .tif)')
     .option('--size <px>', 'longest side of the output', parseInteger('size'), STYLIZE_DEFAULTS.size)
-    .option('--iterations <n>', 'loss evaluations', parseInteger('iterations'), STYLIZE_DEFAULTS.iterations)
+    .option('--iterations <n>', 'loss evaluations (per stage with --scales)', parseInteger('iterations'), STYLIZE_DEFAULTS.iterations)
     .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), STYLIZE_DEFAULTS.contentWeight)
     .option('--style-weight <w>', 'weight of the style loss', parseNumber('style-weight'), STYLIZE_DEFAULTS.styleWeight)
     .option('--tv-weight <w>', 'weight of the total-variation loss', parseNumber('tv-weight'), STYLIZE_DEFAULTS.tvWeight)
-    .option('--content-layers <list>', 'VGG19 layers of the content loss', parseList('content-layers'), STYLIZE_DEFAULTS.contentLayers)
-    .option('--style-layers <list>', 'VGG19 layers of the style loss', parseList('style-layers'), STYLIZE_DEFAULTS.styleLayers)
+    .option('--preset <name>', `layer preset (${presetHelp})`, STYLIZE_DEFAULTS.preset)
+    .option('--content-layers <list>', 'VGG19 layers of the content loss (default: the preset\'s, relu4_2)', parseList('content-layers'))
+    .option('--style-layers <list>', 'VGG19 layers of the style loss (default: the preset\'s, relu1_1,…,relu5_1)', parseList('style-layers'))
+    .option('--style-layer-weights <list>', 'style weight multiplier per style layer', parseNumberList('style-layer-weights'))
+    .option('--style-layer-decay <d>', 'multiply style layer i\'s weight by d^i: <1 favours fine texture, >1 coarse forms', parseNumber('style-layer-decay'))
+    .option('--style-blend-weights <list>', 'one weight per style image (normalised to sum 1)', parseNumberList('style-blend-weights'))
+    .option('--style-mask <file>', 'mask of the region the matching --style paints (white = paint); repeat once per style', collect, [])
+    .option('--style-scale <s>', 'style images are resized to s × the output size', parseNumber('style-scale'), STYLIZE_DEFAULTS.styleScale)
+    .addOption(new Option('--preserve-colors <mode>', 'keep the photo\'s colours: luminance (transfer luminance only) or histogram (recolour the style first)').choices(['none', 'luminance', 'histogram']).default('none'))
+    .option('--scales <list>', 'multi-resolution: increasing output sizes of successive stages, e.g. 256,512,1024', parseIntegerList('scales'))
+    .option('--scale-iterations <list>', 'iterations of each stage (default: --iterations each)', parseIntegerList('scale-iterations'))
     .option('--init <how>', 'start from content, style, noise, or an image file', STYLIZE_DEFAULTS.init)
+    .option('--noise-ratio <r>', 'blend this much noise (0–1) into the starting image', parseNumber('noise-ratio'), STYLIZE_DEFAULTS.noiseRatio)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default(STYLIZE_DEFAULTS.optimizer))
     .option('--learning-rate <lr>', 'step size (default 1 for lbfgs, 10 for adam)', parseNumber('learning-rate'))
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(STYLIZE_DEFAULTS.pooling))
+    .option('--normalize-gradients', 'L1-normalise each loss term\'s gradient (as neural-style)')
+    .addOption(new Option('--loss-normalization <mode>', 'mean (the loss contract) or sum (the paper\'s ½Σ and 1/(4N²M²); needs other weights)').choices(['mean', 'sum']).default(STYLIZE_DEFAULTS.lossNormalization))
     .option('--seed <n>', 'random seed (default: random, printed at the end)', parseInteger('seed'))
-    .option('--print-every <n>', 'progress line every n iterations when not on a terminal', parseInteger('print-every'), STYLIZE_DEFAULTS.printEvery)
+    .option('--print-every <n>', 'record losses (and print a line when not on a terminal) every n iterations', parseInteger('print-every'), STYLIZE_DEFAULTS.printEvery)
     .option('--save-every <n>', 'save the current image every n iterations (0: never)', parseInteger('save-every'), STYLIZE_DEFAULTS.saveEvery)
+    .addOption(new Option('--animation <format>', 'write an animation of the --save-every frames').choices(['none', 'gif', 'webp']).default('none'))
+    .option('--no-report', 'do not write <output>.report.json and <output>.losses.svg')
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
-    .action(async (opts: StylizeOptions & { printEvery: number }) => {
+    .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[] }) => {
       const progress = new ProgressReporter('stylize', opts.printEvery);
+      const options: StylizeOptions = { ...opts, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
       const result = await interruptible(
         (signal) => {
           let started = false;
-          return stylize(opts, {
+          return stylize(options, {
             signal,
             onProgress: (p) => {
               if (!started) {
-                progress.start(p.iterations);
+                progress.start(p.steps);
                 started = true;
               }
               progress.update({
-                ...p,
+                iteration: p.step,
+                iterations: p.steps,
+                iterationsPerSecond: p.iterationsPerSecond,
+                etaSeconds: p.etaSeconds,
                 values: { content: sum(p.losses.content), style: sum(p.losses.style), tv: p.losses.tv, total: p.losses.total },
               });
             },
@@ -56,8 +77,20 @@ export function stylizeCommand(): Command {
       process.stderr.write(
         `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
       );
+      if (result.stages.length > 1) {
+        for (const [i, s] of result.stages.entries()) {
+          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations, ${s.seconds.toFixed(1)} s, peak memory ${s.peakRssMiB} MiB\n`);
+        }
+      }
+      for (const f of result.sidecars) process.stderr.write(`wrote ${f}\n`);
       if (result.cancelled) process.exitCode = 130;
     });
+}
+
+/** --style a.jpg,b.jpg or repeated --style: commas split unless the value names an existing file. */
+function splitStyles(value: string, previous: string[]): string[] {
+  const parts = fs.existsSync(value) ? [value] : value.split(',').map((s) => s.trim()).filter(Boolean);
+  return [...previous, ...parts];
 }
 
 function sum(record: Record<string, number>): number {

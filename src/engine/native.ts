@@ -85,7 +85,7 @@ export interface NativeEngine {
   fillInPlace(a: T, value: number): void;
   clampInPlace(a: T, min: number | null, max: number | null): void;
   backward(loss: T): void;
-  gradients(outputs: T[], inputs: T[]): (T | null)[];
+  gradients(outputs: T[], inputs: T[], gradOutputs?: T[], retainGraph?: boolean): (T | null)[];
   zeroGrad(t: T): void;
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;

@@ -288,9 +288,17 @@ export function resize(x: Tensor, height: number, width: number, mode: ResizeMod
 export function mseLoss(a: Tensor, b: Tensor): Tensor {
   return wrap(native().mseLoss(a.raw, b.raw));
 }
-/** Gradients of sum(outputs) with respect to inputs, without touching `.grad`. */
-export function gradients(outputs: Tensor[], inputs: Tensor[]): (Tensor | null)[] {
+/**
+ * Gradients of Σ outputs with respect to inputs, without touching `.grad`. With gradOutputs,
+ * the vector-Jacobian product Σ ⟨gradOutputs[i], d outputs[i]⟩ instead. retainGraph keeps the
+ * graph alive for another pass.
+ */
+export function gradients(
+  outputs: Tensor[],
+  inputs: Tensor[],
+  options: { gradOutputs?: Tensor[]; retainGraph?: boolean } = {},
+): (Tensor | null)[] {
   return native()
-    .gradients(outputs.map((t) => t.raw), inputs.map((t) => t.raw))
+    .gradients(outputs.map((t) => t.raw), inputs.map((t) => t.raw), options.gradOutputs?.map((t) => t.raw), options.retainGraph ?? false)
     .map((g) => (g ? wrap(g) : null));
 }

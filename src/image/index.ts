@@ -11,3 +11,6 @@ export {
   yuvToRgb,
 } from './convert';
 export type { YuvImage } from './convert';
+export { colourMoments, matchColourStatistics } from './colour-transfer';
+export { loadMask } from './mask';
+export type { Mask } from './mask';

@@ -1,12 +1,17 @@
 /**
  * The Gatys objective: content loss at the content layers + style loss summed over the style
- * layers + total variation, for one content image and one style image. Targets (content features,
- * style Gram matrices) are computed once, without gradients, and kept until dispose().
+ * layers + total variation. Targets (content features, style Gram matrices) are computed once,
+ * without gradients, and kept until dispose().
+ *
+ * Several styles are either blended (target = Σ wᵢ·Gᵢ, weights as given) or, with masks, each
+ * paints its own region of the output (masked Gram matrices, Gatys et al. 2017). Optionally the
+ * gradient of each loss term is L1-normalised at its layer before backpropagation to the image
+ * (neural-style's -normalize_gradients); the reported losses are unchanged by that.
  */
-import { keep, noGrad, Tensor, tidy } from '../engine';
+import { gradients, keep, noGrad, resize, Tensor, tidy } from '../engine';
 import { Vgg19 } from '../models/vgg19';
 import { contentLoss } from './content';
-import { gramMatrix } from './gram';
+import { gramMatrix, LossNormalization } from './gram';
 import { styleLoss } from './style';
 import { totalVariation } from './total-variation';
 
@@ -21,6 +26,24 @@ export interface GatysLayers {
   style: string[];
 }
 
+export interface StyleSource {
+  /** Preprocessed style image (NCHW, Caffe convention); its size may differ from the output's. */
+  image: Tensor;
+  /** Blend weight of this style's Gram targets (used as given; default 1). */
+  weight?: number;
+  /** The output region this style paints: 1 × 1 × H × W in [0,1], at the output's size. */
+  mask?: Tensor;
+}
+
+export interface ObjectiveOptions {
+  /** Multipliers of the style weight, one per style layer (default 1 each). */
+  styleLayerWeights?: number[];
+  /** 'mean' (default, the project's contract) or 'sum' (the paper's ½Σ and 1/(4N²M²)). */
+  normalization?: LossNormalization;
+  /** L1-normalise each term's gradient at its layer (as neural-style's -normalize_gradients). */
+  normalizeGradients?: boolean;
+}
+
 /** Loss values of one evaluation, as plain numbers. */
 export interface LossBreakdown {
   total: number;
@@ -29,58 +52,120 @@ export interface LossBreakdown {
   tv: number;
 }
 
+/** One weighted loss term at one layer. */
+interface Term {
+  kind: 'content' | 'style';
+  layer: string;
+  loss: Tensor;
+  weight: number;
+}
+
+interface StyleTargets {
+  grams: Map<string, Tensor>;
+  mask?: Tensor;
+  /** The mask resized to each layer's feature size, made on first use. */
+  layerMasks: Map<string, Tensor>;
+}
+
 export class GatysObjective {
   private readonly contentTargets = new Map<string, Tensor>();
-  private readonly styleTargets = new Map<string, Tensor>();
+  private readonly styles: StyleTargets[] = [];
   private readonly wanted: string[];
+  private readonly normalization: LossNormalization;
+  private readonly styleLayerWeights: number[];
 
-  /** content, style: preprocessed images (NCHW, Caffe convention); sizes may differ. */
+  /**
+   * content: the preprocessed content image, or null when no content loss is wanted (pure
+   * texture synthesis). style: one preprocessed image, or several StyleSources.
+   */
   constructor(
     private readonly net: Vgg19,
-    content: Tensor,
-    style: Tensor,
+    content: Tensor | null,
+    style: Tensor | StyleSource[],
     readonly layers: GatysLayers,
     readonly weights: GatysWeights,
+    readonly options: ObjectiveOptions = {},
   ) {
-    this.wanted = [...new Set([...layers.content, ...layers.style])];
+    const sources = style instanceof Tensor ? [{ image: style }] : style;
+    this.normalization = options.normalization ?? 'mean';
+    this.styleLayerWeights = options.styleLayerWeights ?? layers.style.map(() => 1);
+    if (this.styleLayerWeights.length !== layers.style.length) {
+      throw new Error(`styleLayerWeights has ${this.styleLayerWeights.length} values for ${layers.style.length} style layers`);
+    }
+    if (!content && layers.content.length > 0 && weights.content > 0) throw new Error('content layers need a content image');
+    const masked = sources.some((s) => s.mask);
+    if (masked && !sources.every((s) => s.mask)) throw new Error('either every style has a mask or none has');
+    this.wanted = [...new Set([...(content ? layers.content : []), ...layers.style])];
     noGrad(() =>
       tidy(() => {
-        const fc = net.forward(content, layers.content);
-        for (const l of layers.content) this.contentTargets.set(l, keep(fc.get(l)!.clone()));
-        const fs = net.forward(style, layers.style);
-        for (const l of layers.style) this.styleTargets.set(l, keep(gramMatrix(fs.get(l)!)));
+        if (content) {
+          const fc = this.net.forward(content, layers.content);
+          for (const l of layers.content) this.contentTargets.set(l, keep(fc.get(l)!.clone()));
+        }
+        const perStyle = sources.map((s) => {
+          const fs = this.net.forward(s.image, layers.style);
+          return new Map(layers.style.map((l) => [l, gramMatrix(fs.get(l)!, this.normalization)]));
+        });
+        if (masked) {
+          sources.forEach((s, i) => {
+            for (const g of perStyle[i].values()) keep(g);
+            this.styles.push({ grams: perStyle[i], mask: keep(s.mask!.clone()), layerMasks: new Map() });
+          });
+        } else {
+          // Blending: one target per layer, Σ wᵢ Gᵢ.
+          const grams = new Map<string, Tensor>();
+          for (const l of layers.style) {
+            let blended: Tensor | null = null;
+            sources.forEach((s, i) => {
+              const g = perStyle[i].get(l)!.mul(s.weight ?? 1);
+              blended = blended ? blended.add(g) : g;
+            });
+            grams.set(l, keep(blended!));
+          }
+          this.styles.push({ grams, layerMasks: new Map() });
+        }
       }),
     );
   }
 
-  /** The target Gram matrix of a style layer (for inspection and tests). */
+  /** The target Gram matrix of a style layer (of the first, or blended, style). */
   styleTarget(layer: string): Tensor | undefined {
-    return this.styleTargets.get(layer);
+    return this.styles[0]?.grams.get(layer);
   }
 
-  /**
-   * Loss terms at x (a differentiable tensor). Returns the total as a tensor (caller backpropagates)
-   * and each term as a tensor; all join the caller's tidy() scope.
-   */
+  /** Every weighted term at x, plus the features they read; all join the caller's tidy() scope. */
+  private termsAt(x: Tensor): { terms: Term[]; features: Map<string, Tensor>; tv: Tensor } {
+    const features = this.net.forward(x, this.wanted);
+    const terms: Term[] = [];
+    for (const [layer, target] of this.contentTargets) {
+      terms.push({ kind: 'content', layer, weight: this.weights.content, loss: contentLoss(features.get(layer)!, target, this.weights.content, this.normalization) });
+    }
+    this.layers.style.forEach((layer, i) => {
+      const weight = this.weights.style * this.styleLayerWeights[i];
+      for (const style of this.styles) {
+        const f = features.get(layer)!;
+        const mask = style.mask ? this.layerMask(style, layer, f) : undefined;
+        terms.push({ kind: 'style', layer, weight, loss: styleLoss(f, style.grams.get(layer)!, weight, this.normalization, mask) });
+      }
+    });
+    return { terms, features, tv: totalVariation(x).mul(this.weights.tv) };
+  }
+
+  private layerMask(style: StyleTargets, layer: string, features: Tensor): Tensor {
+    const [, , h, w] = features.shape;
+    let m = style.layerMasks.get(layer);
+    if (!m || m.shape[2] !== h || m.shape[3] !== w) {
+      m?.dispose();
+      m = keep(noGrad(() => tidy(() => resize(style.mask!, h, w, 'bilinear'))));
+      style.layerMasks.set(layer, m);
+    }
+    return m;
+  }
+
+  /** Loss terms at x as tensors (the total can be backpropagated); they join the caller's scope. */
   terms(x: Tensor): { total: Tensor; content: Map<string, Tensor>; style: Map<string, Tensor>; tv: Tensor } {
-    const f = this.net.forward(x, this.wanted);
-    const content = new Map<string, Tensor>();
-    const style = new Map<string, Tensor>();
-    let total: Tensor | null = null;
-    const accumulate = (t: Tensor) => (total = total ? total.add(t) : t);
-    for (const l of this.layers.content) {
-      const loss = contentLoss(f.get(l)!, this.contentTargets.get(l)!, this.weights.content);
-      content.set(l, loss);
-      accumulate(loss);
-    }
-    for (const l of this.layers.style) {
-      const loss = styleLoss(f.get(l)!, this.styleTargets.get(l)!, this.weights.style);
-      style.set(l, loss);
-      accumulate(loss);
-    }
-    const tv = totalVariation(x).mul(this.weights.tv);
-    accumulate(tv);
-    return { total: total!, content, style, tv };
+    const { terms, tv } = this.termsAt(x);
+    return { ...group(terms), tv, total: terms.reduce((sum, t) => sum.add(t.loss), tv) };
   }
 
   /**
@@ -88,22 +173,56 @@ export class GatysObjective {
    * (requires grad). Returns plain numbers and the gradient tensor (in the caller's scope).
    */
   evaluate(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
-    const t = this.terms(x);
-    x.zeroGrad();
-    t.total.backward();
-    const grad = x.grad();
-    if (!grad) throw new Error('no gradient reached the image');
-    return { losses: breakdown(t), grad };
+    const { terms, features, tv } = this.termsAt(x);
+    const total = terms.reduce((sum, t) => sum.add(t.loss), tv);
+    const losses = breakdown(total, group(terms), tv);
+    if (!this.options.normalizeGradients) {
+      x.zeroGrad();
+      total.backward();
+      const grad = x.grad();
+      if (!grad) throw new Error('no gradient reached the image');
+      return { losses, grad };
+    }
+    // Per term: d term / d features, scaled to unit L1 norm times the term's weight, summed per
+    // layer, then pulled back to the image in one pass together with the TV gradient.
+    const perLayer = new Map<string, Tensor>();
+    for (const t of terms) {
+      const [g] = gradients([t.loss], [features.get(t.layer)!], { retainGraph: true });
+      const normalised = g!.mul(t.weight).div(g!.abs().sum().add(1e-8));
+      const prev = perLayer.get(t.layer);
+      perLayer.set(t.layer, prev ? prev.add(normalised) : normalised);
+    }
+    const layers = [...perLayer.keys()];
+    const [fromFeatures] = gradients(layers.map((l) => features.get(l)!), [x], { gradOutputs: layers.map((l) => perLayer.get(l)!), retainGraph: true });
+    const [fromTv] = gradients([tv], [x]);
+    return { losses, grad: fromTv ? fromFeatures!.add(fromTv) : fromFeatures! };
   }
 
   dispose(): void {
-    for (const t of [...this.contentTargets.values(), ...this.styleTargets.values()]) t.dispose();
+    for (const t of this.contentTargets.values()) t.dispose();
     this.contentTargets.clear();
-    this.styleTargets.clear();
+    for (const s of this.styles) {
+      for (const g of s.grams.values()) g.dispose();
+      for (const m of s.layerMasks.values()) m.dispose();
+      s.mask?.dispose();
+    }
+    this.styles.length = 0;
   }
 }
 
-function breakdown(t: { total: Tensor; content: Map<string, Tensor>; style: Map<string, Tensor>; tv: Tensor }): LossBreakdown {
+/** Terms summed per kind and layer. */
+function group(terms: Term[]): { content: Map<string, Tensor>; style: Map<string, Tensor> } {
+  const content = new Map<string, Tensor>();
+  const style = new Map<string, Tensor>();
+  for (const t of terms) {
+    const m = t.kind === 'content' ? content : style;
+    const prev = m.get(t.layer);
+    m.set(t.layer, prev ? prev.add(t.loss) : t.loss);
+  }
+  return { content, style };
+}
+
+function breakdown(total: Tensor, g: { content: Map<string, Tensor>; style: Map<string, Tensor> }, tv: Tensor): LossBreakdown {
   const record = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
-  return { total: t.total.item(), content: record(t.content), style: record(t.style), tv: t.tv.item() };
+  return { total: total.item(), content: record(g.content), style: record(g.style), tv: tv.item() };
 }

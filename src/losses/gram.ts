@@ -1,9 +1,28 @@
-/** Gram matrix of a feature map: G = F Fᵀ / (C·H·W), F reshaped to C × (H·W). Batch size 1. */
+/**
+ * Gram matrix of a feature map, F reshaped to C × (H·W), batch size 1:
+ * - 'mean' (the project's contract): G = F Fᵀ / (C·H·W)
+ * - 'sum' (the paper): G = F Fᵀ, unnormalised
+ * With a spatial mask (1 × 1 × H × W, values in [0,1], at the feature map's size), the features
+ * are weighted by the mask first and 'mean' divides by C·Σmask instead, so the statistics
+ * describe the masked region only, whatever its size (Gatys et al. 2017, spatial control).
+ */
 import { Tensor } from '../engine';
 
-export function gramMatrix(features: Tensor): Tensor {
+export type LossNormalization = 'mean' | 'sum';
+
+export function gramMatrix(features: Tensor, normalization: LossNormalization = 'mean', mask?: Tensor): Tensor {
   const [n, c, h, w] = features.shape;
   if (n !== 1) throw new Error(`gramMatrix expects a batch of one (got ${n})`);
-  const f = features.reshape([c, h * w]);
-  return f.matmul(f.transpose(0, 1)).div(c * h * w);
+  const f = (mask ? features.mul(mask) : features).reshape([c, h * w]);
+  const g = f.matmul(f.transpose(0, 1));
+  if (normalization === 'sum') return g;
+  const area = mask ? Math.max(mask.sum().item(), 1e-8) : h * w;
+  return g.div(c * area);
+}
+
+/** Gram matrices of a batch of feature maps: [N, C, H, W] → [N, C, C], each normalised by C·H·W. */
+export function gramMatrixBatch(features: Tensor): Tensor {
+  const [n, c, h, w] = features.shape;
+  const f = features.reshape([n, c, h * w]);
+  return f.matmul(f.transpose(1, 2)).div(c * h * w);
 }

@@ -30,6 +30,8 @@ export class Lbfgs implements Optimizer {
   private prevLoss = NaN;
   private stepSize = 0;
   private iteration = 0;
+  /** Steps shortened because the loss was not finite (see step). */
+  retreats = 0;
 
   constructor(private readonly x: Tensor, options: LbfgsOptions = {}) {
     this.lr = options.learningRate ?? 1;
@@ -39,6 +41,15 @@ export class Lbfgs implements Optimizer {
   }
 
   step(loss: number, grad: Tensor): boolean {
+    // Safeguard (not in torch): without a line search an early step can overshoot until the loss
+    // overflows, which happens with bf16's noisier curvature pairs. Then retreat to 1/10 of the
+    // last step, keeping history and gradient from the last good point; finite losses are untouched.
+    if (!Number.isFinite(loss) && this.direction) {
+      this.x.addInPlace(this.direction, -0.9 * this.stepSize);
+      this.stepSize *= 0.1;
+      this.retreats++;
+      return false;
+    }
     // Converged by gradient tolerance: leave the state untouched (the next call starts afresh if first).
     if (this.tolGrad >= 0 && tidy(() => grad.abs().max().item()) <= this.tolGrad) return true;
     this.iteration++;

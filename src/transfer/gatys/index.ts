@@ -2,3 +2,5 @@
 export * from './options';
 export * from './run';
 export * from './stylize';
+export * from './presets';
+export * from './report';

@@ -6,59 +6,125 @@ import * as fs from 'node:fs';
 import { NstError } from '../../errors';
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
+import type { LossNormalization } from '../../losses';
+import { PRESETS, PRESET_NAMES } from './presets';
 
 export type InitMode = 'content' | 'noise' | 'style';
 export type OptimizerName = 'lbfgs' | 'adam';
+export type PrecisionOption = 'fp32' | 'bf16' | 'auto';
+export type ColourPreservation = 'none' | 'luminance' | 'histogram';
+export type AnimationFormat = 'none' | 'gif' | 'webp';
 
 export interface StylizeOptions {
   /** Content photo (path). */
   content: string;
-  /** Style painting (path). */
-  style: string;
+  /** Style painting(s) (path, or several paths). */
+  style: string | string[];
   /** Output image; its extension picks the format (.jpg, .png, .webp, .tif). */
   output: string;
   /** Longest side of the output, in pixels. Default 512. */
   size?: number;
-  /** Loss evaluations. Default 500. */
+  /** Loss evaluations (per stage with `scales`). Default 500. */
   iterations?: number;
   contentWeight?: number;
   styleWeight?: number;
   tvWeight?: number;
-  /** Default ['relu4_2']. */
+  /** Layer preset (see presets.ts): supplies layers and layer weights. Default 'gatys'. */
+  preset?: string;
+  /** Default: the preset's (['relu4_2']). */
   contentLayers?: string[];
-  /** Default ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']. */
+  /** Default: the preset's (['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']). */
   styleLayers?: string[];
+  /** Multipliers of the style weight, one per style layer. */
+  styleLayerWeights?: number[];
+  /** Layer i's style weight is multiplied by decay^i: < 1 favours fine texture, > 1 coarse forms. */
+  styleLayerDecay?: number;
+  /** One weight per style image, normalised to sum 1 (blending). Default: equal. */
+  styleBlendWeights?: number[];
+  /** One mask per style image (white = where that style paints); enables spatial control. */
+  styleMasks?: string[];
+  /** The style images are resized to styleScale × the output size. Default 1. */
+  styleScale?: number;
+  /** Keep the photo's colours: 'luminance' (transfer luminance only) or 'histogram' (recolour the style first). */
+  preserveColors?: ColourPreservation;
+  /** Multi-resolution: the output sizes of successive stages (increasing); overrides `size`. */
+  scales?: number[];
+  /** Iterations of each stage (default: `iterations` for each). */
+  scaleIterations?: number[];
   /** Start from the content, the style, noise, or an image file. Default 'content'. */
   init?: InitMode | string;
+  /** Blend this much uniform noise into the starting image (0–1). Default 0. */
+  noiseRatio?: number;
   optimizer?: OptimizerName;
   /** Default 1 for L-BFGS, 10 for Adam (as neural-style). */
   learningRate?: number;
+  /** VGG19 pooling. Default 'max'. */
+  pooling?: Pooling;
+  /** L1-normalise each loss term's gradient (neural-style's -normalize_gradients). */
+  normalizeGradients?: boolean;
+  /** 'mean' (default: the loss contract) or 'sum' (the paper's ½Σ and 1/(4N²M²); needs other weights). */
+  lossNormalization?: LossNormalization;
   /** Seed of the random generator (noise init). Default: a random seed, recorded in the result. */
   seed?: number;
-  /** Progress lines every N iterations when there is no terminal. Default 50. */
+  /** Record losses (and print progress lines when there is no terminal) every N iterations. Default 50. */
   printEvery?: number;
   /** Save the current image every N iterations beside the output (0: never). */
   saveEvery?: number;
   /** Send a preview image to onPreview every N iterations (0: never). */
   previewEvery?: number;
+  /** Write `<output>.report.json` and `<output>.losses.svg` beside the output. Default true. */
+  report?: boolean;
+  /** Also write an animation of the saved frames (`<output>.anim.gif|webp`). Default 'none'. */
+  animation?: AnimationFormat;
   threads?: number;
   device?: 'cpu' | 'cuda';
   /** Directory that holds vgg19/ (default: the model directory search order). */
   modelDir?: string;
-  pooling?: Pooling;
   /** Refuse inputs with more decoded pixels than this. */
   maxPixels?: number;
-  /**
-   * Compute precision of VGG19: 'fp32', 'bf16' (losses, Gram matrices and optimiser state stay
-   * fp32), or 'auto' (default): bf16 on a CPU with native bf16 instructions, else fp32.
-   */
+  /** VGG19 compute precision: 'auto' (default) picks bf16 on CPUs with bf16 instructions. */
   precision?: PrecisionOption;
 }
 
-export type PrecisionOption = 'fp32' | 'bf16' | 'auto';
-
-export type ResolvedStylizeOptions = Required<Omit<StylizeOptions, 'modelDir' | 'device' | 'threads'>> &
-  Pick<StylizeOptions, 'modelDir' | 'device' | 'threads'>;
+/** Options with every default filled in, presets applied and values checked. */
+export interface ResolvedStylizeOptions {
+  content: string;
+  styles: string[];
+  styleBlendWeights: number[];
+  styleMasks: string[];
+  output: string;
+  /** Output sizes of the stages (one entry without multi-resolution). */
+  scales: number[];
+  /** Iterations per stage. */
+  scaleIterations: number[];
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  preset: string;
+  contentLayers: string[];
+  styleLayers: string[];
+  styleLayerWeights: number[];
+  styleScale: number;
+  preserveColors: ColourPreservation;
+  init: string;
+  noiseRatio: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  pooling: Pooling;
+  normalizeGradients: boolean;
+  lossNormalization: LossNormalization;
+  seed: number;
+  printEvery: number;
+  saveEvery: number;
+  previewEvery: number;
+  report: boolean;
+  animation: AnimationFormat;
+  threads?: number;
+  device?: 'cpu' | 'cuda';
+  modelDir?: string;
+  maxPixels: number;
+  precision: PrecisionOption;
+}
 
 export const STYLIZE_DEFAULTS = {
   size: 512,
@@ -66,48 +132,134 @@ export const STYLIZE_DEFAULTS = {
   contentWeight: 5,
   styleWeight: 100,
   tvWeight: 1e-3,
-  contentLayers: ['relu4_2'],
-  styleLayers: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'],
+  preset: 'gatys',
+  contentLayers: PRESETS.gatys.contentLayers,
+  styleLayers: PRESETS.gatys.styleLayers,
+  styleScale: 1,
+  preserveColors: 'none' as ColourPreservation,
   init: 'content' as InitMode | string,
+  noiseRatio: 0,
   optimizer: 'lbfgs' as OptimizerName,
+  pooling: 'max' as Pooling,
+  lossNormalization: 'mean' as LossNormalization,
   printEvery: 50,
   saveEvery: 0,
   previewEvery: 0,
-  pooling: 'max' as Pooling,
+  animation: 'none' as AnimationFormat,
   maxPixels: DEFAULT_MAX_PIXELS,
   precision: 'auto' as PrecisionOption,
 };
 
-/** Fills defaults and checks every option; throws NstError (one line) on the first problem. */
+/** Fills defaults, applies the preset and checks every option; throws NstError (one line) on the first problem. */
 export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeOptions {
   const o = { ...STYLIZE_DEFAULTS, ...stripUndefined(options) } as typeof STYLIZE_DEFAULTS & StylizeOptions;
   requireFile(o.content, 'content image');
-  requireFile(o.style, 'style image');
+  const styles = (Array.isArray(o.style) ? o.style : [o.style]).filter((s) => s !== undefined && s !== '');
+  if (styles.length === 0) throw new NstError('a style image is required');
+  for (const s of styles) requireFile(s, 'style image');
   if (!o.output) throw new NstError('an output path is required');
-  positiveInt(o.size, 'size');
+
+  const preset = PRESETS[o.preset];
+  if (!preset) throw new NstError(`unknown preset '${o.preset}' (available: ${PRESET_NAMES.join(', ')})`);
+  const contentLayers = options.contentLayers ?? preset.contentLayers;
+  const styleLayers = options.styleLayers ?? preset.styleLayers;
+  if (styleLayers.length === 0) throw new NstError('--style-layers needs at least one layer');
+  checkLayerNames(contentLayers, 'content');
+  checkLayerNames(styleLayers, 'style');
+
+  let styleLayerWeights = options.styleLayerWeights ?? (options.styleLayers ? undefined : preset.styleLayerWeights) ?? styleLayers.map(() => 1);
+  if (styleLayerWeights.length !== styleLayers.length) {
+    throw new NstError(`--style-layer-weights has ${styleLayerWeights.length} values for ${styleLayers.length} style layers`);
+  }
+  styleLayerWeights.forEach((w) => nonNegative(w, 'style-layer-weights'));
+  if (o.styleLayerDecay !== undefined) {
+    if (!(o.styleLayerDecay > 0) || !Number.isFinite(o.styleLayerDecay)) throw new NstError(`--style-layer-decay must be a positive number (got ${o.styleLayerDecay})`);
+    styleLayerWeights = styleLayerWeights.map((w, i) => w * o.styleLayerDecay! ** i);
+  }
+
+  const styleMasks = o.styleMasks ?? [];
+  if (styleMasks.length > 0 && styleMasks.length !== styles.length) {
+    throw new NstError(`got ${styleMasks.length} style mask(s) for ${styles.length} style image(s); give one --style-mask per --style`);
+  }
+  for (const m of styleMasks) requireFile(m, 'style mask');
+  let blend = o.styleBlendWeights ?? styles.map(() => 1);
+  if (o.styleBlendWeights && styleMasks.length > 0) throw new NstError('--style-blend-weights cannot be combined with --style-mask (each mask already says where its style goes)');
+  if (blend.length !== styles.length) throw new NstError(`got ${blend.length} blend weight(s) for ${styles.length} style image(s)`);
+  blend.forEach((w) => nonNegative(w, 'style-blend-weights'));
+  const blendSum = blend.reduce((a, b) => a + b, 0);
+  if (!(blendSum > 0)) throw new NstError('--style-blend-weights must not all be zero');
+  blend = styleMasks.length > 0 ? blend.map(() => 1) : blend.map((w) => w / blendSum);
+
   positiveInt(o.iterations, 'iterations');
+  const scales = o.scales ?? [o.size];
+  scales.forEach((s) => positiveInt(s, o.scales ? 'scales' : 'size'));
+  for (let i = 1; i < scales.length; i++) {
+    if (scales[i] <= scales[i - 1]) throw new NstError(`--scales must be increasing (got ${scales.join(',')})`);
+  }
+  const scaleIterations = o.scaleIterations ?? scales.map(() => o.iterations);
+  if (scaleIterations.length !== scales.length) throw new NstError(`--scale-iterations has ${scaleIterations.length} values for ${scales.length} scales`);
+  scaleIterations.forEach((n) => positiveInt(n, 'scale-iterations'));
+
   nonNegative(o.contentWeight, 'content-weight');
   nonNegative(o.styleWeight, 'style-weight');
   nonNegative(o.tvWeight, 'tv-weight');
+  if (!(o.styleScale > 0) || !Number.isFinite(o.styleScale)) throw new NstError(`--style-scale must be a positive number (got ${o.styleScale})`);
+  if (!(o.noiseRatio >= 0 && o.noiseRatio <= 1)) throw new NstError(`--noise-ratio must be between 0 and 1 (got ${o.noiseRatio})`);
   nonNegativeInt(o.printEvery, 'print-every');
   nonNegativeInt(o.saveEvery, 'save-every');
   nonNegativeInt(o.previewEvery, 'preview-every');
   positiveInt(o.maxPixels, 'max-pixels');
-  if (o.contentLayers.length === 0) throw new NstError('--content-layers needs at least one layer');
-  if (o.styleLayers.length === 0) throw new NstError('--style-layers needs at least one layer');
-  checkLayerNames(o.contentLayers, 'content');
-  checkLayerNames(o.styleLayers, 'style');
-  if (!['lbfgs', 'adam'].includes(o.optimizer)) throw new NstError(`unknown optimizer '${o.optimizer}' (expected lbfgs or adam)`);
-  if (!['fp32', 'bf16', 'auto'].includes(o.precision)) throw new NstError(`unknown precision '${o.precision}' (expected fp32, bf16 or auto)`);
-  if (!['max', 'avg'].includes(o.pooling)) throw new NstError(`unknown pooling '${o.pooling}' (expected max or avg)`);
+  oneOf(o.optimizer, ['lbfgs', 'adam'], 'optimizer');
+  oneOf(o.pooling, ['max', 'avg'], 'pooling');
+  oneOf(o.precision, ['fp32', 'bf16', 'auto'], 'precision');
+  oneOf(o.preserveColors, ['none', 'luminance', 'histogram'], 'preserve-colors');
+  oneOf(o.lossNormalization, ['mean', 'sum'], 'loss-normalization');
+  oneOf(o.animation, ['none', 'gif', 'webp'], 'animation');
+  if (o.animation !== 'none' && o.saveEvery === 0) throw new NstError('--animation needs --save-every N (the frames of the animation)');
   if (!['content', 'noise', 'style'].includes(o.init)) requireFile(o.init, 'init image');
   const learningRate = options.learningRate ?? (o.optimizer === 'adam' ? 10 : 1);
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new NstError(`--learning-rate must be a positive number (got ${learningRate})`);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   nonNegativeInt(seed, 'seed');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
-  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
-  return { ...o, learningRate, seed } as ResolvedStylizeOptions;
+  if (o.device !== undefined) oneOf(o.device, ['cpu', 'cuda'], 'device');
+
+  return {
+    content: o.content,
+    styles,
+    styleBlendWeights: blend,
+    styleMasks,
+    output: o.output,
+    scales,
+    scaleIterations,
+    contentWeight: o.contentWeight,
+    styleWeight: o.styleWeight,
+    tvWeight: o.tvWeight,
+    preset: o.preset,
+    contentLayers,
+    styleLayers,
+    styleLayerWeights,
+    styleScale: o.styleScale,
+    preserveColors: o.preserveColors,
+    init: o.init,
+    noiseRatio: o.noiseRatio,
+    optimizer: o.optimizer,
+    learningRate,
+    pooling: o.pooling,
+    normalizeGradients: o.normalizeGradients ?? false,
+    lossNormalization: o.lossNormalization,
+    seed,
+    printEvery: o.printEvery,
+    saveEvery: o.saveEvery,
+    previewEvery: o.previewEvery,
+    report: o.report ?? true,
+    animation: o.animation,
+    threads: o.threads,
+    device: o.device,
+    modelDir: o.modelDir,
+    maxPixels: o.maxPixels,
+    precision: o.precision,
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -125,6 +277,9 @@ function requireFile(file: string, what: string): void {
   if (!stat.isFile()) throw new NstError(`${what} '${file}' is not a file`);
 }
 
+function oneOf(v: string, choices: string[], name: string): void {
+  if (!choices.includes(v)) throw new NstError(`unknown ${name} '${v}' (expected ${choices.join(', ')})`);
+}
 function positiveInt(v: number, name: string): void {
   if (!Number.isInteger(v) || v < 1) throw new NstError(`--${name} must be a positive integer (got ${v})`);
 }

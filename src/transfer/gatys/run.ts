@@ -1,27 +1,31 @@
 /**
  * One optimisation-based style transfer, run in the calling thread: load images and VGG19, build
- * the objective, optimise the pixels, report progress, save intermediate and final images.
- * Cancellation (Ctrl-C, a cancelled job) stops after the current iteration and still saves the
- * current image, so nothing already computed is lost.
+ * the objective, optimise the pixels (at one or several resolutions), report progress, save
+ * intermediate and final images and the run report. Cancellation (Ctrl-C, a cancelled job) stops
+ * after the current iteration and still saves the current image, so nothing computed is lost.
  */
 import * as path from 'node:path';
-import { configureThread, cpuHasBf16, keep, randn, Tensor, tidy, resize } from '../../engine';
-import { checkOutputPath, loadImage, saveImage, RgbImage } from '../../image';
+import { NstError } from '../../errors';
+import { configureThread, cpuHasBf16, keep, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
+import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { fromCaffe, Precision, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
-import { GatysObjective, LossBreakdown } from '../../losses';
+import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PrecisionOption, ResolvedStylizeOptions } from './options';
-
-/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
-export function resolvePrecision(option: PrecisionOption, device: string): Precision {
-  if (option !== 'auto') return option;
-  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
-}
+import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomic } from './report';
 
 export interface StylizeProgress {
+  /** Iteration within the current stage. */
   iteration: number;
+  /** Iterations of the current stage. */
   iterations: number;
+  /** Stage index (0-based) and count, for multi-resolution runs. */
+  stage: number;
+  stages: number;
+  /** Iterations done and to do over all stages. */
+  step: number;
+  steps: number;
   losses: LossBreakdown;
   elapsedSeconds: number;
   iterationsPerSecond: number;
@@ -30,7 +34,7 @@ export interface StylizeProgress {
 
 export interface StylizeResult {
   output: string;
-  /** Iterations (loss evaluations) actually run. */
+  /** Iterations (loss evaluations) actually run, over all stages. */
   iterations: number;
   cancelled: boolean;
   /** Losses at the last evaluation. */
@@ -43,8 +47,11 @@ export interface StylizeResult {
   device: string;
   /** Compute precision actually used ('auto' resolved). */
   precision: Precision;
+  stages: StageReport[];
   /** Intermediate images written by saveEvery. */
   intermediates: string[];
+  /** Report, plot and animation files written beside the output. */
+  sidecars: string[];
 }
 
 export interface RunHooks {
@@ -54,114 +61,231 @@ export interface RunHooks {
   isCancelled?(): boolean;
 }
 
-/** `out.jpg` → `out_0100.jpg`: where iteration 100 is saved with saveEvery. */
+/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
+export function resolvePrecision(option: PrecisionOption, device: string): Precision {
+  if (option !== 'auto') return option;
+  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
+}
+
+/** `out.jpg` → `out_0100.jpg`: where step 100 is saved with saveEvery. */
 export function intermediatePath(output: string, iteration: number): string {
   const ext = path.extname(output);
   return `${output.slice(0, output.length - ext.length)}_${String(iteration).padStart(4, '0')}${ext}`;
+}
+
+interface Inputs {
+  content: RgbImage;
+  styles: RgbImage[];
+  masks: Tensor[];
+  init: RgbImage | null;
 }
 
 export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHooks = {}): Promise<StylizeResult> {
   const started = Date.now();
   const runtime = configureThread({ threads: options.threads, device: options.device, seed: options.seed });
   const device = runtime.device;
+  const precision = resolvePrecision(options.precision, device);
   checkOutputPath(options.output);
-  const contentImage = await loadImage(options.content, { maxSide: options.size, maxPixels: options.maxPixels });
-  const styleImage = await loadImage(options.style, { maxSide: options.size, maxPixels: options.maxPixels });
-  const initImage = ['content', 'style', 'noise'].includes(options.init)
-    ? null
-    : await loadImage(options.init, { width: contentImage.width, height: contentImage.height, maxPixels: options.maxPixels });
-
+  // Read every input once up front, so bad files fail before any compute.
+  let inputs = await loadInputs(options, options.scales[0], device);
   const deepest = [...options.contentLayers, ...options.styleLayers].reduce((a, b) =>
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
   );
-  const precision = resolvePrecision(options.precision, device);
   const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
-  const held: { dispose(): void }[] = [net];
-  try {
-    const [content, style] = tidy(() => [toCaffe(imageToTensor(contentImage, device)), toCaffe(imageToTensor(styleImage, device))]);
-    held.push(keep(content), keep(style));
-    const objective = new GatysObjective(
-      net,
-      content,
-      style,
-      { content: options.contentLayers, style: options.styleLayers },
-      { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
-    );
-    held.push(objective);
-    const x = keep(tidy(() => initialImage(options.init, content, style, initImage, device).detach().variable()));
-    held.push(x);
-    const optimizer: Optimizer =
-      options.optimizer === 'lbfgs' ? new Lbfgs(x, { learningRate: options.learningRate }) : new Adam(x, { learningRate: options.learningRate });
-    held.push(optimizer);
 
-    const current = () => tidy(() => tensorToImage(fromCaffe(x)));
-    const intermediates: string[] = [];
-    let losses: LossBreakdown | null = null;
-    let done = 0;
-    let cancelled = false;
-    const loopStart = Date.now();
-    for (let i = 1; i <= options.iterations; i++) {
-      if (hooks.isCancelled?.()) {
-        cancelled = true;
-        break;
+  const steps = options.scaleIterations.reduce((a, b) => a + b, 0);
+  const records: LossRecord[] = [];
+  const stages: StageReport[] = [];
+  const intermediates: string[] = [];
+  let x: Tensor | null = null;
+  let losses: LossBreakdown | null = null;
+  let step = 0;
+  let cancelled = false;
+  const loopStart = Date.now();
+  const finish = (img: RgbImage, content: RgbImage) =>
+    options.preserveColors === 'luminance' ? luminancePreserveColors(img, content) : img;
+
+  try {
+    for (let stage = 0; stage < options.scales.length && !cancelled; stage++) {
+      if (stage > 0) {
+        for (const m of inputs.masks) m.dispose();
+        inputs = await loadInputs(options, options.scales[stage], device);
       }
-      const converged = tidy(() => {
-        const evaluation = objective.evaluate(x);
-        losses = evaluation.losses;
-        return optimizer.step(evaluation.losses.total, evaluation.grad);
-      });
-      done = i;
-      if (!Number.isFinite(losses!.total)) throw new Error(`the loss became ${losses!.total} at iteration ${i}; try a smaller learning rate`);
-      const elapsed = (Date.now() - loopStart) / 1000;
-      const rate = i / Math.max(elapsed, 1e-9);
-      hooks.onProgress?.({
-        iteration: i,
-        iterations: options.iterations,
-        losses: losses!,
-        elapsedSeconds: elapsed,
-        iterationsPerSecond: rate,
-        etaSeconds: (options.iterations - i) / rate,
-      });
-      if (options.saveEvery > 0 && i % options.saveEvery === 0 && i < options.iterations) {
-        const file = intermediatePath(options.output, i);
-        await saveImage(current(), file);
-        intermediates.push(file);
+      const stageStart = Date.now();
+      const { width, height } = inputs.content;
+      const held: { dispose(): void }[] = [];
+      try {
+        const content = keep(tidy(() => toCaffe(imageToTensor(inputs.content, device))));
+        held.push(content);
+        const sources: StyleSource[] = inputs.styles.map((s, i) => {
+          const image = keep(tidy(() => toCaffe(imageToTensor(s, device))));
+          held.push(image);
+          return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
+        });
+        const objective = new GatysObjective(
+          net,
+          content,
+          sources,
+          { content: options.contentLayers, style: options.styleLayers },
+          { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
+          { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients },
+        );
+        held.push(objective);
+        // Stage 0 starts as --init says; later stages from the upscaled previous result.
+        const previous: Tensor | null = x;
+        const start: Tensor = keep(
+          tidy((): Tensor =>
+            (previous ? resize(previous, height, width, 'bilinear') : initialImage(options, content, sources[0].image, inputs.init, device))
+              .detach()
+              .variable(),
+          ),
+        );
+        previous?.dispose();
+        x = start;
+        const optimizer: Optimizer =
+          options.optimizer === 'lbfgs' ? new Lbfgs(start, { learningRate: options.learningRate }) : new Adam(start, { learningRate: options.learningRate });
+        held.push(optimizer);
+        const current = () => finish(tidy(() => tensorToImage(fromCaffe(start))), inputs.content);
+
+        const iterations = options.scaleIterations[stage];
+        let done = 0;
+        let nonFinite = 0;
+        for (let i = 1; i <= iterations; i++) {
+          if (hooks.isCancelled?.()) {
+            cancelled = true;
+            break;
+          }
+          const converged = tidy(() => {
+            const evaluation = objective.evaluate(start);
+            losses = evaluation.losses;
+            return optimizer.step(evaluation.losses.total, evaluation.grad);
+          });
+          done = i;
+          step++;
+          // The optimiser retreats from a non-finite loss; only a persistent one is an error.
+          nonFinite = Number.isFinite(losses!.total) ? 0 : nonFinite + 1;
+          if (nonFinite >= 10) throw new NstError(`the loss stayed ${losses!.total} from iteration ${i - 9}; try a smaller --learning-rate or --precision fp32`);
+          const elapsed = (Date.now() - loopStart) / 1000;
+          const rate = step / Math.max(elapsed, 1e-9);
+          if (options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations)) {
+            records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: losses! });
+          }
+          hooks.onProgress?.({
+            iteration: i,
+            iterations,
+            stage,
+            stages: options.scales.length,
+            step,
+            steps,
+            losses: losses!,
+            elapsedSeconds: elapsed,
+            iterationsPerSecond: rate,
+            etaSeconds: (steps - step) / rate,
+          });
+          if (options.saveEvery > 0 && step % options.saveEvery === 0 && step < steps) {
+            const file = intermediatePath(options.output, step);
+            await saveImage(current(), file);
+            intermediates.push(file);
+          }
+          if (hooks.onPreview && options.previewEvery > 0 && i % options.previewEvery === 0) await hooks.onPreview(current(), step);
+          if (converged) break;
+        }
+        stages.push({
+          size: { width, height },
+          iterations: done,
+          seconds: round((Date.now() - stageStart) / 1000),
+          peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+        });
+        if (stage === options.scales.length - 1 || cancelled) {
+          await saveImage(current(), options.output);
+        }
+      } finally {
+        for (const item of held.reverse()) item.dispose();
       }
-      if (hooks.onPreview && options.previewEvery > 0 && i % options.previewEvery === 0) await hooks.onPreview(current(), i);
-      if (converged) break;
     }
-    await saveImage(current(), options.output);
-    return {
-      output: options.output,
-      iterations: done,
-      cancelled,
-      losses,
-      seconds: (Date.now() - started) / 1000,
-      width: contentImage.width,
-      height: contentImage.height,
-      seed: options.seed,
-      threads: runtime.threads,
-      device,
-      precision,
-      intermediates,
-    };
   } finally {
-    for (const item of held.reverse()) item.dispose();
+    (x as Tensor | null)?.dispose();
+    for (const m of inputs.masks) m.dispose();
+    net.dispose();
   }
+
+  const result: StylizeResult = {
+    output: options.output,
+    iterations: step,
+    cancelled,
+    losses,
+    seconds: round((Date.now() - started) / 1000),
+    width: inputs.content.width,
+    height: inputs.content.height,
+    seed: options.seed,
+    threads: runtime.threads,
+    device,
+    precision,
+    stages,
+    intermediates,
+    sidecars: [],
+  };
+  if (options.report) result.sidecars.push(...writeReport(options, result, records));
+  if (options.animation !== 'none' && intermediates.length > 0) {
+    const file = sidecarPath(options.output, `anim.${options.animation}`);
+    await writeAnimation([...intermediates, options.output], file, options.animation);
+    result.sidecars.push(file);
+  }
+  return result;
+}
+
+/** Loads the content, styles (recoloured for 'histogram'), masks and init image for one stage size. */
+async function loadInputs(options: ResolvedStylizeOptions, size: number, device: string): Promise<Inputs> {
+  const content = await loadImage(options.content, { maxSide: size, maxPixels: options.maxPixels });
+  const styleSide = Math.max(16, Math.round(size * options.styleScale));
+  let styles = await Promise.all(options.styles.map((s) => loadImage(s, { maxSide: styleSide, maxPixels: options.maxPixels })));
+  if (options.preserveColors === 'histogram') styles = styles.map((s) => matchColourStatistics(s, content));
+  const maskImages = await Promise.all(options.styleMasks.map((m) => loadMask(m, content.width, content.height, { maxPixels: options.maxPixels })));
+  const masks = maskImages.map((m) => keep(tensor(m.data, [1, 1, m.height, m.width], device)));
+  const init = ['content', 'style', 'noise'].includes(options.init)
+    ? null
+    : await loadImage(options.init, { width: content.width, height: content.height, maxPixels: options.maxPixels });
+  return { content, styles, masks, init };
 }
 
 /** The starting point of the optimisation, in the Caffe convention (NCHW). */
-function initialImage(init: string, content: Tensor, style: Tensor, image: RgbImage | null, device: string): Tensor {
+function initialImage(options: ResolvedStylizeOptions, content: Tensor, style: Tensor, image: RgbImage | null, device: string): Tensor {
   const [, , h, w] = content.shape;
-  switch (init) {
+  let start: Tensor;
+  switch (options.init) {
     case 'content':
-      return content.clone();
+      start = content.clone();
+      break;
     case 'style':
-      return resize(style, h, w, 'bilinear');
+      start = resize(style, h, w, 'bilinear');
+      break;
     case 'noise':
       // As neural-style: small Gaussian noise around the mean colour.
-      return randn([1, 3, h, w], device).mul(0.001);
+      start = randn([1, 3, h, w], device).mul(0.001);
+      break;
     default:
-      return toCaffe(imageToTensor(image!, device));
+      start = toCaffe(imageToTensor(image!, device));
   }
+  if (options.noiseRatio > 0) {
+    // Blend a uniform-noise image (pixels uniform in [0,1]) into the start.
+    start = start.mul(1 - options.noiseRatio).add(toCaffe(rand([1, 3, h, w], device)).mul(options.noiseRatio));
+  }
+  return start;
 }
+
+function writeReport(options: ResolvedStylizeOptions, result: StylizeResult, records: LossRecord[]): string[] {
+  const reportFile = sidecarPath(options.output, 'report.json');
+  const plotFile = sidecarPath(options.output, 'losses.svg');
+  const report = {
+    tool: 'nst stylize',
+    createdAt: new Date().toISOString(),
+    settings: options,
+    result: { ...result, sidecars: undefined },
+    losses: records,
+  };
+  writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomic(plotFile, lossPlotSvg(records, `${path.basename(options.content)} × ${options.styles.map((s) => path.basename(s)).join(' + ')}`));
+  return [reportFile, plotFile];
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
