@@ -85,6 +85,10 @@ describe('nst stylize', () => {
     ['unwritable output directory', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'no-such-dir', 'o.png')], /cannot write|does not exist|no-such-dir/],
     ['unknown output format', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.xyz')], /xyz|format|extension/],
     ['unknown init', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--init', 'zebra'], /init image 'zebra' does not exist/],
+    ['style masks that do not match the styles', (d) => ['-c', CONTENT, '-s', STYLE, '--style-mask', CONTENT, '--style-mask', STYLE, '-o', path.join(d, 'o.png')], /2 style mask\(s\) for 1 style image/],
+    ['blend weights that do not match the styles', (d) => ['-c', CONTENT, '-s', STYLE, '-s', CONTENT, '--style-blend-weights', '1,2,3', '-o', path.join(d, 'o.png')], /3 blend weight\(s\) for 2 style image/],
+    ['scales that are not increasing', (d) => ['-c', CONTENT, '-s', STYLE, '--scales', '64,32', '-o', path.join(d, 'o.png')], /--scales must be increasing/],
+    ['an unknown preset', (d) => ['-c', CONTENT, '-s', STYLE, '--preset', 'cubism', '-o', path.join(d, 'o.png')], /unknown preset 'cubism'/],
     ['cuda without CUDA', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--device', 'cuda', '--iterations', '1', '--size', '32'], /cuda|CUDA/],
   ];
   for (const [name, args, message] of bad) {

@@ -1,12 +1,16 @@
 /**
  * VGG19's convolutional part as a feature extractor: conv1_1 … relu5_4 with max or average
- * pooling, run only as deep as the deepest requested layer. Input is the Caffe convention of the
- * original weights: BGR, 0–255, mean-subtracted, NCHW (see `preprocess.ts`).
+ * pooling, run only as deep as the deepest requested layer. Input is the convention of the weights
+ * (`preprocessing`, from the model's nst-model.json): Caffe (BGR, 0–255, mean-subtracted; the
+ * original weights, and the default) or torchvision (RGB, 0–1, mean/std); `preprocess()` converts
+ * an RGB [0,1] NCHW image to it (see `preprocess.ts`).
  */
 import { NstError } from '../errors';
 import { conv2d, maxPool2d, avgPool2d, Tensor, tensor, keep, tidy } from '../engine';
 import { findModelFile } from './model-dir';
 import { readLayersModelWeights } from './tfjs-layers';
+import { readVgg19Info } from './model-registry';
+import { deprocessImage, Preprocessing, preprocessImage } from './preprocess';
 
 /** Channels per conv layer, 'M' for a pooling layer, as in the paper's configuration E. */
 const CONFIG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512];
@@ -76,26 +80,41 @@ export class Vgg19 {
     readonly source: string,
     readonly precision: Precision,
     readonly channelsLast: boolean,
+    /** The input convention of the weights: 'caffe' or 'torchvision'. */
+    readonly preprocessing: Preprocessing = 'caffe',
   ) {}
+
+  /** RGB [0,1] NCHW → this network's input convention. */
+  preprocess(rgb: Tensor): Tensor {
+    return preprocessImage(rgb, this.preprocessing);
+  }
+
+  /** This network's input convention → RGB [0,1] NCHW (not clamped). */
+  deprocess(x: Tensor): Tensor {
+    return deprocessImage(x, this.preprocessing);
+  }
 
   /** Loads the ImageNet weights (TF.js layers format) and converts kernels HWIO → OIHW. */
   static load(options: Vgg19Options = {}): Vgg19 {
     const file = findModelFile('vgg19/model.json', options.modelDir,
-      'the weights are the Keras ImageNet VGG19 (notop) in TF.js layers format; SHA256SUMS beside model.json lists every file');
+      "get the weights with 'nst models fetch vgg19', or convert a file you have with 'nst models import FILE'");
+    const info = readVgg19Info(file);
     const raw = readLayersModelWeights(file);
     const precision = options.precision ?? 'fp32';
     const channelsLast = options.channelsLast ?? precision === 'bf16';
-    const net = new Vgg19(options.pooling ?? 'max', file, precision, channelsLast);
+    const net = new Vgg19(options.pooling ?? 'max', file, precision, channelsLast, info.preprocessing);
     const dtype = precision === 'bf16' ? 'bfloat16' : 'float32';
     const last = options.upTo ? VGG19_LAYER_NAMES.indexOf(options.upTo) : VGG19_LAYERS.length - 1;
+    let inChannels = 3;
     for (const op of VGG19_LAYERS.slice(0, last + 1)) {
       if (op.kind !== 'conv' || !op.keras) continue;
       const k = raw.get(`${op.keras}/kernel`);
       const b = raw.get(`${op.keras}/bias`);
       if (!k || !b) throw new NstError(`${file} lacks ${op.keras} (not a VGG19 model?)`);
-      if (k.shape.length !== 4 || k.shape[0] !== 3 || k.shape[1] !== 3 || b.shape[0] !== k.shape[3]) {
-        throw new NstError(`${file}: ${op.keras} has shape [${k.shape}], expected [3,3,in,out] (not a VGG19 model?)`);
+      if (k.shape.length !== 4 || k.shape[0] !== 3 || k.shape[1] !== 3 || k.shape[2] !== inChannels || b.shape.length !== 1 || b.shape[0] !== k.shape[3]) {
+        throw new NstError(`${file}: ${op.keras} has shape [${k.shape}], expected [3,3,${inChannels},out] (not a VGG19 model?)`);
       }
+      inChannels = k.shape[3];
       const device = options.device ?? 'cpu';
       const kernel = keep(tidy(() => tensor(k.values, k.shape).permute([3, 2, 0, 1]).to(device).cast(dtype).contiguous(channelsLast)));
       const bias = keep(tidy(() => tensor(b.values, b.shape).to(device).cast(dtype)));
@@ -124,6 +143,10 @@ export class Vgg19 {
       } else if (op.kind === 'relu') {
         h = h.relu();
       } else {
+        const [, , fh, fw] = h.shape;
+        if (fh < 2 || fw < 2) {
+          throw new NstError(`the image is too small for VGG19 layer ${last >= 0 ? VGG19_LAYER_NAMES[last] : ''}: ${x.shape[2]}x${x.shape[3]} px shrinks to ${fh}x${fw} before ${op.name} (use a larger size or shallower layers)`);
+        }
         h = this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2);
       }
       if (want.has(op.name)) out.set(op.name, this.precision === 'bf16' ? h.cast('float32') : h);
