@@ -3,10 +3,14 @@
  * - fwd+grad: one VGG19 forward + input gradient with the default Gatys losses, at 256² and 512²
  * - iteration: one whole stylize iteration (losses, gradient, L-BFGS step) at 256² and 512²
  * - pytorch: the same fwd+grad measured with PyTorch when Debian's python3-torch is installed
- * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last  --no-pytorch
+ * - bf16QualityGuard: final objective (scored in fp32) of a bf16 run vs an fp32 run
+ * - timeToQuality: single-scale vs multi-resolution time to the same objective at full size
+ * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
+ *          --no-pytorch  --no-quality  --no-time-to-quality  --quick (fwd+grad and iteration only)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { configureThread, cpuHasBf16, engineInfo, keep, rand, Tensor, tidy } from '../src/engine';
 import { loadImage } from '../src/image';
@@ -15,7 +19,8 @@ import { imageToTensor } from '../src/transfer/image-tensor';
 import { Precision, toCaffe, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
-import { STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
+import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
+import { runStylize } from '../src/transfer/gatys/run';
 
 interface Args {
   sizes: number[];
@@ -25,10 +30,11 @@ interface Args {
   precisions: Precision[];
   channelsLast?: boolean;
   quality: boolean;
+  timeToQuality: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -39,6 +45,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-channels-last') args.channelsLast = false;
     else if (a === '--channels-last') args.channelsLast = true;
     else if (a === '--no-quality') args.quality = false;
+    else if (a === '--no-time-to-quality') args.timeToQuality = false;
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = false;
   }
   return args;
 }
@@ -124,6 +132,58 @@ async function qualityGuard(size = 256, iterations = 200) {
   return { ...out, bf16VsFp32: round(diff), withinTwoPercent: Math.abs(diff) <= 0.02 };
 }
 
+/**
+ * Time to quality at 384 px (Tübingen × Starry Night, default settings and precision): single
+ * scale for 200 iterations sets the target objective (its final value); multi-resolution runs
+ * 100 iterations at 192 px, then at 384 px until it reaches that objective (at most 200).
+ */
+async function timeToQuality(size = 384, iterations = 200) {
+  const images = path.join(PROJECT_ROOT, '..', 'shared', 'images');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-bench-'));
+  const base = {
+    content: path.join(images, 'content', 'tubingen.jpg'),
+    style: path.join(images, 'style', 'starry_night.jpg'),
+    seed: 1,
+    report: false,
+    printEvery: 0,
+  };
+  try {
+    const single: { seconds: number; total: number }[] = [];
+    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'single.png'), size, iterations }), {
+      onProgress: (p) => single.push({ seconds: p.elapsedSeconds, total: p.losses.total }),
+    });
+    const target = single[single.length - 1].total;
+    let reachedAt: number | null = null;
+    let iterationsAtFullSize = 0;
+    const controller = { stop: false };
+    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'multi.png'), scales: [size / 2, size], scaleIterations: [iterations / 2, iterations] }), {
+      isCancelled: () => controller.stop,
+      onProgress: (p) => {
+        if (p.stage !== p.stages - 1) return;
+        iterationsAtFullSize = p.iteration;
+        if (reachedAt === null && p.losses.total <= target) {
+          reachedAt = p.elapsedSeconds;
+          controller.stop = true;
+        }
+      },
+    });
+    return {
+      size,
+      targetObjective: target,
+      singleScaleSeconds: round(single[single.length - 1].seconds),
+      multiResolution: { scales: [size / 2, size], firstStageIterations: iterations / 2, secondsToTarget: reachedAt === null ? null : round(reachedAt), iterationsAtFullSize },
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peak memory of 5 stylize iterations at `size`, measured in a fresh process. */
+function peakMemory(size: number, precision: Precision): unknown {
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'peak-memory.js'), String(size), precision, '5'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
 /** The same measurement with PyTorch, if Debian's python3-torch is installed. */
 function benchPytorch(sizes: number[], repeats: number, threads: number): unknown {
   const python = '/usr/bin/python3';
@@ -152,15 +212,21 @@ async function main(): Promise<void> {
     for (const size of args.sizes) results.push(benchGatys(net, size, args.repeats));
     net.dispose();
   }
+  process.stderr.write('bench: peak memory at 512 px (fresh processes)\n');
+  const memory = args.precisions.map((p) => peakMemory(512, p));
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
+  if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
+  const ttq = args.timeToQuality ? await timeToQuality() : { skipped: '--no-time-to-quality' };
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     bf16QualityGuard: quality,
+    timeToQuality: ttq,
     cpuHasBf16: cpuHasBf16(),
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakMemory512: memory,
+    benchProcessPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     pytorch: args.pytorch ? benchPytorch(args.sizes, args.repeats, threads) : { skipped: '--no-pytorch' },
   };
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');

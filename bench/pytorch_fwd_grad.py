@@ -4,7 +4,7 @@
 Usage: pytorch_fwd_grad.py SIZES REPEATS THREADS  -> JSON on stdout. Random weights of VGG19's
 shapes (speed does not depend on the values); same layers, losses and sizes as bench.ts.
 """
-import json, sys, time
+import json, resource, sys, time
 import torch
 import torch.nn.functional as F
 
@@ -56,6 +56,8 @@ def main():
             t0 = time.perf_counter(); step(); runs.append(time.perf_counter() - t0)
         runs.sort()
         result['sizes'].append({'size': size, 'fwdGradSeconds': {'median': round(runs[len(runs) // 2], 4), 'min': round(runs[0], 4)}})
+    # ru_maxrss is in KiB on Linux; the last (largest) size dominates the peak
+    result['peakRssMiB'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(result))
 
 if __name__ == '__main__':
