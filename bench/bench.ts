@@ -16,7 +16,7 @@ import { configureThread, cpuHasBf16, engineInfo, keep, rand, Tensor, tidy } fro
 import { loadImage } from '../src/image';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { imageToTensor } from '../src/transfer/image-tensor';
-import { Precision, toCaffe, Vgg19 } from '../src/models';
+import { Precision, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
@@ -72,7 +72,7 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 function benchGatys(net: Vgg19, size: number, repeats: number) {
   const layers = { content: STYLIZE_DEFAULTS.contentLayers, style: STYLIZE_DEFAULTS.styleLayers };
   const weights = { content: STYLIZE_DEFAULTS.contentWeight, style: STYLIZE_DEFAULTS.styleWeight, tv: STYLIZE_DEFAULTS.tvWeight };
-  const [content, style] = tidy(() => [toCaffe(rand([1, 3, size, size])), toCaffe(rand([1, 3, size, size]))]).map(keep);
+  const [content, style] = tidy(() => [net.preprocess(rand([1, 3, size, size])), net.preprocess(rand([1, 3, size, size]))]).map(keep);
   const objective = new GatysObjective(net, content, style, layers, weights);
   const x: Tensor = keep(content.clone().variable());
   const fwdGrad = timeIt(repeats, () => tidy(() => void objective.evaluate(x)));
@@ -97,10 +97,10 @@ async function qualityGuard(size = 256, iterations = 200) {
     loadImage(path.join(images, 'content', 'tubingen.jpg'), { maxSide: size }),
     loadImage(path.join(images, 'style', 'starry_night.jpg'), { maxSide: size }),
   ]);
-  const [content, style] = tidy(() => [toCaffe(imageToTensor(c)), toCaffe(imageToTensor(s))]).map(keep);
+  const fp32Net = Vgg19.load({ upTo: 'relu5_1' });
+  const [content, style] = tidy(() => [fp32Net.preprocess(imageToTensor(c)), fp32Net.preprocess(imageToTensor(s))]).map(keep);
   const layers = { content: STYLIZE_DEFAULTS.contentLayers, style: STYLIZE_DEFAULTS.styleLayers };
   const weights = { content: STYLIZE_DEFAULTS.contentWeight, style: STYLIZE_DEFAULTS.styleWeight, tv: STYLIZE_DEFAULTS.tvWeight };
-  const fp32Net = Vgg19.load({ upTo: 'relu5_1' });
   const judge = new GatysObjective(fp32Net, content, style, layers, weights);
   const out: Record<string, unknown> = { size: `${c.width}x${c.height}`, iterations };
   const finals: Record<string, number> = {};

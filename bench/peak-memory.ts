@@ -3,7 +3,7 @@
  * `node dist/bench/peak-memory.js SIZE PRECISION [ITERATIONS]` prints JSON with peakRssMiB.
  */
 import { configureThread, keep, rand, tidy } from '../src/engine';
-import { Precision, toCaffe, Vgg19 } from '../src/models';
+import { Precision, Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
@@ -13,7 +13,7 @@ const precision = (process.argv[3] ?? 'fp32') as Precision;
 const iterations = Number(process.argv[4] ?? 5);
 configureThread({});
 const net = Vgg19.load({ upTo: 'relu5_1', precision });
-const [content, style] = tidy(() => [toCaffe(rand([1, 3, size, size])), toCaffe(rand([1, 3, size, size]))]).map(keep);
+const [content, style] = tidy(() => [net.preprocess(rand([1, 3, size, size])), net.preprocess(rand([1, 3, size, size]))]).map(keep);
 const objective = new GatysObjective(
   net,
   content,

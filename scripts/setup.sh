@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian 12 machine: system packages (libtorch,
-# OpenBLAS, a C++ toolchain), npm packages, the native engine (node-gyp, ~40 s) and the TypeScript
-# build. Safe to run again. With LIBTORCH=/path/to/libtorch, Debian's libtorch is not installed
-# and the engine is built against that one instead (e.g. a CUDA build).
+# OpenBLAS, a C++ toolchain, Chromium for the browser tests), npm packages, the native engine
+# (node-gyp, ~40 s; better-sqlite3 compiles its bundled SQLite too) and the TypeScript build
+# (library, CLI, server and the web page in dist/web). Safe to run again. With
+# LIBTORCH=/path/to/libtorch, Debian's libtorch is not installed and the engine is built against
+# that one instead (e.g. a CUDA build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libopenblas0-pthread g++ make python3)
 [ -n "${LIBTORCH:-}" ] || packages+=(libtorch-dev)
-[ "${NST_WITH_BROWSER:-0}" = 0 ] || packages+=(chromium)
+# chromium: the headless browser of the web tests (NST_WITH_BROWSER=0 skips it; those tests then skip).
+[ "${NST_WITH_BROWSER:-1}" = 0 ] || packages+=(chromium)
 
 missing=()
 for p in "${packages[@]}"; do

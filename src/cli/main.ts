@@ -5,6 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { NstError } from '../errors';
 import { stylizeCommand } from './stylize-command';
+import { exploreCommand } from './explore-command';
+import { fastCommand } from './fast-command';
+import { trainCommand } from './train-command';
+import { stylesCommand } from './styles-command';
+import { compareCommand } from './compare-command';
+import { modelsCommand } from './models-command';
+import { serveCommand } from './serve-command';
 
 export function buildProgram(): Command {
   const program = new Command('nst')
@@ -13,6 +20,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(stylizeCommand().exitOverride());
+  program.addCommand(exploreCommand().exitOverride());
+  program.addCommand(fastCommand().exitOverride());
+  program.addCommand(trainCommand().exitOverride());
+  program.addCommand(stylesCommand().exitOverride());
+  program.addCommand(compareCommand().exitOverride());
+  program.addCommand(modelsCommand().exitOverride());
+  program.addCommand(serveCommand().exitOverride());
   return program;
 }
 

@@ -1,4 +1,6 @@
 /** The transfer methods. */
 export * from './gatys';
+export * from './fast';
+export * from './explore';
 export * from './image-tensor';
 export { runInWorker } from './worker-host';

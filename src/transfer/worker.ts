@@ -2,6 +2,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NstError } from '../errors';
 import { runStylize } from './gatys/run';
+import { runExplore } from './explore/run';
+import { runCompare } from './fast/compare';
+import { runFast } from './fast/run';
+import { runTrain } from './fast/train';
 import type { WorkerMessage } from './worker-host';
 
 const { kind, options, cancelFlag } = workerData as { kind: string; options: any; cancelFlag: Int32Array };
@@ -16,6 +20,14 @@ async function main(): Promise<unknown> {
         onProgress: (progress) => post({ type: 'progress', progress }),
         onPreview: (image, iteration) => post({ type: 'preview', image, iteration }),
       });
+    case 'fast':
+      return runFast(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'train':
+      return runTrain(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'compare':
+      return runCompare(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'explore':
+      return runExplore(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     default:
       throw new Error(`unknown task kind '${kind}'`);
   }

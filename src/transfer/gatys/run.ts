@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { configureThread, cpuHasBf16, keep, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
-import { fromCaffe, Precision, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
+import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
@@ -115,10 +115,10 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
       const { width, height } = inputs.content;
       const held: { dispose(): void }[] = [];
       try {
-        const content = keep(tidy(() => toCaffe(imageToTensor(inputs.content, device))));
+        const content = keep(tidy(() => net.preprocess(imageToTensor(inputs.content, device))));
         held.push(content);
         const sources: StyleSource[] = inputs.styles.map((s, i) => {
-          const image = keep(tidy(() => toCaffe(imageToTensor(s, device))));
+          const image = keep(tidy(() => net.preprocess(imageToTensor(s, device))));
           held.push(image);
           return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
         });
@@ -135,7 +135,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         const previous: Tensor | null = x;
         const start: Tensor = keep(
           tidy((): Tensor =>
-            (previous ? resize(previous, height, width, 'bilinear') : initialImage(options, content, sources[0].image, inputs.init, device))
+            (previous ? resize(previous, height, width, 'bilinear') : initialImage(net, options, content, sources[0].image, inputs.init, device))
               .detach()
               .variable(),
           ),
@@ -145,7 +145,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         const optimizer: Optimizer =
           options.optimizer === 'lbfgs' ? new Lbfgs(start, { learningRate: options.learningRate }) : new Adam(start, { learningRate: options.learningRate });
         held.push(optimizer);
-        const current = () => finish(tidy(() => tensorToImage(fromCaffe(start))), inputs.content);
+        const current = () => finish(tidy(() => tensorToImage(net.deprocess(start))), inputs.content);
 
         const iterations = options.scaleIterations[stage];
         let done = 0;
@@ -248,8 +248,8 @@ async function loadInputs(options: ResolvedStylizeOptions, size: number, device:
   return { content, styles, masks, init };
 }
 
-/** The starting point of the optimisation, in the Caffe convention (NCHW). */
-function initialImage(options: ResolvedStylizeOptions, content: Tensor, style: Tensor, image: RgbImage | null, device: string): Tensor {
+/** The starting point of the optimisation, in the network's input convention (NCHW). */
+function initialImage(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, style: Tensor, image: RgbImage | null, device: string): Tensor {
   const [, , h, w] = content.shape;
   let start: Tensor;
   switch (options.init) {
@@ -264,11 +264,11 @@ function initialImage(options: ResolvedStylizeOptions, content: Tensor, style: T
       start = randn([1, 3, h, w], device).mul(0.001);
       break;
     default:
-      start = toCaffe(imageToTensor(image!, device));
+      start = net.preprocess(imageToTensor(image!, device));
   }
   if (options.noiseRatio > 0) {
     // Blend a uniform-noise image (pixels uniform in [0,1]) into the start.
-    start = start.mul(1 - options.noiseRatio).add(toCaffe(rand([1, 3, h, w], device)).mul(options.noiseRatio));
+    start = start.mul(1 - options.noiseRatio).add(net.preprocess(rand([1, 3, h, w], device)).mul(options.noiseRatio));
   }
   return start;
 }

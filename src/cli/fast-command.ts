@@ -1,0 +1,45 @@
+/** `nst fast`: stylise a photo or a folder of photos with a trained feed-forward network. */
+import { Command, Option } from 'commander';
+import { fastStylize, FastOptions } from '../transfer/fast';
+import { parseChoice, parseInteger } from './parse';
+import { interruptible } from './signals';
+
+export function fastCommand(): Command {
+  return new Command('fast')
+    .description('stylise photos in one forward pass of a trained network (Johnson et al.); see nst styles')
+    .option('-s, --style <name>', "a style by name (pretrained or trained; see 'nst styles')")
+    .option('-m, --model <file>', 'a trained model (.safetensors) or a deeplearn.js checkpoint folder')
+    .requiredOption('-c, --content <file|dir>', 'a photo, or a folder of photos')
+    .requiredOption('-o, --output <file|dir>', 'output image, or output folder for a folder of photos')
+    .option('--size <px>', "longest side of the output (default: the photo's size)", parseInteger('size'))
+    .addOption(new Option('--preserve-colors <how>', "keep the photo's colours").choices(['none', 'luminance']).default('none'))
+    .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
+    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
+    .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'))
+    .action(async (opts: FastOptions) => {
+      const result = await interruptible(
+        (signal) =>
+          fastStylize(opts, {
+            signal,
+            onProgress: (p) => {
+              if (p.type === 'warning') process.stderr.write(`nst: warning: ${p.message}\n`);
+              else {
+                const count = p.total > 1 ? `[${p.index}/${p.total}] ` : '';
+                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}, ${p.ms.toFixed(0)} ms)\n`);
+              }
+            },
+          }),
+        () => process.stderr.write('stopping after this image (Ctrl-C again to quit now)\n'),
+      );
+      const n = result.outputs.length;
+      if (n > 1 || result.skipped.length > 0 || result.cancelled) {
+        const skipped = result.skipped.length > 0 ? `, skipped ${result.skipped.length} unreadable` : '';
+        const stopped = result.cancelled ? ', stopped early' : '';
+        process.stderr.write(
+          `stylised ${n} image${n === 1 ? '' : 's'} with '${result.model.style}'${skipped}${stopped} in ${result.seconds.toFixed(1)} s (${result.threads} threads)\n`,
+        );
+      }
+      if (result.cancelled) process.exitCode = 130;
+    });
+}

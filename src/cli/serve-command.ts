@@ -1,0 +1,92 @@
+/** `nst serve`: the web page and HTTP API (src/server), until Ctrl-C. */
+import { Command } from 'commander';
+import { NstError } from '../errors';
+import { defaultDataDir, SERVE_DEFAULTS, startServer } from '../server';
+import { parseInteger } from './parse';
+
+interface ServeCommandOptions {
+  host: string;
+  port: number;
+  dataDir?: string;
+  workers: number;
+  threads?: number;
+  token?: string;
+  insecure?: boolean;
+  modelDir?: string;
+  samplesDir?: string;
+  maxUploadMb: number;
+  maxPixels: number;
+  maxSize: number;
+  maxIterations: number;
+  resume: boolean;
+  device?: 'cpu' | 'cuda';
+  logRequests?: boolean;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the web app and HTTP API: upload, watch it paint, keep every result')
+    .option('--host <addr>', 'interface to listen on (other than loopback needs --token or --insecure)', SERVE_DEFAULTS.host)
+    .option('--port <n>', 'TCP port (0: any free port)', parseInteger('port'), SERVE_DEFAULTS.port)
+    .option('--data-dir <dir>', `where jobs and results are kept (default: $NST_DATA_DIR or ${defaultDataDir()})`)
+    .option('--workers <n>', 'jobs computed at once', parseInteger('workers'), SERVE_DEFAULTS.workers)
+    .option('--threads <n>', 'compute threads per job (default: cores / workers)', parseInteger('threads'))
+    .option('--token <secret>', 'require Authorization: Bearer <secret> on every request (default: $NST_TOKEN)')
+    .option('--insecure', 'allow listening beyond this machine without a token')
+    .option('--model-dir <dir>', 'directory of vgg19/ and fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
+    .option('--samples-dir <dir>', 'directory of sample images, content/ and style/ (default: $NST_SAMPLES_DIR, ./samples, ../shared/images)')
+    .option('--max-upload-mb <n>', 'largest accepted upload, MiB', parseInteger('max-upload-mb'), SERVE_DEFAULTS.maxUploadBytes / 1024 / 1024)
+    .option('--max-pixels <n>', 'largest accepted image, pixels', parseInteger('max-pixels'), SERVE_DEFAULTS.maxPixels)
+    .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
+    .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
+    .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
+    .option('--device <name>', 'cpu or cuda')
+    .option('--log-requests', 'log every request to stdout')
+    .action(async (opts: ServeCommandOptions) => {
+      if (opts.maxUploadMb < 1) throw new NstError(`--max-upload-mb must be a positive integer (got ${opts.maxUploadMb})`);
+      const server = await startServer(
+        {
+          host: opts.host,
+          port: opts.port,
+          dataDir: opts.dataDir,
+          workers: opts.workers,
+          threads: opts.threads,
+          token: opts.token ?? (process.env.NST_TOKEN || undefined),
+          insecure: opts.insecure,
+          modelDir: opts.modelDir,
+          samplesDir: opts.samplesDir,
+          maxUploadBytes: opts.maxUploadMb * 1024 * 1024,
+          maxPixels: opts.maxPixels,
+          maxSize: opts.maxSize,
+          maxIterations: opts.maxIterations,
+          resume: opts.resume,
+          device: opts.device,
+          logRequests: opts.logRequests,
+        },
+        {
+          log: {
+            info: (m) => process.stderr.write(`nst serve: ${m}\n`),
+            error: (m) => process.stderr.write(`nst serve: error: ${m}\n`),
+          },
+        },
+      );
+      const o = server.options;
+      const open = o.token ? `${server.url}/?token=…` : `${server.url}/`;
+      process.stdout.write(`nst: serving on ${server.url}/\n`);
+      process.stderr.write(
+        `nst serve: open ${open} — data in ${o.dataDir}; ${o.workers} worker${o.workers > 1 ? 's' : ''} × ${o.threads} thread${o.threads > 1 ? 's' : ''}; ` +
+          `samples ${server.samples.dir ?? 'none found'}; Ctrl-C stops (running jobs resume on the next start)\n`,
+      );
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = () => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          process.stderr.write('nst serve: stopping (running jobs save their current image; Ctrl-C again to quit now)\n');
+          server.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,308 @@
+/**
+ * The feed-forward style transfer network of Johnson et al. (2016) with instance normalisation
+ * (Ulyanov et al. 2016), in two variants that share one parameter layout:
+ *
+ *   conv_in   9×9 conv, stride 1, 3 → 32          + norm + relu
+ *   down1     3×3 conv, stride 2, 32 → 64         + norm + relu
+ *   down2     3×3 conv, stride 2, 64 → 128        + norm + relu
+ *   res1..5   x + norm(conv(relu(norm(conv(x)))))   (3×3, 128 → 128)
+ *   up1       ×2 upsampling, 128 → 64             + norm + relu
+ *   up2       ×2 upsampling, 64 → 32              + norm + relu
+ *   conv_out  9×9 conv, stride 1, 32 → 3          (+ norm, 'johnson-ml5' only)
+ *   output    tanh(x) · 150 + 127.5 on the 0..255 scale
+ *
+ * 'johnson-ml5'      the layout of the pretrained ml5.js/deeplearn.js networks: zero padding
+ *                    ('same'; stride-2 convs pad like TensorFlow SAME), transposed 3×3 convs
+ *                    (stride 2, output cropped to 2H×2W), no conv biases, instance norm eps 1e-3
+ *                    after every conv including the last.
+ * 'johnson-upsample' our trainable layout: reflection padding, nearest-neighbour ×2 upsampling
+ *                    followed by a 3×3 conv (no checkerboard artefacts), instance norm eps 1e-5,
+ *                    and a plain conv with bias (no norm) before the tanh output.
+ *
+ * Images go in and come out as RGB in [0,1], NCHW (the network itself sees 0..255). The output is
+ * not clamped (training needs the gradient); `stylise` clamps. Any input size works: the output
+ * is cropped back to the input size when it is not a multiple of 4.
+ *
+ * Parameters are stored in the TensorFlow layouts of the pretrained checkpoints, so the bytes of a
+ * converted checkpoint are unchanged and a browser (TF.js) can use them as they are:
+ *   `<layer>.weight`       conv [kh, kw, in, out]; transposed conv [kh, kw, out, in]
+ *   `<layer>.norm.scale`   [C], `<layer>.norm.shift` [C]
+ *   `conv_out.bias`        [3] ('johnson-upsample' only)
+ */
+import { NstError } from '../errors';
+import {
+  conv2d,
+  convTranspose2d,
+  dispose,
+  keep,
+  noGrad,
+  pad,
+  rand,
+  resize,
+  tensor,
+  Tensor,
+  tidy,
+  zeros,
+  full,
+} from '../engine';
+
+export type TransformerVariant = 'johnson-ml5' | 'johnson-upsample';
+export const TRANSFORMER_VARIANTS: readonly TransformerVariant[] = ['johnson-ml5', 'johnson-upsample'];
+
+/** The architecture as recorded in a saved model's metadata (everything is fixed by the variant). */
+export interface TransformerArchitecture {
+  variant: TransformerVariant;
+  /** Channels at full, 1/2 and 1/4 resolution. */
+  channels: [number, number, number];
+  residualBlocks: number;
+  padding: 'zero' | 'reflect';
+  upsampling: 'transposed' | 'nearest';
+  norm: 'instance';
+  normEps: number;
+  /** Output: tanh(x) · outputScale + outputOffset on the 0..255 scale. */
+  outputScale: number;
+  outputOffset: number;
+}
+
+export function architectureOf(variant: TransformerVariant): TransformerArchitecture {
+  const ml5 = variant === 'johnson-ml5';
+  return {
+    variant,
+    channels: [32, 64, 128],
+    residualBlocks: 5,
+    padding: ml5 ? 'zero' : 'reflect',
+    upsampling: ml5 ? 'transposed' : 'nearest',
+    norm: 'instance',
+    normEps: ml5 ? 1e-3 : 1e-5,
+    outputScale: 150,
+    outputOffset: 127.5,
+  };
+}
+
+interface LayerSpec {
+  name: string;
+  kernel: number;
+  in: number;
+  out: number;
+  kind: 'conv' | 'down' | 'up';
+  norm: boolean;
+  bias: boolean;
+}
+
+/** The layers in forward order (also the order of the pretrained checkpoints' variables). */
+export function layerSpecs(variant: TransformerVariant): LayerSpec[] {
+  const [c1, c2, c3] = architectureOf(variant).channels;
+  const ml5 = variant === 'johnson-ml5';
+  const specs: LayerSpec[] = [
+    { name: 'conv_in', kernel: 9, in: 3, out: c1, kind: 'conv', norm: true, bias: false },
+    { name: 'down1', kernel: 3, in: c1, out: c2, kind: 'down', norm: true, bias: false },
+    { name: 'down2', kernel: 3, in: c2, out: c3, kind: 'down', norm: true, bias: false },
+  ];
+  for (let r = 1; r <= architectureOf(variant).residualBlocks; r++) {
+    for (const i of [1, 2]) specs.push({ name: `res${r}.conv${i}`, kernel: 3, in: c3, out: c3, kind: 'conv', norm: true, bias: false });
+  }
+  specs.push(
+    { name: 'up1', kernel: 3, in: c3, out: c2, kind: 'up', norm: true, bias: false },
+    { name: 'up2', kernel: 3, in: c2, out: c1, kind: 'up', norm: true, bias: false },
+    { name: 'conv_out', kernel: 9, in: c1, out: 3, kind: 'conv', norm: ml5, bias: !ml5 },
+  );
+  return specs;
+}
+
+/** Every parameter's name and stored shape, in canonical order. */
+export function parameterShapes(variant: TransformerVariant): { name: string; shape: number[] }[] {
+  const out: { name: string; shape: number[] }[] = [];
+  for (const l of layerSpecs(variant)) {
+    const transposed = l.kind === 'up' && variant === 'johnson-ml5';
+    out.push({ name: `${l.name}.weight`, shape: transposed ? [l.kernel, l.kernel, l.out, l.in] : [l.kernel, l.kernel, l.in, l.out] });
+    if (l.norm) out.push({ name: `${l.name}.norm.scale`, shape: [l.out] }, { name: `${l.name}.norm.shift`, shape: [l.out] });
+    if (l.bias) out.push({ name: `${l.name}.bias`, shape: [l.out] });
+  }
+  return out;
+}
+
+/** A parameter in its stored layout (see the file comment). */
+export interface StoredWeight {
+  shape: number[];
+  values: Float32Array;
+}
+
+export class TransformerNet {
+  readonly architecture: TransformerArchitecture;
+  private readonly specs: LayerSpec[];
+  /** Parameters in the layouts libtorch wants (conv OIHW, transposed conv [in, out, kh, kw]). */
+  private readonly params = new Map<string, Tensor>();
+
+  private constructor(readonly variant: TransformerVariant, readonly device: string) {
+    this.architecture = architectureOf(variant);
+    this.specs = layerSpecs(variant);
+  }
+
+  /**
+   * Builds a network from stored weights. Every parameter must be present with exactly its
+   * stored shape; anything else is a one-line NstError naming the parameter (`source` says where
+   * the weights came from). `rename` maps our names to the file's (for checkpoint formats).
+   */
+  static fromWeights(
+    variant: TransformerVariant,
+    weights: Map<string, StoredWeight>,
+    options: { device?: string; source: string; rename?: (name: string) => string },
+  ): TransformerNet {
+    const net = new TransformerNet(variant, options.device ?? 'cpu');
+    try {
+      for (const { name, shape } of parameterShapes(variant)) {
+        const key = options.rename ? options.rename(name) : name;
+        const w = weights.get(key);
+        const label = key === name ? name : `${key} (${name})`;
+        if (!w) throw new NstError(`${options.source}: missing variable ${label}`);
+        if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+          throw new NstError(`${options.source}: variable ${label} has shape [${w.shape.join(',')}], expected [${shape.join(',')}]`);
+        }
+        if (w.values.length !== shape.reduce((a, b) => a * b, 1)) throw new NstError(`${options.source}: variable ${label} has the wrong number of values`);
+        if (!w.values.every(Number.isFinite)) throw new NstError(`${options.source}: variable ${label} contains NaN or infinite values`);
+        net.params.set(name, keep(tidy(() => toTorchLayout(name, tensor(w.values, w.shape, net.device)).contiguous())));
+      }
+    } catch (err) {
+      net.dispose();
+      throw err;
+    }
+    return net;
+  }
+
+  /**
+   * A freshly initialised network for training: conv weights and biases uniform in ±1/√fan_in
+   * (PyTorch's default), norm scale 1 and shift 0. Seed libtorch (configureThread) to reproduce.
+   */
+  static initialise(variant: TransformerVariant, device = 'cpu'): TransformerNet {
+    const net = new TransformerNet(variant, device);
+    noGrad(() => {
+      for (const { name, shape } of parameterShapes(variant)) {
+        const t = tidy(() => {
+          if (name.endsWith('.norm.scale')) return full(shape, 1, device);
+          if (name.endsWith('.norm.shift')) return zeros(shape, device);
+          const layer = net.specs.find((l) => name.startsWith(`${l.name}.`))!;
+          const bound = 1 / Math.sqrt(layer.in * layer.kernel * layer.kernel);
+          return toTorchLayout(name, rand(shape, device).mul(2 * bound).sub(bound)).contiguous();
+        });
+        net.params.set(name, keep(t));
+      }
+    });
+    return net;
+  }
+
+  /** The parameters (libtorch layouts), in canonical order; mark them as variables to train. */
+  parameters(): Map<string, Tensor> {
+    return this.params;
+  }
+
+  /** Every parameter in its stored layout, as plain arrays (for saving). */
+  storedWeights(): Map<string, StoredWeight> {
+    const out = new Map<string, StoredWeight>();
+    for (const [name, t] of this.params) {
+      tidy(() => {
+        const stored = toStoredLayout(name, t.detach()).contiguous();
+        out.set(name, { shape: stored.shape, values: stored.data() });
+      });
+    }
+    return out;
+  }
+
+  /** Converts a gradient or optimiser moment (libtorch layout) of a parameter to its stored layout. */
+  static toStored(name: string, t: Tensor): StoredWeight {
+    return tidy(() => {
+      const s = toStoredLayout(name, t).contiguous();
+      return { shape: s.shape, values: s.data() };
+    });
+  }
+
+  /** And back: a stored-layout array as a tensor in libtorch layout. */
+  static fromStored(name: string, w: StoredWeight, device = 'cpu'): Tensor {
+    return tidy(() => toTorchLayout(name, tensor(w.values, w.shape, device)).contiguous());
+  }
+
+  /** RGB [0,1] NCHW in → RGB NCHW out, same size, on the [0,1] scale but not clamped. */
+  forward(x: Tensor): Tensor {
+    const [, , height, width] = x.shape;
+    let h = x.mul(255);
+    h = this.layer('conv_in', h, true);
+    h = this.layer('down1', h, true);
+    h = this.layer('down2', h, true);
+    for (let r = 1; r <= this.architecture.residualBlocks; r++) {
+      h = h.add(this.layer(`res${r}.conv2`, this.layer(`res${r}.conv1`, h, true), false));
+    }
+    h = this.layer('up1', h, true);
+    h = this.layer('up2', h, true);
+    h = this.layer('conv_out', h, false);
+    if (h.shape[2] !== height || h.shape[3] !== width) h = h.narrow(2, 0, height).narrow(3, 0, width);
+    const { outputScale, outputOffset } = this.architecture;
+    return h.tanh().mul(outputScale / 255).add(outputOffset / 255);
+  }
+
+  /** Stylises RGB [0,1] images (NCHW) without recording gradients; the result is clamped to [0,1]. */
+  stylise(x: Tensor): Tensor {
+    return noGrad(() => tidy(() => this.forward(x).clamp(0, 1)));
+  }
+
+  dispose(): void {
+    dispose([...this.params.values()]);
+    this.params.clear();
+  }
+
+  private layer(name: string, x: Tensor, relu: boolean): Tensor {
+    const spec = this.specs.find((l) => l.name === name)!;
+    const w = this.params.get(`${name}.weight`)!;
+    const bias = spec.bias ? this.params.get(`${name}.bias`)! : null;
+    let h: Tensor;
+    if (spec.kind === 'up' && this.variant === 'johnson-ml5') {
+      const [, , hh, ww] = x.shape;
+      h = convTranspose2d(x, w, null, 2, 0).narrow(2, 0, 2 * hh).narrow(3, 0, 2 * ww);
+    } else {
+      let input = x;
+      if (spec.kind === 'up') input = resize(x, 2 * x.shape[2], 2 * x.shape[3], 'nearest');
+      const stride = spec.kind === 'down' ? 2 : 1;
+      h = conv2d(this.padFor(input, spec.kernel, stride), w, bias, stride, 0);
+    }
+    if (spec.norm) h = this.instanceNorm(h, name);
+    return relu ? h.relu() : h;
+  }
+
+  /** Padding before a conv: 'same' for stride 1; TensorFlow SAME (ml5) or symmetric (ours) for stride 2. */
+  private padFor(x: Tensor, kernel: number, stride: number): Tensor {
+    const [, , h, w] = x.shape;
+    if (this.variant === 'johnson-upsample') {
+      const p = Math.floor(kernel / 2);
+      // Reflection needs the padding to be smaller than the image; tiny inputs fall back to replication.
+      return pad(x, [p, p, p, p], p < Math.min(h, w) ? 'reflect' : 'replicate');
+    }
+    if (stride === 1) {
+      const p = Math.floor(kernel / 2);
+      return pad(x, [p, p, p, p], 'constant', 0);
+    }
+    const same = (n: number): [number, number] => {
+      const total = Math.max((Math.ceil(n / stride) - 1) * stride + kernel - n, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    };
+    const [top, bottom] = same(h);
+    const [left, right] = same(w);
+    return pad(x, [left, right, top, bottom], 'constant', 0);
+  }
+
+  private instanceNorm(x: Tensor, name: string): Tensor {
+    const c = x.shape[1];
+    const scale = this.params.get(`${name}.norm.scale`)!.reshape([1, c, 1, 1]);
+    const shift = this.params.get(`${name}.norm.shift`)!.reshape([1, c, 1, 1]);
+    const mean = x.mean([2, 3], true);
+    const variance = x.variance([2, 3], true, false);
+    return x.sub(mean).div(variance.add(this.architecture.normEps).sqrt()).mul(scale).add(shift);
+  }
+}
+
+/** Stored (TF) layout → libtorch layout: conv HWIO → OIHW; transposed [kh,kw,out,in] → [in,out,kh,kw]. */
+function toTorchLayout(name: string, t: Tensor): Tensor {
+  return name.endsWith('.weight') ? t.permute([3, 2, 0, 1]) : t;
+}
+
+/** Inverse of toTorchLayout (the permutation [3,2,0,1] is its own inverse up to [2,3,1,0]). */
+function toStoredLayout(name: string, t: Tensor): Tensor {
+  return name.endsWith('.weight') ? t.permute([2, 3, 1, 0]) : t;
+}

@@ -1,0 +1,109 @@
+/**
+ * `nst serve`: the HTTP server. Assembles the job runner, the security checks, the API routes and
+ * the page on Fastify; recovers interrupted jobs before it starts listening.
+ */
+import type { AddressInfo } from 'node:net';
+import Fastify, { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import { registerSecurity } from './auth';
+import { ResolvedServeOptions, resolveServeOptions, ServeOptions } from './config';
+import { SseStream } from './events';
+import { toHttpError } from './http-error';
+import { defaultJobKinds, JobKind } from './job-kinds';
+import { JobManager, Logger } from './job-manager';
+import { catalogRoutes } from './routes/catalog';
+import { jobRoutes } from './routes/jobs';
+import { pageRoutes } from './routes/page';
+import { SampleLibrary } from './samples';
+import { StyleLibrary } from './styles';
+
+export interface RunningServer {
+  /** http://host:port (the port actually bound). */
+  url: string;
+  port: number;
+  options: ResolvedServeOptions;
+  app: FastifyInstance;
+  manager: JobManager;
+  samples: SampleLibrary;
+  /** Stops listening, ends event streams, lets running jobs save a checkpoint, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Job kinds (default: stylize and fast). */
+  kinds?: Map<string, JobKind>;
+  log?: Logger;
+}
+
+const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.write(`nst serve: ${m}\n`) };
+
+export async function startServer(serveOptions: ServeOptions = {}, start: StartOptions = {}): Promise<RunningServer> {
+  const options = resolveServeOptions(serveOptions);
+  const log = start.log ?? quietLog;
+  const manager = new JobManager(options, start.kinds ?? defaultJobKinds(), log);
+  const samples = new SampleLibrary(options.samplesDir);
+  const styles = new StyleLibrary(options.modelDir);
+  const streams = new Set<SseStream>();
+  let app: FastifyInstance | undefined;
+  try {
+    await manager.start();
+    app = Fastify({
+      logger: options.logRequests,
+      bodyLimit: 64 * 1024,
+      routerOptions: { maxParamLength: 200 },
+      forceCloseConnections: true,
+      return503OnClosing: true,
+      ajv: { customOptions: { removeAdditional: false } },
+    });
+    // Jobs come as JSON or multipart only; anything else is 415.
+    app.removeContentTypeParser('text/plain');
+    app.setErrorHandler((err, req, reply) => {
+      const { statusCode, message } = toHttpError(err);
+      if (statusCode >= 500) log.error(`${req.method} ${req.url}: ${String((err as Error)?.stack ?? err)}`);
+      reply.code(statusCode).type('application/json; charset=utf-8').send({ error: message, statusCode });
+    });
+    app.setNotFoundHandler((req, reply) => {
+      reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0].slice(0, 200)}`, statusCode: 404 });
+    });
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header('X-Content-Type-Options', 'nosniff');
+      reply.header('X-Frame-Options', 'DENY');
+      reply.header('Referrer-Policy', 'no-referrer');
+      return payload;
+    });
+    app.addHook('preClose', async () => {
+      for (const s of streams) s.close();
+    });
+    registerSecurity(app, { token: options.token, host: options.host });
+    await app.register(multipart, {
+      limits: { fileSize: options.maxUploadBytes, files: 2, fields: 40, parts: 42, fieldSize: 1000, fieldNameSize: 100, headerPairs: 50 },
+      throwFileSizeLimit: true,
+    });
+    const kindContext = { maxSize: options.maxSize, maxIterations: options.maxIterations, styles };
+    await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams });
+    await app.register(catalogRoutes, { options, manager, samples, styles });
+    await app.register(pageRoutes);
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await manager.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | null = null;
+  const server = app;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    options,
+    app,
+    manager,
+    samples,
+    close: () =>
+      (closing ??= (async () => {
+        await server.close();
+        await manager.close();
+      })()),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Settings of `nst serve` and their defaults: where it listens, where it keeps jobs, how many jobs
+ * run at once, and the limits on what clients may send. Validation turns every problem into a
+ * one-line NstError before anything starts.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { NstError } from '../errors';
+import { DEFAULT_MAX_PIXELS } from '../image';
+
+export interface ServeOptions {
+  /** Interface to listen on. Default 127.0.0.1 (this machine only). */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Where job records (SQLite) and images live. Default $NST_DATA_DIR or ~/.local/share/nst. */
+  dataDir?: string;
+  /** Jobs computed at once. Default 1. */
+  workers?: number;
+  /** Compute threads per job. Default: the cores divided among the workers. */
+  threads?: number;
+  /** Bearer token required on every request (also accepted as ?token= once, then a cookie). */
+  token?: string;
+  /** Allow binding to a non-loopback interface without a token. */
+  insecure?: boolean;
+  /** Directory of VGG19 and fast-style models (default: the model directory search order). */
+  modelDir?: string;
+  /** Directory of sample images (content/ and style/); default: see samples.ts. */
+  samplesDir?: string;
+  /** Largest accepted upload, bytes. Default 20 MiB. */
+  maxUploadBytes?: number;
+  /** Largest accepted image, decoded pixels (decompression bombs). */
+  maxPixels?: number;
+  /** Largest output side a job may ask for. Default 1024. */
+  maxSize?: number;
+  /** Most iterations an optimisation job may ask for. Default 3000. */
+  maxIterations?: number;
+  /** Most jobs waiting in the queue; more are refused with 503. Default 500. */
+  maxQueued?: number;
+  /** On start, resume jobs a crash interrupted from their last saved image (default), or mark them interrupted. */
+  resume?: boolean;
+  /** Compute device of the jobs. */
+  device?: 'cpu' | 'cuda';
+  /** Log each request (pino, to stdout). Default false. */
+  logRequests?: boolean;
+}
+
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device'>> &
+  Pick<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device'>;
+
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  workers: 1,
+  insecure: false,
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxPixels: DEFAULT_MAX_PIXELS,
+  maxSize: 1024,
+  maxIterations: 3000,
+  maxQueued: 500,
+  resume: true,
+  logRequests: false,
+};
+
+export function defaultDataDir(): string {
+  if (process.env.NST_DATA_DIR) return path.resolve(process.env.NST_DATA_DIR);
+  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'nst');
+}
+
+/** Whether `host` only reaches this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServeOptions;
+  const o = { ...SERVE_DEFAULTS, ...defined };
+  if (!o.host || /\s/.test(o.host)) throw new NstError(`--host must be a host name or address (got '${o.host}')`);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new NstError(`--port must be an integer from 0 to 65535 (got ${o.port})`);
+  positiveInt(o.workers, 'workers');
+  if (o.threads !== undefined) positiveInt(o.threads, 'threads');
+  positiveInt(o.maxUploadBytes, 'max-upload-bytes');
+  positiveInt(o.maxPixels, 'max-pixels');
+  positiveInt(o.maxSize, 'max-size');
+  if (o.maxSize < 32) throw new NstError(`--max-size must be at least 32 (got ${o.maxSize})`);
+  positiveInt(o.maxIterations, 'max-iterations');
+  positiveInt(o.maxQueued, 'max-queued');
+  if (o.token !== undefined) {
+    if (o.token.length < 8) throw new NstError('--token must be at least 8 characters long');
+    if (!/^[\x21-\x7e]+$/.test(o.token)) throw new NstError('--token must be printable ASCII without spaces');
+  }
+  if (!isLoopbackHost(o.host) && o.token === undefined && !o.insecure) {
+    throw new NstError(
+      `listening on '${o.host}' exposes the server beyond this machine: pass --token <secret> (clients then send 'Authorization: Bearer <secret>') or --insecure`,
+    );
+  }
+  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
+  const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
+  return { ...o, threads, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
+}
+
+function positiveInt(v: number, name: string): void {
+  if (!Number.isInteger(v) || v < 1) throw new NstError(`--${name} must be a positive integer (got ${v})`);
+}

@@ -1,0 +1,93 @@
+/**
+ * Feed-forward transfer (Johnson et al.) as a job: one forward pass of a pretrained or trained
+ * style network (the library's `fastStylize()` in a worker thread). Strength blends the stylised
+ * image with the photo. A run is seconds long, so an interrupted one simply runs again.
+ */
+import * as path from 'node:path';
+import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
+import { fastStylize } from '../../transfer/fast';
+import { badRequest } from '../http-error';
+import type { FieldReader } from '../fields';
+import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+
+export interface FastJobParams {
+  fastStyle: string;
+  size: number;
+  /** 0…1: how much of the stylised image (1) versus the photo (0). */
+  strength: number;
+  preserveColors: boolean;
+}
+
+export const DEFAULT_FAST_SIZE = 512;
+
+export const fastKind: JobKind = {
+  name: 'fast',
+  description: 'feed-forward transfer with a pretrained or trained style network: needs a content image and fastStyle',
+  resumable: false,
+
+  parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
+    const fastStyle = f.string('fastStyle', { max: 100 });
+    if (!fastStyle) throw badRequest("the fast method needs 'fastStyle' (see GET /api/styles)");
+    if (!ctx.styles.find(fastStyle)) {
+      const known = ctx.styles.list().map((s) => s.name).join(', ') || 'none installed';
+      throw badRequest(`unknown fast style '${fastStyle}' (available: ${known})`);
+    }
+    const params: FastJobParams = {
+      fastStyle,
+      size: f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(DEFAULT_FAST_SIZE, ctx.maxSize),
+      strength: f.number('strength', { min: 0, max: 1 }) ?? 1,
+      preserveColors: f.boolean('preserveColors') ?? false,
+    };
+    return params as unknown as Record<string, unknown>;
+  },
+
+  inputs(): InputRole[] {
+    return ['content'];
+  },
+
+  async run(ctx: JobRunContext): Promise<JobOutcome> {
+    const p = ctx.job.params as unknown as FastJobParams;
+    const started = Date.now();
+    const output = path.join(ctx.dir, 'final.png');
+    const style = ctx.job.params.fastStyle as string;
+    const result = await fastStylize(
+      {
+        style,
+        content: ctx.inputs.content!,
+        output,
+        size: p.size,
+        threads: ctx.threads,
+        device: ctx.device,
+        modelDir: ctx.modelDir,
+        maxPixels: ctx.maxPixels,
+      },
+      {
+        signal: ctx.signal,
+        onProgress: (q) => {
+          if (q.type !== 'image') return;
+          const elapsed = (Date.now() - started) / 1000;
+          ctx.progress({ iteration: 1, iterations: 1, elapsedSeconds: elapsed, etaSeconds: 0, iterationsPerSecond: 1 / Math.max(elapsed, 1e-3) });
+        },
+      },
+    );
+    const details = { style, model: result.model.kind, variant: result.model.variant, threads: result.threads, device: result.device, ms: result.outputs[0]?.ms };
+    if (result.outputs.length === 0) {
+      return { cancelled: true, image: null, iterations: 0, seconds: (Date.now() - started) / 1000, details };
+    }
+    const raw = await loadImage(output, { maxPixels: ctx.maxPixels });
+    let image: RgbImage = raw;
+    if (p.preserveColors || p.strength < 1) {
+      const photo = await loadImage(ctx.inputs.content!, { width: raw.width, height: raw.height, maxPixels: ctx.maxPixels });
+      if (p.preserveColors) image = luminancePreserveColors(image, photo);
+      if (p.strength < 1) image = blend(image, photo, p.strength);
+    }
+    return { cancelled: false, image, raw, iterations: 1, seconds: (Date.now() - started) / 1000, details };
+  },
+};
+
+/** strength · a + (1 − strength) · b, pixel by pixel. */
+export function blend(a: RgbImage, b: RgbImage, strength: number): RgbImage {
+  const data = new Float32Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = strength * a.data[i] + (1 - strength) * b.data[i];
+  return { width: a.width, height: a.height, data };
+}

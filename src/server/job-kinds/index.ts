@@ -1,0 +1,14 @@
+/** The registry of job kinds: the `method` field of a job request picks one. */
+import { fastKind } from './fast';
+import { stylizeKind } from './stylize';
+import type { JobKind } from './types';
+
+export * from './types';
+export { STYLIZE_PRESETS, DEFAULT_PRESET } from './stylize';
+
+export function defaultJobKinds(): Map<string, JobKind> {
+  return new Map<string, JobKind>([
+    [stylizeKind.name, stylizeKind],
+    [fastKind.name, fastKind],
+  ]);
+}

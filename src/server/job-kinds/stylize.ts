@@ -1,0 +1,150 @@
+/**
+ * Optimisation-based transfer (Gatys et al.) as a job: the library's `stylize()` in a worker
+ * thread, with previews every few iterations. Each preview is also the job's checkpoint, so a job
+ * interrupted by a restart resumes from its last saved image with the remaining iterations.
+ */
+import * as path from 'node:path';
+import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
+import { stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import type { FieldReader } from '../fields';
+import type { LossValues } from '../job-store';
+import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+
+/** Settings bundles for people who do not want to pick numbers. Explicit fields win. */
+export const STYLIZE_PRESETS = {
+  draft: { size: 256, iterations: 100, description: 'a quick look: 256 px, 100 iterations' },
+  standard: { size: 384, iterations: 300, description: '384 px, 300 iterations' },
+  high: { size: 512, iterations: 500, description: '512 px, 500 iterations (as neural-style)' },
+} as const;
+export type StylizePreset = keyof typeof STYLIZE_PRESETS;
+export const DEFAULT_PRESET: StylizePreset = 'standard';
+
+export interface StylizeJobParams {
+  preset: StylizePreset;
+  size: number;
+  iterations: number;
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  init: 'content' | 'style' | 'noise';
+  optimizer: 'lbfgs' | 'adam';
+  learningRate?: number;
+  pooling: 'max' | 'avg';
+  seed: number;
+  preserveColors: boolean;
+  previewEvery: number;
+}
+
+export const stylizeKind: JobKind = {
+  name: 'stylize',
+  description: 'optimisation-based transfer (Gatys et al.): needs a content and a style image',
+  resumable: true,
+
+  parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
+    const preset = f.choice('preset', Object.keys(STYLIZE_PRESETS) as StylizePreset[]) ?? DEFAULT_PRESET;
+    const base = STYLIZE_PRESETS[preset];
+    const size = f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(base.size, ctx.maxSize);
+    const iterations = f.integer('iterations', { min: 1, max: ctx.maxIterations }) ?? Math.min(base.iterations, ctx.maxIterations);
+    const params: StylizeJobParams = {
+      preset,
+      size,
+      iterations,
+      contentWeight: f.number('contentWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.contentWeight,
+      styleWeight: f.number('styleWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.styleWeight,
+      tvWeight: f.number('tvWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.tvWeight,
+      init: f.choice('init', ['content', 'style', 'noise'] as const) ?? 'content',
+      optimizer: f.choice('optimizer', ['lbfgs', 'adam'] as const) ?? STYLIZE_DEFAULTS.optimizer,
+      learningRate: f.number('learningRate', { min: 0, max: 1e6, exclusiveMin: true }),
+      pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
+      seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
+      preserveColors: f.boolean('preserveColors') ?? false,
+      previewEvery: f.integer('previewEvery', { min: 1, max: ctx.maxIterations }) ?? Math.max(1, Math.round(iterations / 30)),
+    };
+    if (params.learningRate === undefined) delete params.learningRate;
+    return params as unknown as Record<string, unknown>;
+  },
+
+  inputs(): InputRole[] {
+    return ['content', 'style'];
+  },
+
+  async run(ctx: JobRunContext): Promise<JobOutcome> {
+    const p = ctx.job.params as unknown as StylizeJobParams;
+    const started = Date.now();
+    const base = ctx.checkpoint?.iteration ?? 0;
+    // The content photo at the output size, for colour preservation (loaded once).
+    let content: Promise<RgbImage> | null = null;
+    const display = async (raw: RgbImage): Promise<RgbImage> => {
+      if (!p.preserveColors) return raw;
+      content ??= loadImage(ctx.inputs.content!, { width: raw.width, height: raw.height, maxPixels: ctx.maxPixels });
+      const c = await content;
+      if (c.width !== raw.width || c.height !== raw.height) throw new Error('the content and output sizes differ');
+      return luminancePreserveColors(raw, c);
+    };
+    if (ctx.checkpoint && base >= p.iterations) {
+      // Interrupted after its last iteration but before the result was written.
+      const raw = await loadImage(ctx.checkpoint.file, { maxPixels: ctx.maxPixels });
+      return { cancelled: false, image: await display(raw), raw, iterations: base, seconds: 0, details: { seed: p.seed } };
+    }
+    const output = path.join(ctx.dir, 'final.png');
+    let losses: LossValues | undefined;
+    const result = await stylize(
+      {
+        content: ctx.inputs.content!,
+        style: ctx.inputs.style!,
+        output,
+        size: p.size,
+        iterations: p.iterations - base,
+        contentWeight: p.contentWeight,
+        styleWeight: p.styleWeight,
+        tvWeight: p.tvWeight,
+        init: ctx.checkpoint ? ctx.checkpoint.file : p.init,
+        optimizer: p.optimizer,
+        learningRate: p.learningRate,
+        pooling: p.pooling,
+        seed: p.seed,
+        printEvery: 0,
+        saveEvery: 0,
+        previewEvery: p.previewEvery,
+        threads: ctx.threads,
+        device: ctx.device,
+        modelDir: ctx.modelDir,
+        maxPixels: ctx.maxPixels,
+      },
+      {
+        signal: ctx.signal,
+        onProgress: (q) => {
+          losses = { content: sum(q.losses.content), style: sum(q.losses.style), tv: q.losses.tv, total: q.losses.total };
+          ctx.progress({
+            iteration: base + q.iteration,
+            iterations: p.iterations,
+            losses,
+            elapsedSeconds: q.elapsedSeconds,
+            iterationsPerSecond: q.iterationsPerSecond,
+            etaSeconds: q.etaSeconds,
+          });
+        },
+        onPreview: (image, iteration) => {
+          display(image).then(
+            (shown) => ctx.preview(image, shown, base + iteration),
+            () => undefined,
+          );
+        },
+      },
+    );
+    const raw = await loadImage(output, { maxPixels: ctx.maxPixels });
+    return {
+      cancelled: result.cancelled,
+      image: await display(raw),
+      raw,
+      iterations: base + result.iterations,
+      seconds: (Date.now() - started) / 1000,
+      losses,
+      details: { seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined },
+    };
+  },
+};
+
+function sum(record: Record<string, number>): number {
+  return Object.values(record).reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,61 @@
+/**
+ * A job kind is one transfer method the server runs: how it reads its fields from a request, which
+ * input images it needs, whether an interrupted run can resume, and how it runs. The registry
+ * (index.ts) maps the `method` field of a request to a kind, so a new method plugs in by adding
+ * one module.
+ */
+import type { RgbImage } from '../../image';
+import type { JobProgress, JobRecord, LossValues } from '../job-store';
+import type { FieldReader } from '../fields';
+import type { StyleLibrary } from '../styles';
+
+export type InputRole = 'content' | 'style';
+
+export interface KindContext {
+  maxSize: number;
+  maxIterations: number;
+  styles: StyleLibrary;
+}
+
+export interface JobRunContext {
+  job: JobRecord;
+  /** The job's directory (inputs, checkpoint, outputs). */
+  dir: string;
+  /** Absolute paths of the input images by role. */
+  inputs: Partial<Record<InputRole, string>>;
+  signal: AbortSignal;
+  threads: number;
+  device?: 'cpu' | 'cuda';
+  modelDir?: string;
+  maxPixels: number;
+  /** The last image saved by an interrupted run of this job, to resume from. */
+  checkpoint: { file: string; iteration: number } | null;
+  progress(progress: JobProgress): void;
+  /** `raw` is what a resume starts from; `display` is what the user sees (e.g. colours preserved). */
+  preview(raw: RgbImage, display: RgbImage, iteration: number): void;
+}
+
+export interface JobOutcome {
+  cancelled: boolean;
+  /** The final image as shown to the user; null when nothing was produced (cancelled early). */
+  image: RgbImage | null;
+  /** The final raw image (before display transforms), for a later resume; defaults to image. */
+  raw?: RgbImage | null;
+  iterations: number;
+  seconds: number;
+  losses?: LossValues;
+  details: Record<string, unknown>;
+}
+
+export interface JobKind {
+  /** The `method` value that selects this kind. */
+  readonly name: string;
+  readonly description: string;
+  /** Whether a run interrupted by a restart continues from its checkpoint (else it restarts). */
+  readonly resumable: boolean;
+  /** Reads and validates this kind's fields; unknown fields are refused by the caller afterwards. */
+  parse(fields: FieldReader, ctx: KindContext): Record<string, unknown>;
+  /** The input images the parsed job needs. */
+  inputs(params: Record<string, unknown>): InputRole[];
+  run(ctx: JobRunContext): Promise<JobOutcome>;
+}

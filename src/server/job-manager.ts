@@ -1,0 +1,368 @@
+/**
+ * The job runner: creates jobs (records + input files), feeds them to the queue, runs each through
+ * its kind (compute happens in a worker thread, so the server keeps answering), publishes live
+ * events, saves previews and checkpoints atomically, writes the result and the report, and
+ * handles cancel, delete, shutdown and recovery after a restart:
+ *
+ * - a job that was running when the server died is resumed from its last checkpoint (or restarted
+ *   when it has none, or its kind cannot resume); with `resume: false` it is marked `interrupted`
+ *   and its last image is kept as a partial result;
+ * - queued jobs are queued again in their original order;
+ * - on a graceful shutdown, running jobs stop after their current iteration and save a checkpoint
+ *   first, so the next start resumes them.
+ */
+import sharp from 'sharp';
+import { encodeImage, RgbImage, saveImage } from '../image';
+import { NstError } from '../errors';
+import type { ResolvedServeOptions } from './config';
+import { EventHub } from './events';
+import { HttpError, oneLine } from './http-error';
+import { JobFiles, newJobId } from './job-files';
+import type { InputRole, JobKind, JobRunContext } from './job-kinds';
+import { InputInfo, JobProgress, JobRecord, JobResultInfo, JobStore, LossPoint, TERMINAL_STATUSES } from './job-store';
+import { JobQueue } from './queue';
+
+export type ResultFormat = 'jpg' | 'png' | 'webp';
+export const RESULT_FORMATS: readonly ResultFormat[] = ['jpg', 'png', 'webp'];
+
+export interface NewJobInput {
+  role: InputRole;
+  name: string;
+  source: 'upload' | 'sample';
+  bytes: Buffer;
+  format: string;
+  extension: string;
+  width: number;
+  height: number;
+}
+
+interface Live {
+  controller: AbortController;
+  cancelRequested: boolean;
+  progress: JobProgress | null;
+  history: LossPoint[];
+  lastWrite: number;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  error(msg: string): void;
+}
+
+const PROGRESS_WRITE_MS = 1000;
+
+export class JobManager {
+  readonly store: JobStore;
+  readonly files: JobFiles;
+  readonly hub = new EventHub();
+  private readonly queue: JobQueue;
+  private readonly live = new Map<string, Live>();
+  private closing = false;
+
+  constructor(
+    private readonly options: ResolvedServeOptions,
+    readonly kinds: Map<string, JobKind>,
+    private readonly log: Logger,
+  ) {
+    this.files = new JobFiles(options.dataDir);
+    this.store = new JobStore(this.files.databaseFile);
+    this.queue = new JobQueue(options.workers, (id) => this.runJob(id));
+  }
+
+  /** Recovers what a previous run of the server left, then starts the queue. */
+  async start(): Promise<void> {
+    const now = new Date().toISOString();
+    for (const job of this.store.withStatus(['running'])) {
+      const kind = this.kinds.get(job.method);
+      const hasCheckpoint = job.checkpointIteration !== null && this.files.exists(job.id, 'checkpoint.png');
+      if (!kind) {
+        this.store.update(job.id, { status: 'failed', finishedAt: now, error: `unknown method '${job.method}'` });
+      } else if (this.options.resume) {
+        const from = kind.resumable && hasCheckpoint ? job.checkpointIteration! : 0;
+        this.store.update(job.id, { status: 'queued', resumes: [...job.resumes, { at: now, fromIteration: from }] });
+        this.log.info(`job ${job.id}: interrupted by a restart; ${from > 0 ? `resuming from iteration ${from}` : 'running it again'}`);
+      } else {
+        const kept = this.files.exists(job.id, 'preview.jpg') ? 'preview.jpg' : hasCheckpoint ? 'checkpoint.png' : null;
+        const result: JobResultInfo | null = kept
+          ? {
+              file: kept,
+              ...(await this.imageSizeOf(job.id, kept!)),
+              iterations: job.checkpointIteration ?? 0,
+              seconds: job.progress?.elapsedSeconds ?? 0,
+              losses: job.progress?.losses,
+              details: {},
+              partial: true,
+            }
+          : null;
+        this.store.update(job.id, {
+          status: 'interrupted',
+          finishedAt: now,
+          result,
+          error: `the server stopped while the job was running${kept ? `; its last image (iteration ${job.checkpointIteration ?? '?'}) is kept` : ''}`,
+        });
+        this.writeReport(job.id).catch(() => undefined);
+      }
+    }
+    for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
+  }
+
+  /** Stops taking work; running jobs save a checkpoint and stay 'running' for the next start to resume. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const live of this.live.values()) live.controller.abort();
+    await this.queue.stop();
+    this.store.close();
+  }
+
+  get stats(): { queued: number; running: number; streams: number } {
+    return { queued: this.queue.waitingCount, running: this.queue.runningCount, streams: this.hub.streamCount };
+  }
+
+  async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format: ResultFormat): Promise<JobRecord> {
+    if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    if (this.store.countWithStatus('queued') >= this.options.maxQueued) {
+      throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
+    }
+    const id = newJobId();
+    this.files.create(id);
+    const infos: Record<string, InputInfo> = {};
+    try {
+      for (const input of inputs) {
+        const file = `${input.role}${input.extension}`;
+        await this.files.write(id, file, input.bytes);
+        infos[input.role] = {
+          name: input.name,
+          source: input.source,
+          file,
+          format: input.format,
+          width: input.width,
+          height: input.height,
+          bytes: input.bytes.length,
+        };
+      }
+    } catch (err) {
+      await this.files.remove(id).catch(() => undefined);
+      throw err;
+    }
+    const job = this.store.insert({
+      id,
+      method,
+      status: 'queued',
+      params: { ...params, format },
+      inputs: infos,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      progress: null,
+      checkpointIteration: null,
+      resumes: [],
+      history: [],
+      error: null,
+      result: null,
+    });
+    this.queue.push(id);
+    return job;
+  }
+
+  get(id: string): JobRecord | undefined {
+    const job = this.store.get(id);
+    const live = job && this.live.get(id);
+    if (job && live) {
+      job.progress = live.progress ?? job.progress;
+      job.history = live.history;
+    }
+    return job;
+  }
+
+  queuePosition(id: string): number {
+    return this.queue.position(id);
+  }
+
+  /** Cancels a queued job at once, or asks a running one to stop after its current iteration. */
+  cancel(id: string): JobRecord {
+    const job = this.store.get(id);
+    if (!job) throw new HttpError(404, `no job ${id}`);
+    if (TERMINAL_STATUSES.has(job.status)) throw new HttpError(409, `job ${id} has already finished (${job.status})`);
+    const live = this.live.get(id);
+    if (live) {
+      live.cancelRequested = true;
+      live.controller.abort();
+      return this.get(id)!;
+    }
+    this.queue.remove(id);
+    const done = this.store.update(id, { status: 'cancelled', finishedAt: new Date().toISOString() })!;
+    this.publishEnd(done);
+    this.writeReport(id).catch(() => undefined);
+    return done;
+  }
+
+  /** Deletes a job, its record and its files; a running job is stopped first. */
+  async delete(id: string): Promise<boolean> {
+    const job = this.store.get(id);
+    if (!job) return false;
+    this.queue.remove(id);
+    const live = this.live.get(id);
+    if (live) {
+      live.cancelRequested = true;
+      live.controller.abort();
+      await this.queue.settled(id);
+    }
+    const deleted = this.store.delete(id);
+    await this.files.remove(id);
+    this.hub.publish(id, 'end', { ...job, status: 'deleted' });
+    return deleted;
+  }
+
+  // --------------------------------------------------------------------------------------------
+
+  private async runJob(id: string): Promise<void> {
+    let job = this.store.get(id);
+    if (!job || job.status !== 'queued') return;
+    const kind = this.kinds.get(job.method);
+    if (!kind) {
+      this.finish(id, { status: 'failed', error: `unknown method '${job.method}'` });
+      return;
+    }
+    const live: Live = { controller: new AbortController(), cancelRequested: false, progress: job.progress, history: job.history, lastWrite: 0 };
+    this.live.set(id, live);
+    const now = new Date().toISOString();
+    job = this.store.update(id, { status: 'running', startedAt: job.startedAt ?? now, error: null })!;
+    this.hub.publish(id, 'status', { status: 'running' });
+
+    const resume = job.resumes.length > 0 ? job.resumes[job.resumes.length - 1].fromIteration : 0;
+    const checkpoint = kind.resumable && resume > 0 && this.files.exists(id, 'checkpoint.png') ? { file: this.files.file(id, 'checkpoint.png'), iteration: resume } : null;
+    // The loss history goes on from the checkpoint (what came after it is computed again).
+    live.history = checkpoint ? live.history.filter((row) => row[0] <= checkpoint.iteration) : [];
+
+    // Previews are written one at a time; when they come faster than that, only the newest is kept.
+    let pending: { raw: RgbImage; display: RgbImage; iteration: number } | null = null;
+    let writer: Promise<void> | null = null;
+    const writePreviews = async () => {
+      while (pending) {
+        const p: { raw: RgbImage; display: RgbImage; iteration: number } = pending;
+        pending = null;
+        try {
+          if (kind.resumable) await saveImage(p.raw, this.files.file(id, 'checkpoint.png'));
+          await this.files.write(id, 'preview.jpg', await encodeImage(p.display, 'jpeg', { quality: 90 }));
+          this.store.update(id, { checkpointIteration: kind.resumable ? p.iteration : null, progress: live.progress, history: live.history });
+          live.lastWrite = Date.now();
+          this.hub.publish(id, 'preview', { iteration: p.iteration, url: `/api/jobs/${id}/preview?iteration=${p.iteration}` });
+        } catch (err) {
+          this.log.error(`job ${id}: cannot save a preview: ${oneLine(String((err as Error)?.message ?? err))}`);
+        }
+      }
+      writer = null;
+    };
+
+    const ctx: JobRunContext = {
+      job,
+      dir: this.files.dir(id),
+      inputs: Object.fromEntries(Object.entries(job.inputs).map(([role, info]) => [role, this.files.file(id, info.file)])),
+      signal: live.controller.signal,
+      threads: this.options.threads,
+      device: this.options.device,
+      modelDir: this.options.modelDir,
+      maxPixels: this.options.maxPixels,
+      checkpoint,
+      progress: (progress) => {
+        live.progress = progress;
+        if (progress.losses) {
+          const l = progress.losses;
+          live.history.push([progress.iteration, l.content, l.style, l.tv, l.total].map(round) as LossPoint);
+        }
+        this.hub.publish(id, 'progress', progress);
+        if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
+          live.lastWrite = Date.now();
+          this.store.update(id, { progress, history: live.history });
+        }
+      },
+      preview: (raw, display, iteration) => {
+        pending = { raw, display, iteration };
+        writer ??= writePreviews();
+      },
+    };
+
+    try {
+      const outcome = await kind.run(ctx);
+      while (writer) await writer;
+      if (this.closing && outcome.cancelled && !live.cancelRequested) {
+        // Shutdown: keep the job 'running' with a fresh checkpoint; the next start resumes it.
+        if (kind.resumable && outcome.raw) {
+          await saveImage(outcome.raw, this.files.file(id, 'checkpoint.png'));
+          this.store.update(id, { checkpointIteration: outcome.iterations, progress: live.progress, history: live.history });
+        }
+        return;
+      }
+      let result: JobResultInfo | null = null;
+      if (outcome.image) {
+        const format = (job.params.format as ResultFormat) ?? 'jpg';
+        const file = `result.${format}`;
+        await saveImage(outcome.image, this.files.file(id, file));
+        result = {
+          file,
+          width: outcome.image.width,
+          height: outcome.image.height,
+          iterations: outcome.iterations,
+          seconds: round(outcome.seconds),
+          losses: outcome.losses,
+          details: outcome.details,
+          partial: outcome.cancelled,
+        };
+      }
+      this.finish(id, { status: outcome.cancelled ? 'cancelled' : 'succeeded', result, progress: live.progress, history: live.history });
+    } catch (err) {
+      while (writer) await writer;
+      if (this.closing && !live.cancelRequested) return;
+      const message = err instanceof NstError ? oneLine(err.message) : `internal error: ${oneLine(String((err as Error)?.message ?? err))}`;
+      this.log.error(`job ${id} failed: ${message}`);
+      this.finish(id, { status: 'failed', error: message, progress: live.progress, history: live.history });
+    } finally {
+      this.live.delete(id);
+    }
+  }
+
+  private finish(id: string, patch: Partial<JobRecord>): void {
+    if (!this.store.get(id)) return; // deleted meanwhile
+    const job = this.store.update(id, { ...patch, finishedAt: new Date().toISOString() })!;
+    this.publishEnd(job);
+    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${String(err?.message ?? err)}`));
+  }
+
+  private publishEnd(job: JobRecord): void {
+    this.hub.publish(job.id, 'status', { status: job.status, error: job.error });
+    this.hub.publish(job.id, 'end', job);
+  }
+
+  /** The report of a job: its settings, inputs, timings, result and loss history. */
+  report(job: JobRecord): Record<string, unknown> {
+    const { history, ...rest } = job;
+    return {
+      ...rest,
+      lossHistory: { columns: ['iteration', 'content', 'style', 'tv', 'total'], rows: history },
+      software: { name: 'nst', version: require('../../../package.json').version, node: process.version },
+    };
+  }
+
+  private async writeReport(id: string): Promise<void> {
+    const job = this.store.get(id);
+    if (!job) return;
+    try {
+      await this.files.write(id, 'report.json', JSON.stringify(this.report(job), null, 1) + '\n');
+    } catch (err) {
+      if (this.store.get(id)) throw err; // else the job was deleted meanwhile
+    }
+  }
+
+  private async imageSizeOf(id: string, file: string): Promise<{ width: number; height: number }> {
+    try {
+      const meta = await sharp(this.files.file(id, file)).metadata();
+      return { width: meta.width ?? 0, height: meta.height ?? 0 };
+    } catch {
+      return { width: 0, height: 0 };
+    }
+  }
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
+}

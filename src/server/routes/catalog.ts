@@ -1,0 +1,62 @@
+/**
+ * What the page needs to offer choices: health and limits, presets, sample images, the fast
+ * styles and their weights (for the in-browser mode), and the API description.
+ */
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../http-error';
+import type { ResolvedServeOptions } from '../config';
+import { STYLIZE_PRESETS, DEFAULT_PRESET } from '../job-kinds';
+import type { JobManager } from '../job-manager';
+import { RESULT_FORMATS } from '../job-manager';
+import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
+import type { StyleLibrary } from '../styles';
+import openapi from '../openapi.json';
+
+export interface CatalogOptions {
+  options: ResolvedServeOptions;
+  manager: JobManager;
+  samples: SampleLibrary;
+  styles: StyleLibrary;
+}
+
+export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions): Promise<void> {
+  const { options, manager, samples, styles } = opts;
+  const version: string = require('../../../../package.json').version;
+
+  app.get('/api/health', async () => ({ ok: true, version, workers: options.workers, threads: options.threads, ...manager.stats }));
+
+  app.get('/api/openapi.json', async () => openapi);
+
+  app.get('/api/options', async () => ({
+    methods: [...manager.kinds.values()].map((k) => ({ name: k.name, description: k.description })),
+    presets: Object.entries(STYLIZE_PRESETS).map(([name, p]) => ({ name, ...p })),
+    defaultPreset: DEFAULT_PRESET,
+    formats: RESULT_FORMATS,
+    limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels },
+  }));
+
+  app.get('/api/samples', async () => ({
+    samples: samples.list().map((s) => ({ id: s.id, kind: s.kind, name: s.name, url: `/api/samples/${s.id}` })),
+  }));
+
+  app.get<{ Params: { kind: string; file: string }; Querystring: { size?: string } }>('/api/samples/:kind/:file', async (req, reply) => {
+    const { kind, file } = req.params;
+    const sample = (SAMPLE_KINDS as readonly string[]).includes(kind) ? samples.get(`${kind as SampleKind}/${file}`) : undefined;
+    if (!sample) throw new HttpError(404, 'no such sample');
+    const size = req.query.size === undefined ? 256 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 16 || size > 1024) throw new HttpError(400, "'size' must be an integer from 16 to 1024");
+    const bytes = await samples.thumbnail(sample, size);
+    return reply.type('image/jpeg').header('Cache-Control', 'public, max-age=3600').send(bytes);
+  });
+
+  app.get('/api/styles', async () => ({
+    styles: styles.list().map((s) => ({ ...s, weights: `/api/styles/${encodeURIComponent(s.name)}/weights` })),
+  }));
+
+  app.get<{ Params: { name: string } }>('/api/styles/:name/weights', async (req, reply) => {
+    const entry = styles.find(req.params.name);
+    if (!entry) throw new HttpError(404, 'no such style');
+    const bytes = styles.weights(entry);
+    return reply.type('application/octet-stream').header('Cache-Control', 'private, max-age=300').send(bytes);
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * The jobs API: create (multipart upload or sample ids), list, get, live events (SSE), cancel,
+ * delete, and the job's files (result, preview, report, inputs), which are served by job id only.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { FieldReader, RawValue } from '../fields';
+import { SseStream } from '../events';
+import { badRequest, HttpError } from '../http-error';
+import { JOB_ID_PATTERN } from '../job-files';
+import type { InputRole, KindContext } from '../job-kinds';
+import { JobManager, NewJobInput, RESULT_FORMATS, ResultFormat } from '../job-manager';
+import { JOB_STATUSES, JobRecord, JobStatus, TERMINAL_STATUSES } from '../job-store';
+import type { SampleLibrary } from '../samples';
+import { checkImage } from '../uploads';
+
+export interface JobRoutesOptions {
+  manager: JobManager;
+  samples: SampleLibrary;
+  kindContext: KindContext;
+  maxPixels: number;
+  /** Open SSE streams, closed when the server shuts down. */
+  streams: Set<SseStream>;
+}
+
+const ROLES: readonly InputRole[] = ['content', 'style'];
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.avif': 'image/avif',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** A job as the API shows it. */
+export function publicJob(job: JobRecord, manager: JobManager): Record<string, unknown> {
+  const base = `/api/jobs/${job.id}`;
+  const inputs = Object.fromEntries(
+    Object.entries(job.inputs).map(([role, info]) => [
+      role,
+      { name: info.name, source: info.source, format: info.format, width: info.width, height: info.height, bytes: info.bytes, url: `${base}/inputs/${role}` },
+    ]),
+  );
+  const { history: _history, seq: _seq, ...rest } = job;
+  return {
+    ...rest,
+    inputs,
+    queuePosition: job.status === 'queued' ? manager.queuePosition(job.id) : undefined,
+    result: job.result ? { ...job.result, url: `${base}/result` } : null,
+    links: {
+      self: base,
+      events: `${base}/events`,
+      result: job.result ? `${base}/result` : null,
+      preview: `${base}/preview`,
+      report: `${base}/report`,
+    },
+  };
+}
+
+export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): Promise<void> {
+  const { manager } = opts;
+
+  const jobOr404 = (id: string): JobRecord => {
+    const job = JOB_ID_PATTERN.test(id) ? manager.get(id) : undefined;
+    if (!job) throw new HttpError(404, 'no such job');
+    return job;
+  };
+
+  app.post('/api/jobs', async (req, reply) => {
+    const { fields, files } = req.isMultipart() ? await readMultipart(req) : readJsonBody(req.body);
+    const f = new FieldReader(fields);
+    const methods = [...manager.kinds.keys()];
+    const method = f.choice('method', methods) ?? 'stylize';
+    const kind = manager.kinds.get(method)!;
+    const format = f.choice<ResultFormat>('format', RESULT_FORMATS) ?? 'jpg';
+    const params = kind.parse(f, opts.kindContext);
+    const roles = kind.inputs(params);
+    const samples: Partial<Record<InputRole, string>> = {};
+    for (const role of ROLES) {
+      if (!roles.includes(role)) continue;
+      samples[role] = f.string(`${role}Sample`, { max: 300 });
+    }
+    f.rejectUnread(` for method '${method}'`);
+    for (const role of Object.keys(files)) {
+      if (!roles.includes(role as InputRole)) throw badRequest(`the '${method}' method takes no ${role} image`);
+    }
+    const inputs: NewJobInput[] = [];
+    for (const role of roles) {
+      const upload = files[role];
+      const sampleId = samples[role];
+      if (upload && sampleId) throw badRequest(`give either a ${role} file or ${role}Sample, not both`);
+      if (!upload && !sampleId) throw badRequest(`a ${role} image is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
+      let bytes: Buffer;
+      let name: string;
+      if (upload) {
+        bytes = upload.bytes;
+        name = upload.filename;
+      } else {
+        const sample = opts.samples.get(sampleId!);
+        if (!sample) throw badRequest(`unknown sample '${sampleId}' (see GET /api/samples)`);
+        bytes = await fs.promises.readFile(sample.file);
+        name = sample.id;
+      }
+      const checked = await checkImage(bytes, role, opts.maxPixels);
+      inputs.push({ role, name, source: upload ? 'upload' : 'sample', bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height });
+    }
+    const job = await manager.create(method, params, inputs, format);
+    reply.code(201).header('Location', `/api/jobs/${job.id}`);
+    return publicJob(job, manager);
+  });
+
+  app.get('/api/jobs', async (req) => {
+    const q = new FieldReader((req.query ?? {}) as Record<string, RawValue>);
+    const status = q.choice<JobStatus>('status', JOB_STATUSES);
+    const method = q.choice('method', [...manager.kinds.keys()]);
+    const limit = q.integer('limit', { min: 1, max: 200 }) ?? 50;
+    const offset = q.integer('offset', { min: 0 }) ?? 0;
+    q.raw('token');
+    q.rejectUnread(' in the query');
+    const { jobs, total } = manager.store.list({ status, method, limit, offset });
+    return { jobs: jobs.map((j) => publicJob(j, manager)), total, limit, offset };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/jobs/:id', async (req) => publicJob(jobOr404(req.params.id), manager));
+
+  app.post<{ Params: { id: string } }>('/api/jobs/:id/cancel', async (req, reply) => {
+    jobOr404(req.params.id);
+    const job = manager.cancel(req.params.id);
+    reply.code(202);
+    return publicJob(job, manager);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/jobs/:id', async (req, reply) => {
+    jobOr404(req.params.id);
+    await manager.delete(req.params.id);
+    reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/api/jobs/:id/events', async (req, reply) => {
+    const job = jobOr404(req.params.id);
+    reply.hijack();
+    const stream = new SseStream(reply.raw, { 'X-Content-Type-Options': 'nosniff' });
+    opts.streams.add(stream);
+    stream.onClose(() => opts.streams.delete(stream));
+    stream.send('snapshot', { job: publicJob(job, manager), history: job.history });
+    if (TERMINAL_STATUSES.has(job.status)) {
+      stream.send('end', { job: publicJob(job, manager) });
+      stream.close();
+      return;
+    }
+    const unsubscribe = manager.hub.subscribe(job.id, (event, data) => {
+      if (event === 'end') {
+        const ended = data as JobRecord;
+        stream.send('end', { job: (ended.status as string) === 'deleted' ? { id: ended.id, status: 'deleted' } : publicJob(ended, manager) });
+        stream.close();
+      } else {
+        stream.send(event, data);
+      }
+    });
+    stream.onClose(unsubscribe);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/api/jobs/:id/result', async (req, reply) => {
+    const job = jobOr404(req.params.id);
+    if (!job.result) throw new HttpError(404, job.status === 'queued' || job.status === 'running' ? 'the job has no result yet' : 'the job has no result');
+    const file = manager.files.file(job.id, job.result.file);
+    if (req.query.download !== undefined) {
+      reply.header('Content-Disposition', `attachment; filename="nst-${job.id}${path.extname(file)}"`);
+    }
+    return sendFile(reply, file, 'private, max-age=60');
+  });
+
+  app.get<{ Params: { id: string } }>('/api/jobs/:id/preview', async (req, reply) => {
+    const job = jobOr404(req.params.id);
+    if (!manager.files.exists(job.id, 'preview.jpg')) throw new HttpError(404, 'no preview yet');
+    return sendFile(reply, manager.files.file(job.id, 'preview.jpg'), 'no-store');
+  });
+
+  app.get<{ Params: { id: string } }>('/api/jobs/:id/report', async (req) => manager.report(jobOr404(req.params.id)));
+
+  app.get<{ Params: { id: string; role: string } }>('/api/jobs/:id/inputs/:role', async (req, reply) => {
+    const job = jobOr404(req.params.id);
+    const info = (ROLES as readonly string[]).includes(req.params.role) ? job.inputs[req.params.role] : undefined;
+    if (!info) throw new HttpError(404, 'the job has no such input');
+    return sendFile(reply, manager.files.file(job.id, info.file), 'private, max-age=3600');
+  });
+}
+
+async function sendFile(reply: FastifyReply, file: string, cacheControl: string): Promise<FastifyReply> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+  } catch {
+    throw new HttpError(404, 'the file is gone');
+  }
+  reply
+    .type(CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream')
+    .header('Content-Length', stat.size)
+    .header('Cache-Control', cacheControl);
+  return reply.send(fs.createReadStream(file));
+}
+
+interface Upload {
+  filename: string;
+  bytes: Buffer;
+}
+
+async function readMultipart(req: FastifyRequest): Promise<{ fields: Record<string, RawValue>; files: Record<string, Upload> }> {
+  const fields: Record<string, RawValue> = {};
+  const files: Record<string, Upload> = {};
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      const file = part as MultipartFile;
+      if (!(ROLES as readonly string[]).includes(file.fieldname)) {
+        file.file.resume();
+        throw badRequest(`unknown file field '${file.fieldname}' (expected content or style)`);
+      }
+      if (files[file.fieldname]) {
+        file.file.resume();
+        throw badRequest(`more than one '${file.fieldname}' file`);
+      }
+      const bytes = await file.toBuffer();
+      files[file.fieldname] = { filename: cleanName(file.filename) || file.fieldname, bytes };
+    } else {
+      if (Object.prototype.hasOwnProperty.call(fields, part.fieldname)) throw badRequest(`field '${part.fieldname}' given more than once`);
+      if (part.valueTruncated || part.fieldnameTruncated) throw badRequest(`field '${part.fieldname.slice(0, 40)}' is too long`);
+      fields[part.fieldname] = String(part.value);
+    }
+  }
+  return { fields, files };
+}
+
+function readJsonBody(body: unknown): { fields: Record<string, RawValue>; files: Record<string, Upload> } {
+  if (body === undefined || body === null) throw badRequest('send the job as multipart/form-data (with image files) or as a JSON object (with sample ids)');
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the JSON body must be an object');
+  const fields: Record<string, RawValue> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw badRequest(`field '${k}' must be a string, a number or a boolean`);
+    fields[k] = v;
+  }
+  return { fields, files: {} };
+}
+
+/** A file name for display only: no path, no control characters, at most 100 characters. */
+function cleanName(name: string): string {
+  return path.basename(name.replace(/\\/g, '/')).replace(/[\x00-\x1f\x7f]/g, '').slice(0, 100);
+}

@@ -1,0 +1,103 @@
+/**
+ * Feed-forward stylisation, run in the calling thread: load the network once, then one forward
+ * pass per photo. In a batch (a folder of photos), unreadable photos are skipped with a warning;
+ * cancellation stops between photos.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configureThread } from '../../engine';
+import { NstError } from '../../errors';
+import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
+import { loadStyleModel } from '../../models/style-model-format';
+import { TransformerNet } from '../../models/transformer-net';
+import { imageToTensor, tensorToImage } from '../image-tensor';
+import { PreserveColors, ResolvedFastOptions } from './options';
+
+export type FastProgress =
+  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number }
+  | { type: 'warning'; message: string };
+
+export interface FastResult {
+  model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' };
+  outputs: { input: string; output: string; width: number; height: number; ms: number }[];
+  skipped: { input: string; reason: string }[];
+  cancelled: boolean;
+  seconds: number;
+  threads: number;
+  device: string;
+}
+
+export interface FastHooks {
+  onProgress?(progress: FastProgress): void;
+  isCancelled?(): boolean;
+}
+
+/** One forward pass: RGB image in, stylised RGB image out (same size, clamped to [0,1]). */
+export function stylizeImage(net: TransformerNet, image: RgbImage, preserveColors: PreserveColors = 'none'): RgbImage {
+  const x = imageToTensor(image, net.device);
+  try {
+    const y = net.stylise(x);
+    try {
+      const out = tensorToImage(y);
+      return preserveColors === 'luminance' ? luminancePreserveColors(out, image) : out;
+    } finally {
+      y.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+}
+
+export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {}): Promise<FastResult> {
+  const started = Date.now();
+  const runtime = configureThread({ threads: options.threads, device: options.device });
+  const model = loadStyleModel(options.modelPath, runtime.device);
+  const result: FastResult = {
+    model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
+    outputs: [],
+    skipped: [],
+    cancelled: false,
+    seconds: 0,
+    threads: runtime.threads,
+    device: runtime.device,
+  };
+  try {
+    if (options.batch && options.jobs.length > 0) {
+      const dir = path.dirname(options.jobs[0].output);
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw new NstError(`cannot create output folder ${dir}: ${String((err as Error).message).split('\n')[0]}`);
+      }
+    }
+    for (const [index, job] of options.jobs.entries()) {
+      if (hooks.isCancelled?.()) {
+        result.cancelled = true;
+        break;
+      }
+      let image: RgbImage;
+      try {
+        image = await loadImage(job.input, { maxSide: options.size, maxPixels: options.maxPixels });
+      } catch (err) {
+        if (!options.batch || !(err instanceof NstError)) throw err;
+        result.skipped.push({ input: job.input, reason: err.message });
+        hooks.onProgress?.({ type: 'warning', message: `skipping ${job.input}: ${err.message}` });
+        continue;
+      }
+      const t0 = performance.now();
+      const out = stylizeImage(model.net, image, options.preserveColors);
+      const ms = performance.now() - t0;
+      await saveImage(out, job.output);
+      const entry = { input: job.input, output: job.output, width: out.width, height: out.height, ms };
+      result.outputs.push(entry);
+      hooks.onProgress?.({ type: 'image', index: index + 1, total: options.jobs.length, ...entry });
+    }
+    if (options.batch && result.outputs.length === 0 && !result.cancelled) {
+      throw new NstError(`none of the ${options.jobs.length} images could be read`);
+    }
+  } finally {
+    model.net.dispose();
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}

@@ -1,0 +1,127 @@
+/** The server's HTTP API, as the page uses it (see docs/http-api.md). */
+
+export interface Losses {
+  content: number | null;
+  style: number | null;
+  tv: number | null;
+  total: number | null;
+}
+
+export interface Progress {
+  iteration: number;
+  iterations: number;
+  losses?: Losses;
+  elapsedSeconds: number;
+  etaSeconds: number;
+  iterationsPerSecond: number;
+}
+
+export interface Job {
+  id: string;
+  method: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+  params: Record<string, unknown>;
+  inputs: Record<string, { name: string; url: string; width: number; height: number }>;
+  createdAt: string;
+  finishedAt: string | null;
+  progress: Progress | null;
+  checkpointIteration: number | null;
+  queuePosition?: number;
+  error: string | null;
+  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean } | null;
+  links: { self: string; events: string; result: string | null; preview: string; report: string };
+}
+
+export type LossRow = [number, number | null, number | null, number | null, number | null];
+
+export interface Sample {
+  id: string;
+  kind: 'content' | 'style';
+  name: string;
+  url: string;
+}
+
+export interface StyleInfo {
+  name: string;
+  kind: 'pretrained' | 'trained';
+  description: string;
+  weights: string;
+}
+
+export interface ServerOptions {
+  presets: { name: string; size: number; iterations: number; description: string }[];
+  defaultPreset: string;
+  limits: { maxSize: number; minSize: number; maxIterations: number; maxUploadBytes: number; maxPixels: number };
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function api<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(path, { credentials: 'same-origin', ...init });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = await res.json();
+      if (body && typeof body.error === 'string') message = body.error;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(res.status, message);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+export const getOptions = () => api<ServerOptions>('api/options');
+export const getSamples = () => api<{ samples: Sample[] }>('api/samples').then((r) => r.samples);
+export const getStyles = () => api<{ styles: StyleInfo[] }>('api/styles').then((r) => r.styles);
+export const listJobs = (limit = 60) => api<{ jobs: Job[]; total: number }>(`api/jobs?limit=${limit}`);
+export const createJob = (form: FormData) => api<Job>('api/jobs', { method: 'POST', body: form });
+export const cancelJob = (id: string) => api<Job>(`api/jobs/${id}/cancel`, { method: 'POST' });
+export const deleteJob = (id: string) => api<void>(`api/jobs/${id}`, { method: 'DELETE' });
+
+export interface JobWatcher {
+  onSnapshot?(job: Job, history: LossRow[]): void;
+  onStatus?(status: string, error: string | null): void;
+  onProgress?(progress: Progress): void;
+  onPreview?(iteration: number, url: string): void;
+  onEnd?(job: Job): void;
+  onError?(message: string): void;
+}
+
+/** Follows a job's live events (Server-Sent Events); returns a function that stops. */
+export function watchJob(id: string, w: JobWatcher): () => void {
+  const source = new EventSource(`api/jobs/${id}/events`);
+  let ended = false;
+  const parse = (e: Event) => JSON.parse((e as MessageEvent).data);
+  source.addEventListener('snapshot', (e) => {
+    const d = parse(e);
+    w.onSnapshot?.(d.job, d.history ?? []);
+  });
+  source.addEventListener('status', (e) => {
+    const d = parse(e);
+    w.onStatus?.(d.status, d.error ?? null);
+  });
+  source.addEventListener('progress', (e) => w.onProgress?.(parse(e)));
+  source.addEventListener('preview', (e) => {
+    const d = parse(e);
+    w.onPreview?.(d.iteration, d.url.replace(/^\//, ''));
+  });
+  source.addEventListener('end', (e) => {
+    ended = true;
+    source.close();
+    w.onEnd?.(parse(e).job);
+  });
+  source.onerror = () => {
+    if (ended) return;
+    if (source.readyState === EventSource.CLOSED) w.onError?.('lost the connection to the server');
+  };
+  return () => {
+    ended = true;
+    source.close();
+  };
+}
