@@ -81,7 +81,7 @@ class ExploreProgressReporter {
     if (stream.isTTY) {
       this.bar = new SingleBar({
         stream,
-        format: `explore ${label} [{bar}] cell {cell}/{cells} {cellLabel} | it {iteration}/{iterations} | {rate} it/s | ETA {eta_formatted} | {loss}`,
+        format: `explore ${label} [{bar}] cells done {cellsDone}/{cells} | {cellLabel} it {iteration}/{iterations} | {rate} it/s | ETA {eta_formatted} | {loss}`,
         barsize: 20,
         hideCursor: true,
         clearOnComplete: false,
@@ -92,7 +92,7 @@ class ExploreProgressReporter {
 
   update(p: ExploreProgress): void {
     const payload = {
-      cell: p.event === 'cell' ? p.cellsDone : p.cell + 1,
+      cellsDone: p.cellsDone,
       cells: p.cells,
       cellLabel: p.label,
       iteration: p.iteration,

@@ -43,6 +43,8 @@ export interface ExploreCellRecord {
   /** The settings that make this cell (those that vary between experiments). */
   settings: {
     init: string;
+    /** 1 with init 'noise': a white-noise start. */
+    noiseRatio: number;
     contentWeight: number;
     styleWeight: number;
     tvWeight: number;
@@ -156,7 +158,6 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
       );
       threads = result.threads;
       precision = result.precision;
-      stepsBefore += iterations;
       if (result.iterations > 0) {
         const image = await loadImage(result.output);
         const o = cell.options;
@@ -164,6 +165,7 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
           label: cell.label,
           settings: {
             init: o.init,
+            noiseRatio: o.noiseRatio,
             contentWeight: o.contentWeight,
             styleWeight: o.styleWeight,
             tvWeight: o.tvWeight,
@@ -182,6 +184,8 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
         sheetCells.push({ image, lines: [cell.label, cellNote(records[records.length - 1], iterations)] });
         hooks.onProgress?.(progress('cell', result.iterations, result.losses));
       }
+      // A cell that converged early leaves its remaining iterations to no one: count them as done.
+      stepsBefore += iterations;
       if (result.cancelled) {
         cancelled = true;
         break;

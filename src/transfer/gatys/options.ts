@@ -163,7 +163,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   if (!preset) throw new NstError(`unknown preset '${o.preset}' (available: ${PRESET_NAMES.join(', ')})`);
   const contentLayers = options.contentLayers ?? preset.contentLayers;
   const styleLayers = options.styleLayers ?? preset.styleLayers;
-  if (styleLayers.length === 0) throw new NstError('--style-layers needs at least one layer');
+  if (styleLayers.length === 0 && (o.styleWeight ?? STYLIZE_DEFAULTS.styleWeight) > 0) throw new NstError('--style-layers needs at least one layer (or --style-weight 0)');
+  if (contentLayers.length === 0 && styleLayers.length === 0) throw new NstError('no loss layers: give --content-layers or --style-layers');
   checkLayerNames(contentLayers, 'content');
   checkLayerNames(styleLayers, 'style');
 

@@ -90,7 +90,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   let inputs = await loadInputs(options, options.scales[0], device);
   const deepest = [...options.contentLayers, ...options.styleLayers].reduce((a, b) =>
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
-  );
+  VGG19_LAYER_NAMES[0]);
   const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
 
   const steps = options.scaleIterations.reduce((a, b) => a + b, 0);
