@@ -2,12 +2,11 @@
  * Unit tests of the engine's tensor ops (src/engine/tensor.ts) against values computed by hand or
  * by naive JavaScript references, plus the tidy/keep scope API and tensor bookkeeping.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   avgPool2d,
   cat,
-  configureThread,
   conv2d,
   convTranspose2d,
   dispose,
@@ -28,29 +27,12 @@ import {
   tidy,
   zeros,
 } from '../src/engine';
+import { engineSuite, uniform } from './helpers/numeric';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/** Deterministic uniform generator (mulberry32) so the JS references see the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** n values ~ U(-1, 1), rounded to float32. */
-function uniform(n: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
-  return out;
-}
 
 function range(n: number, start = 0): number[] {
   return Array.from({ length: n }, (_, i) => start + i);
@@ -223,17 +205,7 @@ function reduceJs(data: ArrayLike<number>, shape: number[], dims: number[], op: 
   });
 }
 
-let startLive = 0;
-
-before(() => {
-  configureThread({ threads: 2 });
-  startLive = liveTensors();
-});
-
-after(() => {
-  // Every test cleans up after itself: nothing created here outlives the file.
-  assert.equal(liveTensors(), startLive, 'tensors leaked by engine-ops tests');
-});
+engineSuite('engine-ops');
 
 // ---------------------------------------------------------------------------------------------
 

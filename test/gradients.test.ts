@@ -3,11 +3,10 @@
  * central finite differences in float32, plus the semantics of gradients(), backward(), grad(),
  * variable(), zeroGrad() and noGrad().
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   avgPool2d,
-  configureThread,
   conv2d,
   gradients,
   keep,
@@ -22,28 +21,12 @@ import {
   tidy,
 } from '../src/engine';
 import { contentLoss, gramMatrix, styleLoss, totalVariation } from '../src/losses';
+import { engineSuite, rng, uniform } from './helpers/numeric';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** n values ~ U(-1, 1). */
-function uniform(n: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
-  return out;
-}
 
 /** n distinct values spread over [-1, 1] in random order, spacing 2/(n−1) (no ties for max-pooling). */
 function separated(n: number, seed: number): Float32Array {
@@ -145,16 +128,7 @@ function input(shape: number[], seed: number, gen: (n: number, s: number) => Flo
   return { shape, data: gen(prod(shape), seed) };
 }
 
-let startLive = 0;
-
-before(() => {
-  configureThread({ threads: 2 });
-  startLive = liveTensors();
-});
-
-after(() => {
-  assert.equal(liveTensors(), startLive, 'tensors leaked by gradient tests');
-});
+engineSuite('gradient');
 
 // ---------------------------------------------------------------------------------------------
 

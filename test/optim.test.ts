@@ -3,24 +3,15 @@
  * exact first L-BFGS step, the history limit and the curvature test of L-BFGS, a JavaScript
  * reference of the two-loop recursion and of torch.optim.Adam, and the Rosenbrock function.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configureThread, gradients, keep, liveTensors, tensor, Tensor, tidy, zeros } from '../src/engine';
+import { gradients, keep, liveTensors, tensor, Tensor, tidy, zeros } from '../src/engine';
 import { Adam, Lbfgs, Optimizer } from '../src/optim';
+import { engineSuite, rng } from './helpers/numeric';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const N = 10;
 
@@ -210,16 +201,7 @@ function ulp(v: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
-let startLive = 0;
-
-before(() => {
-  configureThread({ threads: 2 });
-  startLive = liveTensors();
-});
-
-after(() => {
-  assert.equal(liveTensors(), startLive, 'tensors leaked by optimiser tests');
-});
+engineSuite('optimiser');
 
 // ---------------------------------------------------------------------------------------------
 
