@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import sharp from 'sharp';
 import { NstError } from '../errors';
 import { assertRgbImage } from './convert';
 import { quotePath, type RgbImage } from './load';
+import { writeFileAtomic } from '../util/atomic-write';
 
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
 
@@ -76,19 +76,9 @@ export async function saveImage(image: RgbImage, path: string, options: SaveOpti
   const format = outputFormatFor(path);
   const bytes = await encode(image, format, options.quality);
   const dir = nodePath.dirname(nodePath.resolve(path));
-  const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    // 'wx': never clobber an existing file with the temp name.
-    const fh = await fs.promises.open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.promises.rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   } catch (err) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     throw cannotWrite(path, err, dir);
   }
 }

@@ -3,10 +3,12 @@
  * step, timings, peak memory), a loss-curve plot (SVG), and optionally an animation of the saved
  * frames (GIF or WebP). All written atomically.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { LossBreakdown } from '../../losses';
+import { writeFileAtomic, writeFileAtomicSync } from '../../util/atomic-write';
+
+export { writeFileAtomic, writeFileAtomicSync };
 
 export interface LossRecord {
   stage: number;
@@ -29,17 +31,6 @@ export interface StageReport {
 export function sidecarPath(output: string, suffix: string): string {
   const ext = path.extname(output);
   return `${output.slice(0, output.length - ext.length)}.${suffix}`;
-}
-
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** A log-scale line plot of the total, content, style and TV losses over the steps. */
@@ -92,7 +83,7 @@ export async function writeAnimation(frames: string[], file: string, format: 'gi
   const buffers = await Promise.all(frames.map((f) => sharp(f).resize(w, h, { fit: 'fill' }).removeAlpha().png().toBuffer()));
   const anim = sharp(buffers, { join: { animated: true } });
   const out = format === 'gif' ? anim.gif({ delay: delayMs, loop: 0 }) : anim.webp({ delay: delayMs, loop: 0, quality: 85 });
-  writeFileAtomic(file, await out.toBuffer());
+  await writeFileAtomic(file, await out.toBuffer());
 }
 
 function sum(r: Record<string, number>): number {

@@ -13,7 +13,7 @@ import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PrecisionOption, ResolvedStylizeOptions } from './options';
-import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomic } from './report';
+import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 
 export interface StylizeProgress {
   /** Iteration within the current stage. */
@@ -283,8 +283,8 @@ function writeReport(options: ResolvedStylizeOptions, result: StylizeResult, rec
     result: { ...result, sidecars: undefined },
     losses: records,
   };
-  writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
-  writeFileAtomic(plotFile, lossPlotSvg(records, `${path.basename(options.content)} × ${options.styles.map((s) => path.basename(s)).join(' + ')}`));
+  writeFileAtomicSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomicSync(plotFile, lossPlotSvg(records, `${path.basename(options.content)} × ${options.styles.map((s) => path.basename(s)).join(' + ')}`));
   return [reportFile, plotFile];
 }
 
