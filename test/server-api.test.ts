@@ -76,7 +76,9 @@ describe('HTTP API', () => {
       assert.ok(spec.paths[p], `documented: ${p}`);
     }
     const options = await json(await fetch(`${base}/api/options`));
-    assert.deepEqual(options.presets.map((p: any) => p.name), ['draft', 'standard', 'high']);
+    assert.deepEqual(options.qualities.map((q: any) => q.name), ['draft', 'standard', 'high']);
+    assert.ok(options.presets.some((p: any) => p.name === 'gatys' && p.description));
+    assert.equal(options.defaultPreset, 'gatys');
     assert.equal(options.limits.maxSize, 256);
     const { samples } = await json(await fetch(`${base}/api/samples`));
     assert.deepEqual(samples.map((s: any) => s.id), ['content/tiny_photo.png', 'style/tiny_painting.png']);
@@ -100,7 +102,7 @@ describe('HTTP API', () => {
   test('an optimisation job from uploads: live events, preview, result, report, list, delete', async () => {
     const res = await fetch(`${base}/api/jobs`, {
       method: 'POST',
-      body: jobForm({ size: 48, iterations: 10, previewEvery: 3, preserveColors: true, format: 'png' }, { content: CONTENT_PNG, style: STYLE_PNG }),
+      body: jobForm({ size: 48, iterations: 10, previewEvery: 3, preserveColors: true, format: 'png', preset: 'high-level' }, { content: CONTENT_PNG, style: STYLE_PNG }),
     });
     const job = await json(res);
     assert.equal(res.status, 201, JSON.stringify(job));
@@ -109,6 +111,7 @@ describe('HTTP API', () => {
     assert.equal(job.method, 'stylize');
     assert.deepEqual([job.inputs.content.width, job.inputs.content.height, job.inputs.content.format], [128, 96, 'png']);
     assert.equal(job.params.styleWeight, 100);
+    assert.deepEqual([job.params.preset, job.params.quality, job.params.preserveColors], ['high-level', 'standard', 'luminance']);
 
     const events = await readEvents(`${base}/api/jobs/${job.id}/events`);
     const names = events.map((e) => e.event);
@@ -171,7 +174,7 @@ describe('HTTP API', () => {
 
   test('cancel: a running job stops after its current iteration and keeps its image; a queued one is cancelled at once', async () => {
     const make = async () =>
-      json(await fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm({ size: 48, iterations: 400, previewEvery: 50, contentSample: 'content/tiny_photo.png' }, { style: STYLE_PNG }) }));
+      json(await fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm({ size: 48, iterations: 400, previewEvery: 50, contentSample: 'content/tiny_photo.png', preserveColors: 'histogram', quality: 'draft' }, { style: STYLE_PNG }) }));
     const running = await make();
     const queued = await make();
     assert.equal(queued.status, 'queued');
@@ -226,7 +229,10 @@ describe('HTTP API', () => {
     await expectError(await postJson({ ...sample, iterations: 100000 }), 400, /at most 400/);
     await expectError(await postJson({ ...sample, styleWeight: -1 }), 400, /'styleWeight' must be at least 0/);
     await expectError(await postJson({ ...sample, optimizer: 'sgd' }), 400, /'optimizer' must be one of lbfgs, adam/);
-    await expectError(await postJson({ ...sample, preserveColors: 'maybe' }), 400, /true or false/);
+    await expectError(await postJson({ ...sample, preserveColors: 'maybe' }), 400, /'preserveColors' must be true, false or one of none, luminance, histogram/);
+    await expectError(await postJson({ method: 'fast', fastStyle: 'wave', contentSample: 'content/tiny_photo.png', preserveColors: 'histogram' }), 400, /one of none, luminance \(got "histogram"\)/);
+    await expectError(await postJson({ ...sample, preset: 'monet' }), 400, /'preset' must be one of gatys/);
+    await expectError(await postJson({ ...sample, quality: 'ultra' }), 400, /'quality' must be one of draft, standard, high/);
     await expectError(await postJson({ ...sample, method: 'magic' }), 400, /'method' must be one of stylize, fast/);
     await expectError(await postJson({ ...sample, size: { $gt: 1 } }), 400, /must be a string, a number or a boolean/);
     await expectError(await postJson({ contentSample: 'content/tiny_photo.png' }), 400, /a style image is required/);

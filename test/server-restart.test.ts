@@ -48,8 +48,17 @@ test('SIGKILL during a job: finished results stay, the job resumes from its chec
   await killAndWait(s.child, 'SIGKILL');
   assert.ok(fs.existsSync(path.join(dataDir, 'jobs', long.id, 'checkpoint.png')), 'checkpoint on disk');
 
+  // What a crash may leave: a folder of a job never recorded, a half-written temp file.
+  const orphan = path.join(dataDir, 'jobs', '0123456789abcdef');
+  fs.mkdirSync(orphan);
+  fs.writeFileSync(path.join(orphan, 'content.png'), 'x');
+  const partial = path.join(dataDir, 'jobs', long.id, '.preview.jpg.123.abc.tmp');
+  fs.writeFileSync(partial, 'x');
+
   // --- second run: resumed ----------------------------------------------------------------
   s = await start();
+  assert.equal(fs.existsSync(orphan), false, 'unrecorded folder swept');
+  assert.equal(fs.existsSync(partial), false, 'temp file swept');
   const kept = await json(await fetch(`${s.url}/api/jobs/${finished.id}`));
   assert.equal(kept.status, 'succeeded');
   assert.deepEqual(Buffer.from(await (await fetch(`${s.url}/api/jobs/${finished.id}/result`)).arrayBuffer()), resultBytes);

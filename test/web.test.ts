@@ -2,7 +2,8 @@
  * The web page in a real browser: Debian's Chromium, headless, driven by playwright-core. It
  * uploads two small images, runs a tiny optimisation job, sees progress events and a preview,
  * gets the result and finds it in the gallery; then a sample + drag-and-drop fast job on the
- * server, and the in-browser fast mode (TF.js, CPU backend) checked against the PyTorch reference.
+ * server, the in-browser fast mode (TF.js, CPU backend) checked against the PyTorch reference and
+ * on the (synthetic) webcam, and a user-trained style in the browser against the server's result.
  * Screenshots go to test-artifacts/.
  */
 import { after, before, describe, test } from 'node:test';
@@ -11,12 +12,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG } from './helpers/server';
+import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
 import { REFERENCE_DIR } from './helpers/reference';
 import type { RunningServer } from '../src/server';
+import { configureThread } from '../src/engine';
+import { architectureOf, TransformerNet } from '../src/models/transformer-net';
+import { STYLE_MODEL_FORMAT, STYLE_MODEL_VERSION, writeStyleModel } from '../src/models/style-model-format';
 
 const CHROMIUM = process.env.NST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+// Chromium's synthetic camera, for the webcam mode.
+const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set NST_CHROMIUM)`;
 
 describe('web page (headless Chromium)', { skip }, () => {
@@ -28,7 +34,7 @@ describe('web page (headless Chromium)', { skip }, () => {
   before(async () => {
     server = await startTestServer();
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...FAKE_CAMERA] });
     page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
@@ -143,6 +149,72 @@ describe('web page (headless Chromium)', { skip }, () => {
     assert.ok(mean < 1.5 && max <= 12, `browser vs PyTorch reference: mean |diff| ${mean.toFixed(3)}, max ${max} (0..255)`);
     assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, before, 'nothing ran on the server');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-in-browser.png'), fullPage: true });
+
+    // The webcam (Chromium's synthetic camera) is painted frame after frame.
+    await page.selectOption('#size', '64');
+    await page.click('#webcam-start');
+    await page.waitForFunction(() => /^webcam: [\d.]+ frames\/s/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.click('#webcam-stop');
+    const frame = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
+      return [c.width, c.height];
+    });
+    assert.equal(Math.max(...frame), 64);
+    assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, before, 'nothing ran on the server');
     assert.deepEqual(consoleErrors, []);
+  });
+
+  test('a user-trained style (johnson-upsample) paints the same in the browser as on the server', async () => {
+    // A trained-format model with random weights, in a model folder of its own.
+    const modelDir = tempDir('nst-models-');
+    fs.mkdirSync(path.join(modelDir, 'fast-style'));
+    configureThread({ seed: 5 });
+    const net = TransformerNet.initialise('johnson-upsample');
+    try {
+      writeStyleModel(
+        path.join(modelDir, 'fast-style', 'mine.safetensors'),
+        { format: STYLE_MODEL_FORMAT, version: STYLE_MODEL_VERSION, architecture: architectureOf('johnson-upsample'), style: { name: 'mine' }, created: new Date().toISOString(), software: 'test' },
+        net.storedWeights(),
+      );
+    } finally {
+      net.dispose();
+    }
+    const other = await startTestServer({ modelDir });
+    try {
+      const created = await json(
+        await fetch(`${other.url}/api/jobs`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ method: 'fast', fastStyle: 'mine', contentSample: 'content/tiny_photo.png', size: 128, format: 'png' }),
+        }),
+      );
+      const job = await waitForJob(other.url, created.id, (j) => j.status !== 'queued' && j.status !== 'running');
+      assert.equal(job.status, 'succeeded', job.error);
+      const serverPixels = await sharp(Buffer.from(await (await fetch(`${other.url}/api/jobs/${job.id}/result`)).arrayBuffer())).ensureAlpha().raw().toBuffer();
+
+      await page.goto(`${other.url}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.setInputFiles('#content-file', CONTENT_PNG);
+      await page.check('input[name="method"][value="browser"]');
+      await page.selectOption('#backend', 'cpu');
+      await page.selectOption('#fast-style', 'mine');
+      await page.selectOption('#size', '128');
+      await page.click('#start');
+      await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+      const out = await page.evaluate(() => {
+        const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
+        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+      });
+      assert.equal(out.length, serverPixels.length);
+      let sum = 0;
+      for (let i = 0; i < out.length; i++) if (i % 4 !== 3) sum += Math.abs(out[i] - serverPixels[i]);
+      const mean = sum / ((out.length / 4) * 3);
+      assert.ok(mean < 1.5, `browser vs server: mean |diff| ${mean.toFixed(3)} (0..255)`);
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await other.close();
+      fs.rmSync(other.dataDir, { recursive: true, force: true });
+      fs.rmSync(modelDir, { recursive: true, force: true });
+    }
   });
 });

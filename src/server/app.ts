@@ -8,7 +8,8 @@ import multipart from '@fastify/multipart';
 import { registerSecurity } from './auth';
 import { ResolvedServeOptions, resolveServeOptions, ServeOptions } from './config';
 import { SseStream } from './events';
-import { toHttpError } from './http-error';
+import { oneLine, toHttpError } from './http-error';
+import { NstError } from '../errors';
 import { defaultJobKinds, JobKind } from './job-kinds';
 import { JobManager, Logger } from './job-manager';
 import { catalogRoutes } from './routes/catalog';
@@ -40,7 +41,12 @@ const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.w
 export async function startServer(serveOptions: ServeOptions = {}, start: StartOptions = {}): Promise<RunningServer> {
   const options = resolveServeOptions(serveOptions);
   const log = start.log ?? quietLog;
-  const manager = new JobManager(options, start.kinds ?? defaultJobKinds(), log);
+  let manager: JobManager;
+  try {
+    manager = new JobManager(options, start.kinds ?? defaultJobKinds(), log);
+  } catch (err) {
+    throw new NstError(`cannot use the data directory ${options.dataDir}: ${oneLine(String((err as Error)?.message ?? err))}`);
+  }
   const samples = new SampleLibrary(options.samplesDir);
   const styles = new StyleLibrary(options.modelDir);
   const streams = new Set<SseStream>();
@@ -83,7 +89,10 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams });
     await app.register(catalogRoutes, { options, manager, samples, styles });
     await app.register(pageRoutes);
-    await app.listen({ host: options.host, port: options.port });
+    await app.listen({ host: options.host, port: options.port }).catch((err: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = { EADDRINUSE: 'the port is in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine', ENOTFOUND: 'unknown host' };
+      throw err?.code && why[err.code] ? new NstError(`cannot listen on ${options.host}:${options.port}: ${why[err.code]}`) : err;
+    });
   } catch (err) {
     await app?.close().catch(() => undefined);
     await manager.close().catch(() => undefined);

@@ -3,6 +3,6 @@ export { startServer } from './app';
 export type { RunningServer, StartOptions } from './app';
 export { resolveServeOptions, SERVE_DEFAULTS, defaultDataDir, isLoopbackHost } from './config';
 export type { ServeOptions, ResolvedServeOptions } from './config';
-export { defaultJobKinds, STYLIZE_PRESETS } from './job-kinds';
+export { defaultJobKinds, QUALITIES } from './job-kinds';
 export type { JobKind, JobRunContext, JobOutcome } from './job-kinds';
 export type { JobRecord, JobStatus } from './job-store';

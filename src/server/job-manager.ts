@@ -11,13 +11,14 @@
  * - on a graceful shutdown, running jobs stop after their current iteration and save a checkpoint
  *   first, so the next start resumes them.
  */
+import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
 import type { ResolvedServeOptions } from './config';
 import { EventHub } from './events';
 import { HttpError, oneLine } from './http-error';
-import { JobFiles, newJobId } from './job-files';
+import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
 import type { InputRole, JobKind, JobRunContext } from './job-kinds';
 import { InputInfo, JobProgress, JobRecord, JobResultInfo, JobStore, LossPoint, TERMINAL_STATUSES } from './job-store';
 import { JobQueue } from './queue';
@@ -104,6 +105,28 @@ export class JobManager {
       }
     }
     for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
+    await this.sweep();
+  }
+
+  /** Removes what a crash can leave behind: folders of jobs never recorded, half-written temp files. */
+  private async sweep(): Promise<void> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(this.files.jobsDir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || !JOB_ID_PATTERN.test(e.name)) continue;
+      if (!this.store.get(e.name)) {
+        await this.files.remove(e.name).catch(() => undefined);
+        continue;
+      }
+      const dir = this.files.dir(e.name);
+      for (const f of await fs.promises.readdir(dir).catch(() => [] as string[])) {
+        if (f.startsWith('.') && f.endsWith('.tmp')) await fs.promises.rm(`${dir}/${f}`, { force: true }).catch(() => undefined);
+      }
+    }
   }
 
   /** Stops taking work; running jobs save a checkpoint and stay 'running' for the next start to resume. */

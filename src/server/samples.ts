@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { PROJECT_ROOT } from '../models/model-dir';
-import { IMAGE_EXTENSIONS } from '../transfer/fast/options';
+import { IMAGE_EXTENSIONS } from '../transfer/fast';
 
 export type SampleKind = 'content' | 'style';
 export const SAMPLE_KINDS: readonly SampleKind[] = ['content', 'style'];

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { readDeeplearnCheckpoint, deeplearnVariableName } from '../models/deeplearn-checkpoint';
 import { architectureOf, parameterShapes } from '../models/transformer-net';
 import { STYLE_MODEL_FORMAT, STYLE_MODEL_VERSION } from '../models/style-model-format';
-import { listStyles, StyleEntry } from '../transfer/fast/styles';
+import { listStyles, StyleEntry } from '../transfer/fast';
 
 export interface StyleInfo {
   name: string;

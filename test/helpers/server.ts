@@ -25,10 +25,25 @@ export function makeSamplesDir(): string {
   return dir;
 }
 
+/** A server on a free port of 127.0.0.1; its close() also removes the samples folder it made. */
 export async function startTestServer(options: ServeOptions = {}): Promise<RunningServer & { dataDir: string }> {
   const dataDir = options.dataDir ?? tempDir('nst-data-');
-  const server = await startServer({ port: 0, dataDir, modelDir: MODELS_DIR, samplesDir: makeSamplesDir(), workers: 1, threads: 2, ...options });
-  return Object.assign(server, { dataDir });
+  const samplesDir = makeSamplesDir();
+  let server: RunningServer;
+  try {
+    server = await startServer({ port: 0, dataDir, modelDir: MODELS_DIR, samplesDir, workers: 1, threads: 2, ...options });
+  } catch (err) {
+    fs.rmSync(samplesDir, { recursive: true, force: true });
+    throw err;
+  }
+  const close = server.close;
+  return Object.assign(server, {
+    dataDir,
+    close: async () => {
+      await close();
+      fs.rmSync(samplesDir, { recursive: true, force: true });
+    },
+  });
 }
 
 export interface SseEvent {

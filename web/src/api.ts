@@ -49,8 +49,10 @@ export interface StyleInfo {
 }
 
 export interface ServerOptions {
-  presets: { name: string; size: number; iterations: number; description: string }[];
+  presets: { name: string; description: string; source: string }[];
   defaultPreset: string;
+  qualities: { name: string; size: number; iterations: number; description: string }[];
+  defaultQuality: string;
   limits: { maxSize: number; minSize: number; maxIterations: number; maxUploadBytes: number; maxPixels: number };
 }
 

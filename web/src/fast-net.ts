@@ -8,7 +8,8 @@
  *                     2H×2W, instance norm (eps 1e-3) after every conv;
  *   johnson-upsample  reflection padding, nearest ×2 upsampling + 3×3 conv, eps 1e-5, and a conv
  *                     with bias (no norm) before the output.
- * Output: tanh(x)·150 + 127.5 on the 0..255 scale.
+ * Output: f(x)·150 + 127.5 on the 0..255 scale, f = tanh, or the identity where the architecture's
+ * `outputActivation` is 'linear' (trained models).
  */
 import type * as TF from '@tensorflow/tfjs';
 
@@ -22,6 +23,8 @@ interface Architecture {
   channels: [number, number, number];
   residualBlocks: number;
   normEps: number;
+  /** Absent in older models: tanh. */
+  outputActivation?: 'tanh' | 'linear';
   outputScale: number;
   outputOffset: number;
 }
@@ -112,7 +115,8 @@ export class StyleNet {
       h = layer('up2', h, true);
       h = layer('conv_out', h, false);
       if (h.shape[1] !== height || h.shape[2] !== width) h = tf.slice(h, [0, 0, 0, 0], [1, height, width, 3]);
-      return tf.clipByValue(tf.add(tf.mul(tf.tanh(h), this.arch.outputScale), this.arch.outputOffset), 0, 255) as TF.Tensor4D;
+      if (this.arch.outputActivation !== 'linear') h = tf.tanh(h);
+      return tf.clipByValue(tf.add(tf.mul(h, this.arch.outputScale), this.arch.outputOffset), 0, 255) as TF.Tensor4D;
     });
   }
 

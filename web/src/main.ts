@@ -52,10 +52,11 @@ const els = {
   report: $<HTMLAnchorElement>('#report'),
   size: $<HTMLSelectElement>('#size'),
   preset: $<HTMLSelectElement>('#preset'),
+  quality: $<HTMLSelectElement>('#quality'),
   iterations: $<HTMLInputElement>('#iterations'),
   strength: $<HTMLInputElement>('#strength'),
   strengthValue: $<HTMLOutputElement>('#strength-value'),
-  preserve: $<HTMLInputElement>('#preserve-colors'),
+  preserve: $<HTMLSelectElement>('#preserve-colors'),
   fastStyle: $<HTMLSelectElement>('#fast-style'),
   backend: $<HTMLSelectElement>('#backend'),
   gallery: $<HTMLDivElement>('#gallery'),
@@ -92,6 +93,7 @@ function updateStrengthLabel(): void {
 function updateMethod(): void {
   const m = method();
   document.querySelectorAll<HTMLElement>('.for-stylize').forEach((e) => (e.hidden = m !== 'stylize'));
+  if (m !== 'stylize' && els.preserve.value === 'histogram') els.preserve.value = 'none';
   document.querySelectorAll<HTMLElement>('.for-browser').forEach((e) => (e.hidden = m !== 'browser'));
   $<HTMLElement>('#slot-style .for-style').hidden = m !== 'stylize';
   $<HTMLElement>('#slot-style .for-fast').hidden = m === 'stylize';
@@ -183,9 +185,10 @@ async function startServerJob(m: 'stylize' | 'fast'): Promise<void> {
     else throw new Error(role === 'content' ? 'choose a photo first' : 'choose a painting first');
   }
   form.append('size', els.size.value);
-  if (els.preserve.checked) form.append('preserveColors', 'true');
+  if (els.preserve.value !== 'none') form.append('preserveColors', els.preserve.value);
   const { styleWeight, blend } = strengthValue();
   if (m === 'stylize') {
+    form.append('quality', els.quality.value);
     form.append('preset', els.preset.value);
     if (els.iterations.value) form.append('iterations', els.iterations.value);
     form.append('styleWeight', String(styleWeight));
@@ -290,7 +293,8 @@ function describe(job: Job): string {
   const parts = [job.method === 'stylize' ? 'optimisation' : `fast (${p.fastStyle})`, `${p.size} px`];
   if (job.method === 'stylize') parts.push(`${p.iterations} iterations`, `preset ${p.preset}`, `style weight ${p.styleWeight}`);
   else if (p.strength !== 1) parts.push(`strength ${Math.round(Number(p.strength) * 100)} %`);
-  if (p.preserveColors) parts.push("photo's colours");
+  if (p.preserveColors === 'histogram') parts.push('painting recoloured');
+  else if (p.preserveColors && p.preserveColors !== 'none') parts.push("photo's colours");
   return parts.join(' · ');
 }
 
@@ -466,12 +470,17 @@ async function init(): Promise<void> {
   });
   els.webcamStart.addEventListener('click', () => startWebcam().catch((e) => setStatus(String(e.message ?? e), true)));
   els.webcamStop.addEventListener('click', stopWebcam);
+  els.quality.addEventListener('change', () => {
+    const q = state.options?.qualities.find((x) => x.name === els.quality.value);
+    if (q) {
+      els.size.value = String(q.size);
+      els.iterations.placeholder = String(q.iterations);
+    }
+  });
   els.preset.addEventListener('change', () => {
     const p = state.options?.presets.find((x) => x.name === els.preset.value);
-    if (p) {
-      els.size.value = String(p.size);
-      els.iterations.placeholder = String(p.iterations);
-    }
+    els.preset.title = p?.description ?? '';
+    $<HTMLElement>('#preset-note').textContent = p ? `Preset ${p.name}: ${p.description} (${p.source})` : '';
   });
   updateMethod();
 
@@ -480,7 +489,10 @@ async function init(): Promise<void> {
   state.styles = styles;
   const sizes = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048].filter((s) => s >= options.limits.minSize && s <= options.limits.maxSize);
   els.size.replaceChildren(...sizes.map((s) => new Option(`${s} px`, String(s))));
-  els.preset.replaceChildren(...options.presets.map((p) => new Option(`${p.name} — ${p.description}`, p.name)));
+  els.quality.replaceChildren(...options.qualities.map((q) => new Option(`${q.name} — ${q.description}`, q.name)));
+  els.quality.value = options.defaultQuality;
+  els.quality.dispatchEvent(new Event('change'));
+  els.preset.replaceChildren(...options.presets.map((p) => new Option(p.name, p.name)));
   els.preset.value = options.defaultPreset;
   els.preset.dispatchEvent(new Event('change'));
   els.iterations.max = String(options.limits.maxIterations);

@@ -8,6 +8,7 @@ import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { fastStylize } from '../../transfer/fast';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
+import { parseColourMode } from './stylize';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 
 export interface FastJobParams {
@@ -36,7 +37,7 @@ export const fastKind: JobKind = {
       fastStyle,
       size: f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(DEFAULT_FAST_SIZE, ctx.maxSize),
       strength: f.number('strength', { min: 0, max: 1 }) ?? 1,
-      preserveColors: f.boolean('preserveColors') ?? false,
+      preserveColors: parseColourMode(f, ['none', 'luminance']) === 'luminance',
     };
     return params as unknown as Record<string, unknown>;
   },

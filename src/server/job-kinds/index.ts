@@ -4,7 +4,7 @@ import { stylizeKind } from './stylize';
 import type { JobKind } from './types';
 
 export * from './types';
-export { STYLIZE_PRESETS, DEFAULT_PRESET } from './stylize';
+export { QUALITIES, DEFAULT_QUALITY } from './stylize';
 
 export function defaultJobKinds(): Map<string, JobKind> {
   return new Map<string, JobKind>([

@@ -5,22 +5,27 @@
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
-import { stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import { PRESETS, stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { LossValues } from '../job-store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 
-/** Settings bundles for people who do not want to pick numbers. Explicit fields win. */
-export const STYLIZE_PRESETS = {
+/** Size and iteration bundles for people who do not want to pick numbers. Explicit fields win. */
+export const QUALITIES = {
   draft: { size: 256, iterations: 100, description: 'a quick look: 256 px, 100 iterations' },
   standard: { size: 384, iterations: 300, description: '384 px, 300 iterations' },
   high: { size: 512, iterations: 500, description: '512 px, 500 iterations (as neural-style)' },
 } as const;
-export type StylizePreset = keyof typeof STYLIZE_PRESETS;
-export const DEFAULT_PRESET: StylizePreset = 'standard';
+export type Quality = keyof typeof QUALITIES;
+export const DEFAULT_QUALITY: Quality = 'standard';
+
+export type ColourMode = 'none' | 'luminance' | 'histogram';
 
 export interface StylizeJobParams {
-  preset: StylizePreset;
+  quality: Quality;
+  /** The library's layer preset (src/transfer/gatys/presets.ts). */
+  preset: string;
   size: number;
   iterations: number;
   contentWeight: number;
@@ -31,8 +36,18 @@ export interface StylizeJobParams {
   learningRate?: number;
   pooling: 'max' | 'avg';
   seed: number;
-  preserveColors: boolean;
+  preserveColors: ColourMode;
   previewEvery: number;
+}
+
+/** `preserveColors`: true/false, or none, luminance (keep the photo's colours) or histogram (recolour the painting first). */
+export function parseColourMode(f: FieldReader, allowed: readonly ColourMode[]): ColourMode {
+  const v = f.raw('preserveColors');
+  if (v === undefined) return 'none';
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as ColourMode;
+  const b = typeof v === 'boolean' || ['true', 'false', '1', '0', 'on', 'off'].includes(String(v)) ? f.boolean('preserveColors') : undefined;
+  if (b === undefined) throw badRequest(`field 'preserveColors' must be true, false or one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  return b ? 'luminance' : 'none';
 }
 
 export const stylizeKind: JobKind = {
@@ -41,11 +56,13 @@ export const stylizeKind: JobKind = {
   resumable: true,
 
   parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
-    const preset = f.choice('preset', Object.keys(STYLIZE_PRESETS) as StylizePreset[]) ?? DEFAULT_PRESET;
-    const base = STYLIZE_PRESETS[preset];
+    const quality = f.choice('quality', Object.keys(QUALITIES) as Quality[]) ?? DEFAULT_QUALITY;
+    const base = QUALITIES[quality];
+    const preset = f.choice('preset', Object.keys(PRESETS)) ?? STYLIZE_DEFAULTS.preset;
     const size = f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(base.size, ctx.maxSize);
     const iterations = f.integer('iterations', { min: 1, max: ctx.maxIterations }) ?? Math.min(base.iterations, ctx.maxIterations);
     const params: StylizeJobParams = {
+      quality,
       preset,
       size,
       iterations,
@@ -57,7 +74,7 @@ export const stylizeKind: JobKind = {
       learningRate: f.number('learningRate', { min: 0, max: 1e6, exclusiveMin: true }),
       pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
       seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
-      preserveColors: f.boolean('preserveColors') ?? false,
+      preserveColors: parseColourMode(f, ['none', 'luminance', 'histogram']),
       previewEvery: f.integer('previewEvery', { min: 1, max: ctx.maxIterations }) ?? Math.max(1, Math.round(iterations / 30)),
     };
     if (params.learningRate === undefined) delete params.learningRate;
@@ -75,7 +92,8 @@ export const stylizeKind: JobKind = {
     // The content photo at the output size, for colour preservation (loaded once).
     let content: Promise<RgbImage> | null = null;
     const display = async (raw: RgbImage): Promise<RgbImage> => {
-      if (!p.preserveColors) return raw;
+      // Luminance transfer is applied here, not by the library, so checkpoints stay raw (resumable).
+      if (p.preserveColors !== 'luminance') return raw;
       content ??= loadImage(ctx.inputs.content!, { width: raw.width, height: raw.height, maxPixels: ctx.maxPixels });
       const c = await content;
       if (c.width !== raw.width || c.height !== raw.height) throw new Error('the content and output sizes differ');
@@ -98,6 +116,9 @@ export const stylizeKind: JobKind = {
         contentWeight: p.contentWeight,
         styleWeight: p.styleWeight,
         tvWeight: p.tvWeight,
+        preset: p.preset,
+        preserveColors: p.preserveColors === 'histogram' ? 'histogram' : 'none',
+        report: false,
         init: ctx.checkpoint ? ctx.checkpoint.file : p.init,
         optimizer: p.optimizer,
         learningRate: p.learningRate,

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../http-error';
 import type { ResolvedServeOptions } from '../config';
-import { STYLIZE_PRESETS, DEFAULT_PRESET } from '../job-kinds';
+import { QUALITIES, DEFAULT_QUALITY } from '../job-kinds';
+import { PRESETS, STYLIZE_DEFAULTS } from '../../transfer/gatys';
 import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
 import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
@@ -29,8 +30,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
 
   app.get('/api/options', async () => ({
     methods: [...manager.kinds.values()].map((k) => ({ name: k.name, description: k.description })),
-    presets: Object.entries(STYLIZE_PRESETS).map(([name, p]) => ({ name, ...p })),
-    defaultPreset: DEFAULT_PRESET,
+    presets: Object.entries(PRESETS).map(([name, p]) => ({ name, description: p.description, source: p.source })),
+    defaultPreset: STYLIZE_DEFAULTS.preset,
+    qualities: Object.entries(QUALITIES).map(([name, q]) => ({ name, ...q })),
+    defaultQuality: DEFAULT_QUALITY,
     formats: RESULT_FORMATS,
     limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels },
   }));
