@@ -11,3 +11,5 @@ export { Vgg19, VGG19_LAYER_NAMES, toCaffe, fromCaffe, CAFFE_MEAN_BGR, modelDirC
 export * from './losses';
 export * from './optim';
 export * from './image';
+export { startServer, resolveServeOptions, SERVE_DEFAULTS } from './server';
+export type { ServeOptions, RunningServer } from './server';

@@ -11,6 +11,7 @@
  * Every file is written atomically (temporary file in the same folder, fsync, rename).
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../util/atomic-write';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -63,19 +64,5 @@ export class JobFiles {
   }
 }
 
-export async function writeAtomic(file: string, data: Buffer | string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fh = await fs.promises.open(tmp, 'wx');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
+/** Atomic write (temp file + fsync + rename), shared with the rest of the project. */
+export const writeAtomic = writeFileAtomic;
