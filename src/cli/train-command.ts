@@ -64,7 +64,10 @@ export function trainCommand(): Command {
       const first = result.losses.first ? ` (first step ${formatLoss(result.losses.first.total)})` : '';
       const val = result.losses.validation ? `, validation ${formatLoss(result.losses.validation.total)}` : '';
       const timing = `${result.seconds.toFixed(1)} s, ${result.msPerStep.toFixed(0)} ms/step, seed ${result.seed}, ${result.threads} threads`;
-      if (result.cancelled) {
+      if (result.cancelled && !result.checkpointWritten) {
+        process.stderr.write(`stopped before the first step; nothing was written\n`);
+        process.exitCode = 130;
+      } else if (result.cancelled) {
         process.stderr.write(
           `stopped at iteration ${result.iterations}/${result.totalIterations}${loss}; checkpoint ${result.checkpoint} (continue with --resume ${result.checkpoint}) (${timing})\n`,
         );

@@ -19,12 +19,13 @@
  * Metadata (StyleModelMetadata): the architecture (which fixes every parameter's shape), the
  * style, the training settings, the losses, and, in a checkpoint, the optimiser state.
  *
- * Files are written atomically: to a temporary file in the same directory, fsync'd, then renamed.
+ * Files are written atomically (src/util/atomic-write.ts): to a temporary file in the same
+ * directory, fsync'd, then renamed.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../errors';
+import { writeFileAtomicSync } from '../util/atomic-write';
 import { isDeeplearnCheckpoint, loadDeeplearnTransformer } from './deeplearn-checkpoint';
 import {
   architectureOf,
@@ -94,7 +95,7 @@ export function writeStyleModel(file: string, metadata: StyleModelMetadata, tens
   prefix.writeBigUInt64LE(BigInt(json.length));
   const chunks: Buffer[] = [prefix, json];
   for (const t of tensors.values()) chunks.push(Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength));
-  writeFileAtomic(file, chunks);
+  writeModelFile(file, chunks);
 }
 
 /** Reads a model or checkpoint; every problem is a one-line NstError naming the file. */
@@ -241,24 +242,11 @@ export function loadStyleModel(source: string, device = 'cpu'): LoadedStyleModel
   return { net, metadata, kind: 'nst', source };
 }
 
-/** Writes `chunks` to `file` via a temporary file in the same directory and a rename. */
-export function writeFileAtomic(file: string, chunks: Buffer[] | string): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | null = null;
+/** Writes the parts of a file atomically (src/util/atomic-write.ts); failures are one-line NstErrors. */
+function writeModelFile(file: string, chunks: Buffer[]): void {
   try {
-    fd = fs.openSync(tmp, 'w');
-    for (const c of typeof chunks === 'string' ? [Buffer.from(chunks, 'utf8')] : chunks) {
-      let written = 0;
-      while (written < c.length) written += fs.writeSync(fd, c, written, c.length - written);
-    }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, Buffer.concat(chunks));
   } catch (err) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'the folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : firstLine(err);
     throw new NstError(`cannot write ${file}: ${reason}`);

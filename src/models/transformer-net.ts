@@ -60,6 +60,7 @@ export interface TransformerArchitecture {
   norm: 'instance';
   normEps: number;
   /** Output: tanh(x) · outputScale + outputOffset on the 0..255 scale. */
+  outputActivation: 'tanh';
   outputScale: number;
   outputOffset: number;
 }
@@ -74,6 +75,7 @@ export function architectureOf(variant: TransformerVariant): TransformerArchitec
     upsampling: ml5 ? 'transposed' : 'nearest',
     norm: 'instance',
     normEps: ml5 ? 1e-3 : 1e-5,
+    outputActivation: 'tanh',
     outputScale: 150,
     outputOffset: 127.5,
   };

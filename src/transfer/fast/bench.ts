@@ -8,7 +8,7 @@ import { configureThread, keep, rand, Tensor, tidy } from '../../engine';
 import { findModelFile } from '../../models/model-dir';
 import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
-import { Vgg19 } from '../../models/vgg19';
+import { Vgg19, VGG19_LAYER_NAMES } from '../../models/vgg19';
 import { ADAM_DEFAULTS, ParamAdam } from './adam';
 import { PerceptualLoss } from './loss';
 import { TRAIN_DEFAULTS } from './options';
@@ -60,7 +60,8 @@ export async function benchFast(options: FastBenchOptions = {}): Promise<FastBen
     model.net.dispose();
   }
 
-  const deepest = TRAIN_DEFAULTS.styleLayers[TRAIN_DEFAULTS.styleLayers.length - 1];
+  const layers = [...TRAIN_DEFAULTS.contentLayers, ...TRAIN_DEFAULTS.styleLayers];
+  const deepest = layers.reduce((a, b) => (VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b));
   const vgg = Vgg19.load({ modelDir: options.modelDir, device, upTo: deepest });
   const held: { dispose(): void }[] = [vgg];
   try {

@@ -10,7 +10,8 @@ import { configureThread, dispose, keep, randn, Tensor, tidy } from '../../engin
 import { loadImage, RgbImage, saveImage } from '../../image';
 import { GatysObjective, LossBreakdown } from '../../losses';
 import { fromCaffe, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
-import { loadStyleModel, writeFileAtomic } from '../../models/style-model-format';
+import { loadStyleModel } from '../../models/style-model-format';
+import { writeFileAtomicSync } from '../../util/atomic-write';
 import { Lbfgs } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { ResolvedCompareOptions, TRAIN_DEFAULTS } from './options';
@@ -167,8 +168,8 @@ export async function runCompare(o: ResolvedCompareOptions, hooks: CompareHooks 
       plot: o.plot,
       images,
     };
-    writeFileAtomic(o.output, JSON.stringify(report, null, 1) + '\n');
-    writeFileAtomic(o.plot, comparePlot(report));
+    writeFileAtomicSync(o.output, JSON.stringify(report, null, 1) + '\n');
+    writeFileAtomicSync(o.plot, comparePlot(report));
     return report;
   } finally {
     dispose(held.reverse());

@@ -191,7 +191,7 @@ export const TRAIN_DEFAULTS = {
   styleWeight: 5,
   tvWeight: 1e-5,
   contentLayers: ['relu2_2'],
-  styleLayers: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1'],
+  styleLayers: ['relu1_1', 'relu2_1', 'relu3_1'],
   learningRate: 1e-3,
   checkpointEvery: 500,
   validationImages: 16,

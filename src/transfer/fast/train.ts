@@ -50,6 +50,8 @@ export interface TrainResult {
   /** The trained model, or null when the run was cancelled before the end. */
   output: string | null;
   checkpoint: string;
+  /** Whether this run wrote the checkpoint (false when stopped before its first step). */
+  checkpointWritten: boolean;
   startIteration: number;
   iterations: number;
   /** The planned number of steps. */
@@ -234,6 +236,7 @@ export async function runTrain(o: ResolvedTrainOptions, hooks: TrainHooks = {}):
     return {
       output,
       checkpoint: o.checkpoint,
+      checkpointWritten: done > startIteration,
       startIteration,
       iterations: done,
       totalIterations,
