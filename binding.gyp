@@ -14,7 +14,8 @@
         "native/src/tensor_wrap.cc",
         "native/src/ops.cc",
         "native/src/autograd.cc",
-        "native/src/runtime.cc"
+        "native/src/runtime.cc",
+        "native/src/allocator.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

@@ -6,7 +6,8 @@
  * - bf16QualityGuard: final objective (scored in fp32) of a bf16 run vs an fp32 run
  * - timeToQuality: single-scale vs multi-resolution time to the same objective at full size
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
- *          --no-pytorch  --no-quality  --no-time-to-quality  --quick (fwd+grad and iteration only)
+ * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
+ *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +22,7 @@ import { GatysObjective } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
 import { runStylize } from '../src/transfer/gatys/run';
+import { benchFast } from '../src/transfer/fast/bench';
 
 interface Args {
   sizes: number[];
@@ -31,10 +33,11 @@ interface Args {
   channelsLast?: boolean;
   quality: boolean;
   timeToQuality: boolean;
+  fast: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -46,7 +49,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--channels-last') args.channelsLast = true;
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = false;
+    else if (a === '--no-fast') args.fast = false;
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
   }
   return args;
 }
@@ -214,6 +218,8 @@ async function main(): Promise<void> {
   }
   process.stderr.write('bench: peak memory at 512 px (fresh processes)\n');
   const memory = args.precisions.map((p) => peakMemory(512, p));
+  if (args.fast) process.stderr.write('bench: feed-forward stylisation and training steps\n');
+  const fast = args.fast ? await benchFast({ threads }) : { skipped: '--no-fast' };
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
@@ -222,6 +228,7 @@ async function main(): Promise<void> {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
+    fast,
     bf16QualityGuard: quality,
     timeToQuality: ttq,
     cpuHasBf16: cpuHasBf16(),

@@ -3,6 +3,7 @@
 #include "tensor_wrap.h"
 
 static Napi::Object InitEngine(Napi::Env env, Napi::Object exports) {
+  nst::InstallAllocator();
   exports.Set("NativeTensor", nst::TensorWrap::Define(env));
   nst::RegisterOps(env, exports);
   nst::RegisterAutograd(env, exports);

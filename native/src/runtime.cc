@@ -49,6 +49,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object e) {
     o.Set("parallel", at::get_parallel_info());
     o.Set("mkldnn", at::hasMKLDNN());
     o.Set("cuda", torch::cuda::is_available());
+    o.Set("allocator", AllocatorName());
     return o;
   });
 }

@@ -46,6 +46,10 @@ double Number(const Napi::Value& value, const char* what);
 bool OptionalBool(const Napi::Value& value, bool fallback);
 c10::optional<torch::Tensor> OptionalTensor(const Napi::Value& value);
 
+// Tensor memory allocator (allocator.cc): tcmalloc when available.
+void InstallAllocator();
+std::string AllocatorName();
+
 // Registration of each group of functions on the module's exports.
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);

@@ -96,7 +96,7 @@ export interface NativeEngine {
   cudaDeviceCount(): number;
   setAutocast(device: string, enabled: boolean): void;
   liveTensors(): number;
-  info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean };
+  info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean; allocator: string };
 }
 
 let engine: NativeEngine | undefined;

@@ -79,7 +79,7 @@ export function liveTensors(): number {
   return native().liveTensors();
 }
 
-export function engineInfo(): { torchVersion: string; threads: number; mkldnn: boolean; cuda: boolean } {
+export function engineInfo(): { torchVersion: string; threads: number; mkldnn: boolean; cuda: boolean; allocator: string } {
   const info = native().info();
-  return { torchVersion: info.torchVersion, threads: native().getNumThreads(), mkldnn: info.mkldnn, cuda: info.cuda };
+  return { torchVersion: info.torchVersion, threads: native().getNumThreads(), mkldnn: info.mkldnn, cuda: info.cuda, allocator: info.allocator };
 }

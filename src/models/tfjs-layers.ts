@@ -38,8 +38,9 @@ export function readLayersModelWeights(modelJsonPath: string, options: { verifyC
   const sums = options.verifyChecksums === false ? new Map<string, string>() : readChecksums(dir);
   const out = new Map<string, NamedWeight>();
   for (const group of model.weightsManifest) {
-    const buffers = group.paths.map((p) => readShard(dir, p, sums));
-    const all = Buffer.concat(buffers);
+    const joined = Buffer.concat(group.paths.map((p) => readShard(dir, p, sums)));
+    // Weights are float32 views into one buffer (no second copy: the model is ~80 MB).
+    const all = joined.byteOffset % 4 === 0 ? joined : Buffer.from(joined);
     let offset = 0;
     for (const w of group.weights) {
       if (w.quantization || (w.dtype && w.dtype !== 'float32')) {
@@ -50,8 +51,7 @@ export function readLayersModelWeights(modelJsonPath: string, options: { verifyC
       if (offset + bytes > all.length) {
         throw new NstError(`${modelJsonPath}: the weight shards are shorter than the manifest says (file truncated?)`);
       }
-      const values = new Float32Array(count);
-      Buffer.from(values.buffer).set(all.subarray(offset, offset + bytes));
+      const values = new Float32Array(all.buffer, all.byteOffset + offset, count);
       out.set(w.name, { name: w.name, shape: w.shape, values });
       offset += bytes;
     }

@@ -133,24 +133,37 @@ export class Vgg19 {
     checkLayerNames([...want], 'requested');
     const last = Math.max(...[...want].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
     const out = new Map<string, Tensor>();
+    const returned = new Set<Tensor>();
     let h = this.precision === 'bf16' ? x.cast('bfloat16') : x;
     if (this.channelsLast) h = h.contiguous(true);
+    // Release each intermediate handle as soon as the next layer has consumed it: autograd keeps
+    // what backward needs, and holding the rest to the end of the caller's tidy() would double the
+    // activation memory (at 512² that is over a gigabyte).
+    const advance = (next: Tensor) => {
+      if (h !== x && !returned.has(h)) h.dispose();
+      h = next;
+    };
     for (const op of VGG19_LAYERS.slice(0, last + 1)) {
       if (op.kind === 'conv') {
         const w = this.weights.get(op.name);
         if (!w) throw new NstError(`VGG19 was loaded only up to an earlier layer than ${op.name}`);
-        h = conv2d(h, w.kernel, w.bias, 1, 1);
+        advance(conv2d(h, w.kernel, w.bias, 1, 1));
       } else if (op.kind === 'relu') {
-        h = h.relu();
+        advance(h.relu());
       } else {
         const [, , fh, fw] = h.shape;
         if (fh < 2 || fw < 2) {
           throw new NstError(`the image is too small for VGG19 layer ${last >= 0 ? VGG19_LAYER_NAMES[last] : ''}: ${x.shape[2]}x${x.shape[3]} px shrinks to ${fh}x${fw} before ${op.name} (use a larger size or shallower layers)`);
         }
-        h = this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2);
+        advance(this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2));
       }
-      if (want.has(op.name)) out.set(op.name, this.precision === 'bf16' ? h.cast('float32') : h);
+      if (want.has(op.name)) {
+        const feature = this.precision === 'bf16' ? h.cast('float32') : h;
+        returned.add(feature);
+        out.set(op.name, feature);
+      }
     }
+    if (h !== x && !returned.has(h)) h.dispose();
     return out;
   }
 

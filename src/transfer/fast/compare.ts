@@ -9,7 +9,7 @@
 import { configureThread, dispose, keep, randn, Tensor, tidy } from '../../engine';
 import { loadImage, RgbImage, saveImage } from '../../image';
 import { GatysObjective, LossBreakdown } from '../../losses';
-import { fromCaffe, toCaffe, Vgg19, VGG19_LAYER_NAMES } from '../../models';
+import { Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { loadStyleModel } from '../../models/style-model-format';
 import { writeFileAtomicSync } from '../../util/atomic-write';
 import { Lbfgs } from '../../optim';
@@ -84,7 +84,7 @@ export async function runCompare(o: ResolvedCompareOptions, hooks: CompareHooks 
     held.push(vgg);
     const [rgb, content, style] = tidy(() => {
       const c = imageToTensor(contentImage, device);
-      return [c, toCaffe(c), toCaffe(imageToTensor(styleImage, device))];
+      return [c, vgg.preprocess(c), vgg.preprocess(imageToTensor(styleImage, device))];
     });
     held.push(keep(rgb), keep(content), keep(style));
     const gatys = new GatysObjective(
@@ -104,7 +104,7 @@ export async function runCompare(o: ResolvedCompareOptions, hooks: CompareHooks 
     const stylised = model.net.stylise(rgb);
     const ms = performance.now() - t0;
     held.push(stylised);
-    const fastLoss = tidy(() => evaluate(toCaffe(stylised)));
+    const fastLoss = tidy(() => evaluate(vgg.preprocess(stylised)));
     hooks.onProgress?.({ type: 'fast', loss: fastLoss, ms });
     if (o.saveImages) {
       await saveImage(tensorToImage(stylised), `${base}_fast.png`);
@@ -132,7 +132,7 @@ export async function runCompare(o: ResolvedCompareOptions, hooks: CompareHooks 
       let snapshot: RgbImage | null = null;
       const loss = tidy(() => {
         const { losses, grad } = gatys.evaluate(x);
-        if (o.saveImages && wanted.has(k)) snapshot = tensorToImage(fromCaffe(x));
+        if (o.saveImages && wanted.has(k)) snapshot = tensorToImage(vgg.deprocess(x));
         if (k < maxIter) lbfgs.step(losses.total, grad);
         return summarise(losses);
       });

@@ -9,7 +9,7 @@
 import { keep, noGrad, Tensor, tidy } from '../../engine';
 import { gramMatrixBatch } from '../../losses/gram';
 import { totalVariation } from '../../losses/total-variation';
-import { toCaffe, Vgg19 } from '../../models';
+import { Vgg19 } from '../../models';
 import type { LossValues } from '../../models/style-model-format';
 
 export interface PerceptualLayers {
@@ -39,7 +39,7 @@ export class PerceptualLoss {
     this.wanted = [...new Set([...layers.content, ...layers.style])];
     noGrad(() =>
       tidy(() => {
-        const f = net.forward(toCaffe(style), layers.style);
+        const f = net.forward(net.preprocess(style), layers.style);
         for (const l of layers.style) this.styleGrams.set(l, keep(gramMatrixBatch(f.get(l)!)));
       }),
     );
@@ -51,8 +51,8 @@ export class PerceptualLoss {
    */
   terms(y: Tensor, x: Tensor): LossTerms {
     const n = y.shape[0];
-    const targets = noGrad(() => this.net.forward(toCaffe(x), this.layers.content));
-    const yc = toCaffe(y);
+    const targets = noGrad(() => this.net.forward(this.net.preprocess(x), this.layers.content));
+    const yc = this.net.preprocess(y);
     const f = this.net.forward(yc, this.wanted);
     let content: Tensor | null = null;
     for (const l of this.layers.content) {
