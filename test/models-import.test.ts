@@ -24,6 +24,9 @@ import { digestFile, listInstalledModels, MODEL_METADATA_FILE, readModelMetadata
 import { bias, CHANNELS, FIXTURES_DIR, hwioShape, kernelHWIO, kernelOIHW, writeKerasH5 } from './fixtures/models/fixtures';
 import { MODELS_DIR } from './helpers/reference';
 
+/** The bytes of a typed array (a view may share a larger buffer). */
+const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
 const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
 const fixture = (name: string) => path.join(FIXTURES_DIR, name);
 let dir: string;
@@ -46,8 +49,8 @@ function assertTinyValues(modelDir: string): void {
     const k = weights.get(`${conv.keras}/kernel`)!;
     const b = weights.get(`${conv.keras}/bias`)!;
     assert.deepEqual(k.shape, hwioShape(layer), conv.keras);
-    assert.deepEqual(Buffer.from(k.values.buffer), Buffer.from(kernelHWIO(layer).buffer), `${conv.keras} kernel`);
-    assert.deepEqual(Buffer.from(b.values.buffer), Buffer.from(bias(layer).buffer), `${conv.keras} bias`);
+    assert.deepEqual(bytesOf(k.values), bytesOf(kernelHWIO(layer)), `${conv.keras} kernel`);
+    assert.deepEqual(bytesOf(b.values), bytesOf(bias(layer)), `${conv.keras} bias`);
   });
 }
 
@@ -385,7 +388,7 @@ describe('the real VGG19 converted from its source matches ../shared/models/vgg1
     assert.equal(r.metadata.weights.parameters, 20024384);
     assert.deepEqual(r.metadata.weights.channels, VGG19_CONVS.map((c) => c.channels));
     const back = readLayersModelWeights(path.join(modelDir, 'vgg19', 'model.json'));
-    for (const [name, w] of shared) assert.ok(Buffer.from(w.values.buffer).equals(Buffer.from(back.get(name)!.values.buffer)), name);
+    for (const [name, w] of shared) assert.ok(bytesOf(w.values).equals(bytesOf(back.get(name)!.values)), name);
     const net = Vgg19.load({ modelDir, upTo: 'relu1_1' });
     net.dispose();
     fs.rmSync(modelDir, { recursive: true });
@@ -402,7 +405,7 @@ describe('the real VGG19 converted from its source matches ../shared/models/vgg1
       const ours = readLayersModelWeights(path.join(modelDir, 'vgg19', 'model.json'));
       const shared = readLayersModelWeights(path.join(MODELS_DIR, 'vgg19', 'model.json'));
       for (const conv of VGG19_CONVS.filter((c) => /^block[123]_/.test(c.keras))) {
-        assert.deepEqual(Buffer.from(ours.get(`${conv.keras}/kernel`)!.values.buffer), Buffer.from(shared.get(`${conv.keras}/kernel`)!.values.buffer), conv.keras);
+        assert.deepEqual(bytesOf(ours.get(`${conv.keras}/kernel`)!.values), bytesOf(shared.get(`${conv.keras}/kernel`)!.values), conv.keras);
       }
       const a = Vgg19.load({ modelDir, upTo: 'relu5_1' });
       const b = Vgg19.load({ modelDir: MODELS_DIR, upTo: 'relu5_1' });

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadImage, RgbImage } from '../../image';
 import type { LossBreakdown } from '../../losses';
-import { writeFileAtomic } from '../gatys/report';
+import { writeFileAtomicSync as writeFileAtomic } from '../../util/atomic-write';
 import { runStylize } from '../gatys/run';
 import { EXPERIMENTS, ExperimentName } from './experiments';
 import { LabelFont, renderContactSheet, SheetCell } from './contact-sheet';
