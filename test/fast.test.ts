@@ -134,6 +134,29 @@ describe('pretrained networks (deeplearn.js checkpoints)', () => {
     });
   }
 
+  test('bf16 convolutions keep every style within 1% of the reference statistics', async () => {
+    const x = await imageTensor(path.join(REFERENCE_DIR, 'content.png'));
+    try {
+      for (const style of STYLES) {
+        const model = loadStyleModel(path.join(MODELS_DIR, 'fast-style', style));
+        model.net.precision = 'bf16';
+        try {
+          const y = outputOf(model.net, x);
+          const n = y.length / 3;
+          const mean = [0, 1, 2].map((c) => (255 * y.subarray(c * n, (c + 1) * n).reduce((a, b) => a + b, 0)) / n);
+          const all = mean.reduce((a, b) => a + b, 0) / 3;
+          const std = Math.sqrt(y.reduce((a, v) => a + (255 * v - all) ** 2, 0) / (3 * n));
+          mean.forEach((m, c) => assert.ok(relErr(m, ref.outputs[style].mean_rgb[c]) < 0.01, `${style} bf16 mean[${c}] ${m}`));
+          assert.ok(relErr(std, ref.outputs[style].std) < 0.01, `${style} bf16 std ${std}`);
+        } finally {
+          model.net.dispose();
+        }
+      }
+    } finally {
+      x.dispose();
+    }
+  });
+
   test('nst fast pipeline (worker thread) writes an image with the reference statistics', async () => {
     const output = t('wave.png');
     const result = await fastStylize({ style: 'wave', content: path.join(REFERENCE_DIR, 'content.png'), output, threads: 2 });

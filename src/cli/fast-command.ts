@@ -13,6 +13,7 @@ export function fastCommand(): Command {
     .requiredOption('-o, --output <file|dir>', 'output image, or output folder for a folder of photos')
     .option('--size <px>', "longest side of the output (default: the photo's size)", parseInteger('size'))
     .addOption(new Option('--preserve-colors <how>', "keep the photo's colours").choices(['none', 'luminance']).default('none'))
+    .addOption(new Option('--precision <p>', 'convolution precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
@@ -37,7 +38,7 @@ export function fastCommand(): Command {
         const skipped = result.skipped.length > 0 ? `, skipped ${result.skipped.length} unreadable` : '';
         const stopped = result.cancelled ? ', stopped early' : '';
         process.stderr.write(
-          `stylised ${n} image${n === 1 ? '' : 's'} with '${result.model.style}'${skipped}${stopped} in ${result.seconds.toFixed(1)} s (${result.threads} threads)\n`,
+          `stylised ${n} image${n === 1 ? '' : 's'} with '${result.model.style}'${skipped}${stopped} in ${result.seconds.toFixed(1)} s (${result.threads} threads, ${result.precision})\n`,
         );
       }
       if (result.cancelled) process.exitCode = 130;

@@ -58,6 +58,15 @@ export function cpuHasBf16(): boolean {
   }
 }
 
+/** Compute precision of the convolutions (losses, Gram matrices and optimiser state stay fp32). */
+export type Precision = 'fp32' | 'bf16';
+
+/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
+export function resolvePrecision(option: Precision | 'auto', device: string): Precision {
+  if (option !== 'auto') return option;
+  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
+}
+
 /** Disables autograd recording in the calling thread while fn runs. */
 export function noGrad<R>(fn: () => R): R {
   const engine = native();

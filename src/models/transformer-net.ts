@@ -30,6 +30,7 @@
  *   `conv_out.bias`        [3] ('johnson-upsample' only)
  */
 import { NstError } from '../errors';
+import type { Precision } from './vgg19';
 import {
   conv2d,
   convTranspose2d,
@@ -134,6 +135,13 @@ export class TransformerNet {
   private readonly specs: LayerSpec[];
   /** Parameters in the layouts libtorch wants (conv OIHW, transposed conv [in, out, kh, kw]). */
   private readonly params = new Map<string, Tensor>();
+
+  /**
+   * Compute precision of the convolutions: 'bf16' runs them in bfloat16 with channels-last
+   * layouts (oneDNN's fast path on CPUs with bf16 instructions); instance norm, residual sums and
+   * the parameters stay float32, so training still updates fp32 weights through the casts.
+   */
+  precision: Precision = 'fp32';
 
   private constructor(readonly variant: TransformerVariant, readonly device: string) {
     this.architecture = architectureOf(variant);
@@ -257,15 +265,30 @@ export class TransformerNet {
     let h: Tensor;
     if (spec.kind === 'up' && this.variant === 'johnson-ml5') {
       const [, , hh, ww] = x.shape;
+      // fp32 even under bf16: libtorch 1.13's bf16 transposed convolution on CPU rejects valid shapes.
       h = convTranspose2d(x, w, null, 2, 0).narrow(2, 0, 2 * hh).narrow(3, 0, 2 * ww);
     } else {
       let input = x;
       if (spec.kind === 'up') input = resize(x, 2 * x.shape[2], 2 * x.shape[3], 'nearest');
       const stride = spec.kind === 'down' ? 2 : 1;
-      h = conv2d(this.padFor(input, spec.kernel, stride), w, bias, stride, 0);
+      const padded = this.padFor(input, spec.kernel, stride);
+      h = this.lowp(() => conv2d(this.toCompute(padded), this.toCompute(w), bias ? this.toCompute(bias, false) : null, stride, 0));
     }
     if (spec.norm) h = this.instanceNorm(h, name);
     return relu ? h.relu() : h;
+  }
+
+  /** A tensor in the compute precision (bf16: channels-last for 4-d tensors). */
+  private toCompute(t: Tensor, channelsLast = true): Tensor {
+    if (this.precision !== 'bf16') return t;
+    const b = t.cast('bfloat16');
+    return channelsLast && t.shape.length === 4 ? b.contiguous(true) : b;
+  }
+
+  /** Runs a convolution and brings its result back to float32 for the normalisation. */
+  private lowp(conv: () => Tensor): Tensor {
+    const out = conv();
+    return this.precision === 'bf16' ? out.cast('float32').contiguous() : out;
   }
 
   /** Padding before a conv: 'same' for stride 1; TensorFlow SAME (ml5) or symmetric (ours) for stride 2. */

@@ -6,7 +6,7 @@
  * an RGB [0,1] NCHW image to it (see `preprocess.ts`).
  */
 import { NstError } from '../errors';
-import { conv2d, maxPool2d, avgPool2d, Tensor, tensor, keep, tidy } from '../engine';
+import { conv2d, maxPool2d, avgPool2d, Precision, Tensor, tensor, keep, tidy } from '../engine';
 import { findModelFile } from './model-dir';
 import { readLayersModelWeights } from './tfjs-layers';
 import { readVgg19Info } from './model-registry';
@@ -17,7 +17,7 @@ const CONFIG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256
 
 export type Pooling = 'max' | 'avg';
 /** Compute precision of the convolutions: bf16 halves the work on CPUs with bf16 instructions. */
-export type Precision = 'fp32' | 'bf16';
+export type { Precision };
 
 interface Op {
   name: string;

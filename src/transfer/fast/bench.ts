@@ -21,6 +21,9 @@ export interface FastBenchResult {
   model: string;
   stylize256Ms: number;
   stylize512Ms: number;
+  /** The same in bf16 (where the CPU has bf16 instructions; else equal to fp32 work). */
+  stylize256MsBf16: number;
+  stylize512MsBf16: number;
   trainStep256Batch1Ms: number;
   trainStep256Batch4Ms: number;
 }
@@ -45,6 +48,8 @@ export async function benchFast(options: FastBenchOptions = {}): Promise<FastBen
   const model = loadStyleModel(modelPath, device);
   let stylize256Ms: number;
   let stylize512Ms: number;
+  let stylize256MsBf16: number;
+  let stylize512MsBf16: number;
   try {
     const timeStylise = (size: number) => {
       const x = keep(rand([1, 3, size, size], device));
@@ -56,6 +61,10 @@ export async function benchFast(options: FastBenchOptions = {}): Promise<FastBen
     };
     stylize256Ms = timeStylise(256);
     stylize512Ms = timeStylise(512);
+    model.net.precision = 'bf16';
+    stylize256MsBf16 = timeStylise(256);
+    stylize512MsBf16 = timeStylise(512);
+    model.net.precision = 'fp32';
   } finally {
     model.net.dispose();
   }
@@ -89,7 +98,7 @@ export async function benchFast(options: FastBenchOptions = {}): Promise<FastBen
     };
     const trainStep256Batch1Ms = timeStep(1);
     const trainStep256Batch4Ms = timeStep(4);
-    return { threads: runtime.threads, device, model: style, stylize256Ms, stylize512Ms, trainStep256Batch1Ms, trainStep256Batch4Ms };
+    return { threads: runtime.threads, device, model: style, stylize256Ms, stylize512Ms, stylize256MsBf16, stylize512MsBf16, trainStep256Batch1Ms, trainStep256Batch4Ms };
   } finally {
     for (const h of held.reverse()) h.dispose();
   }

@@ -10,6 +10,7 @@ import { checkOutputPath, DEFAULT_MAX_PIXELS, OUTPUT_EXTENSIONS } from '../../im
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
+import type { Precision } from '../../engine';
 
 type Device = 'cpu' | 'cuda';
 
@@ -31,6 +32,8 @@ export interface FastOptions {
   size?: number;
   /** 'luminance': keep the photo's colours, take only the stylised luminance. Default 'none'. */
   preserveColors?: PreserveColors;
+  /** Convolution precision: 'auto' (default) picks bf16 where the CPU has bf16 instructions. */
+  precision?: Precision | 'auto';
   threads?: number;
   device?: Device;
   /** Directory searched for styles (default: the model directory search order). */
@@ -48,6 +51,7 @@ export interface ResolvedFastOptions {
   batch: boolean;
   size?: number;
   preserveColors: PreserveColors;
+  precision: Precision | 'auto';
   threads?: number;
   device?: Device;
   maxPixels: number;
@@ -87,6 +91,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   if (!options.output) throw new NstError('an output path is required (--output)');
   if (options.size !== undefined) positiveInt(options.size, 'size');
   const preserveColors = options.preserveColors ?? 'none';
+  const precision = options.precision ?? 'auto';
+  if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
   if (!['none', 'luminance'].includes(preserveColors)) throw new NstError(`--preserve-colors must be none or luminance (got '${preserveColors}')`);
   checkRuntime(options);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -130,6 +136,7 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     batch: stat.isDirectory(),
     size: options.size,
     preserveColors,
+    precision,
     threads: options.threads,
     device: options.device,
     maxPixels,

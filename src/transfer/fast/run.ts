@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configureThread } from '../../engine';
+import { configureThread, Precision, resolvePrecision } from '../../engine';
 import { NstError } from '../../errors';
 import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
 import { loadStyleModel } from '../../models/style-model-format';
@@ -25,6 +25,8 @@ export interface FastResult {
   seconds: number;
   threads: number;
   device: string;
+  /** Convolution precision used ('auto' resolved). */
+  precision: Precision;
 }
 
 export interface FastHooks {
@@ -52,6 +54,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const started = Date.now();
   const runtime = configureThread({ threads: options.threads, device: options.device });
   const model = loadStyleModel(options.modelPath, runtime.device);
+  model.net.precision = resolvePrecision(options.precision, runtime.device);
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
     outputs: [],
@@ -60,6 +63,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
     seconds: 0,
     threads: runtime.threads,
     device: runtime.device,
+    precision: model.net.precision,
   };
   try {
     if (options.batch && options.jobs.length > 0) {

@@ -6,13 +6,13 @@
  */
 import * as path from 'node:path';
 import { NstError } from '../../errors';
-import { configureThread, cpuHasBf16, keep, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
+import { configureThread, keep, resolvePrecision, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
-import { PrecisionOption, ResolvedStylizeOptions } from './options';
+import { ResolvedStylizeOptions } from './options';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 
 export interface StylizeProgress {
@@ -61,11 +61,7 @@ export interface RunHooks {
   isCancelled?(): boolean;
 }
 
-/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
-export function resolvePrecision(option: PrecisionOption, device: string): Precision {
-  if (option !== 'auto') return option;
-  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
-}
+export { resolvePrecision };
 
 /** `out.jpg` → `out_0100.jpg`: where step 100 is saved with saveEvery. */
 export function intermediatePath(output: string, iteration: number): string {
