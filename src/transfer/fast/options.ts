@@ -11,6 +11,7 @@ import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
 import type { Precision } from '../../engine';
+import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
 
 type Device = 'cpu' | 'cuda';
 
@@ -417,25 +418,12 @@ export function resolveCompareOptions(options: CompareOptions): ResolvedCompareO
 
 // ------------------------------------------------------------------------------------------------
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 function checkRuntime(o: { threads?: number; device?: string }): void {
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
   if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
 }
 
-function requireFile(file: string, what: string): void {
-  if (!file) throw new NstError(`a ${what} is required`);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new NstError(`${what} '${file}' does not exist`);
-  }
-  if (!stat.isFile()) throw new NstError(`${what} '${file}' is not a file`);
-}
 
 /** The file's folder exists and is writable, and the file is not a folder. */
 function checkWritable(file: string, what: string): void {
@@ -448,14 +436,4 @@ function checkWritable(file: string, what: string): void {
     throw new NstError(`cannot write ${what} '${file}': permission denied`);
   }
   if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new NstError(`cannot write ${what} '${file}': it is a folder`);
-}
-
-function positiveInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new NstError(`--${name} must be a positive integer (got ${v})`);
-}
-function nonNegativeInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 0) throw new NstError(`--${name} must be a non-negative integer (got ${v})`);
-}
-function nonNegative(v: number, name: string): void {
-  if (!Number.isFinite(v) || v < 0) throw new NstError(`--${name} must be a non-negative number (got ${v})`);
 }

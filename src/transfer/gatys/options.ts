@@ -2,12 +2,12 @@
  * Options of optimisation-based style transfer (Gatys et al.), their defaults (those of
  * jcjohnson/neural-style, with the project's loss contract), and validation into one-line errors.
  */
-import * as fs from 'node:fs';
 import { NstError } from '../../errors';
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
 import { PRESETS, PRESET_NAMES } from './presets';
+import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../validate';
 
 export type InitMode = 'content' | 'noise' | 'style';
 export type OptimizerName = 'lbfgs' | 'adam';
@@ -261,32 +261,4 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     maxPixels: o.maxPixels,
     precision: o.precision,
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function requireFile(file: string, what: string): void {
-  if (!file) throw new NstError(`a ${what} is required`);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new NstError(`${what} '${file}' does not exist`);
-  }
-  if (!stat.isFile()) throw new NstError(`${what} '${file}' is not a file`);
-}
-
-function oneOf(v: string, choices: string[], name: string): void {
-  if (!choices.includes(v)) throw new NstError(`unknown ${name} '${v}' (expected ${choices.join(', ')})`);
-}
-function positiveInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new NstError(`--${name} must be a positive integer (got ${v})`);
-}
-function nonNegativeInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 0) throw new NstError(`--${name} must be a non-negative integer (got ${v})`);
-}
-function nonNegative(v: number, name: string): void {
-  if (!Number.isFinite(v) || v < 0) throw new NstError(`--${name} must be a non-negative number (got ${v})`);
 }
