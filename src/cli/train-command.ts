@@ -31,6 +31,7 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed of the initial weights and the crop sequence (default: random)', parseInteger('seed'))
     .option('--print-every <n>', 'progress line every n steps when not on a terminal', parseInteger('print-every'), d.printEvery)
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(d.pooling))
+    .addOption(new Option('--precision <p>', 'convolution precision while training (fp32: the measured recipes; auto: bf16 where the CPU has bf16 instructions)').choices(['fp32', 'bf16', 'auto']).default('fp32'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')

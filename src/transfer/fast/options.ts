@@ -184,6 +184,11 @@ export interface TrainOptions {
   seed?: number;
   /** Progress lines every N steps when there is no terminal. Default 50. */
   printEvery?: number;
+  /**
+   * Convolution precision of the network and of VGG19 during training: 'fp32' (default: the
+   * measured recipes), 'bf16', or 'auto' (bf16 where the CPU has bf16 instructions).
+   */
+  precision?: Precision | 'auto';
   threads?: number;
   device?: Device;
   /** Directory that holds vgg19/. */
@@ -230,6 +235,7 @@ export interface ResolvedTrainOptions {
   validationImages: number;
   seed: number;
   printEvery: number;
+  precision: Precision | 'auto';
   threads?: number;
   device?: Device;
   modelDir?: string;
@@ -241,6 +247,7 @@ export function defaultCheckpointPath(output: string): string {
 }
 
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
+  if (options.precision !== undefined && !['fp32', 'bf16', 'auto'].includes(options.precision)) throw new NstError(`unknown precision '${options.precision}' (expected fp32, bf16 or auto)`);
   const o = { ...TRAIN_DEFAULTS, ...stripUndefined(options) } as typeof TRAIN_DEFAULTS & TrainOptions;
   requireFile(o.style, 'style image');
   if (!o.dataset) throw new NstError('a dataset folder is required (--dataset)');
@@ -306,6 +313,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     validationImages: o.validationImages,
     seed,
     printEvery: o.printEvery,
+    precision: o.precision ?? 'fp32',
     threads: o.threads,
     device: o.device,
     modelDir: o.modelDir,

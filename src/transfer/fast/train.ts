@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configureThread, gradients, keep, noGrad, Tensor, tensor, tidy } from '../../engine';
+import { configureThread, gradients, keep, noGrad, resolvePrecision, Tensor, tensor, tidy } from '../../engine';
 import { NstError } from '../../errors';
 import { loadImage } from '../../image';
 import { Vgg19, VGG19_LAYER_NAMES } from '../../models/vgg19';
@@ -103,7 +103,8 @@ export async function runTrain(o: ResolvedTrainOptions, hooks: TrainHooks = {}):
   const deepest = [...o.contentLayers, ...o.styleLayers].reduce((a, b) => (VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b));
   const held: { dispose(): void }[] = [];
   try {
-    const vgg = Vgg19.load({ modelDir: o.modelDir, pooling: o.pooling, device, upTo: deepest });
+    const precision = resolvePrecision(o.precision, device);
+    const vgg = Vgg19.load({ modelDir: o.modelDir, pooling: o.pooling, device, upTo: deepest, precision });
     held.push(vgg);
     const styleTensor = imageToTensor(styleImage, device);
     const loss = new PerceptualLoss(vgg, styleTensor, { content: o.contentLayers, style: o.styleLayers }, { content: o.contentWeight, style: o.styleWeight, tv: o.tvWeight });
@@ -114,6 +115,7 @@ export async function runTrain(o: ResolvedTrainOptions, hooks: TrainHooks = {}):
       ? TransformerNet.fromWeights(TRAIN_VARIANT, checkpoint.tensors, { device, source: o.resume! })
       : TransformerNet.initialise(TRAIN_VARIANT, device);
     held.push(net);
+    net.precision = precision;
     const params = net.parameters();
     for (const p of params.values()) p.variable();
     const adam = new ParamAdam(params, { learningRate: o.learningRate, ...ADAM_DEFAULTS });
