@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { imageSize, loadImage } from '../../image';
 import { IMAGE_EXTENSIONS, isImageFile } from './options';
+import { seededRandom } from '../../util/random';
 
 export interface DatasetImage {
   path: string;
@@ -194,17 +195,8 @@ export function permutation(n: number, seed: number): number[] {
   return p;
 }
 
-/** mulberry32: a small, fast, seeded generator of floats in [0, 1). */
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of floats in [0, 1) (mulberry32). */
+export const generator = seededRandom;
 
 /** Combines two integers into a 32-bit seed. */
 function mix(a: number, b: number): number {
