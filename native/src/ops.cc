@@ -195,6 +195,13 @@ void RegisterOps(Napi::Env env, Napi::Object e) {
     return W(info, F::interpolate(T(info, 0), opts));
   });
 
+  // instanceNorm(x, weight, bias, eps): per-sample, per-channel normalisation (biased variance)
+  // with a learned scale and shift, fused in one libtorch op.
+  Export(env, e, "instanceNorm", [](const Info& info) {
+    return W(info, torch::instance_norm(T(info, 0), OptionalTensor(info[1]), OptionalTensor(info[2]), {}, {}, true, 0.0,
+                                        Number(info[3], "eps"), false));
+  });
+
   // --- in-place optimiser primitives (never recorded by autograd)
   Export(env, e, "addInPlace", [](const Info& info) {
     torch::NoGradGuard ng;

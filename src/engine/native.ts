@@ -77,6 +77,7 @@ export interface NativeEngine {
   avgPool2d(x: T, kernel: number[], stride?: number[], padding?: number[]): T;
   pad(x: T, pads: number[], mode?: string, value?: number): T;
   interpolate(x: T, size: number[], mode?: string, alignCorners?: boolean): T;
+  instanceNorm(x: T, weight: T | null, bias: T | null, eps: number): T;
   addInPlace(a: T, b: T, alpha?: number): void;
   mulScalarInPlace(a: T, s: number): void;
   addcmulInPlace(a: T, b: T, c: T, value: number): void;

@@ -284,6 +284,10 @@ export function pad(x: Tensor, pads: [number, number, number, number], mode: Pad
 export function resize(x: Tensor, height: number, width: number, mode: ResizeMode = 'bilinear', alignCorners = false): Tensor {
   return wrap(native().interpolate(x.raw, [height, width], mode, alignCorners));
 }
+/** Instance normalisation (NCHW): (x − mean) / √(var + eps) per sample and channel, then · weight + bias. */
+export function instanceNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  return wrap(native().instanceNorm(x.raw, weight ? weight.raw : null, bias ? bias.raw : null, eps));
+}
 /** mean((a - b)^2) over all elements. */
 export function mseLoss(a: Tensor, b: Tensor): Tensor {
   return wrap(native().mseLoss(a.raw, b.raw));

@@ -34,6 +34,7 @@ import type { Precision } from './vgg19';
 import {
   conv2d,
   convTranspose2d,
+  instanceNorm,
   dispose,
   keep,
   noGrad,
@@ -313,12 +314,10 @@ export class TransformerNet {
   }
 
   private instanceNorm(x: Tensor, name: string): Tensor {
-    const c = x.shape[1];
-    const scale = this.params.get(`${name}.norm.scale`)!.reshape([1, c, 1, 1]);
-    const shift = this.params.get(`${name}.norm.shift`)!.reshape([1, c, 1, 1]);
-    const mean = x.mean([2, 3], true);
-    const variance = x.variance([2, 3], true, false);
-    return x.sub(mean).div(variance.add(this.architecture.normEps).sqrt()).mul(scale).add(shift);
+    // One fused libtorch op: scale · (x − mean) / √(biased var + eps) + shift.
+    const scale = this.params.get(`${name}.norm.scale`)!;
+    const shift = this.params.get(`${name}.norm.shift`)!;
+    return instanceNorm(x, scale, shift, this.architecture.normEps);
   }
 }
 
