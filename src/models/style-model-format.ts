@@ -77,8 +77,8 @@ export interface StyleModelFile {
   tensors: Map<string, StoredWeight>;
 }
 
-/** Writes a model or checkpoint atomically. Tensors are written in the map's order. */
-export function writeStyleModel(file: string, metadata: StyleModelMetadata, tensors: Map<string, StoredWeight>): void {
+/** A model or checkpoint as safetensors bytes (header, metadata, tensors in the map's order). */
+export function encodeStyleModel(metadata: object, tensors: Map<string, StoredWeight>): Buffer {
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -95,7 +95,12 @@ export function writeStyleModel(file: string, metadata: StyleModelMetadata, tens
   prefix.writeBigUInt64LE(BigInt(json.length));
   const chunks: Buffer[] = [prefix, json];
   for (const t of tensors.values()) chunks.push(Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength));
-  writeModelFile(file, chunks);
+  return Buffer.concat(chunks);
+}
+
+/** Writes a model or checkpoint atomically. Tensors are written in the map's order. */
+export function writeStyleModel(file: string, metadata: StyleModelMetadata, tensors: Map<string, StoredWeight>): void {
+  writeModelFile(file, encodeStyleModel(metadata, tensors));
 }
 
 /** Reads a model or checkpoint; every problem is a one-line NstError naming the file. */
@@ -243,9 +248,9 @@ export function loadStyleModel(source: string, device = 'cpu'): LoadedStyleModel
 }
 
 /** Writes the parts of a file atomically (src/util/atomic-write.ts); failures are one-line NstErrors. */
-function writeModelFile(file: string, chunks: Buffer[]): void {
+function writeModelFile(file: string, bytes: Buffer): void {
   try {
-    writeFileAtomicSync(file, Buffer.concat(chunks));
+    writeFileAtomicSync(file, bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'the folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : firstLine(err);

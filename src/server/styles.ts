@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { readDeeplearnCheckpoint, deeplearnVariableName } from '../models/deeplearn-checkpoint';
 import { architectureOf, parameterShapes } from '../models/transformer-net';
-import { STYLE_MODEL_FORMAT, STYLE_MODEL_VERSION } from '../models/style-model-format';
+import { encodeStyleModel, STYLE_MODEL_FORMAT, STYLE_MODEL_VERSION } from '../models/style-model-format';
 import { listStyles, StyleEntry } from '../transfer/fast';
 
 export interface StyleInfo {
@@ -57,25 +57,9 @@ export class StyleLibrary {
       created: new Date(0).toISOString(),
       software: 'nst serve (converted from a deeplearn.js checkpoint)',
     };
-    const bytes = toSafetensors(tensors, metadata);
+    const bytes = encodeStyleModel(metadata, tensors);
     if (this.cache.size > 16) this.cache.clear();
     this.cache.set(entry.path, bytes);
     return bytes;
   }
-}
-
-function toSafetensors(tensors: Map<string, { shape: number[]; values: Float32Array }>, metadata: object): Buffer {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, t] of tensors) {
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.values.byteLength] };
-    offset += t.values.byteLength;
-  }
-  header.__metadata__ = { format: STYLE_MODEL_FORMAT, version: String(STYLE_MODEL_VERSION), nst: JSON.stringify(metadata) };
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
-  json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([prefix, json, ...[...tensors.values()].map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength))]);
 }
