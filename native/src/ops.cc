@@ -198,8 +198,14 @@ void RegisterOps(Napi::Env env, Napi::Object e) {
   // instanceNorm(x, weight, bias, eps): per-sample, per-channel normalisation (biased variance)
   // with a learned scale and shift, fused in one libtorch op.
   Export(env, e, "instanceNorm", [](const Info& info) {
-    return W(info, torch::instance_norm(T(info, 0), OptionalTensor(info[1]), OptionalTensor(info[2]), {}, {}, true, 0.0,
-                                        Number(info[3], "eps"), false));
+    const torch::Tensor& x = T(info, 0);
+    const double eps = Number(info[3], "eps");
+    // With one sample, instance norm is batch norm in training mode (statistics over H×W per
+    // channel). batch_norm keeps channels-last layouts and has a channels-last CPU kernel, where
+    // instance_norm first copies its input to NCHW.
+    if (x.dim() == 4 && x.size(0) == 1)
+      return W(info, torch::batch_norm(x, OptionalTensor(info[1]), OptionalTensor(info[2]), {}, {}, true, 0.0, eps, false));
+    return W(info, torch::instance_norm(x, OptionalTensor(info[1]), OptionalTensor(info[2]), {}, {}, true, 0.0, eps, false));
   });
 
   // --- in-place optimiser primitives (never recorded by autograd)

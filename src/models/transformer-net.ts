@@ -33,7 +33,6 @@ import { NstError } from '../errors';
 import type { Precision } from './vgg19';
 import {
   conv2d,
-  convTranspose2d,
   instanceNorm,
   dispose,
   keep,
@@ -47,6 +46,7 @@ import {
   zeros,
   full,
 } from '../engine';
+import { edgePadByGather, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 
 export type TransformerVariant = 'johnson-ml5' | 'johnson-upsample';
 export const TRANSFORMER_VARIANTS: readonly TransformerVariant[] = ['johnson-ml5', 'johnson-upsample'];
@@ -138,11 +138,23 @@ export class TransformerNet {
   private readonly params = new Map<string, Tensor>();
 
   /**
-   * Compute precision of the convolutions: 'bf16' runs them in bfloat16 with channels-last
-   * layouts (oneDNN's fast path on CPUs with bf16 instructions); instance norm, residual sums and
-   * the parameters stay float32, so training still updates fp32 weights through the casts.
+   * Compute precision: 'bf16' runs the whole network in bfloat16 with channels-last layouts
+   * (oneDNN's fast path on CPUs with bf16 instructions); the normalisation statistics are
+   * accumulated in float32 and the parameters stay float32, so training still updates fp32
+   * weights through the casts.
    */
-  precision: Precision = 'fp32';
+  get precision(): Precision {
+    return this.computePrecision;
+  }
+  set precision(p: Precision) {
+    if (p !== this.computePrecision) this.clearWeightCache();
+    this.computePrecision = p;
+  }
+  private computePrecision: Precision = 'fp32';
+  /** True once `parameters()` has handed the weights out (to an optimiser that updates them in place). */
+  private trainable = false;
+  /** Conv weights in compute layout and precision, built once for inference on a frozen network. */
+  private readonly weightCache = new Map<string, Tensor>();
 
   private constructor(readonly variant: TransformerVariant, readonly device: string) {
     this.architecture = architectureOf(variant);
@@ -203,6 +215,9 @@ export class TransformerNet {
 
   /** The parameters (libtorch layouts), in canonical order; mark them as variables to train. */
   parameters(): Map<string, Tensor> {
+    // The caller may change the weights in place from now on: stop caching derived weights.
+    this.trainable = true;
+    this.clearWeightCache();
     return this.params;
   }
 
@@ -234,7 +249,7 @@ export class TransformerNet {
   /** RGB [0,1] NCHW in → RGB NCHW out, same size, on the [0,1] scale but not clamped. */
   forward(x: Tensor): Tensor {
     const [, , height, width] = x.shape;
-    let h = x.mul(255);
+    let h = this.toCompute(x.mul(255));
     h = this.layer('conv_in', h, true);
     h = this.layer('down1', h, true);
     h = this.layer('down2', h, true);
@@ -246,6 +261,7 @@ export class TransformerNet {
     h = this.layer('conv_out', h, false);
     if (h.shape[2] !== height || h.shape[3] !== width) h = h.narrow(2, 0, height).narrow(3, 0, width);
     const { outputScale, outputOffset } = this.architecture;
+    if (this.computePrecision === 'bf16') h = h.cast('float32').contiguous();
     return h.tanh().mul(outputScale / 255).add(outputOffset / 255);
   }
 
@@ -255,41 +271,64 @@ export class TransformerNet {
   }
 
   dispose(): void {
+    this.clearWeightCache();
     dispose([...this.params.values()]);
     this.params.clear();
   }
 
+  private clearWeightCache(): void {
+    dispose([...this.weightCache.values()]);
+    this.weightCache.clear();
+  }
+
   private layer(name: string, x: Tensor, relu: boolean): Tensor {
     const spec = this.specs.find((l) => l.name === name)!;
-    const w = this.params.get(`${name}.weight`)!;
-    const bias = spec.bias ? this.params.get(`${name}.bias`)! : null;
     let h: Tensor;
     if (spec.kind === 'up' && this.variant === 'johnson-ml5') {
-      const [, , hh, ww] = x.shape;
-      // fp32 even under bf16: libtorch 1.13's bf16 transposed convolution on CPU rejects valid shapes.
-      h = convTranspose2d(x, w, null, 2, 0).narrow(2, 0, 2 * hh).narrow(3, 0, 2 * ww);
+      h = this.transposedConv(name, x);
     } else {
       let input = x;
       if (spec.kind === 'up') input = resize(x, 2 * x.shape[2], 2 * x.shape[3], 'nearest');
       const stride = spec.kind === 'down' ? 2 : 1;
-      const padded = this.padFor(input, spec.kernel, stride);
-      h = this.lowp(() => conv2d(this.toCompute(padded), this.toCompute(w), bias ? this.toCompute(bias, false) : null, stride, 0));
+      const bias = spec.bias ? this.toCompute(this.params.get(`${name}.bias`)!) : null;
+      const weight = this.computeWeight(name, (w) => w);
+      // Zero 'same' padding at stride 1 is the convolution's own (no padded copy of the input).
+      const zeroSame = this.variant === 'johnson-ml5' && stride === 1;
+      const padding = zeroSame ? Math.floor(spec.kernel / 2) : 0;
+      h = conv2d(zeroSame ? input : this.padFor(input, spec.kernel, stride), weight, bias, stride, padding);
     }
     if (spec.norm) h = this.instanceNorm(h, name);
     return relu ? h.relu() : h;
   }
 
-  /** A tensor in the compute precision (bf16: channels-last for 4-d tensors). */
-  private toCompute(t: Tensor, channelsLast = true): Tensor {
-    if (this.precision !== 'bf16') return t;
-    const b = t.cast('bfloat16');
-    return channelsLast && t.shape.length === 4 ? b.contiguous(true) : b;
+  /**
+   * The ml5 networks' 3×3 stride-2 transposed convolution (output cropped to 2H×2W), computed as
+   * a sub-pixel convolution: one 2×2 convolution with four output phases, interleaved into the
+   * doubled grid. Same values, a plain convolution that runs in bf16 and channels-last
+   * (libtorch 1.13's bf16 transposed convolution fails on CPU), and about twice as fast in fp32.
+   */
+  private transposedConv(name: string, x: Tensor): Tensor {
+    const grid = subPixelTransposedConv(x, this.computeWeight(name, subPixelKernel));
+    return this.computePrecision === 'bf16' ? grid.contiguous(true) : grid;
   }
 
-  /** Runs a convolution and brings its result back to float32 for the normalisation. */
-  private lowp(conv: () => Tensor): Tensor {
-    const out = conv();
-    return this.precision === 'bf16' ? out.cast('float32').contiguous() : out;
+  /** A conv weight in compute layout and precision; cached while the network is frozen for inference. */
+  private computeWeight(name: string, derive: (w: Tensor) => Tensor): Tensor {
+    const build = () => this.toCompute(derive(this.params.get(`${name}.weight`)!)).contiguous(this.computePrecision === 'bf16');
+    if (this.trainable) return build();
+    let w = this.weightCache.get(name);
+    if (!w) {
+      w = keep(noGrad(() => tidy(build)));
+      this.weightCache.set(name, w);
+    }
+    return w;
+  }
+
+  /** A tensor in the compute precision (bf16: channels-last for 4-d tensors). */
+  private toCompute(t: Tensor): Tensor {
+    if (this.computePrecision !== 'bf16') return t;
+    const b = t.cast('bfloat16');
+    return t.shape.length === 4 ? b.contiguous(true) : b;
   }
 
   /** Padding before a conv: 'same' for stride 1; TensorFlow SAME (ml5) or symmetric (ours) for stride 2. */
@@ -298,7 +337,10 @@ export class TransformerNet {
     if (this.variant === 'johnson-upsample') {
       const p = Math.floor(kernel / 2);
       // Reflection needs the padding to be smaller than the image; tiny inputs fall back to replication.
-      return pad(x, [p, p, p, p], p < Math.min(h, w) ? 'reflect' : 'replicate');
+      const mode = p < Math.min(h, w) ? 'reflect' : 'replicate';
+      // libtorch 1.13 has no bf16 reflection padding on CPU: gather the padded rows and columns instead.
+      if (this.computePrecision === 'bf16') return edgePadByGather(x, p, mode).contiguous(true);
+      return pad(x, [p, p, p, p], mode);
     }
     if (stride === 1) {
       const p = Math.floor(kernel / 2);
@@ -314,7 +356,8 @@ export class TransformerNet {
   }
 
   private instanceNorm(x: Tensor, name: string): Tensor {
-    // One fused libtorch op: scale · (x − mean) / √(biased var + eps) + shift.
+    // One fused libtorch op: scale · (x − mean) / √(biased var + eps) + shift. It takes bf16
+    // channels-last input with fp32 scale and shift (statistics accumulate in fp32).
     const scale = this.params.get(`${name}.norm.scale`)!;
     const shift = this.params.get(`${name}.norm.shift`)!;
     return instanceNorm(x, scale, shift, this.architecture.normEps);
