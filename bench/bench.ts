@@ -137,11 +137,12 @@ async function qualityGuard(size = 256, iterations = 200) {
 }
 
 /**
- * Time to quality at 384 px (Tübingen × Starry Night, default settings and precision): single
- * scale for 200 iterations sets the target objective (its final value); multi-resolution runs
- * 100 iterations at 192 px, then at 384 px until it reaches that objective (at most 200).
+ * Time to quality at 384 px (Tübingen × Starry Night, default settings and precision). Single
+ * scale runs 200 iterations; its objective after 50, 100 and 200 iterations are the targets.
+ * Multi-resolution runs `firstStage` iterations at 192 px, then at 384 px until it reaches the
+ * last target (at most 200). For each target: seconds (loop time, loading excluded) for both.
  */
-async function timeToQuality(size = 384, iterations = 200) {
+async function timeToQuality(size = 384, iterations = 200, firstStage = 20) {
   const images = path.join(PROJECT_ROOT, '..', 'shared', 'images');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-bench-'));
   const base = {
@@ -151,31 +152,31 @@ async function timeToQuality(size = 384, iterations = 200) {
     report: false,
     printEvery: 0,
   };
+  const checkpoints = [iterations / 4, iterations / 2, iterations];
   try {
     const single: { seconds: number; total: number }[] = [];
     await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'single.png'), size, iterations }), {
       onProgress: (p) => single.push({ seconds: p.elapsedSeconds, total: p.losses.total }),
     });
-    const target = single[single.length - 1].total;
-    let reachedAt: number | null = null;
+    const targets = checkpoints.map((i) => ({ singleScaleIterations: i, objective: single[i - 1].total, singleScaleSeconds: round(single[i - 1].seconds) }));
+    const reached: (number | null)[] = targets.map(() => null);
     let iterationsAtFullSize = 0;
     const controller = { stop: false };
-    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'multi.png'), scales: [size / 2, size], scaleIterations: [iterations / 2, iterations] }), {
+    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'multi.png'), scales: [size / 2, size], scaleIterations: [firstStage, iterations] }), {
       isCancelled: () => controller.stop,
       onProgress: (p) => {
         if (p.stage !== p.stages - 1) return;
         iterationsAtFullSize = p.iteration;
-        if (reachedAt === null && p.losses.total <= target) {
-          reachedAt = p.elapsedSeconds;
-          controller.stop = true;
-        }
+        targets.forEach((t, k) => {
+          if (reached[k] === null && p.losses.total <= t.objective) reached[k] = round(p.elapsedSeconds);
+        });
+        if (reached[reached.length - 1] !== null) controller.stop = true;
       },
     });
     return {
       size,
-      targetObjective: target,
-      singleScaleSeconds: round(single[single.length - 1].seconds),
-      multiResolution: { scales: [size / 2, size], firstStageIterations: iterations / 2, secondsToTarget: reachedAt === null ? null : round(reachedAt), iterationsAtFullSize },
+      multiResolution: { scales: [size / 2, size], firstStageIterations: firstStage, iterationsAtFullSize },
+      targets: targets.map((t, k) => ({ ...t, multiResolutionSeconds: reached[k], speedup: reached[k] ? round(t.singleScaleSeconds / reached[k]!) : null })),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
 import { Adam, Lbfgs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { ResolvedStylizeOptions } from './options';
+import { upscaleStage } from './pyramid';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 
 export interface StylizeProgress {
@@ -127,11 +128,14 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients },
         );
         held.push(objective);
-        // Stage 0 starts as --init says; later stages from the upscaled previous result.
+        // Stage 0 starts as --init says; later stages from the upscaled previous result (plus the
+        // content's finer detail with a content start).
         const previous: Tensor | null = x;
         const start: Tensor = keep(
           tidy((): Tensor =>
-            (previous ? resize(previous, height, width, 'bilinear') : initialImage(net, options, content, sources[0].image, inputs.init, device))
+            (previous
+              ? upscaleStage(previous, height, width, options.init === 'content' ? content : undefined)
+              : initialImage(net, options, content, sources[0].image, inputs.init, device))
               .detach()
               .variable(),
           ),
