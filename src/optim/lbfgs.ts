@@ -2,8 +2,7 @@
  * L-BFGS without line search, with the semantics of torch.optim.LBFGS (as neural-style uses it):
  * the first step is −g scaled by lr·min(1, 1/Σ|g|); later directions come from the two-loop
  * recursion with H0 = (s·y)/(y·y) and step lr; a pair (s, y) is stored only when y·s > 1e-10, and
- * the oldest pair is dropped beyond `history`. One `step` per loss evaluation. Unlike torch, a
- * step that overshoots (non-finite loss, or `overshootRatio` × the previous loss) is shortened.
+ * the oldest pair is dropped beyond `history`. One `step` per loss evaluation.
  */
 import { keep, Tensor, tidy } from '../engine';
 import { Optimizer } from './optimizer';
@@ -15,13 +14,6 @@ export interface LbfgsOptions {
   toleranceGrad?: number;
   /** Stop when the step or the loss change is ≤ this (default −1: never). */
   toleranceChange?: number;
-  /**
-   * Overshoot guard (not in torch): a step whose loss is more than this many times the previous
-   * loss is taken back to 1/10 of its length, as a non-finite loss is. Without a line search the
-   * second step, scaled from one tiny first step, typically overshoots by orders of magnitude and
-   * its curvature pair then stalls the next several steps. Default 2; Infinity follows torch exactly.
-   */
-  overshootRatio?: number;
 }
 
 export class Lbfgs implements Optimizer {
@@ -29,7 +21,6 @@ export class Lbfgs implements Optimizer {
   private readonly history: number;
   private readonly tolGrad: number;
   private readonly tolChange: number;
-  private readonly overshootRatio: number;
   private readonly dirs: Tensor[] = []; // y: gradient differences
   private readonly steps: Tensor[] = []; // s: position differences
   private readonly rho: number[] = [];
@@ -47,15 +38,13 @@ export class Lbfgs implements Optimizer {
     this.history = options.history ?? 100;
     this.tolGrad = options.toleranceGrad ?? -1;
     this.tolChange = options.toleranceChange ?? -1;
-    this.overshootRatio = options.overshootRatio ?? 2;
   }
 
   step(loss: number, grad: Tensor): boolean {
-    // Safeguard (not in torch): without a line search an early step can overshoot, up to a loss
-    // that overflows (more often with bf16's noisier curvature pairs). Then retreat to 1/10 of the
-    // last step, keeping history and gradient from the last good point.
-    const overshot = !Number.isFinite(loss) || (this.prevLoss > 0 && loss > this.overshootRatio * this.prevLoss);
-    if (overshot && this.direction) {
+    // Safeguard (not in torch): without a line search an early step can overshoot until the loss
+    // overflows, which happens with bf16's noisier curvature pairs. Then retreat to 1/10 of the
+    // last step, keeping history and gradient from the last good point; finite losses are untouched.
+    if (!Number.isFinite(loss) && this.direction) {
       this.x.addInPlace(this.direction, -0.9 * this.stepSize);
       this.stepSize *= 0.1;
       this.retreats++;
