@@ -9,12 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { configureThread, keep, rand, tensor, Tensor, tidy, mseLoss } from '../src/engine';
+import { configureThread, keep, rand, resize, tensor, Tensor, tidy, mseLoss } from '../src/engine';
 import { colourMoments, loadImage, matchColourStatistics, rgbToYuv } from '../src/image';
 import { toCaffe, Vgg19 } from '../src/models';
 import { GatysObjective, gramMatrix } from '../src/losses';
 import { NstError } from '../src/errors';
 import { resolveStylizeOptions, runStylize, StylizeOptions } from '../src/transfer/gatys';
+import { upscaleStage } from '../src/transfer/gatys/pyramid';
 import { MODELS_DIR, REFERENCE_DIR, relErr } from './helpers/reference';
 
 const CONTENT = path.join(REFERENCE_DIR, 'content.png');
@@ -111,6 +112,25 @@ describe('colour preservation', () => {
     const dist = (a: ReturnType<typeof colourMoments>, b: ReturnType<typeof colourMoments>) => Math.hypot(...a.mean.map((v, i) => v - b.mean[i]));
     const mc = colourMoments(content);
     assert.ok(dist(colourMoments(h), mc) < dist(colourMoments(p), mc), 'histogram mode stays closer to the photo\'s colours');
+  });
+});
+
+describe('multi-resolution upscaling', () => {
+  test('plain upscaling is bilinear; with a reference it adds the detail band the coarse stage lacks', () => {
+    tidy(() => {
+      const reference = rand([1, 3, 12, 16]).mul(255);
+      const coarse = resize(reference, 6, 8, 'area');
+      const plain = upscaleStage(coarse, 12, 16);
+      assert.equal(plain.sub(resize(coarse, 12, 16, 'bilinear')).abs().max().item(), 0);
+      // The coarse image of the reference itself comes back as the reference, detail included.
+      assert.ok(upscaleStage(coarse, 12, 16, reference).sub(reference).abs().max().item() < 1e-3);
+      // Any other coarse result gets the same band on top of its own upscaling.
+      const other = rand([1, 3, 6, 8]).mul(255);
+      const added = upscaleStage(other, 12, 16, reference).sub(resize(other, 12, 16, 'bilinear'));
+      const band = reference.sub(resize(coarse, 12, 16, 'bilinear'));
+      assert.ok(added.sub(band).abs().max().item() < 1e-3, 'the added detail is the reference band');
+      assert.ok(band.abs().max().item() > 1, 'the band is not empty');
+    });
   });
 });
 
