@@ -81,6 +81,7 @@ describe('nst stylize', () => {
     ['unknown layer', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--style-layers', 'relu1_1,relu9_9'], /unknown style layer 'relu9_9'/],
     ['negative weight', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--style-weight', '-1'], /style-weight/],
     ['zero iterations', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--iterations', '0'], /iterations/],
+    ['zero L-BFGS history', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--lbfgs-history', '0'], /lbfgs-history must be a positive integer/],
     ['non-numeric size', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.png'), '--size', 'big'], /--size must be an integer/],
     ['unwritable output directory', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'no-such-dir', 'o.png')], /cannot write|does not exist|no-such-dir/],
     ['unknown output format', (d) => ['-c', CONTENT, '-s', STYLE, '-o', path.join(d, 'o.xyz')], /xyz|format|extension/],

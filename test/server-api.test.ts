@@ -229,6 +229,7 @@ describe('HTTP API', () => {
     await expectError(await postJson({ ...sample, iterations: 100000 }), 400, /at most 400/);
     await expectError(await postJson({ ...sample, styleWeight: -1 }), 400, /'styleWeight' must be at least 0/);
     await expectError(await postJson({ ...sample, optimizer: 'sgd' }), 400, /'optimizer' must be one of lbfgs, adam/);
+    await expectError(await postJson({ ...sample, lbfgsHistory: 0 }), 400, /'lbfgsHistory' must be at least 1/);
     await expectError(await postJson({ ...sample, preserveColors: 'maybe' }), 400, /'preserveColors' must be true, false or one of none, luminance, histogram/);
     await expectError(await postJson({ method: 'fast', fastStyle: 'wave', contentSample: 'content/tiny_photo.png', preserveColors: 'histogram' }), 400, /one of none, luminance \(got "histogram"\)/);
     await expectError(await postJson({ ...sample, preset: 'monet' }), 400, /'preset' must be one of gatys/);

@@ -115,6 +115,17 @@ describe('colour preservation', () => {
   });
 });
 
+describe('L-BFGS memory', () => {
+  test('--lbfgs-history changes the trajectory and is recorded in the report', async () => {
+    const short = await runStylize(resolveStylizeOptions(base('h1.png', { iterations: 12, lbfgsHistory: 1, report: true })));
+    const full = await runStylize(resolveStylizeOptions(base('h100.png', { iterations: 12 })));
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'h1.report.json'), 'utf8'));
+    assert.equal(report.settings.lbfgsHistory, 1);
+    assert.ok(full.losses!.total !== short.losses!.total, 'one pair of memory is a different optimiser');
+    assert.ok(full.losses!.total < short.losses!.total * 1.5, `history 100 ends no worse: ${full.losses!.total} vs ${short.losses!.total}`);
+  });
+});
+
 describe('multi-resolution upscaling', () => {
   test('plain upscaling is bilinear; with a reference it adds the detail band the coarse stage lacks', () => {
     tidy(() => {

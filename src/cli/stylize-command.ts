@@ -34,6 +34,7 @@ export function stylizeCommand(): Command {
     .option('--noise-ratio <r>', 'blend this much noise (0–1) into the starting image', parseNumber('noise-ratio'), STYLIZE_DEFAULTS.noiseRatio)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default(STYLIZE_DEFAULTS.optimizer))
     .option('--learning-rate <lr>', 'step size (default 1 for lbfgs, 10 for adam)', parseNumber('learning-rate'))
+    .option('--lbfgs-history <n>', 'L-BFGS memory: curvature pairs kept (neural-style\'s -lbfgs_num_correction)', parseInteger('lbfgs-history'), STYLIZE_DEFAULTS.lbfgsHistory)
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(STYLIZE_DEFAULTS.pooling))
     .option('--normalize-gradients', 'L1-normalise each loss term\'s gradient (as neural-style)')
     .addOption(new Option('--loss-normalization <mode>', 'mean (the loss contract) or sum (the paper\'s ½Σ and 1/(4N²M²); needs other weights)').choices(['mean', 'sum']).default(STYLIZE_DEFAULTS.lossNormalization))

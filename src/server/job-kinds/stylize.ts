@@ -34,6 +34,7 @@ export interface StylizeJobParams {
   init: 'content' | 'style' | 'noise';
   optimizer: 'lbfgs' | 'adam';
   learningRate?: number;
+  lbfgsHistory: number;
   pooling: 'max' | 'avg';
   seed: number;
   preserveColors: ColourMode;
@@ -72,6 +73,7 @@ export const stylizeKind: JobKind = {
       init: f.choice('init', ['content', 'style', 'noise'] as const) ?? 'content',
       optimizer: f.choice('optimizer', ['lbfgs', 'adam'] as const) ?? STYLIZE_DEFAULTS.optimizer,
       learningRate: f.number('learningRate', { min: 0, max: 1e6, exclusiveMin: true }),
+      lbfgsHistory: f.integer('lbfgsHistory', { min: 1, max: 1000 }) ?? STYLIZE_DEFAULTS.lbfgsHistory,
       pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
       seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
       preserveColors: parseColourMode(f, ['none', 'luminance', 'histogram']),
@@ -122,6 +124,8 @@ export const stylizeKind: JobKind = {
         init: ctx.checkpoint ? ctx.checkpoint.file : p.init,
         optimizer: p.optimizer,
         learningRate: p.learningRate,
+        // Jobs stored before this field existed have none: the default then.
+        lbfgsHistory: p.lbfgsHistory ?? STYLIZE_DEFAULTS.lbfgsHistory,
         pooling: p.pooling,
         seed: p.seed,
         printEvery: 0,

@@ -58,6 +58,8 @@ export interface StylizeOptions {
   optimizer?: OptimizerName;
   /** Default 1 for L-BFGS, 10 for Adam (as neural-style). */
   learningRate?: number;
+  /** L-BFGS memory: curvature pairs kept (neural-style's -lbfgs_num_correction). Default 100. */
+  lbfgsHistory?: number;
   /** VGG19 pooling. Default 'max'. */
   pooling?: Pooling;
   /** L1-normalise each loss term's gradient (neural-style's -normalize_gradients). */
@@ -110,6 +112,7 @@ export interface ResolvedStylizeOptions {
   noiseRatio: number;
   optimizer: OptimizerName;
   learningRate: number;
+  lbfgsHistory: number;
   pooling: Pooling;
   normalizeGradients: boolean;
   lossNormalization: LossNormalization;
@@ -140,6 +143,7 @@ export const STYLIZE_DEFAULTS = {
   init: 'content' as InitMode | string,
   noiseRatio: 0,
   optimizer: 'lbfgs' as OptimizerName,
+  lbfgsHistory: 100,
   pooling: 'max' as Pooling,
   lossNormalization: 'mean' as LossNormalization,
   printEvery: 50,
@@ -220,6 +224,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   if (!['content', 'noise', 'style'].includes(o.init)) requireFile(o.init, 'init image');
   const learningRate = options.learningRate ?? (o.optimizer === 'adam' ? 10 : 1);
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new NstError(`--learning-rate must be a positive number (got ${learningRate})`);
+  positiveInt(o.lbfgsHistory, 'lbfgs-history');
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   nonNegativeInt(seed, 'seed');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
@@ -246,6 +251,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     noiseRatio: o.noiseRatio,
     optimizer: o.optimizer,
     learningRate,
+    lbfgsHistory: o.lbfgsHistory,
     pooling: o.pooling,
     normalizeGradients: o.normalizeGradients ?? false,
     lossNormalization: o.lossNormalization,

@@ -143,7 +143,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         previous?.dispose();
         x = start;
         const optimizer: Optimizer =
-          options.optimizer === 'lbfgs' ? new Lbfgs(start, { learningRate: options.learningRate }) : new Adam(start, { learningRate: options.learningRate });
+          options.optimizer === 'lbfgs' ? new Lbfgs(start, { learningRate: options.learningRate, history: options.lbfgsHistory }) : new Adam(start, { learningRate: options.learningRate });
         held.push(optimizer);
         const current = () => finish(tidy(() => tensorToImage(net.deprocess(start))), inputs.content);
 
