@@ -331,7 +331,10 @@ export class TransformerNet {
     return t.shape.length === 4 ? b.contiguous(true) : b;
   }
 
-  /** Padding before a conv: 'same' for stride 1; TensorFlow SAME (ml5) or symmetric (ours) for stride 2. */
+  /**
+   * Padding the conv's own zero padding cannot do: reflection 'same' padding (ours, any stride)
+   * and TensorFlow SAME at stride 2 (ml5; asymmetric). ml5's stride-1 zero padding is the conv's.
+   */
   private padFor(x: Tensor, kernel: number, stride: number): Tensor {
     const [, , h, w] = x.shape;
     if (this.variant === 'johnson-upsample') {
@@ -341,10 +344,6 @@ export class TransformerNet {
       // libtorch 1.13 has no bf16 reflection padding on CPU: gather the padded rows and columns instead.
       if (this.computePrecision === 'bf16') return edgePadByGather(x, p, mode).contiguous(true);
       return pad(x, [p, p, p, p], mode);
-    }
-    if (stride === 1) {
-      const p = Math.floor(kernel / 2);
-      return pad(x, [p, p, p, p], 'constant', 0);
     }
     const same = (n: number): [number, number] => {
       const total = Math.max((Math.ceil(n / stride) - 1) * stride + kernel - n, 0);
