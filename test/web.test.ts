@@ -3,8 +3,9 @@
  * uploads two small images, runs a tiny optimisation job, sees progress events and a preview,
  * gets the result and finds it in the gallery; then a sample + drag-and-drop fast job on the
  * server, the in-browser fast mode (TF.js, CPU backend) checked against the PyTorch reference and
- * on the (synthetic) webcam, and a user-trained style in the browser against the server's result.
- * Screenshots go to test-artifacts/.
+ * on the (synthetic) webcam, and a user-trained style in the browser against the server's result;
+ * then the WebGL and WebGPU backends on Chromium's software GPU (SwiftShader) against the same
+ * reference. Screenshots go to test-artifacts/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -217,4 +218,70 @@ describe('web page (headless Chromium)', { skip }, () => {
       fs.rmSync(modelDir, { recursive: true, force: true });
     }
   });
+});
+
+/**
+ * The GPU backends a real browser would pick first (WebGL, WebGPU), run on Chromium's software
+ * GPU (SwiftShader): the same fast-style check against the PyTorch reference. A separate browser,
+ * since --disable-gpu (the other tests' flag) turns both backends off.
+ */
+describe('web page: in-browser GPU backends on SwiftShader (headless Chromium)', { skip }, () => {
+  const GPU_ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
+  let server: RunningServer;
+  let browser: Browser;
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    server = await startTestServer();
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: GPU_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (server) fs.rmSync((server as any).dataDir, { recursive: true, force: true });
+  });
+
+  for (const backend of ['webgl', 'webgpu']) {
+    test(`${backend}: the wave style paints like the PyTorch reference`, async () => {
+      const page = await browser.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+      });
+      page.on('pageerror', (e) => consoleErrors.push(String(e)));
+      try {
+        await page.goto(`${server.url}/`);
+        await page.waitForSelector('body[data-ready="true"]');
+        await page.setInputFiles('#content-file', CONTENT_PNG);
+        await page.check('input[name="method"][value="browser"]');
+        await page.selectOption('#backend', backend);
+        await page.selectOption('#fast-style', 'wave');
+        await page.selectOption('#size', '128');
+        await page.click('#start');
+        await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+        // The page says which backend it used: no silent fallback to the CPU.
+        assert.match((await page.textContent('#status')) ?? '', new RegExp(`\\(${backend}\\)`));
+        const out = await page.evaluate(() => {
+          const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
+          return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+        });
+        const ref = await sharp(path.join(REFERENCE_DIR, 'fast_wave.png')).ensureAlpha().raw().toBuffer();
+        assert.equal(out.length, ref.length);
+        let sum = 0;
+        let max = 0;
+        for (let i = 0; i < ref.length; i++) {
+          if (i % 4 === 3) continue;
+          const d = Math.abs(ref[i] - out[i]);
+          sum += d;
+          max = Math.max(max, d);
+        }
+        const mean = sum / ((ref.length / 4) * 3);
+        assert.ok(mean < 1.5 && max <= 12, `${backend} vs PyTorch reference: mean |diff| ${mean.toFixed(3)}, max ${max} (0..255)`);
+        assert.deepEqual(consoleErrors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
 });
