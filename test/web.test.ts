@@ -26,6 +26,40 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set NST_CHROMIUM)`;
 
+/** Stylises CONTENT_PNG in the page's in-browser mode; returns the status line and the canvas (RGBA). */
+async function paintInBrowser(page: Page, url: string, backend: string, style: string, size = '128') {
+  await page.goto(`${url}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#content-file', CONTENT_PNG);
+  await page.check('input[name="method"][value="browser"]');
+  await page.selectOption('#backend', backend);
+  await page.selectOption('#fast-style', style);
+  await page.selectOption('#size', size);
+  await page.click('#start');
+  await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+  const canvas = await page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
+    return { width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+  });
+  return { status: (await page.textContent('#status')) ?? '', ...canvas };
+}
+
+/** Mean and max |a − b| over the RGB channels of two RGBA buffers of the same size (0..255). */
+function rgbDiff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (i % 4 === 3) continue;
+    const d = Math.abs(a[i] - b[i]);
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: sum / ((a.length / 4) * 3), max };
+}
+
+const waveReference = () => sharp(path.join(REFERENCE_DIR, 'fast_wave.png')).ensureAlpha().raw().toBuffer();
+
 describe('web page (headless Chromium)', { skip }, () => {
   let server: RunningServer;
   let browser: Browser;
@@ -123,30 +157,9 @@ describe('web page (headless Chromium)', { skip }, () => {
 
   test('in-browser fast mode (TF.js, CPU backend) paints like the PyTorch reference, with no job on the server', async () => {
     const before = (await json(await fetch(`${server.url}/api/jobs`))).total;
-    await page.goto(`${server.url}/`);
-    await page.waitForSelector('body[data-ready="true"]');
-    await page.setInputFiles('#content-file', CONTENT_PNG);
-    await page.check('input[name="method"][value="browser"]');
-    await page.selectOption('#backend', 'cpu');
-    await page.selectOption('#fast-style', 'wave');
-    await page.selectOption('#size', '128');
-    await page.click('#start');
-    await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
-    const out = await page.evaluate(() => {
-      const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
-      return { width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
-    });
+    const out = await paintInBrowser(page, server.url, 'cpu', 'wave');
     assert.deepEqual([out.width, out.height], [128, 96]);
-    const ref = await sharp(path.join(REFERENCE_DIR, 'fast_wave.png')).ensureAlpha().raw().toBuffer();
-    let sum = 0;
-    let max = 0;
-    for (let i = 0; i < ref.length; i++) {
-      if (i % 4 === 3) continue;
-      const d = Math.abs(ref[i] - out.data[i]);
-      sum += d;
-      max = Math.max(max, d);
-    }
-    const mean = sum / ((ref.length / 4) * 3);
+    const { mean, max } = rgbDiff(out.data, await waveReference());
     assert.ok(mean < 1.5 && max <= 12, `browser vs PyTorch reference: mean |diff| ${mean.toFixed(3)}, max ${max} (0..255)`);
     assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, before, 'nothing ran on the server');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-in-browser.png'), fullPage: true });
@@ -193,23 +206,8 @@ describe('web page (headless Chromium)', { skip }, () => {
       assert.equal(job.status, 'succeeded', job.error);
       const serverPixels = await sharp(Buffer.from(await (await fetch(`${other.url}/api/jobs/${job.id}/result`)).arrayBuffer())).ensureAlpha().raw().toBuffer();
 
-      await page.goto(`${other.url}/`);
-      await page.waitForSelector('body[data-ready="true"]');
-      await page.setInputFiles('#content-file', CONTENT_PNG);
-      await page.check('input[name="method"][value="browser"]');
-      await page.selectOption('#backend', 'cpu');
-      await page.selectOption('#fast-style', 'mine');
-      await page.selectOption('#size', '128');
-      await page.click('#start');
-      await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
-      const out = await page.evaluate(() => {
-        const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
-        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-      });
-      assert.equal(out.length, serverPixels.length);
-      let sum = 0;
-      for (let i = 0; i < out.length; i++) if (i % 4 !== 3) sum += Math.abs(out[i] - serverPixels[i]);
-      const mean = sum / ((out.length / 4) * 3);
+      const out = await paintInBrowser(page, other.url, 'cpu', 'mine');
+      const { mean } = rgbDiff(out.data, serverPixels);
       assert.ok(mean < 1.5, `browser vs server: mean |diff| ${mean.toFixed(3)} (0..255)`);
       assert.deepEqual(consoleErrors, []);
     } finally {
@@ -251,32 +249,10 @@ describe('web page: in-browser GPU backends on SwiftShader (headless Chromium)',
       });
       page.on('pageerror', (e) => consoleErrors.push(String(e)));
       try {
-        await page.goto(`${server.url}/`);
-        await page.waitForSelector('body[data-ready="true"]');
-        await page.setInputFiles('#content-file', CONTENT_PNG);
-        await page.check('input[name="method"][value="browser"]');
-        await page.selectOption('#backend', backend);
-        await page.selectOption('#fast-style', 'wave');
-        await page.selectOption('#size', '128');
-        await page.click('#start');
-        await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+        const out = await paintInBrowser(page, server.url, backend, 'wave');
         // The page says which backend it used: no silent fallback to the CPU.
-        assert.match((await page.textContent('#status')) ?? '', new RegExp(`\\(${backend}\\)`));
-        const out = await page.evaluate(() => {
-          const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
-          return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-        });
-        const ref = await sharp(path.join(REFERENCE_DIR, 'fast_wave.png')).ensureAlpha().raw().toBuffer();
-        assert.equal(out.length, ref.length);
-        let sum = 0;
-        let max = 0;
-        for (let i = 0; i < ref.length; i++) {
-          if (i % 4 === 3) continue;
-          const d = Math.abs(ref[i] - out[i]);
-          sum += d;
-          max = Math.max(max, d);
-        }
-        const mean = sum / ((ref.length / 4) * 3);
+        assert.match(out.status, new RegExp(`\\(${backend}\\)`));
+        const { mean, max } = rgbDiff(out.data, await waveReference());
         assert.ok(mean < 1.5 && max <= 12, `${backend} vs PyTorch reference: mean |diff| ${mean.toFixed(3)}, max ${max} (0..255)`);
         assert.deepEqual(consoleErrors, []);
       } finally {

@@ -314,6 +314,7 @@ export class TransformerNet {
 
   /** A conv weight in compute layout and precision; cached while the network is frozen for inference. */
   private computeWeight(name: string, derive: (w: Tensor) => Tensor): Tensor {
+    // contiguous() also makes a new handle, so the cache never owns (and disposes) a parameter itself.
     const build = () => this.toCompute(derive(this.params.get(`${name}.weight`)!)).contiguous(this.computePrecision === 'bf16');
     if (this.trainable) return build();
     let w = this.weightCache.get(name);

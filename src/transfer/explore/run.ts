@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { loadImage, RgbImage } from '../../image';
 import type { LossBreakdown } from '../../losses';
 import { writeFileAtomicSync as writeFileAtomic } from '../../util/atomic-write';
+import type { ResolvedStylizeOptions } from '../gatys/options';
 import { runStylize } from '../gatys/run';
 import { EXPERIMENTS, ExperimentName } from './experiments';
 import { LabelFont, renderContactSheet, SheetCell } from './contact-sheet';
@@ -40,19 +41,11 @@ export interface ExploreProgress {
 /** What the JSON says about one computed cell. */
 export interface ExploreCellRecord {
   label: string;
-  /** The settings that make this cell (those that vary between experiments). */
-  settings: {
-    init: string;
-    /** 1 with init 'noise': a white-noise start. */
-    noiseRatio: number;
-    contentWeight: number;
-    styleWeight: number;
-    tvWeight: number;
-    preset: string;
-    contentLayers: string[];
-    styleLayers: string[];
-    styleLayerWeights: number[];
-  };
+  /** The settings that make this cell (those that vary between experiments; noiseRatio is 1 for a white-noise start). */
+  settings: Pick<
+    ResolvedStylizeOptions,
+    'init' | 'noiseRatio' | 'contentWeight' | 'styleWeight' | 'tvWeight' | 'preset' | 'contentLayers' | 'styleLayers' | 'styleLayerWeights'
+  >;
   iterations: number;
   /** Stopped by Ctrl-C / cancellation before its last iteration. */
   cancelled: boolean;
@@ -202,16 +195,13 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
     const at = options.inputs.length + i;
     return { ...r, row: Math.floor(at / layout.columns), column: at % layout.columns };
   });
+  const { width, height, columns, rows, cellWidth, cellHeight } = layout;
+  const geometry = { width, height, columns, rows, cellWidth, cellHeight };
   const result: ExploreResult = {
     experiment: options.experiment,
     sheet: options.sheet,
     json: options.json,
-    width: layout.width,
-    height: layout.height,
-    columns: layout.columns,
-    rows: layout.rows,
-    cellWidth: layout.cellWidth,
-    cellHeight: layout.cellHeight,
+    ...geometry,
     inputs: options.inputs.length,
     cells,
     cellsPlanned: options.cells.length,
@@ -243,12 +233,7 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
     },
     sheet: {
       file: options.sheet,
-      width: layout.width,
-      height: layout.height,
-      columns: layout.columns,
-      rows: layout.rows,
-      cellWidth: layout.cellWidth,
-      cellHeight: layout.cellHeight,
+      ...geometry,
       labelFont: font,
       inputs: options.inputs.map((input, i) => ({ label: input, file: input === 'content' ? options.content : options.style, row: Math.floor(i / layout.columns), column: i % layout.columns })),
     },
