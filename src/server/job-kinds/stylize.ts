@@ -34,7 +34,8 @@ export interface StylizeJobParams {
   init: 'content' | 'style' | 'noise';
   optimizer: 'lbfgs' | 'adam';
   learningRate?: number;
-  lbfgsHistory: number;
+  /** Absent in jobs stored before the option existed (the default then). */
+  lbfgsHistory?: number;
   pooling: 'max' | 'avg';
   seed: number;
   preserveColors: ColourMode;
@@ -124,7 +125,6 @@ export const stylizeKind: JobKind = {
         init: ctx.checkpoint ? ctx.checkpoint.file : p.init,
         optimizer: p.optimizer,
         learningRate: p.learningRate,
-        // Jobs stored before this field existed have none: the default then.
         lbfgsHistory: p.lbfgsHistory ?? STYLIZE_DEFAULTS.lbfgsHistory,
         pooling: p.pooling,
         seed: p.seed,
