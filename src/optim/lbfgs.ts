@@ -5,6 +5,8 @@
  * the oldest pair is dropped beyond `history`. One `step` per loss evaluation.
  */
 import { keep, Tensor, tidy } from '../engine';
+import { Box } from './box';
+import { LbfgsHistory } from './lbfgs-history';
 import { Optimizer } from './optimizer';
 
 export interface LbfgsOptions {
@@ -14,17 +16,18 @@ export interface LbfgsOptions {
   toleranceGrad?: number;
   /** Stop when the step or the loss change is ≤ this (default −1: never). */
   toleranceChange?: number;
+  /** Keep x inside this box: each step is projected onto it (owned by the caller). */
+  box?: Box;
 }
 
 export class Lbfgs implements Optimizer {
   private readonly lr: number;
-  private readonly history: number;
+  private readonly historyLimit: number;
   private readonly tolGrad: number;
   private readonly tolChange: number;
-  private readonly dirs: Tensor[] = []; // y: gradient differences
-  private readonly steps: Tensor[] = []; // s: position differences
-  private readonly rho: number[] = [];
-  private hDiag = 1;
+  private readonly history: LbfgsHistory;
+  /** The last step actually taken (differs from direction·stepSize where the box clipped it). */
+  private lastStep: Tensor | null = null;
   private direction: Tensor | null = null;
   private prevGrad: Tensor | null = null;
   private prevLoss = NaN;
@@ -33,11 +36,12 @@ export class Lbfgs implements Optimizer {
   /** Steps shortened because the loss was not finite (see step). */
   retreats = 0;
 
-  constructor(private readonly x: Tensor, options: LbfgsOptions = {}) {
+  constructor(private readonly x: Tensor, private readonly options: LbfgsOptions = {}) {
     this.lr = options.learningRate ?? 1;
-    this.history = options.history ?? 100;
+    this.historyLimit = options.history ?? 100;
     this.tolGrad = options.toleranceGrad ?? -1;
     this.tolChange = options.toleranceChange ?? -1;
+    this.history = new LbfgsHistory(this.historyLimit);
   }
 
   step(loss: number, grad: Tensor): boolean {
@@ -46,6 +50,7 @@ export class Lbfgs implements Optimizer {
     // last step, keeping history and gradient from the last good point; finite losses are untouched.
     if (!Number.isFinite(loss) && this.direction) {
       this.x.addInPlace(this.direction, -0.9 * this.stepSize);
+      this.options.box?.project(this.x);
       this.stepSize *= 0.1;
       this.retreats++;
       return false;
@@ -61,58 +66,41 @@ export class Lbfgs implements Optimizer {
     this.stepSize = this.iteration === 1 ? Math.min(1, 1 / tidy(() => grad.abs().sum().item())) * this.lr : this.lr;
     // Not a descent direction (or a vanishing one): stop, as torch does with tolerance_change.
     if (tidy(() => grad.dot(d).item()) > -this.tolChange) return true;
-    this.x.addInPlace(d, this.stepSize);
+    if (this.options.box) {
+      const before = this.x.clone();
+      this.x.addInPlace(d, this.stepSize);
+      this.options.box.project(this.x);
+      this.replace('lastStep', keep(tidy(() => this.x.sub(before))));
+      before.dispose();
+    } else {
+      this.x.addInPlace(d, this.stepSize);
+    }
     if (this.tolChange >= 0 && tidy(() => d.abs().max().item()) * this.stepSize <= this.tolChange) return true;
     return false;
   }
 
   /** Updates the (s, y) history with the last step, then returns −H·g by the two-loop recursion. */
   private twoLoopDirection(grad: Tensor): Tensor {
-    const y = grad.sub(this.prevGrad!);
-    const s = this.direction!.mul(this.stepSize);
-    const ys = y.dot(s).item();
-    if (ys > 1e-10) {
-      if (this.dirs.length === this.history) {
-        this.dirs.shift()!.dispose();
-        this.steps.shift()!.dispose();
-        this.rho.shift();
-      }
-      this.dirs.push(keep(y));
-      this.steps.push(keep(s));
-      this.rho.push(1 / ys);
-      this.hDiag = ys / y.dot(y).item();
-    }
-    const k = this.dirs.length;
-    const alpha = new Array<number>(k);
-    const q = grad.neg();
-    for (let i = k - 1; i >= 0; i--) {
-      alpha[i] = this.steps[i].dot(q).item() * this.rho[i];
-      q.addInPlace(this.dirs[i], -alpha[i]);
-    }
-    const r = q.mul(this.hDiag);
-    for (let i = 0; i < k; i++) {
-      const beta = this.dirs[i].dot(r).item() * this.rho[i];
-      r.addInPlace(this.steps[i], alpha[i] - beta);
-    }
-    return r;
+    const s = this.lastStep ? this.lastStep.clone() : this.direction!.mul(this.stepSize);
+    this.history.push(s, grad.sub(this.prevGrad!));
+    return this.history.direction(grad);
   }
 
-  private replace(field: 'direction' | 'prevGrad', value: Tensor): void {
+  private replace(field: 'direction' | 'prevGrad' | 'lastStep', value: Tensor): void {
     this[field]?.dispose();
     this[field] = value;
   }
 
   /** Pairs currently stored (for tests). */
   get historyLength(): number {
-    return this.dirs.length;
+    return this.history.length;
   }
 
   dispose(): void {
-    for (const t of [...this.dirs, ...this.steps]) t.dispose();
-    this.dirs.length = 0;
-    this.steps.length = 0;
+    this.history.clear();
     this.direction?.dispose();
     this.prevGrad?.dispose();
-    this.direction = this.prevGrad = null;
+    this.lastStep?.dispose();
+    this.direction = this.prevGrad = this.lastStep = null;
   }
 }

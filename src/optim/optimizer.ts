@@ -7,6 +7,8 @@ export interface Optimizer {
    * optimiser has converged by its own tolerances (never, with the defaults).
    */
   step(loss: number, grad: Tensor): boolean;
+  /** A point to offer as the result besides the evaluated ones (Adam's iterate average), or null. */
+  average?(): Tensor | null;
   /** Releases the optimiser's state (history, moments). */
   dispose(): void;
 }
