@@ -1,11 +1,12 @@
 /** `nst stylize`: the command-line face of `stylize()` (optimisation-based transfer). */
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS } from '../transfer/gatys';
+import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS, QUALITY_NAMES, QUALITY_PRESETS } from '../transfer/gatys';
 import { collect, parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
 
+const qualityHelp = QUALITY_NAMES.map((q) => `${q}: ${QUALITY_PRESETS[q].description}`).join('; ');
 const presetHelp = Object.entries(PRESETS).map(([name, p]) => `${name}: ${p.description}`).join('; ');
 
 export function stylizeCommand(): Command {
@@ -15,7 +16,8 @@ export function stylizeCommand(): Command {
     .requiredOption('-s, --style <file>', 'style painting; repeat (or separate with commas) for several styles', splitStyles, [])
     .requiredOption('-o, --output <file>', 'output image (.jpg, .png, .webp, .tif)')
     .option('--size <px>', 'longest side of the output', parseInteger('size'), STYLIZE_DEFAULTS.size)
-    .option('--iterations <n>', 'loss evaluations (per stage with --scales)', parseInteger('iterations'), STYLIZE_DEFAULTS.iterations)
+    .addOption(new Option('--quality <q>', `effort, picks a coarse-to-fine schedule (${qualityHelp}); default ${STYLIZE_DEFAULTS.quality}`).choices([...QUALITY_NAMES]))
+    .option('--iterations <n>', 'loss evaluations: alone, one stage of exactly n (as neural-style); with --quality, the full-size stage\'s cap; per stage with --scales', parseInteger('iterations'))
     .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), STYLIZE_DEFAULTS.contentWeight)
     .option('--style-weight <w>', 'weight of the style loss', parseNumber('style-weight'), STYLIZE_DEFAULTS.styleWeight)
     .option('--tv-weight <w>', 'weight of the total-variation loss', parseNumber('tv-weight'), STYLIZE_DEFAULTS.tvWeight)
@@ -34,6 +36,8 @@ export function stylizeCommand(): Command {
     .option('--noise-ratio <r>', 'blend this much noise (0–1) into the starting image', parseNumber('noise-ratio'), STYLIZE_DEFAULTS.noiseRatio)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default(STYLIZE_DEFAULTS.optimizer))
     .option('--learning-rate <lr>', 'step size (default 1 for lbfgs, 10 for adam)', parseNumber('learning-rate'))
+    .addOption(new Option('--line-search <kind>', 'L-BFGS step rule: strong-wolfe (never raises the loss) or none (the classic fixed step)').choices(['strong-wolfe', 'none']).default(STYLIZE_DEFAULTS.lineSearch))
+    .option('--unbounded', 'let pixels leave the displayable range while optimising (they are clipped when saved)')
     .option('--lbfgs-history <n>', 'L-BFGS memory: curvature pairs kept (neural-style\'s -lbfgs_num_correction)', parseInteger('lbfgs-history'), STYLIZE_DEFAULTS.lbfgsHistory)
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(STYLIZE_DEFAULTS.pooling))
     .option('--normalize-gradients', 'L1-normalise each loss term\'s gradient (as neural-style)')
@@ -48,9 +52,10 @@ export function stylizeCommand(): Command {
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
-    .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[] }) => {
+    .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[]; unbounded?: boolean }) => {
       const progress = new ProgressReporter('stylize', opts.printEvery);
-      const options: StylizeOptions = { ...opts, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
+      const { unbounded, ...rest } = opts;
+      const options: StylizeOptions = { ...rest, bounded: !unbounded, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
       const result = await interruptible(
         (signal) => {
           let started = false;
@@ -73,14 +78,15 @@ export function stylizeCommand(): Command {
         },
         () => progress.log('stopping after this iteration; the current image will be saved (Ctrl-C again to quit now)'),
       ).finally(() => progress.stop());
-      const status = result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`;
+      const status = (result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`) + (result.quality ? `, quality ${result.quality}` : '');
       const loss = result.losses ? `, final loss ${formatLoss(result.losses.total)}` : '';
       process.stderr.write(
         `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
       );
       if (result.stages.length > 1) {
         for (const [i, s] of result.stages.entries()) {
-          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations, ${s.seconds.toFixed(1)} s, peak memory ${s.peakRssMiB} MiB\n`);
+          const stop = s.converged ? 'converged' : `of ${s.maxIterations}`;
+          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop}), ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB\n`);
         }
       }
       for (const f of result.sidecars) process.stderr.write(`wrote ${f}\n`);

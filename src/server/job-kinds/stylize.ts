@@ -5,17 +5,22 @@
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
-import { PRESETS, stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import { planStages, PRESETS, QUALITY_PRESETS, stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { LossValues } from '../job-store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 
-/** Size and iteration bundles for people who do not want to pick numbers. Explicit fields win. */
+/**
+ * For people who do not want to pick numbers: an output size, and the library's quality of the same
+ * name (a coarse-to-fine schedule that stops each stage when it has converged). Explicit fields win.
+ */
+const plannedIterations = (size: number, quality: keyof typeof QUALITY_PRESETS) => planStages(size, quality).reduce((n, s) => n + s.iterations, 0);
 export const QUALITIES = {
-  draft: { size: 256, iterations: 100, description: 'a quick look: 256 px, 100 iterations' },
-  standard: { size: 384, iterations: 300, description: '384 px, 300 iterations' },
-  high: { size: 512, iterations: 500, description: '512 px, 500 iterations (as neural-style)' },
+  /** iterations: the most the schedule may run (stages stop earlier once converged). */
+  draft: { size: 256, iterations: plannedIterations(256, 'draft'), description: `${QUALITY_PRESETS.draft.description}: 256 px` },
+  standard: { size: 384, iterations: plannedIterations(384, 'standard'), description: `${QUALITY_PRESETS.standard.description}: 384 px` },
+  high: { size: 512, iterations: plannedIterations(512, 'high'), description: `${QUALITY_PRESETS.high.description}: 512 px` },
 } as const;
 export type Quality = keyof typeof QUALITIES;
 export const DEFAULT_QUALITY: Quality = 'standard';
@@ -27,13 +32,18 @@ export interface StylizeJobParams {
   /** The library's layer preset (src/transfer/gatys/presets.ts). */
   preset: string;
   size: number;
+  /** Evaluations at most over the whole schedule (the quality's plan, or the explicit single-scale count). */
   iterations: number;
+  /** Given explicitly: one stage of exactly this many; absent: the quality's schedule. */
+  explicitIterations?: boolean;
   contentWeight: number;
   styleWeight: number;
   tvWeight: number;
   init: 'content' | 'style' | 'noise';
   optimizer: 'lbfgs' | 'adam';
   learningRate?: number;
+  /** L-BFGS step rule; absent in jobs stored before the option existed (then the library default). */
+  lineSearch?: 'strong-wolfe' | 'none';
   /** Absent in jobs stored before the option existed (the default then). */
   lbfgsHistory?: number;
   pooling: 'max' | 'avg';
@@ -62,18 +72,21 @@ export const stylizeKind: JobKind = {
     const base = QUALITIES[quality];
     const preset = f.choice('preset', Object.keys(PRESETS)) ?? STYLIZE_DEFAULTS.preset;
     const size = f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(base.size, ctx.maxSize);
-    const iterations = f.integer('iterations', { min: 1, max: ctx.maxIterations }) ?? Math.min(base.iterations, ctx.maxIterations);
+    const explicit = f.integer('iterations', { min: 1, max: ctx.maxIterations });
+    const iterations = explicit ?? Math.min(plannedIterations(size, quality), ctx.maxIterations);
     const params: StylizeJobParams = {
       quality,
       preset,
       size,
       iterations,
+      explicitIterations: explicit !== undefined,
       contentWeight: f.number('contentWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.contentWeight,
       styleWeight: f.number('styleWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.styleWeight,
       tvWeight: f.number('tvWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.tvWeight,
       init: f.choice('init', ['content', 'style', 'noise'] as const) ?? 'content',
       optimizer: f.choice('optimizer', ['lbfgs', 'adam'] as const) ?? STYLIZE_DEFAULTS.optimizer,
-      learningRate: f.number('learningRate', { min: 0, max: 1e6, exclusiveMin: true }),
+      learningRate: f.number('learningRate', { min: 0, max: 1e12, exclusiveMin: true }),
+      lineSearch: f.choice('lineSearch', ['strong-wolfe', 'none'] as const),
       lbfgsHistory: f.integer('lbfgsHistory', { min: 1, max: 1000 }) ?? STYLIZE_DEFAULTS.lbfgsHistory,
       pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
       seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
@@ -81,6 +94,8 @@ export const stylizeKind: JobKind = {
       previewEvery: f.integer('previewEvery', { min: 1, max: ctx.maxIterations }) ?? Math.max(1, Math.round(iterations / 30)),
     };
     if (params.learningRate === undefined) delete params.learningRate;
+    if (params.lineSearch === undefined) delete params.lineSearch;
+    if (!params.explicitIterations) delete params.explicitIterations;
     return params as unknown as Record<string, unknown>;
   },
 
@@ -114,8 +129,8 @@ export const stylizeKind: JobKind = {
         content: ctx.inputs.content!,
         style: ctx.inputs.style!,
         output,
-        size: p.size,
-        iterations: p.iterations - base,
+        // The quality's schedule; a resumed job (or explicit iterations) runs one full-size stage.
+        ...(p.explicitIterations || base > 0 || !p.quality ? { size: p.size, iterations: p.iterations - base } : { size: p.size, quality: p.quality }),
         contentWeight: p.contentWeight,
         styleWeight: p.styleWeight,
         tvWeight: p.tvWeight,
@@ -125,6 +140,7 @@ export const stylizeKind: JobKind = {
         init: ctx.checkpoint ? ctx.checkpoint.file : p.init,
         optimizer: p.optimizer,
         learningRate: p.learningRate,
+        lineSearch: p.lineSearch,
         lbfgsHistory: p.lbfgsHistory ?? STYLIZE_DEFAULTS.lbfgsHistory,
         pooling: p.pooling,
         seed: p.seed,
@@ -141,8 +157,8 @@ export const stylizeKind: JobKind = {
         onProgress: (q) => {
           losses = { content: sum(q.losses.content), style: sum(q.losses.style), tv: q.losses.tv, total: q.losses.total };
           ctx.progress({
-            iteration: base + q.iteration,
-            iterations: p.iterations,
+            iteration: base + q.step,
+            iterations: Math.min(p.iterations, base + q.steps),
             losses,
             elapsedSeconds: q.elapsedSeconds,
             iterationsPerSecond: q.iterationsPerSecond,

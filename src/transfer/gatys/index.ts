@@ -4,3 +4,4 @@ export * from './run';
 export * from './stylize';
 export * from './presets';
 export * from './report';
+export * from './quality';

@@ -7,10 +7,12 @@ import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
 import { PRESETS, PRESET_NAMES } from './presets';
+import { planStages, Quality, QUALITY_NAMES } from './quality';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../validate';
 
 export type InitMode = 'content' | 'noise' | 'style';
 export type OptimizerName = 'lbfgs' | 'adam';
+export type LineSearch = 'strong-wolfe' | 'none';
 export type PrecisionOption = 'fp32' | 'bf16' | 'auto';
 export type ColourPreservation = 'none' | 'luminance' | 'histogram';
 export type AnimationFormat = 'none' | 'gif' | 'webp';
@@ -24,7 +26,15 @@ export interface StylizeOptions {
   output: string;
   /** Longest side of the output, in pixels. Default 512. */
   size?: number;
-  /** Loss evaluations (per stage with `scales`). Default 500. */
+  /**
+   * Effort, in words: 'draft', 'standard' (the default) or 'high' pick a coarse-to-fine schedule
+   * (stages √2 apart, each stopped when it has converged). Explicit `iterations` or `scales` replace it.
+   */
+  quality?: Quality;
+  /**
+   * Loss evaluations (per stage with `scales`). Given without `quality`, a single-scale run of exactly
+   * this many (as neural-style); with `quality`, the cap of its full-size stage.
+   */
   iterations?: number;
   contentWeight?: number;
   styleWeight?: number;
@@ -58,6 +68,13 @@ export interface StylizeOptions {
   optimizer?: OptimizerName;
   /** Default 1 for L-BFGS, 10 for Adam (as neural-style). */
   learningRate?: number;
+  /**
+   * L-BFGS step rule: 'strong-wolfe' (default: a line search, never a step that raises the loss) or
+   * 'none' (torch's fixed step lr, the classic neural-style trajectory).
+   */
+  lineSearch?: LineSearch;
+  /** Keep the pixels inside the displayable range while optimising (default true). */
+  bounded?: boolean;
   /** L-BFGS memory: curvature pairs kept (neural-style's -lbfgs_num_correction). Default 100. */
   lbfgsHistory?: number;
   /** VGG19 pooling. Default 'max'. */
@@ -97,8 +114,12 @@ export interface ResolvedStylizeOptions {
   output: string;
   /** Output sizes of the stages (one entry without multi-resolution). */
   scales: number[];
-  /** Iterations per stage. */
+  /** Iterations per stage (the most, when the stage's tolerance stops it earlier). */
   scaleIterations: number[];
+  /** Per stage: stop when the loss improved by less than this fraction over 10 evaluations (0: never). */
+  scaleTolerances: number[];
+  /** The quality whose schedule was chosen, or null when iterations/scales were given explicitly. */
+  quality: Quality | null;
   contentWeight: number;
   styleWeight: number;
   tvWeight: number;
@@ -112,6 +133,8 @@ export interface ResolvedStylizeOptions {
   noiseRatio: number;
   optimizer: OptimizerName;
   learningRate: number;
+  lineSearch: LineSearch;
+  bounded: boolean;
   lbfgsHistory: number;
   pooling: Pooling;
   normalizeGradients: boolean;
@@ -131,7 +154,10 @@ export interface ResolvedStylizeOptions {
 
 export const STYLIZE_DEFAULTS = {
   size: 512,
+  /** Of a single-scale run when `iterations` is given without a quality; the default run uses `quality`. */
   iterations: 500,
+  quality: 'standard' as Quality,
+  lineSearch: 'strong-wolfe' as LineSearch,
   contentWeight: 5,
   styleWeight: 100,
   tvWeight: 1e-3,
@@ -196,13 +222,28 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   blend = styleMasks.length > 0 ? blend.map(() => 1) : blend.map((w) => w / blendSum);
 
   positiveInt(o.iterations, 'iterations');
-  const scales = o.scales ?? [o.size];
-  scales.forEach((s) => positiveInt(s, o.scales ? 'scales' : 'size'));
-  for (let i = 1; i < scales.length; i++) {
-    if (scales[i] <= scales[i - 1]) throw new NstError(`--scales must be increasing (got ${scales.join(',')})`);
+  positiveInt(o.size, 'size');
+  if (options.quality !== undefined) oneOf(options.quality, QUALITY_NAMES, 'quality');
+  // The schedule: explicit scales, else an explicit single-scale iteration count, else a quality's plan.
+  const quality = options.scales || (options.iterations !== undefined && options.quality === undefined) ? null : o.quality;
+  let scales: number[];
+  let scaleIterations: number[];
+  let scaleTolerances: number[];
+  if (quality) {
+    const plan = planStages(o.size, quality);
+    scales = plan.map((s) => s.size);
+    scaleIterations = plan.map((s, i) => (i === plan.length - 1 && options.iterations !== undefined ? options.iterations : s.iterations));
+    scaleTolerances = plan.map((s, i) => (i === plan.length - 1 && options.iterations !== undefined ? 0 : s.tolerance));
+  } else {
+    scales = o.scales ?? [o.size];
+    scales.forEach((s) => positiveInt(s, o.scales ? 'scales' : 'size'));
+    for (let i = 1; i < scales.length; i++) {
+      if (scales[i] <= scales[i - 1]) throw new NstError(`--scales must be increasing (got ${scales.join(',')})`);
+    }
+    scaleIterations = o.scaleIterations ?? scales.map(() => o.iterations);
+    if (scaleIterations.length !== scales.length) throw new NstError(`--scale-iterations has ${scaleIterations.length} values for ${scales.length} scales`);
+    scaleTolerances = scales.map(() => 0);
   }
-  const scaleIterations = o.scaleIterations ?? scales.map(() => o.iterations);
-  if (scaleIterations.length !== scales.length) throw new NstError(`--scale-iterations has ${scaleIterations.length} values for ${scales.length} scales`);
   scaleIterations.forEach((n) => positiveInt(n, 'scale-iterations'));
 
   nonNegative(o.contentWeight, 'content-weight');
@@ -215,6 +256,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   nonNegativeInt(o.previewEvery, 'preview-every');
   positiveInt(o.maxPixels, 'max-pixels');
   oneOf(o.optimizer, ['lbfgs', 'adam'], 'optimizer');
+  oneOf(o.lineSearch, ['strong-wolfe', 'none'], 'line-search');
   oneOf(o.pooling, ['max', 'avg'], 'pooling');
   oneOf(o.precision, ['fp32', 'bf16', 'auto'], 'precision');
   oneOf(o.preserveColors, ['none', 'luminance', 'histogram'], 'preserve-colors');
@@ -238,6 +280,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     output: o.output,
     scales,
     scaleIterations,
+    scaleTolerances,
+    quality,
     contentWeight: o.contentWeight,
     styleWeight: o.styleWeight,
     tvWeight: o.tvWeight,
@@ -251,6 +295,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     noiseRatio: o.noiseRatio,
     optimizer: o.optimizer,
     learningRate,
+    lineSearch: o.lineSearch,
+    bounded: o.bounded ?? true,
     lbfgsHistory: o.lbfgsHistory,
     pooling: o.pooling,
     normalizeGradients: o.normalizeGradients ?? false,

@@ -21,7 +21,13 @@ export interface LossRecord {
 
 export interface StageReport {
   size: { width: number; height: number };
+  /** Evaluations run, and the stage's budget. */
   iterations: number;
+  maxIterations: number;
+  /** Stopped early because the loss had stopped improving (or the optimiser converged). */
+  converged: boolean;
+  /** Objective of the stage's best (kept) image. */
+  bestLoss: number;
   seconds: number;
   /** Peak resident memory of the process at the end of the stage (MiB). */
   peakRssMiB: number;

@@ -10,10 +10,14 @@ import { configureThread, keep, resolvePrecision, rand, randn, resize, Tensor, t
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
-import { Adam, Lbfgs, Optimizer } from '../../optim';
+import { Box, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
+import { BestPoint } from './best-point';
+import { MAX_NON_FINITE_RUN, NON_FINITE_AT_END, overflowedTerm } from './divergence';
+import { imageBox, makeOptimizer } from './optimiser-choice';
 import { ResolvedStylizeOptions } from './options';
 import { upscaleStage } from './pyramid';
+import { hasConverged } from './quality';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 
 export interface StylizeProgress {
@@ -24,9 +28,10 @@ export interface StylizeProgress {
   /** Stage index (0-based) and count, for multi-resolution runs. */
   stage: number;
   stages: number;
-  /** Iterations done and to do over all stages. */
+  /** Iterations done and to do over all stages (`steps` shrinks when a stage converges early). */
   step: number;
   steps: number;
+  /** Losses of the best image so far in this stage (the one shown and saved). */
   losses: LossBreakdown;
   elapsedSeconds: number;
   iterationsPerSecond: number;
@@ -38,8 +43,10 @@ export interface StylizeResult {
   /** Iterations (loss evaluations) actually run, over all stages. */
   iterations: number;
   cancelled: boolean;
-  /** Losses at the last evaluation. */
+  /** Losses of the written image (the best point of the last stage, scored before 8-bit rounding). */
   losses: LossBreakdown | null;
+  /** The quality whose schedule ran, or null for explicit iterations/scales. */
+  quality: string | null;
   seconds: number;
   width: number;
   height: number;
@@ -90,20 +97,22 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   VGG19_LAYER_NAMES[0]);
   const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
 
-  const steps = options.scaleIterations.reduce((a, b) => a + b, 0);
+  let steps = options.scaleIterations.reduce((a, b) => a + b, 0);
   const records: LossRecord[] = [];
   const stages: StageReport[] = [];
   const intermediates: string[] = [];
+  const box: Box | null = options.bounded ? imageBox(net, device) : null;
   let x: Tensor | null = null;
   let losses: LossBreakdown | null = null;
   let step = 0;
   let cancelled = false;
+  let divergence: string | null = null;
   const loopStart = Date.now();
   const finish = (img: RgbImage, content: RgbImage) =>
     options.preserveColors === 'luminance' ? luminancePreserveColors(img, content) : img;
 
   try {
-    for (let stage = 0; stage < options.scales.length && !cancelled; stage++) {
+    for (let stage = 0; stage < options.scales.length && !cancelled && !divergence; stage++) {
       if (stage > 0) {
         for (const m of inputs.masks) m.dispose();
         inputs = await loadInputs(options, options.scales[stage], device);
@@ -132,42 +141,51 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         // content's finer detail with a content start).
         const previous: Tensor | null = x;
         const start: Tensor = keep(
-          tidy((): Tensor =>
-            (previous
+          tidy((): Tensor => {
+            const init = previous
               ? upscaleStage(previous, height, width, options.init === 'content' ? content : undefined)
-              : initialImage(net, options, content, sources[0].image, inputs.init, device))
-              .detach()
-              .variable(),
-          ),
+              : initialImage(net, options, content, sources[0].image, inputs.init, device);
+            return (box ? box.projected(init) : init).detach().variable();
+          }),
         );
         previous?.dispose();
         x = start;
-        const optimizer: Optimizer =
-          options.optimizer === 'lbfgs' ? new Lbfgs(start, { learningRate: options.learningRate, history: options.lbfgsHistory }) : new Adam(start, { learningRate: options.learningRate });
+        const optimizer: Optimizer = makeOptimizer(options, start, box);
         held.push(optimizer);
-        const current = () => finish(tidy(() => tensorToImage(net.deprocess(start))), inputs.content);
+        const best = new BestPoint();
+        held.push(best);
+        const bestImage = () => best.image ?? start;
+        const current = () => finish(tidy(() => tensorToImage(net.deprocess(bestImage()))), inputs.content);
 
         const iterations = options.scaleIterations[stage];
+        const bestSoFar: number[] = [];
         let done = 0;
         let nonFinite = 0;
+        let converged = false;
+        let lastEvaluated: LossBreakdown | null = null;
         for (let i = 1; i <= iterations; i++) {
           if (hooks.isCancelled?.()) {
             cancelled = true;
             break;
           }
-          const converged = tidy(() => {
+          const optimiserDone = tidy(() => {
             const evaluation = objective.evaluate(start);
-            losses = evaluation.losses;
+            lastEvaluated = evaluation.losses;
+            best.offer(start, evaluation.losses, i);
             return optimizer.step(evaluation.losses.total, evaluation.grad);
           });
           done = i;
           step++;
-          // The optimiser retreats from a non-finite loss; only a persistent one is an error.
-          nonFinite = Number.isFinite(losses!.total) ? 0 : nonFinite + 1;
-          if (nonFinite >= 10) throw new NstError(`the loss stayed ${losses!.total} from iteration ${i - 9}; try a smaller --learning-rate or --precision fp32`);
+          bestSoFar.push(best.loss);
+          losses = best.losses ?? lastEvaluated;
+          // Line-search trials may overflow and are then shortened; only a persistent overflow is an error.
+          nonFinite = Number.isFinite(lastEvaluated!.total) ? 0 : nonFinite + 1;
+          if (nonFinite >= MAX_NON_FINITE_RUN) break;
+          converged = optimiserDone || hasConverged(bestSoFar, options.scaleTolerances[stage]);
           const elapsed = (Date.now() - loopStart) / 1000;
           const rate = step / Math.max(elapsed, 1e-9);
-          if (options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations)) {
+          if (converged || i === iterations) steps -= iterations - i; // the unused budget of this stage
+          if (options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations || converged)) {
             records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: losses! });
           }
           hooks.onProgress?.({
@@ -190,14 +208,34 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           if (hooks.onPreview && options.previewEvery > 0 && i % options.previewEvery === 0) await hooks.onPreview(current(), step);
           if (converged) break;
         }
+        // Adam's iterate average is a candidate too (one more evaluation).
+        const average = optimizer.average?.();
+        if (average) {
+          const candidate = keep(average);
+          tidy(() => {
+            const evaluation = objective.evaluate(candidate.variable());
+            if (best.offer(candidate, evaluation.losses, done)) losses = evaluation.losses;
+          });
+          candidate.dispose();
+        }
+        // A stage that ends overflowing, or never produced a finite loss, has diverged.
+        if (lastEvaluated && (!best.image || nonFinite >= Math.min(NON_FINITE_AT_END, done))) {
+          const recovered = best.image ? `; the last finite image (iteration ${best.iteration} of this stage, loss ${best.loss.toPrecision(4)}) was written to ${options.output}` : '';
+          divergence = `${overflowedTerm(lastEvaluated)} overflowed and the optimisation did not recover${recovered}; try a smaller --learning-rate, --line-search strong-wolfe or --precision fp32`;
+        }
+        // The next stage (and the output) continue from the best image of this one.
+        if (best.image) tidy(() => start.copyInPlace(best.image!));
         stages.push({
           size: { width, height },
           iterations: done,
+          maxIterations: iterations,
+          converged,
+          bestLoss: best.loss,
           seconds: round((Date.now() - stageStart) / 1000),
           peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
         });
-        if (stage === options.scales.length - 1 || cancelled) {
-          await saveImage(current(), options.output);
+        if (stage === options.scales.length - 1 || cancelled || divergence) {
+          if (best.image || !divergence) await saveImage(current(), options.output);
         }
       } finally {
         for (const item of held.reverse()) item.dispose();
@@ -206,14 +244,17 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   } finally {
     (x as Tensor | null)?.dispose();
     for (const m of inputs.masks) m.dispose();
+    box?.dispose();
     net.dispose();
   }
+  if (divergence) throw new NstError(divergence);
 
   const result: StylizeResult = {
     output: options.output,
     iterations: step,
     cancelled,
     losses,
+    quality: options.quality,
     seconds: round((Date.now() - started) / 1000),
     width: inputs.content.width,
     height: inputs.content.height,

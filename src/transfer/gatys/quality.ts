@@ -1,0 +1,70 @@
+/**
+ * `quality`: the effort of a run in words a painter understands, turned into a coarse-to-fine
+ * schedule. Stages grow by √2 (as crowsonkb/style-transfer-pytorch does) from a fraction of the
+ * output size; each stage but the last stops as soon as it has converged (the loss improved by
+ * less than `tolerance` over the last `window` evaluations), the last one also at its cap. Coarse
+ * stages are cheap (cost grows with the pixel count) and lay out the large forms, so the full-size
+ * stage starts close to a good image and only refines the brush strokes.
+ */
+import { NstError } from '../../errors';
+
+export type Quality = 'draft' | 'standard' | 'high';
+export const QUALITY_NAMES: readonly Quality[] = ['draft', 'standard', 'high'];
+
+export interface QualityPreset {
+  description: string;
+  /** The first stage's size as a fraction of the output size (never below MIN_STAGE_SIZE). */
+  firstStageRatio: number;
+  /** Evaluations per coarse stage, at most. */
+  coarseIterations: number;
+  /** Evaluations of the full-size stage, at most. */
+  finalIterations: number;
+  /** Relative improvement over `window` evaluations below which a stage has converged. */
+  tolerance: number;
+}
+
+export const QUALITY_PRESETS: Record<Quality, QualityPreset> = {
+  draft: { description: 'a quick look', firstStageRatio: 0.5, coarseIterations: 60, finalIterations: 40, tolerance: 0.02 },
+  standard: { description: 'a finished painting', firstStageRatio: 0.25, coarseIterations: 150, finalIterations: 150, tolerance: 0.005 },
+  high: { description: 'converged to the last brush stroke', firstStageRatio: 0.25, coarseIterations: 300, finalIterations: 500, tolerance: 0.001 },
+};
+
+/** Coarse stages below this size lose the painting's texture scale: start no smaller. */
+export const MIN_STAGE_SIZE = 128;
+/** Evaluations over which convergence is judged. */
+export const CONVERGENCE_WINDOW = 10;
+
+export interface StagePlan {
+  /** Longest side of this stage's image. */
+  size: number;
+  /** Evaluations at most. */
+  iterations: number;
+  /** Stop early when the loss improved by less than this fraction over CONVERGENCE_WINDOW evaluations (0: never). */
+  tolerance: number;
+}
+
+/** The stages of `quality` for an output of `size` px: √2 apart, ending at `size`. */
+export function planStages(size: number, quality: Quality): StagePlan[] {
+  const preset = QUALITY_PRESETS[quality];
+  if (!preset) throw new NstError(`unknown quality '${quality}' (available: ${QUALITY_NAMES.join(', ')})`);
+  const first = Math.max(Math.min(MIN_STAGE_SIZE, size), Math.round(size * preset.firstStageRatio));
+  const sizes: number[] = [];
+  for (let s = size; s >= first * 0.99; s /= Math.SQRT2) sizes.unshift(Math.round(s));
+  return sizes.map((s, i) =>
+    i === sizes.length - 1
+      ? { size: s, iterations: preset.finalIterations, tolerance: preset.tolerance }
+      : { size: s, iterations: preset.coarseIterations, tolerance: preset.tolerance },
+  );
+}
+
+/**
+ * Whether a stage has converged: its best loss improved by less than `tolerance` (relative) over
+ * the last `window` evaluations. `bestSoFar[i]` is the best loss after evaluation i + 1.
+ */
+export function hasConverged(bestSoFar: number[], tolerance: number, window = CONVERGENCE_WINDOW): boolean {
+  if (tolerance <= 0 || bestSoFar.length <= window) return false;
+  const now = bestSoFar[bestSoFar.length - 1];
+  const before = bestSoFar[bestSoFar.length - 1 - window];
+  if (!Number.isFinite(now) || !Number.isFinite(before)) return false;
+  return before - now < tolerance * Math.abs(now);
+}
