@@ -4,10 +4,12 @@
  * - iteration: one whole stylize iteration (losses, gradient, L-BFGS step) at 256² and 512²
  * - pytorch: the same fwd+grad measured with PyTorch when Debian's python3-torch is installed
  * - bf16QualityGuard: final objective (scored in fp32) of a bf16 run vs an fp32 run
- * - timeToQuality: single-scale vs multi-resolution time to the same objective at full size
+ * - timeToQuality: our default run vs PyTorch's L-BFGS (neural-style-pt's settings, 300 iterations):
+ *   time until our written image scores at or below PyTorch's written image (bench/time-to-quality.ts)
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
+ *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,6 +25,7 @@ import { Lbfgs } from '../src/optim';
 import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
 import { runStylize } from '../src/transfer/gatys/run';
 import { benchFast } from '../src/transfer/fast/bench';
+import { timeToQualityVsPytorch } from './time-to-quality';
 
 interface Args {
   sizes: number[];
@@ -34,10 +37,11 @@ interface Args {
   quality: boolean;
   timeToQuality: boolean;
   fast: boolean;
+  ttqSizes: number[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -50,6 +54,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
+    else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
     else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
   }
   return args;
@@ -136,53 +141,6 @@ async function qualityGuard(size = 256, iterations = 200) {
   return { ...out, bf16VsFp32: round(diff), withinTwoPercent: Math.abs(diff) <= 0.02 };
 }
 
-/**
- * Time to quality at 384 px (Tübingen × Starry Night, default settings and precision). Single
- * scale runs 200 iterations; its objective after 50, 100 and 200 iterations are the targets.
- * Multi-resolution runs `firstStage` iterations at 192 px, then at 384 px until it reaches the
- * last target (at most 200). For each target: seconds (loop time, loading excluded) for both.
- */
-async function timeToQuality(size = 384, iterations = 200, firstStage = 20) {
-  const images = path.join(PROJECT_ROOT, '..', 'shared', 'images');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-bench-'));
-  const base = {
-    content: path.join(images, 'content', 'tubingen.jpg'),
-    style: path.join(images, 'style', 'starry_night.jpg'),
-    seed: 1,
-    report: false,
-    printEvery: 0,
-  };
-  const checkpoints = [iterations / 4, iterations / 2, iterations];
-  try {
-    const single: { seconds: number; total: number }[] = [];
-    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'single.png'), size, iterations }), {
-      onProgress: (p) => single.push({ seconds: p.elapsedSeconds, total: p.losses.total }),
-    });
-    const targets = checkpoints.map((i) => ({ singleScaleIterations: i, objective: single[i - 1].total, singleScaleSeconds: round(single[i - 1].seconds) }));
-    const reached: (number | null)[] = targets.map(() => null);
-    let iterationsAtFullSize = 0;
-    const controller = { stop: false };
-    await runStylize(resolveStylizeOptions({ ...base, output: path.join(dir, 'multi.png'), scales: [size / 2, size], scaleIterations: [firstStage, iterations] }), {
-      isCancelled: () => controller.stop,
-      onProgress: (p) => {
-        if (p.stage !== p.stages - 1) return;
-        iterationsAtFullSize = p.iteration;
-        targets.forEach((t, k) => {
-          if (reached[k] === null && p.losses.total <= t.objective) reached[k] = round(p.elapsedSeconds);
-        });
-        if (reached[reached.length - 1] !== null) controller.stop = true;
-      },
-    });
-    return {
-      size,
-      multiResolution: { scales: [size / 2, size], firstStageIterations: firstStage, iterationsAtFullSize },
-      targets: targets.map((t, k) => ({ ...t, multiResolutionSeconds: reached[k], speedup: reached[k] ? round(t.singleScaleSeconds / reached[k]!) : null })),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Peak memory of 5 stylize iterations at `size`, measured in a fresh process. */
 function peakMemory(size: number, precision: Precision): unknown {
   const out = execFileSync(process.execPath, [path.join(__dirname, 'peak-memory.js'), String(size), precision, '5'], { encoding: 'utf8' });
@@ -223,15 +181,18 @@ async function main(): Promise<void> {
   const fast = args.fast ? await benchFast({ threads }) : { skipped: '--no-fast' };
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
-  if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
-  const ttq = args.timeToQuality ? await timeToQuality() : { skipped: '--no-time-to-quality' };
+  const ttq: unknown[] = [];
+  for (const size of args.timeToQuality ? args.ttqSizes : []) {
+    process.stderr.write(`bench: time to quality at ${size} px, ours vs PyTorch's L-BFGS (300 iterations)\n`);
+    ttq.push(await timeToQualityVsPytorch({ size, threads }));
+  }
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     fast,
     bf16QualityGuard: quality,
-    timeToQuality: ttq,
+    timeToQuality: args.timeToQuality ? ttq : { skipped: '--no-time-to-quality' },
     cpuHasBf16: cpuHasBf16(),
     peakMemory512: memory,
     benchProcessPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

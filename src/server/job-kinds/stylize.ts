@@ -44,6 +44,8 @@ export interface StylizeJobParams {
   learningRate?: number;
   /** L-BFGS step rule; absent in jobs stored before the option existed (then the library default). */
   lineSearch?: 'strong-wolfe' | 'none';
+  /** false: pixels may leave the displayable range while optimising (absent: bounded). */
+  bounded?: boolean;
   /** Absent in jobs stored before the option existed (the default then). */
   lbfgsHistory?: number;
   pooling: 'max' | 'avg';
@@ -87,6 +89,7 @@ export const stylizeKind: JobKind = {
       optimizer: f.choice('optimizer', ['lbfgs', 'adam'] as const) ?? STYLIZE_DEFAULTS.optimizer,
       learningRate: f.number('learningRate', { min: 0, max: 1e12, exclusiveMin: true }),
       lineSearch: f.choice('lineSearch', ['strong-wolfe', 'none'] as const),
+      bounded: f.boolean('bounded'),
       lbfgsHistory: f.integer('lbfgsHistory', { min: 1, max: 1000 }) ?? STYLIZE_DEFAULTS.lbfgsHistory,
       pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
       seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
@@ -95,6 +98,7 @@ export const stylizeKind: JobKind = {
     };
     if (params.learningRate === undefined) delete params.learningRate;
     if (params.lineSearch === undefined) delete params.lineSearch;
+    if (params.bounded === undefined) delete params.bounded;
     if (!params.explicitIterations) delete params.explicitIterations;
     return params as unknown as Record<string, unknown>;
   },
@@ -141,6 +145,7 @@ export const stylizeKind: JobKind = {
         optimizer: p.optimizer,
         learningRate: p.learningRate,
         lineSearch: p.lineSearch,
+        bounded: p.bounded,
         lbfgsHistory: p.lbfgsHistory ?? STYLIZE_DEFAULTS.lbfgsHistory,
         pooling: p.pooling,
         seed: p.seed,

@@ -33,6 +33,8 @@ export interface StylizeProgress {
   steps: number;
   /** Losses of the best image so far in this stage (the one shown and saved). */
   losses: LossBreakdown;
+  /** Total loss of this very evaluation (a line-search trial can lie above the best). */
+  evaluated: number;
   elapsedSeconds: number;
   iterationsPerSecond: number;
   etaSeconds: number;
@@ -196,6 +198,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
             step,
             steps,
             losses: losses!,
+            evaluated: lastEvaluated!.total,
             elapsedSeconds: elapsed,
             iterationsPerSecond: rate,
             etaSeconds: (steps - step) / rate,
