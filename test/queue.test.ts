@@ -78,7 +78,11 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     const report = await json(await fetch(`${api.url}/api/jobs/${slow[0].id}/report`));
     assert.equal(report.lossHistory.rows.length, 8, 'one loss row per iteration reached the API');
 
-    const after = await json(await fetch(`${api.url}/api/health`));
+    // Health is refreshed every few seconds.
+    const after = await until('an idle queue in the health report', async () => {
+      const h = await json(await fetch(`${api.url}/api/health`));
+      return h.queue.depth.active === 0 ? h : undefined;
+    }, 20_000);
     assert.equal(after.queue.workers, 2);
     assert.deepEqual([...after.queue.workerNames].sort(), workers.map((w) => w.name).sort());
     assert.deepEqual(after.queue.depth, { waiting: 0, active: 0 });
@@ -108,7 +112,7 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
   });
 
   test('kill -9 a worker mid-job: another worker resumes from its last saved image', async () => {
-    const job = await post({ ...PAIR, size: 64, iterations: 40, previewEvery: 4, seed: 3 });
+    const job = await post({ ...PAIR, size: 64, iterations: 24, previewEvery: 4, seed: 3 });
     const seen = await until('a saved image', async () => {
       const j = await get(job.id);
       return (j.checkpointIteration ?? 0) >= 8 ? j : undefined;
@@ -123,18 +127,18 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     const from = end.resumes[0].fromIteration;
     assert.ok(from >= seen.checkpointIteration && from % 4 === 0, `resumed from ${from}, saw ${seen.checkpointIteration}`);
     assert.equal(end.resumes[0].worker, workers[0].name);
-    assert.equal(end.result.iterations, 40);
+    assert.equal(end.result.iterations, 24);
     assert.equal(end.result.details.resumedFrom, from);
     assert.equal(end.result.details.worker, workers[0].name);
     const report = await json(await fetch(`${api.url}/api/jobs/${job.id}/report`));
     assert.deepEqual(report.resumes, end.resumes, 'the report shows the resume');
-    assert.equal(report.lossHistory.rows.at(-1)[0], 40);
+    assert.equal(report.lossHistory.rows.at(-1)[0], 24);
     assert.match(api.stderr(), new RegExp(`job ${job.id}: resumed from iteration ${from} on ${workers[0].name}`));
     await addWorker();
   });
 
   test('SIGTERM: the worker saves its image, hands the job back and exits 0; nothing is lost', async () => {
-    const job = await post({ ...PAIR, size: 64, iterations: 40, previewEvery: 4, seed: 4 });
+    const job = await post({ ...PAIR, size: 64, iterations: 24, previewEvery: 4, seed: 4 });
     await until('a saved image', async () => ((await get(job.id)).checkpointIteration ?? 0) >= 4);
     const stopping = workers.find((w) => w.started(job.id))!;
     const exited = new Promise<number | null>((resolve) => stopping.child.once('exit', (code) => resolve(code)));
@@ -146,7 +150,7 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     const end = await finished(job.id);
     assert.equal(end.status, 'succeeded', end.error);
     assert.equal(end.resumes.at(-1).fromIteration, handedAt, 'resumed exactly where it was handed back');
-    assert.equal(end.result.iterations, 40);
+    assert.equal(end.result.iterations, 24);
     await addWorker();
   });
 
@@ -229,11 +233,14 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
 describe('scale-out: bad addresses and storage', { skip }, () => {
   test('Redis unreachable at start, bad --queue, unwritable --storage: one line, exit 2', async () => {
     const closed = await freePort();
+    // A directory below a plain file can never be created.
+    const aFile = path.join(tempDir('nst-x-'), 'a-file');
+    fs.writeFileSync(aFile, 'x');
     const cases: [string[], RegExp][] = [
       [['serve', '--port', '0', '--queue', `redis://127.0.0.1:${closed}`, '--data-dir', tempDir('nst-x-')], new RegExp(`^nst: error: cannot reach Redis at redis://127.0.0.1:${closed}: ECONNREFUSED\\n$`)],
       [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', tempDir('nst-x-')], new RegExp(`^nst: error: cannot reach Redis at redis://127.0.0.1:${closed}: ECONNREFUSED\\n$`)],
       [['worker', '--queue', 'http://example.org', '--storage', '/tmp'], /^nst: error: --queue: 'http:\/\/example.org' is not a redis:\/\/HOST:PORT address\n$/],
-      [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', '/proc/nst-cannot-write'], /^nst: error: the storage directory \/proc\/nst-cannot-write is not writable: ENOENT\n$/],
+      [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', `${aFile}/store`], new RegExp(`^nst: error: the storage directory ${aFile}/store is not writable: ENOTDIR\\n$`)],
       [['serve', '--role', 'api'], /^nst: error: --role api needs --queue/],
       [['serve', '--storage', '/tmp'], /^nst: error: --storage needs --queue/],
     ];
