@@ -38,6 +38,14 @@ after(async () => {
 });
 
 async function contract(storage: Storage): Promise<void> {
+  try {
+    await roundTrip(storage);
+  } finally {
+    storage.close?.();
+  }
+}
+
+async function roundTrip(storage: Storage): Promise<void> {
   await storage.check();
   const big = randomBytes(300_000);
   await storage.put('jobs/aaaa/result.png', big);
@@ -72,7 +80,9 @@ describe('storage', () => {
     const list = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
     assert.deepEqual(list.Contents!.map((o) => o.Key), ['studio/one/jobs/aaab/content.png']);
     client.destroy();
-    await assert.rejects(openStorage(`s3://no-such-bucket/x?endpoint=${endpoint}`).check(), /^NstError: the storage s3:\/\/no-such-bucket\/x\/ at http:\/\/127\.0\.0\.1:\d+ is not usable: no such bucket$/);
+    const missing = openStorage(`s3://no-such-bucket/x?endpoint=${endpoint}`);
+    await assert.rejects(missing.check(), /^NstError: the storage s3:\/\/no-such-bucket\/x\/ at http:\/\/127\.0\.0\.1:\d+ is not usable: no such bucket$/);
+    missing.close?.();
     assert.throws(() => openStorage('s3://A_B/x'), /is not an s3:\/\/BUCKET\/PREFIX address/);
     assert.throws(() => openStorage('ftp://host/x'), /unsupported address 'ftp:\/\/host\/x'/);
     assert.throws(() => openStorage(`s3://${BUCKET}/x?endpoint=localhost:9000`), /the S3 endpoint must be an http\(s\) URL/);

@@ -79,7 +79,7 @@ export class BullJobQueue implements DistributedQueue {
   private constructor(
     private readonly options: BullQueueOptions,
     private readonly connection: IORedis,
-    eventsConnection: IORedis,
+    private readonly eventsConnection: IORedis,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection });
     this.events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection });
@@ -158,6 +158,7 @@ export class BullJobQueue implements DistributedQueue {
     return { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage: this.options.storage.description, ...this.healthInfo };
   }
 
+  /** Also closes the local worker (its jobs go back to the queue) and the storage. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
@@ -166,6 +167,8 @@ export class BullJobQueue implements DistributedQueue {
     await this.events.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     this.connection.disconnect();
+    this.eventsConnection.disconnect();
+    this.options.storage.close?.();
   }
 
   // --------------------------------------------------------------------------------------------

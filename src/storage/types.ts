@@ -16,6 +16,8 @@ export interface Storage {
   check(): Promise<void>;
   /** The local file of a key when the storage is a directory on this machine (lets callers skip a copy). */
   localPath?(key: string): string;
+  /** Lets go of connections (S3's keep-alive sockets). */
+  close?(): void;
 }
 
 export function jobKey(jobId: string, file?: string): string {
