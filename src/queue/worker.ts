@@ -89,7 +89,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       name,
     },
   );
-  worker.on('error', (err) => log.error(`queue: ${String((err as Error)?.message ?? err).split('\n')[0]}`));
+  // While Redis is away BullMQ reports every retry: say it once, and again when it is back.
+  let away = false;
+  worker.on('error', (err) => {
+    if (away) return;
+    away = true;
+    setTimeout(() => (away = false), 60_000).unref();
+    log.error(`queue: ${String((err as Error)?.message ?? err).split('\n')[0]} (retrying until Redis answers)`);
+  });
+  connection.on('ready', () => {
+    if (away) log.info('queue: Redis is back');
+    away = false;
+  });
 
   let polling = false;
   const poll = setInterval(() => {
