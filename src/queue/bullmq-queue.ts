@@ -285,7 +285,8 @@ export class BullJobQueue implements DistributedQueue {
     const job = this.openRecord(jobId);
     if (!job) return;
     const r = value as WorkerResult;
-    if (!r || r.v !== PAYLOAD_VERSION) {
+    if (!r || typeof r !== 'object') return; // not readable yet; the next check reads it again
+    if (r.v !== PAYLOAD_VERSION) {
       this.end(job, { status: 'failed', error: 'a worker of an incompatible nst version answered this job' });
       return;
     }
@@ -351,8 +352,12 @@ export class BullJobQueue implements DistributedQueue {
         continue;
       }
       const state = await queued.getState();
-      if (state === 'completed') this.onCompleted(queued.id!, queued.returnvalue);
-      else if (state === 'failed') this.onFailed(queued.id!, queued.failedReason);
+      if (state !== 'completed' && state !== 'failed') continue;
+      // Read it again: it may have ended between the two calls above, without its outcome in `queued`.
+      const ended = await this.queue.getJob(bullId(job.id));
+      if (!ended) continue;
+      if (state === 'completed') this.onCompleted(ended.id!, ended.returnvalue);
+      else this.onFailed(ended.id!, ended.failedReason);
     }
     const [counts, workers] = await Promise.all([this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.queue.getWorkers()]);
     this.healthInfo = {
