@@ -10,6 +10,8 @@
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
+ * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
+ *          (bench/queue-bench.ts; needs redis-server)  --no-queue, or --queue-only for this part alone
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +28,7 @@ import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/o
 import { runStylize } from '../src/transfer/gatys/run';
 import { benchFast } from '../src/transfer/fast/bench';
 import { timeToQualityVsPytorch } from './time-to-quality';
+import { benchQueue } from './queue-bench';
 
 interface Args {
   sizes: number[];
@@ -38,10 +41,12 @@ interface Args {
   timeToQuality: boolean;
   fast: boolean;
   ttqSizes: number[];
+  queue: boolean;
+  queueOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512] };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -55,7 +60,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
+    else if (a === '--no-queue') args.queue = false;
+    else if (a === '--queue-only') args.queueOnly = true;
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.queue = false;
   }
   return args;
 }
@@ -167,6 +174,10 @@ function benchPytorch(sizes: number[], repeats: number, threads: number): unknow
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.queueOnly) {
+    process.stdout.write(JSON.stringify({ queue: await benchQueue() }, null, 2) + '\n');
+    return;
+  }
   const { threads } = configureThread({ threads: args.threads });
   const results = [];
   for (const precision of args.precisions) {
@@ -186,6 +197,8 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: time to quality at ${size} px, ours vs PyTorch's L-BFGS (300 iterations)\n`);
     ttq.push(await timeToQualityVsPytorch({ size, threads }));
   }
+  if (args.queue) process.stderr.write('bench: fast jobs through the BullMQ queue, 1 and 2 worker processes\n');
+  const queue = args.queue ? await benchQueue() : { skipped: '--no-queue' };
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
@@ -193,6 +206,7 @@ async function main(): Promise<void> {
     fast,
     bf16QualityGuard: quality,
     timeToQuality: args.timeToQuality ? ttq : { skipped: '--no-time-to-quality' },
+    queue,
     cpuHasBf16: cpuHasBf16(),
     peakMemory512: memory,
     benchProcessPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

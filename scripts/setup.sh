@@ -12,6 +12,10 @@ packages=(libopenblas0-pthread libtcmalloc-minimal4 g++ make python3)
 [ -n "${LIBTORCH:-}" ] || packages+=(libtorch-dev)
 # chromium: the headless browser of the web tests (NST_WITH_BROWSER=0 skips it; those tests then skip).
 [ "${NST_WITH_BROWSER:-1}" = 0 ] || packages+=(chromium)
+# redis-server: the scale-out queue (nst serve --queue, nst worker; NST_WITH_REDIS=0 skips it; those tests
+# then skip). The tests start their own redis-server on a free port, so Debian's service on 6379, if it
+# runs, is not in their way.
+[ "${NST_WITH_REDIS:-1}" = 0 ] || packages+=(redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

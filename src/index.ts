@@ -13,3 +13,7 @@ export * from './optim';
 export * from './image';
 export { startServer, resolveServeOptions, SERVE_DEFAULTS } from './server';
 export type { ServeOptions, RunningServer } from './server';
+export { BullJobQueue, startQueueWorker, PAYLOAD_VERSION } from './queue';
+export type { BullQueueOptions, QueueWorkerOptions, RunningQueueWorker, DistributedQueue } from './queue';
+export { openStorage, DirectoryStorage, S3Storage } from './storage';
+export type { Storage } from './storage';

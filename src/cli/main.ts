@@ -12,6 +12,7 @@ import { stylesCommand } from './styles-command';
 import { compareCommand } from './compare-command';
 import { modelsCommand } from './models-command';
 import { serveCommand } from './serve-command';
+import { workerCommand } from './worker-command';
 
 export function buildProgram(): Command {
   const program = new Command('nst')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(compareCommand().exitOverride());
   program.addCommand(modelsCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
+  program.addCommand(workerCommand().exitOverride());
   return program;
 }
 

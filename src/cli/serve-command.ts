@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, SERVE_DEFAULTS, startServer } from '../server';
-import { parseInteger } from './parse';
+import { parseChoice, parseInteger, parseNumber } from './parse';
+import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
+import { redactRedisUrl } from '../queue';
 
 interface ServeCommandOptions {
   host: string;
@@ -21,6 +23,10 @@ interface ServeCommandOptions {
   resume: boolean;
   device?: 'cpu' | 'cuda';
   logRequests?: boolean;
+  queue?: string;
+  storage?: string;
+  role: QueueRole;
+  lockTimeout?: number;
 }
 
 export function serveCommand(): Command {
@@ -42,8 +48,17 @@ export function serveCommand(): Command {
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
     .option('--device <name>', 'cpu or cuda')
     .option('--log-requests', 'log every request to stdout')
+    .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT), for workers on many machines: see docs/scale-out.md')
+    .option('--storage <dir|s3://bucket/prefix>', 'with --queue: where workers find job images (default: the data directory)')
+    .option('--role <role>', 'with --queue: all (API and workers in this process) or api (API only; run `nst worker` elsewhere)', parseChoice('role', QUEUE_ROLES), 'all')
+    .option('--lock-timeout <s>', 'with --queue: seconds before a silent worker\'s job goes to another worker', parseNumber('lock-timeout'))
     .action(async (opts: ServeCommandOptions) => {
       if (opts.maxUploadMb < 1) throw new NstError(`--max-upload-mb must be a positive integer (got ${opts.maxUploadMb})`);
+      const log = {
+        info: (m: string) => process.stderr.write(`nst serve: ${m}\n`),
+        error: (m: string) => process.stderr.write(`nst serve: error: ${m}\n`),
+      };
+      const queue = await openServeQueue(opts, log);
       const server = await startServer(
         {
           host: opts.host,
@@ -63,12 +78,7 @@ export function serveCommand(): Command {
           device: opts.device,
           logRequests: opts.logRequests,
         },
-        {
-          log: {
-            info: (m) => process.stderr.write(`nst serve: ${m}\n`),
-            error: (m) => process.stderr.write(`nst serve: error: ${m}\n`),
-          },
-        },
+        { log, queue },
       );
       const o = server.options;
       const open = o.token ? `${server.url}/?token=…` : `${server.url}/`;
@@ -77,6 +87,7 @@ export function serveCommand(): Command {
         `nst serve: open ${open} — data in ${o.dataDir}; ${o.workers} worker${o.workers > 1 ? 's' : ''} × ${o.threads} thread${o.threads > 1 ? 's' : ''}; ` +
           `samples ${server.samples.dir ?? 'none found'}; Ctrl-C stops (running jobs resume on the next start)\n`,
       );
+      if (queue) process.stderr.write(`nst serve: jobs go to the queue ${redactRedisUrl(opts.queue!)} (${opts.role === 'api' ? 'run `nst worker` to process them' : 'this process runs jobs too'})\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = () => {

@@ -17,6 +17,7 @@ import { jobRoutes } from './routes/jobs';
 import { pageRoutes } from './routes/page';
 import { SampleLibrary } from './samples';
 import { StyleLibrary } from './styles';
+import type { DistributedQueue } from '../queue/types';
 
 export interface RunningServer {
   /** http://host:port (the port actually bound). */
@@ -34,6 +35,8 @@ export interface StartOptions {
   /** Job kinds (default: stylize and fast). */
   kinds?: Map<string, JobKind>;
   log?: Logger;
+  /** Run jobs through this queue (e.g. BullJobQueue from src/queue) instead of in this process; closed with the server. */
+  queue?: DistributedQueue;
 }
 
 const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.write(`nst serve: ${m}\n`) };
@@ -43,8 +46,9 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
   const log = start.log ?? quietLog;
   let manager: JobManager;
   try {
-    manager = new JobManager(options, start.kinds ?? defaultJobKinds(), log);
+    manager = new JobManager(options, start.kinds ?? defaultJobKinds(), log, start.queue);
   } catch (err) {
+    await start.queue?.close().catch(() => undefined);
     throw new NstError(`cannot use the data directory ${options.dataDir}: ${oneLine(String((err as Error)?.message ?? err))}`);
   }
   const samples = new SampleLibrary(options.samplesDir);

@@ -22,6 +22,7 @@ import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
 import type { InputRole, JobKind, JobRunContext } from './job-kinds';
 import { InputInfo, JobProgress, JobRecord, JobResultInfo, JobStore, LossPoint, TERMINAL_STATUSES } from './job-store';
 import { JobQueue } from './queue';
+import type { DistributedQueue } from '../queue/types';
 
 export type ResultFormat = 'jpg' | 'png' | 'webp';
 export const RESULT_FORMATS: readonly ResultFormat[] = ['jpg', 'png', 'webp'];
@@ -64,6 +65,8 @@ export class JobManager {
     private readonly options: ResolvedServeOptions,
     readonly kinds: Map<string, JobKind>,
     private readonly log: Logger,
+    /** Jobs run by workers elsewhere (src/queue); without it, in this process as always. */
+    private readonly distributed?: DistributedQueue,
   ) {
     this.files = new JobFiles(options.dataDir);
     this.store = new JobStore(this.files.databaseFile);
@@ -72,6 +75,11 @@ export class JobManager {
 
   /** Recovers what a previous run of the server left, then starts the queue. */
   async start(): Promise<void> {
+    if (this.distributed) {
+      await this.sweep();
+      const finish = (id: string, patch: Partial<JobRecord>) => this.finish(id, patch);
+      return this.distributed.attach({ store: this.store, files: this.files, hub: this.hub, log: this.log, finish });
+    }
     const now = new Date().toISOString();
     for (const job of this.store.withStatus(['running'])) {
       const kind = this.kinds.get(job.method);
@@ -134,15 +142,20 @@ export class JobManager {
     this.closing = true;
     for (const live of this.live.values()) live.controller.abort();
     await this.queue.stop();
+    await this.distributed?.close();
     this.store.close();
   }
 
-  get stats(): { queued: number; running: number; streams: number } {
+  get stats(): { queued: number; running: number; streams: number; queue?: Record<string, unknown> } {
+    if (this.distributed) {
+      return { queued: this.store.countWithStatus('queued'), running: this.store.countWithStatus('running'), streams: this.hub.streamCount, queue: this.distributed.health() };
+    }
     return { queued: this.queue.waitingCount, running: this.queue.runningCount, streams: this.hub.streamCount };
   }
 
   async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format: ResultFormat): Promise<JobRecord> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    this.distributed?.assertAvailable();
     if (this.store.countWithStatus('queued') >= this.options.maxQueued) {
       throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     }
@@ -183,7 +196,15 @@ export class JobManager {
       error: null,
       result: null,
     });
-    this.queue.push(id);
+    if (this.distributed) {
+      await this.distributed.submit(job).catch(async (err) => {
+        this.store.delete(id);
+        await this.files.remove(id).catch(() => undefined);
+        throw err;
+      });
+    } else {
+      this.queue.push(id);
+    }
     return job;
   }
 
@@ -198,6 +219,10 @@ export class JobManager {
   }
 
   queuePosition(id: string): number {
+    if (this.distributed) {
+      const job = this.store.get(id);
+      return job ? this.distributed.position(job) : 0;
+    }
     return this.queue.position(id);
   }
 
@@ -206,6 +231,7 @@ export class JobManager {
     const job = this.store.get(id);
     if (!job) throw new HttpError(404, `no job ${id}`);
     if (TERMINAL_STATUSES.has(job.status)) throw new HttpError(409, `job ${id} has already finished (${job.status})`);
+    if (this.distributed) return this.distributed.cancel(job);
     const live = this.live.get(id);
     if (live) {
       live.cancelRequested = true;
@@ -223,6 +249,7 @@ export class JobManager {
   async delete(id: string): Promise<boolean> {
     const job = this.store.get(id);
     if (!job) return false;
+    await this.distributed?.forget(job);
     this.queue.remove(id);
     const live = this.live.get(id);
     if (live) {

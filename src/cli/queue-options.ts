@@ -1,0 +1,54 @@
+/** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue. */
+import { NstError } from '../errors';
+import { BullJobQueue } from '../queue';
+import { resolveServeOptions } from '../server';
+import { openStorage } from '../storage';
+
+export const QUEUE_ROLES = ['all', 'api'] as const;
+export type QueueRole = (typeof QUEUE_ROLES)[number];
+
+export interface QueueCommandOptions {
+  queue?: string;
+  storage?: string;
+  role: QueueRole;
+  lockTimeout?: number;
+  dataDir?: string;
+  workers: number;
+  threads?: number;
+  device?: 'cpu' | 'cuda';
+  modelDir?: string;
+  maxPixels: number;
+}
+
+export function checkLockTimeout(seconds: number | undefined): void {
+  if (seconds !== undefined && !(seconds >= 1 && seconds <= 3600)) throw new NstError(`--lock-timeout must be from 1 to 3600 seconds (got ${seconds})`);
+}
+
+/** The BullMQ queue `nst serve` hands jobs to, or undefined for the embedded queue. */
+export async function openServeQueue(opts: QueueCommandOptions, log: { info(m: string): void; error(m: string): void }): Promise<BullJobQueue | undefined> {
+  if (!opts.queue) {
+    if (opts.storage !== undefined) throw new NstError('--storage needs --queue (the embedded queue keeps images in the data directory)');
+    if (opts.role !== 'all') throw new NstError('--role api needs --queue (without it this server is the only worker)');
+    if (opts.lockTimeout !== undefined) throw new NstError('--lock-timeout needs --queue');
+    return undefined;
+  }
+  checkLockTimeout(opts.lockTimeout);
+  const resolved = resolveServeOptions({ dataDir: opts.dataDir, workers: opts.workers, threads: opts.threads });
+  const storage = openStorage(opts.storage ?? resolved.dataDir);
+  return BullJobQueue.open({
+    url: opts.queue,
+    storage,
+    maxPixels: opts.maxPixels,
+    localWorker:
+      opts.role === 'all'
+        ? {
+            concurrency: resolved.workers,
+            threads: resolved.threads,
+            device: opts.device,
+            modelDir: opts.modelDir,
+            lockSeconds: opts.lockTimeout,
+            log: { info: (m) => log.info(`worker: ${m}`), error: (m) => log.error(`worker: ${m}`) },
+          }
+        : undefined,
+  });
+}

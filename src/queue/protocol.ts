@@ -1,0 +1,59 @@
+/**
+ * What API servers and workers say to each other through the queue: the job payload (versioned,
+ * so a worker refuses a job from an incompatible nst), the worker's progress messages, and its
+ * return value. Everything here is JSON.
+ */
+import type { InputInfo, JobProgress, JobResultInfo, LossPoint } from '../server/job-store';
+
+/** Bumped whenever JobPayload, WorkerMessage or WorkerResult change incompatibly. */
+export const PAYLOAD_VERSION = 1;
+
+/** The BullMQ queue (Redis keys `bull:nst-jobs:*`). */
+export const QUEUE_NAME = 'nst-jobs';
+
+/** Redis key a cancel or delete request is left under; workers poll it while they run the job. */
+export const cancelKey = (jobId: string) => `nst:cancel:${jobId}`;
+export type CancelRequest = 'cancel' | 'delete';
+
+export interface JobPayload {
+  v: number;
+  id: string;
+  method: string;
+  params: Record<string, unknown>;
+  inputs: Record<string, InputInfo>;
+  /** Largest decoded image the API accepted (workers apply the same limit). */
+  maxPixels: number;
+}
+
+/** Sent with job.updateProgress(): read by the API through QueueEvents. */
+export type WorkerMessage =
+  | { type: 'start'; worker: string; resumedFrom: number | null }
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'preview'; iteration: number; checkpoint: boolean }
+  /** The worker is stopping and put the job back in the queue (its image saved at `checkpoint`, if any). */
+  | { type: 'requeued'; worker: string; checkpoint: number | null };
+
+export interface WorkerResult {
+  v: number;
+  status: 'succeeded' | 'cancelled' | 'deleted';
+  result: JobResultInfo | null;
+  progress: JobProgress | null;
+  /** Loss rows of this run (after resumedFrom). */
+  history: LossPoint[];
+  resumedFrom: number | null;
+  worker: string;
+}
+
+/** Why a payload cannot be run by this worker, or null. */
+export function payloadProblem(data: unknown, methods: readonly string[]): string | null {
+  const p = data as Partial<JobPayload> | null;
+  if (!p || typeof p !== 'object') return 'the job payload is not an object';
+  if (p.v !== PAYLOAD_VERSION) {
+    return `the job payload has version ${JSON.stringify(p.v ?? null)}, this worker reads version ${PAYLOAD_VERSION}: run API servers and workers of the same nst release`;
+  }
+  if (typeof p.id !== 'string' || !/^[0-9a-f]{16}$/.test(p.id)) return 'the job payload has no valid job id';
+  if (typeof p.method !== 'string' || !methods.includes(p.method)) return `this worker cannot run jobs of method ${JSON.stringify(p.method)} (it knows ${methods.join(', ')})`;
+  if (!p.params || typeof p.params !== 'object' || !p.inputs || typeof p.inputs !== 'object') return 'the job payload lacks params or inputs';
+  if (typeof p.maxPixels !== 'number') return 'the job payload lacks maxPixels';
+  return null;
+}

@@ -1,0 +1,236 @@
+/**
+ * One job on a queue worker: reads its inputs (and the last saved image of an earlier attempt)
+ * from storage into a temporary folder, runs its kind exactly as the embedded server does, saves
+ * each preview as the new resume point, and writes the result to storage. Progress and previews
+ * go to the API through the job's progress messages.
+ *
+ * Endings: the result (or a cancelled job's partial result); a failure with a one-line message
+ * (never retried: bad input and storage faults do not heal by themselves); or, when the worker is
+ * shutting down, the job goes back to the queue after saving its image, for any worker to resume.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { encodeImage, RgbImage, saveImage } from '../image';
+import { NstError } from '../errors';
+import type { JobKind, JobRunContext } from '../server/job-kinds';
+import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../server/job-store';
+import { jobKey, Storage, StorageError } from '../storage';
+import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, WorkerMessage, WorkerResult } from './protocol';
+
+export interface RunEnvironment {
+  storage: Storage;
+  kinds: Map<string, JobKind>;
+  threads: number;
+  device?: 'cpu' | 'cuda';
+  modelDir?: string;
+  /** This worker's name (host:pid), shown in job reports. */
+  worker: string;
+  log: { info(msg: string): void; error(msg: string): void };
+}
+
+/** A job this worker is running; the worker's poller and shutdown steer it. */
+export interface ActiveJob {
+  id: string;
+  controller: AbortController;
+  /** Set when the API asked to cancel or delete the job. */
+  request: CancelRequest | null;
+  /** Set when this worker is shutting down: hand the job back instead of finishing it. */
+  handBack: boolean;
+}
+
+export async function processJob(job: Job, token: string, env: RunEnvironment, active: ActiveJob, firstRequest: CancelRequest | null): Promise<WorkerResult> {
+  const problem = payloadProblem(job.data, [...env.kinds.keys()]);
+  if (problem) {
+    env.log.error(`job ${job.id}: refused: ${problem}`);
+    throw new UnrecoverableError(problem);
+  }
+  const payload = job.data as JobPayload;
+  const kind = env.kinds.get(payload.method)!;
+  const id = payload.id;
+  const done = (status: WorkerResult['status'], result: JobResultInfo | null, progress: JobProgress | null, history: LossPoint[], resumedFrom: number | null): WorkerResult => ({
+    v: PAYLOAD_VERSION,
+    status,
+    result,
+    progress,
+    history,
+    resumedFrom,
+    worker: env.worker,
+  });
+  if (firstRequest) return done(firstRequest === 'delete' ? 'deleted' : 'cancelled', null, null, [], null);
+
+  // Messages go out in order; a lost one (Redis away for a moment) is not fatal.
+  let sending: Promise<unknown> = Promise.resolve();
+  const send = (msg: WorkerMessage) => {
+    sending = sending.then(() => job.updateProgress(msg as unknown as object)).catch(() => undefined);
+  };
+
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `nst-job-${id}-`));
+  try {
+    const inputs: Record<string, string> = {};
+    for (const [role, info] of Object.entries(payload.inputs)) {
+      const bytes = await env.storage.get(jobKey(id, info.file));
+      if (!bytes) throw new NstError(`the ${role} image of job ${id} is not in the storage ${env.storage.description} (do the API server and this worker use the same --storage?)`);
+      inputs[role] = path.join(dir, info.file);
+      await fs.promises.writeFile(inputs[role], bytes);
+    }
+    let checkpoint: JobRunContext['checkpoint'] = null;
+    if (kind.resumable) {
+      const meta = await env.storage.get(jobKey(id, 'checkpoint.json'));
+      const image = meta && (await env.storage.get(jobKey(id, 'checkpoint.png')));
+      const iteration = meta ? Number(JSON.parse(meta.toString('utf8')).iteration) : NaN;
+      if (image && Number.isInteger(iteration) && iteration > 0) {
+        const file = path.join(dir, 'checkpoint.png');
+        await fs.promises.writeFile(file, image);
+        checkpoint = { file, iteration };
+      }
+    }
+    const retried = job.attemptsStarted > 1 || job.stalledCounter > 0;
+    const resumedFrom = checkpoint ? checkpoint.iteration : retried ? 0 : null;
+    send({ type: 'start', worker: env.worker, resumedFrom });
+    env.log.info(`job ${id} (${payload.method}): started${resumedFrom === null ? '' : resumedFrom > 0 ? `, resuming from iteration ${resumedFrom}` : ', running it again'}`);
+
+    let progress: JobProgress | null = null;
+    const history: LossPoint[] = [];
+    let storageFault: StorageError | null = null;
+    // Previews are saved one at a time; when they come faster, only the newest is kept.
+    let pending: { raw: RgbImage; display: RgbImage; iteration: number } | null = null;
+    let writer: Promise<void> | null = null;
+    const writePreviews = async () => {
+      while (pending) {
+        const p: { raw: RgbImage; display: RgbImage; iteration: number } = pending;
+        pending = null;
+        try {
+          if (kind.resumable) await saveCheckpoint(env.storage, id, p.raw, p.iteration);
+          await env.storage.put(jobKey(id, 'preview.jpg'), await encodeImage(p.display, 'jpeg', { quality: 90 }));
+          send({ type: 'preview', iteration: p.iteration, checkpoint: kind.resumable });
+        } catch (err) {
+          if (err instanceof StorageError) {
+            storageFault ??= err;
+            active.controller.abort();
+          } else {
+            env.log.error(`job ${id}: cannot encode a preview: ${String((err as Error)?.message ?? err)}`);
+          }
+        }
+      }
+      writer = null;
+    };
+
+    const record: JobRecord = {
+      id,
+      seq: 0,
+      method: payload.method,
+      status: 'running',
+      params: payload.params,
+      inputs: payload.inputs,
+      createdAt: new Date(job.timestamp).toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      progress: null,
+      checkpointIteration: checkpoint?.iteration ?? null,
+      resumes: [],
+      history: [],
+      error: null,
+      result: null,
+    };
+    const ctx: JobRunContext = {
+      job: record,
+      dir,
+      inputs,
+      signal: active.controller.signal,
+      threads: env.threads,
+      device: env.device,
+      modelDir: env.modelDir,
+      maxPixels: payload.maxPixels,
+      checkpoint,
+      progress: (p) => {
+        progress = p;
+        if (p.losses) history.push([p.iteration, p.losses.content, p.losses.style, p.losses.tv, p.losses.total].map(round) as LossPoint);
+        send({ type: 'progress', progress: p });
+      },
+      preview: (raw, display, iteration) => {
+        pending = { raw, display, iteration };
+        writer ??= writePreviews();
+      },
+    };
+
+    const outcome = await kind.run(ctx);
+    while (writer) await writer;
+    if (storageFault) throw storageFault;
+
+    if (active.handBack && !active.request) {
+      // This worker is stopping: save where the job is, and put it back for any worker.
+      const saved = kind.resumable && outcome.raw && outcome.iterations > 0;
+      if (saved) await saveCheckpoint(env.storage, id, outcome.raw!, outcome.iterations);
+      send({ type: 'requeued', worker: env.worker, checkpoint: saved ? outcome.iterations : null });
+      await sending;
+      await handBack(job, token);
+      env.log.info(`job ${id}: handed back to the queue${kind.resumable && outcome.raw ? ` at iteration ${outcome.iterations}` : ''}`);
+      throw new WaitingError();
+    }
+    if (active.request === 'delete') {
+      await env.storage.removePrefix(jobKey(id));
+      return done('deleted', null, progress, history, resumedFrom);
+    }
+    let result: JobResultInfo | null = null;
+    if (outcome.image) {
+      const format = typeof payload.params.format === 'string' ? payload.params.format : 'jpg';
+      const file = `result.${format}`;
+      const local = path.join(dir, file);
+      await saveImage(outcome.image, local);
+      await env.storage.put(jobKey(id, file), await fs.promises.readFile(local));
+      result = {
+        file,
+        width: outcome.image.width,
+        height: outcome.image.height,
+        iterations: outcome.iterations,
+        seconds: round(outcome.seconds),
+        losses: outcome.losses,
+        details: { ...outcome.details, worker: env.worker },
+        partial: outcome.cancelled,
+      };
+    }
+    await sending;
+    const status = outcome.cancelled ? 'cancelled' : 'succeeded';
+    env.log.info(`job ${id}: ${status}`);
+    return done(status, result, progress, history, resumedFrom);
+  } catch (err) {
+    if (err instanceof WaitingError) throw err;
+    await sending;
+    if (active.handBack && !active.request && !(err instanceof NstError) && !(err instanceof StorageError)) {
+      send({ type: 'requeued', worker: env.worker, checkpoint: null });
+      await sending;
+      await handBack(job, token);
+      env.log.info(`job ${id}: handed back to the queue`);
+      throw new WaitingError();
+    }
+    const message = err instanceof NstError || err instanceof StorageError ? oneLine(err.message) : `internal error: ${oneLine(String((err as Error)?.message ?? err))}`;
+    env.log.error(`job ${id} failed: ${message}`);
+    throw new UnrecoverableError(message);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Back to the waiting list for any worker. If Redis cannot be told now, the job's lock runs out and
+ * BullMQ's stalled-job check hands it on all the same.
+ */
+async function handBack(job: Job, token: string): Promise<void> {
+  await job.moveToWait(token).catch(() => undefined);
+}
+
+async function saveCheckpoint(storage: Storage, id: string, raw: RgbImage, iteration: number): Promise<void> {
+  // Image first, then the iteration that names it: a crash between the two resumes from an older number, never a newer one.
+  await storage.put(jobKey(id, 'checkpoint.png'), await encodeImage(raw, 'png'));
+  await storage.put(jobKey(id, 'checkpoint.json'), Buffer.from(JSON.stringify({ iteration }) + '\n'));
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\r?\n\s*/g, ' ').trim() || 'error';
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
+}

@@ -1,0 +1,253 @@
+/**
+ * Scale-out on BullMQ with a real redis-server (started here on a free port, no persistence): an
+ * API server (`nst serve --queue … --role api`) and two `nst worker` processes sharing a storage
+ * directory. Every job finishes with the same result as the embedded queue; a worker killed with
+ * SIGKILL or stopped with SIGTERM loses nothing (the job resumes elsewhere from its last image);
+ * cancel and delete reach the worker; a Redis restart (empty) loses no job; bad addresses, an
+ * unwritable storage and a payload from another version fail with one clear line.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Queue } from 'bullmq';
+import { MODELS_DIR } from './helpers/reference';
+import { json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir } from './helpers/server';
+import { freePort, redisSkip, runNst, spawnWorker, startRedis, TestRedis, until, WorkerProcess } from './helpers/queue';
+
+const skip = redisSkip();
+const SAMPLE = { contentSample: 'content/tiny_photo.png' };
+const PAIR = { contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png' };
+
+describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
+  let redis: TestRedis;
+  let api: Awaited<ReturnType<typeof spawnServer>>;
+  const workers: WorkerProcess[] = [];
+  const storeDir = tempDir('nst-store-');
+  const dataDir = tempDir('nst-api-');
+  const samplesDir = makeSamplesDir();
+  let workerArgs: string[];
+
+  const post = async (body: object, expect = 201) => {
+    const res = await fetch(`${api.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const job = await json(res);
+    assert.equal(res.status, expect, JSON.stringify(job));
+    return job;
+  };
+  const get = async (id: string) => json(await fetch(`${api.url}/api/jobs/${id}`));
+  const finished = (id: string, timeoutMs = 180_000) => until(`job ${id} to finish`, async () => {
+    const j = await get(id);
+    return ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(j.status) ? j : undefined;
+  }, timeoutMs);
+  const bytes = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
+  const addWorker = async () => {
+    const w = await spawnWorker(workerArgs);
+    workers.push(w);
+    return w;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    workerArgs = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2'];
+    api = await spawnServer(['--queue', redis.url, '--role', 'api', '--storage', storeDir, '--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR]);
+    await Promise.all([addWorker(), addWorker()]);
+  });
+
+  after(async () => {
+    for (const w of workers) await killAndWait(w.child);
+    if (api) await killAndWait(api.child);
+    await redis?.stop();
+    for (const d of [storeDir, dataDir, samplesDir]) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('20 fast and 2 optimisation jobs on 2 workers: all finish, with the embedded queue\'s results', async () => {
+    const styles = ['wave', 'udnie'];
+    const fast = [];
+    for (let i = 0; i < 20; i++) fast.push(await post({ method: 'fast', ...SAMPLE, fastStyle: styles[i % 2], size: 64, format: 'png' }));
+    const slow = [await post({ ...PAIR, size: 64, iterations: 8, previewEvery: 4, seed: 11, format: 'png' }), await post({ ...PAIR, size: 64, iterations: 8, previewEvery: 4, seed: 12, format: 'png' })];
+    const health = await json(await fetch(`${api.url}/api/health`));
+    assert.equal(health.queue.backend, 'bullmq');
+    assert.equal(health.queue.connected, true);
+
+    const done = [];
+    for (const j of [...fast, ...slow]) done.push(await finished(j.id));
+    for (const j of done) assert.equal(j.status, 'succeeded', `${j.id}: ${j.error}`);
+    const ranOn = new Set(done.map((j) => j.result.details.worker));
+    assert.deepEqual([...ranOn].sort(), workers.map((w) => w.name).sort(), 'both workers took jobs');
+    assert.equal(done[20].result.iterations, 8);
+    const report = await json(await fetch(`${api.url}/api/jobs/${slow[0].id}/report`));
+    assert.equal(report.lossHistory.rows.length, 8, 'one loss row per iteration reached the API');
+
+    // Health is refreshed every few seconds.
+    const after = await until('an idle queue in the health report', async () => {
+      const h = await json(await fetch(`${api.url}/api/health`));
+      return h.queue.depth.active === 0 ? h : undefined;
+    }, 20_000);
+    assert.equal(after.queue.workers, 2);
+    assert.deepEqual([...after.queue.workerNames].sort(), workers.map((w) => w.name).sort());
+    assert.deepEqual(after.queue.depth, { waiting: 0, active: 0 });
+
+    // The embedded queue, same inputs and seeds, one thread: the same images, byte for byte.
+    const embedded = await startTestServer({ threads: 1 });
+    try {
+      const run = async (body: object) => {
+        const res = await fetch(`${embedded.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        const job = await json(res);
+        const end = await until('embedded job', async () => {
+          const j = await json(await fetch(`${embedded.url}/api/jobs/${job.id}`));
+          return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+        });
+        assert.equal(end.status, 'succeeded', end.error);
+        return bytes(`${embedded.url}/api/jobs/${job.id}/result`);
+      };
+      for (const [i, style] of styles.entries()) {
+        const want = await run({ method: 'fast', ...SAMPLE, fastStyle: style, size: 64, format: 'png' });
+        for (const j of done.slice(0, 20).filter((_, k) => k % 2 === i)) assert.deepEqual(await bytes(`${api.url}/api/jobs/${j.id}/result`), want, `fast ${style} ${j.id}`);
+      }
+      const want = await run({ ...PAIR, size: 64, iterations: 8, previewEvery: 4, seed: 11, format: 'png' });
+      assert.deepEqual(await bytes(`${api.url}/api/jobs/${slow[0].id}/result`), want, 'optimisation result');
+    } finally {
+      await embedded.close();
+    }
+  });
+
+  test('kill -9 a worker mid-job: another worker resumes from its last saved image', async () => {
+    const job = await post({ ...PAIR, size: 64, iterations: 24, previewEvery: 4, seed: 3 });
+    const seen = await until('a saved image', async () => {
+      const j = await get(job.id);
+      return (j.checkpointIteration ?? 0) >= 8 ? j : undefined;
+    });
+    const victim = workers.find((w) => w.started(job.id));
+    assert.ok(victim, 'a worker started the job');
+    await killAndWait(victim.child, 'SIGKILL');
+    workers.splice(workers.indexOf(victim), 1);
+    const end = await finished(job.id);
+    assert.equal(end.status, 'succeeded', end.error);
+    assert.equal(end.resumes.length, 1, JSON.stringify(end.resumes));
+    const from = end.resumes[0].fromIteration;
+    assert.ok(from >= seen.checkpointIteration && from % 4 === 0, `resumed from ${from}, saw ${seen.checkpointIteration}`);
+    assert.equal(end.resumes[0].worker, workers[0].name);
+    assert.equal(end.result.iterations, 24);
+    assert.equal(end.result.details.resumedFrom, from);
+    assert.equal(end.result.details.worker, workers[0].name);
+    const report = await json(await fetch(`${api.url}/api/jobs/${job.id}/report`));
+    assert.deepEqual(report.resumes, end.resumes, 'the report shows the resume');
+    assert.equal(report.lossHistory.rows.at(-1)[0], 24);
+    assert.match(api.stderr(), new RegExp(`job ${job.id}: resumed from iteration ${from} on ${workers[0].name}`));
+    await addWorker();
+  });
+
+  test('SIGTERM: the worker saves its image, hands the job back and exits 0; nothing is lost', async () => {
+    const job = await post({ ...PAIR, size: 64, iterations: 24, previewEvery: 4, seed: 4 });
+    await until('a saved image', async () => ((await get(job.id)).checkpointIteration ?? 0) >= 4);
+    const stopping = workers.find((w) => w.started(job.id))!;
+    const exited = new Promise<number | null>((resolve) => stopping.child.once('exit', (code) => resolve(code)));
+    stopping.child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    workers.splice(workers.indexOf(stopping), 1);
+    const handedAt = Number(/handed back to the queue at iteration (\d+)/.exec(stopping.stderr())?.[1]);
+    assert.ok(handedAt >= 4, stopping.stderr());
+    const end = await finished(job.id);
+    assert.equal(end.status, 'succeeded', end.error);
+    assert.equal(end.resumes.at(-1).fromIteration, handedAt, 'resumed exactly where it was handed back');
+    assert.equal(end.result.iterations, 24);
+    await addWorker();
+  });
+
+  test('cancel and delete reach the worker running the job', async () => {
+    const a = await post({ ...PAIR, size: 64, iterations: 400, previewEvery: 2, seed: 5 });
+    const b = await post({ ...PAIR, size: 64, iterations: 400, previewEvery: 2, seed: 6 });
+    await until('both running', async () => (await get(a.id)).checkpointIteration >= 2 && (await get(b.id)).checkpointIteration >= 2);
+    const res = await fetch(`${api.url}/api/jobs/${a.id}/cancel`, { method: 'POST' });
+    assert.equal(res.status, 202);
+    const cancelled = await finished(a.id, 60_000);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.result.partial, true);
+    assert.ok(cancelled.result.iterations < 400);
+
+    assert.equal((await fetch(`${api.url}/api/jobs/${b.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await fetch(`${api.url}/api/jobs/${b.id}`)).status, 404);
+    const runner = workers.find((w) => w.started(b.id))!;
+    await until('the worker to stop the deleted job', async () => runner.stderr().includes(`job ${b.id}: delete requested`), 60_000);
+    await until('its files to go', async () => !fs.existsSync(path.join(storeDir, 'jobs', b.id)), 60_000);
+
+    // Queued jobs are cancelled at once and never run.
+    const q = [];
+    for (let i = 0; i < 4; i++) q.push(await post({ ...PAIR, size: 64, iterations: 400, previewEvery: 50, seed: 20 + i }));
+    const last = q[3];
+    const c = await json(await fetch(`${api.url}/api/jobs/${last.id}/cancel`, { method: 'POST' }));
+    assert.equal(c.status, 'cancelled');
+    for (const j of q.slice(0, 3)) await fetch(`${api.url}/api/jobs/${j.id}/cancel`, { method: 'POST' });
+    for (const j of q) assert.equal((await finished(j.id, 60_000)).status, 'cancelled');
+    assert.ok(!workers.some((w) => w.started(last.id)), 'the job cancelled while queued never ran');
+  });
+
+  test('Redis restarted (empty) under load: new jobs get 503 meanwhile, no job is lost', async () => {
+    const jobs = [];
+    for (let i = 0; i < 6; i++) jobs.push(await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 }));
+    jobs.push(await post({ ...PAIR, size: 64, iterations: 16, previewEvery: 4, seed: 8 }));
+    await redis.kill();
+    await until('the API to notice', async () => (await json(await fetch(`${api.url}/api/health`))).queue.connected === false, 20_000);
+    const refused = await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 }, 503);
+    assert.match(refused.error, /job queue is unreachable/);
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.start();
+    for (const j of jobs) {
+      const end = await finished(j.id);
+      assert.equal(end.status, 'succeeded', `${j.id}: ${end.error}`);
+    }
+    assert.match(api.stderr(), /queued again/);
+    const health = await until('health', async () => {
+      const h = await json(await fetch(`${api.url}/api/health`));
+      return h.queue.connected && h.queue.workers === 2 ? h : undefined;
+    }, 30_000);
+    assert.equal(health.queue.connected, true);
+    await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 });
+  });
+
+  test('a payload of another version, or a storage that cannot be written: the job fails with one line, the worker goes on', async () => {
+    const queue = new Queue('nst-jobs', { connection: { url: redis.url } });
+    try {
+      const future = await queue.add('stylize', { v: 99, id: '00000000000000aa', method: 'stylize' }, { jobId: 'job-00000000000000aa' });
+      const failed = await until('the refusal', async () => ((await future.getState()) === 'failed' ? queue.getJob(future.id!) : undefined), 30_000);
+      assert.match(failed!.failedReason, /^the job payload has version 99, this worker reads version 1: run API servers and workers of the same nst release$/);
+
+      // A result that cannot be written: its place in storage is taken by a folder.
+      const id = '00000000000000bb';
+      fs.mkdirSync(path.join(storeDir, 'jobs', id, 'result.png'), { recursive: true });
+      fs.copyFileSync(path.join(samplesDir, 'content', 'tiny_photo.png'), path.join(storeDir, 'jobs', id, 'content.png'));
+      const inputs = { content: { name: 'x', source: 'upload', file: 'content.png', format: 'png', width: 128, height: 96, bytes: 1 } };
+      const params = { fastStyle: 'wave', size: 64, strength: 1, preserveColors: false, format: 'png' };
+      const doomed = await queue.add('fast', { v: 1, id, method: 'fast', params, inputs, maxPixels: 1e7 }, { jobId: `job-${id}` });
+      const bad = await until('the storage failure', async () => ((await doomed.getState()) === 'failed' ? queue.getJob(doomed.id!) : undefined), 60_000);
+      assert.match(bad!.failedReason, new RegExp(`^cannot write jobs/${id}/result.png in the storage ${storeDir}: EISDIR`));
+    } finally {
+      await queue.close();
+    }
+    const ok = await finished((await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 })).id);
+    assert.equal(ok.status, 'succeeded');
+    for (const w of workers) assert.equal(w.child.exitCode, null, 'workers still running');
+  });
+});
+
+describe('scale-out: bad addresses and storage', { skip }, () => {
+  test('Redis unreachable at start, bad --queue, unwritable --storage: one line, exit 2', async () => {
+    const closed = await freePort();
+    // A directory below a plain file can never be created.
+    const aFile = path.join(tempDir('nst-x-'), 'a-file');
+    fs.writeFileSync(aFile, 'x');
+    const cases: [string[], RegExp][] = [
+      [['serve', '--port', '0', '--queue', `redis://127.0.0.1:${closed}`, '--data-dir', tempDir('nst-x-')], new RegExp(`^nst: error: cannot reach Redis at redis://127.0.0.1:${closed}: ECONNREFUSED\\n$`)],
+      [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', tempDir('nst-x-')], new RegExp(`^nst: error: cannot reach Redis at redis://127.0.0.1:${closed}: ECONNREFUSED\\n$`)],
+      [['worker', '--queue', 'http://example.org', '--storage', '/tmp'], /^nst: error: --queue: 'http:\/\/example.org' is not a redis:\/\/HOST:PORT address\n$/],
+      [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', `${aFile}/store`], new RegExp(`^nst: error: the storage directory ${aFile}/store is not writable: ENOTDIR\\n$`)],
+      [['serve', '--role', 'api'], /^nst: error: --role api needs --queue/],
+      [['serve', '--storage', '/tmp'], /^nst: error: --storage needs --queue/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runNst(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want, args.join(' '));
+    }
+  });
+});
