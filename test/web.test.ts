@@ -90,11 +90,12 @@ describe('web page (headless Chromium)', { skip }, () => {
     await page.setInputFiles('#content-file', CONTENT_PNG);
     await page.setInputFiles('#style-file', STYLE_PNG);
     await page.selectOption('#size', '64');
+    await page.click('#advanced summary');
     await page.fill('#iterations', '16');
     await page.click('#start');
 
     // Live progress: the status line, SSE progress events, and at least one preview image shown.
-    await page.waitForFunction(() => /iteration \d+ \/ 16/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /step \d+ of 16/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.waitForFunction(() => Number(document.body.dataset.previewsShown ?? 0) >= 1, undefined, { timeout: 60_000 });
     await page.waitForFunction(() => /^done/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 90_000 });
     const seen = await page.evaluate(() => ({ ...document.body.dataset }));
