@@ -13,7 +13,7 @@ export interface GalleryActions {
   open(job: Job): void;
   openLocal(result: LocalResult): void;
   rerun(job: Job): void;
-  /** The user deleted a job here (or it was deleted elsewhere). */
+  /** A job is gone: the user deleted it here (called before the server is asked) or elsewhere. */
   deleted(id: string): void;
   /** A job changed (from the live stream). */
   changed(job: Job): void;
@@ -28,6 +28,8 @@ export class Gallery {
   private total = 0;
   private readonly progress = new Map<string, number>();
   private readonly urls = new Map<string, string>();
+  /** Jobs being deleted: their late previews are not fetched (their files are going). */
+  private readonly deleting = new Set<string>();
 
   constructor(
     private readonly root: HTMLElement,
@@ -61,6 +63,7 @@ export class Gallery {
         this.updateProgress(id);
       },
       onPreview: (id) => {
+        if (this.deleting.has(id)) return;
         const card = this.card(id);
         const img = card?.querySelector<HTMLImageElement>('img.main');
         if (img) img.src = thumbnailUrl(id, 'preview', 320, String(Date.now()));
@@ -191,6 +194,8 @@ export class Gallery {
     }
     const del = button('Delete', 'delete', async () => {
       if (!confirm('Delete this painting?')) return;
+      this.deleting.add(job.id);
+      this.actions.deleted(job.id);
       try {
         await deleteJob(job.id).catch((e) => {
           if (!(e instanceof ApiError && e.status === 404)) throw e;
@@ -198,6 +203,8 @@ export class Gallery {
         this.forget(job.id);
       } catch (e) {
         this.actions.error(String((e as Error).message ?? e));
+      } finally {
+        this.deleting.delete(job.id);
       }
     });
     row.append(del);

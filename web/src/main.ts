@@ -73,8 +73,9 @@ const gallery = new Gallery($('#gallery'), $('#more'), $('#gallery-count'), {
     if (state.job?.id === id) showDeleted();
   },
   changed: (job) => {
-    // A job shown here that this page is not watching (e.g. the stream ended early) catches up.
-    if (state.job?.id === job.id && !state.stopWatching) follow(job);
+    // The job on the stage, no longer watched though it had not ended (its stream broke), catches up.
+    const shown = state.job;
+    if (shown?.id === job.id && !state.stopWatching && (shown.status === 'queued' || shown.status === 'running')) follow(job);
   },
   styleThumb,
   error: (m) => showError(m),
@@ -336,6 +337,7 @@ function baseForm(m: 'stylize' | 'fast'): FormData {
 /** One job per painting (or quick style) chosen; the stage follows the first, the gallery shows all. */
 async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
   const forms: FormData[] = [];
+  baseForm(m); // says "choose a photo" before anything about the painting
   if (m === 'stylize') {
     const s = state.style;
     if (!s.file && !s.samples.length) throw Object.assign(new Error('Choose a painting first.'), { role: 'style' as Role });
@@ -427,6 +429,7 @@ function follow(job: Job): void {
         showDeleted();
         return;
       }
+      state.job = j;
       showEnded(j, true, (Date.now() - startedWatching) / 1000);
     },
     onError: (message) => setStatus(message, true),
@@ -467,8 +470,8 @@ function showEnded(job: Job, live: boolean, watchedSeconds = 0): void {
     interrupted: job.error ?? 'interrupted',
   };
   setStatus(text[job.status] ?? job.status, job.status === 'failed');
-  document.title = BASE_TITLE;
   if (live) announce(job, watchedSeconds);
+  else if (document.title.includes('%')) document.title = BASE_TITLE;
 }
 
 /** A long job that ends is announced: in the tab's title, and a notification if the tab is hidden. */
