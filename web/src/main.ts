@@ -372,6 +372,8 @@ async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
     if (!first) {
       first = job;
       follow(job);
+      // On a phone the stage is below the choices: bring it into view.
+      if (window.matchMedia('(max-width: 860px)').matches) $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'start' });
     }
   }
 }
@@ -677,13 +679,17 @@ async function startWebcam(): Promise<void> {
   const t0 = performance.now();
   const loop = async () => {
     if (!state.webcam) return;
+    let ms = 0;
     if (viewer.video.readyState >= 2) {
-      await net.stylizeTo(viewer.video, viewer.canvas, Math.min(Number(els.size.value), 384), strengthValue().blend);
+      ms = await net.stylizeTo(viewer.video, viewer.canvas, Math.min(Number(els.size.value), 384), strengthValue().blend);
       frames++;
       viewer.layout();
       setStatus(`webcam: ${(frames / ((performance.now() - t0) / 1000)).toFixed(1)} frames/s (${tf.getBackend()})`);
     }
-    requestAnimationFrame(loop);
+    // A slow frame (the CPU backend) is followed by as long a pause, so the page still answers
+    // (Stop webcam, the form) instead of painting frames back to back.
+    if (ms > 30) window.setTimeout(() => requestAnimationFrame(loop), ms);
+    else requestAnimationFrame(loop);
   };
   loop();
 }
