@@ -50,7 +50,7 @@ export class EventHub {
   }
 
   get streamCount(): number {
-    let n = 0;
+    let n = this.anyListeners.size;
     for (const set of this.listeners.values()) n += set.size;
     return n;
   }

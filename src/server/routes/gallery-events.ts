@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SseStream } from '../events';
 import type { JobManager } from '../job-manager';
-import type { JobProgress, JobRecord } from '../job-store';
+import { JobProgress, JobRecord, JobStatus, TERMINAL_STATUSES } from '../job-store';
 import { publicJob } from './jobs';
 
 export interface GalleryEventsOptions {
@@ -30,6 +30,8 @@ export async function galleryEventRoutes(app: FastifyInstance, opts: GalleryEven
     const lastProgress = new Map<string, number>();
     const unsubscribe = manager.hub.subscribeAll((id, event, data) => {
       if (event === 'status') {
+        // A job's end comes as 'end' right after its last 'status': one message is enough.
+        if (TERMINAL_STATUSES.has((data as { status: JobStatus }).status)) return;
         const job = manager.get(id);
         if (job) stream.send('job', publicJob(job, manager));
       } else if (event === 'end') {
