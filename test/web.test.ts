@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
+import { ARTIFACTS_DIR, CONTENT_PNG, json, readEvents, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
 import { REFERENCE_DIR } from './helpers/reference';
 import type { RunningServer } from '../src/server';
 import { configureThread } from '../src/engine';
@@ -561,7 +561,7 @@ describe('web page: the painter\'s flows (headless Chromium)', { skip }, () => {
 });
 
 /** A resumed job's time counts the whole job: what ran before the restart too. */
-test('web: "done in N s" after a resume counts the seconds before the restart', { skip }, async () => {
+test('web: "done in N s" after a resume counts the seconds before the restart', async () => {
   const dataDir = tempDir('nst-data-');
   let server = await startTestServer({ dataDir });
   try {
@@ -585,5 +585,49 @@ test('web: "done in N s" after a resume counts the seconds before the restart', 
   } finally {
     await server.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** What the page's gallery reads from the server: the all-jobs event stream and the thumbnails. */
+test('web: the gallery stream tells of created, started and deleted jobs; a deleted running job ends only as deleted; thumbnails', async () => {
+  const server = await startTestServer();
+  const base = server.url;
+  try {
+    const gallery = readEvents(`${base}/api/events`, { until: (e) => e.event === 'deleted', timeoutMs: 240_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const created = await json(
+      await fetch(`${base}/api/jobs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ method: 'stylize', contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png', size: 48, iterations: 300, previewEvery: 1 }),
+      }),
+    );
+    await waitForJob(base, created.id, (j) => j.checkpointIteration !== null, 240_000);
+    // Thumbnails: the photo and the preview, at most `size` px; no result yet; a bad size is 400.
+    const thumb = await fetch(`${base}/api/jobs/${created.id}/thumbnail/content?size=40`);
+    assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 40, 30]);
+    assert.equal((await fetch(`${base}/api/jobs/${created.id}/thumbnail/preview?size=40`)).status, 200);
+    assert.equal((await fetch(`${base}/api/jobs/${created.id}/thumbnail/result`)).status, 404);
+    assert.equal((await fetch(`${base}/api/jobs/${created.id}/thumbnail/content?size=5000`)).status, 400);
+    assert.equal((await fetch(`${base}/api/jobs/${created.id}/thumbnail/secrets`)).status, 404);
+
+    const own = readEvents(`${base}/api/jobs/${created.id}/events`, { timeoutMs: 240_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await fetch(`${base}/api/jobs/${created.id}`, { method: 'DELETE' })).status, 204);
+    const ownEvents = await own;
+    const ends = ownEvents.filter((e) => e.event === 'end');
+    assert.deepEqual(ends.map((e) => e.data.job.status), ['deleted'], 'one end, and it says deleted (no cancelled result with dead links first)');
+    const galleryEvents = (await gallery).filter((e) => e.data?.id === created.id);
+    const kinds = galleryEvents.map((e) => (e.event === 'job' ? `job:${e.data.status}` : e.event));
+    assert.equal(kinds[0], 'job:queued');
+    assert.ok(kinds.includes('job:running'), kinds.join());
+    assert.ok(kinds.includes('preview'), kinds.join());
+    assert.equal(kinds[kinds.length - 1], 'deleted');
+    assert.ok(!kinds.includes('job:cancelled'), kinds.join());
+  } finally {
+    await server.close();
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
   }
 });
