@@ -42,7 +42,7 @@ export class Gallery {
 
   /** Loads the first page and starts following the live stream. */
   async start(): Promise<void> {
-    await this.reload();
+    // The stream opens before the first page is read, so no change falls between the two.
     let first = true;
     watchGallery({
       onOpen: () => {
@@ -70,6 +70,7 @@ export class Gallery {
       },
       onDeleted: (id) => this.forget(id),
     });
+    await this.reload();
   }
 
   get(id: string): Job | undefined {

@@ -591,6 +591,7 @@ async function browserNet(): Promise<StyleNet> {
   const backend = await chooseBackend(els.backend.value);
   if (state.net?.name !== name) {
     setStatus(`loading the '${name}' network (${backend})…`);
+    await nextPaint();
     state.net?.dispose();
     state.net = null;
     state.net = await StyleNet.load(name, rel(style.weights));
@@ -615,6 +616,7 @@ async function startInBrowser(): Promise<void> {
   source = await loadImageElement(photoUrl);
   const net = await browserNet();
   setStatus(`painting in the browser (${tf.getBackend()})…`);
+  await nextPaint();
   chart.reset();
   els.chartBox.hidden = true;
   els.report.hidden = true;
@@ -653,6 +655,11 @@ function showLocal(r: LocalResult): void {
   els.caption.textContent = `${r.photoName} × ${r.style} · quick style in this browser · ${r.width}×${r.height} · ${r.backend}`;
   setStatus(`painted in this browser in ${Math.round(r.ms)} ms`);
   $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+}
+
+/** Lets the browser show the status line (and finish handling the click) before a long synchronous run. */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 function loadImageElement(url: string): Promise<HTMLImageElement> {
