@@ -13,6 +13,8 @@ import { NstError } from '../errors';
 import { defaultJobKinds, JobKind } from './job-kinds';
 import { JobManager, Logger } from './job-manager';
 import { catalogRoutes } from './routes/catalog';
+import { galleryEventRoutes } from './routes/gallery-events';
+import { jobThumbnailRoutes } from './routes/job-thumbnails';
 import { jobRoutes } from './routes/jobs';
 import { pageRoutes } from './routes/page';
 import { SampleLibrary } from './samples';
@@ -92,6 +94,8 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     const kindContext = { maxSize: options.maxSize, maxIterations: options.maxIterations, styles };
     await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams });
     await app.register(catalogRoutes, { options, manager, samples, styles });
+    await app.register(galleryEventRoutes, { manager, streams });
+    await app.register(jobThumbnailRoutes, { manager });
     await app.register(pageRoutes);
     await app.listen({ host: options.host, port: options.port }).catch((err: NodeJS.ErrnoException) => {
       const why: Record<string, string> = { EADDRINUSE: 'the port is in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine', ENOTFOUND: 'unknown host' };

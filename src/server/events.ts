@@ -8,9 +8,17 @@ import type { ServerResponse } from 'node:http';
 
 export type JobEventName = 'snapshot' | 'status' | 'progress' | 'preview' | 'end';
 export type JobListener = (event: JobEventName, data: unknown) => void;
+/** Hears the events of every job (the gallery's live stream). */
+export type AnyJobListener = (jobId: string, event: JobEventName, data: unknown) => void;
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<JobListener>>();
+  private readonly anyListeners = new Set<AnyJobListener>();
+
+  subscribeAll(listener: AnyJobListener): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
 
   subscribe(jobId: string, listener: JobListener): () => void {
     let set = this.listeners.get(jobId);
@@ -23,6 +31,13 @@ export class EventHub {
   }
 
   publish(jobId: string, event: JobEventName, data: unknown): void {
+    for (const listener of [...this.anyListeners]) {
+      try {
+        listener(jobId, event, data);
+      } catch {
+        // as below
+      }
+    }
     const set = this.listeners.get(jobId);
     if (!set) return;
     for (const listener of [...set]) {
@@ -35,7 +50,7 @@ export class EventHub {
   }
 
   get streamCount(): number {
-    let n = 0;
+    let n = this.anyListeners.size;
     for (const set of this.listeners.values()) n += set.size;
     return n;
   }

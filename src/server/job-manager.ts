@@ -59,6 +59,8 @@ export class JobManager {
   readonly hub = new EventHub();
   private readonly queue: JobQueue;
   private readonly live = new Map<string, Live>();
+  /** Jobs being deleted: their run's end is not announced (their only end is 'deleted'). */
+  private readonly deleting = new Set<string>();
   private closing = false;
 
   constructor(
@@ -196,6 +198,7 @@ export class JobManager {
       error: null,
       result: null,
     });
+    this.hub.publish(id, 'status', { status: 'queued' });
     if (this.distributed) {
       await this.distributed.submit(job).catch(async (err) => {
         this.store.delete(id);
@@ -252,10 +255,15 @@ export class JobManager {
     await this.distributed?.forget(job);
     this.queue.remove(id);
     const live = this.live.get(id);
-    if (live) {
-      live.cancelRequested = true;
-      live.controller.abort();
-      await this.queue.settled(id);
+    this.deleting.add(id);
+    try {
+      if (live) {
+        live.cancelRequested = true;
+        live.controller.abort();
+        await this.queue.settled(id);
+      }
+    } finally {
+      this.deleting.delete(id);
     }
     const deleted = this.store.delete(id);
     await this.files.remove(id);
@@ -372,7 +380,7 @@ export class JobManager {
   }
 
   private finish(id: string, patch: Partial<JobRecord>): void {
-    if (!this.store.get(id)) return; // deleted meanwhile
+    if (this.deleting.has(id) || !this.store.get(id)) return; // being deleted, or deleted meanwhile
     const job = this.store.update(id, { ...patch, finishedAt: new Date().toISOString() })!;
     this.publishEnd(job);
     this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${String(err?.message ?? err)}`));

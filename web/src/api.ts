@@ -21,9 +21,11 @@ export interface Job {
   method: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
   params: Record<string, unknown>;
-  inputs: Record<string, { name: string; url: string; width: number; height: number }>;
+  inputs: Record<string, { name: string; source: 'upload' | 'sample'; url: string; width: number; height: number }>;
   createdAt: string;
+  startedAt: string | null;
   finishedAt: string | null;
+  resumes: { at: string; fromIteration: number }[];
   progress: Progress | null;
   checkpointIteration: number | null;
   queuePosition?: number;
@@ -81,7 +83,11 @@ export async function api<T>(path: string, init?: RequestInit): Promise<T> {
 export const getOptions = () => api<ServerOptions>('api/options');
 export const getSamples = () => api<{ samples: Sample[] }>('api/samples').then((r) => r.samples);
 export const getStyles = () => api<{ styles: StyleInfo[] }>('api/styles').then((r) => r.styles);
-export const listJobs = (limit = 60) => api<{ jobs: Job[]; total: number }>(`api/jobs?limit=${limit}`);
+export const listJobs = (limit = 60, offset = 0) => api<{ jobs: Job[]; total: number }>(`api/jobs?limit=${limit}&offset=${offset}`);
+export const getJob = (id: string) => api<Job>(`api/jobs/${id}`);
+/** A small JPEG of one of a job's images (result, preview, content or style). */
+export const thumbnailUrl = (id: string, image: 'result' | 'preview' | 'content' | 'style', size = 320, version = '') =>
+  `api/jobs/${id}/thumbnail/${image}?size=${size}${version ? `&v=${encodeURIComponent(version)}` : ''}`;
 export const createJob = (form: FormData) => api<Job>('api/jobs', { method: 'POST', body: form });
 export const cancelJob = (id: string) => api<Job>(`api/jobs/${id}/cancel`, { method: 'POST' });
 export const deleteJob = (id: string) => api<void>(`api/jobs/${id}`, { method: 'DELETE' });
@@ -126,4 +132,31 @@ export function watchJob(id: string, w: JobWatcher): () => void {
     ended = true;
     source.close();
   };
+}
+
+export interface GalleryWatcher {
+  onJob?(job: Job): void;
+  onProgress?(id: string, iteration: number, iterations: number): void;
+  onPreview?(id: string, url: string): void;
+  onDeleted?(id: string): void;
+  /** The stream (re)connected: anything may have changed meanwhile. */
+  onOpen?(): void;
+}
+
+/** Follows every job's changes (the gallery's stream, GET /api/events); reconnects by itself. */
+export function watchGallery(w: GalleryWatcher): () => void {
+  const source = new EventSource('api/events');
+  const parse = (e: Event) => JSON.parse((e as MessageEvent).data);
+  source.addEventListener('hello', () => w.onOpen?.());
+  source.addEventListener('job', (e) => w.onJob?.(parse(e)));
+  source.addEventListener('progress', (e) => {
+    const d = parse(e);
+    w.onProgress?.(d.id, d.iteration, d.iterations);
+  });
+  source.addEventListener('preview', (e) => {
+    const d = parse(e);
+    w.onPreview?.(d.id, d.url.replace(/^\//, ''));
+  });
+  source.addEventListener('deleted', (e) => w.onDeleted?.(parse(e).id));
+  return () => source.close();
 }

@@ -1,50 +1,45 @@
 /**
- * The page: choose a photo and a painting (upload, drag and drop, or a sample), pick a method and
- * settings, start, watch it paint (preview + loss chart over Server-Sent Events), download, and
- * browse the gallery of past results. The in-browser mode runs the fast styles with TF.js.
+ * The page: choose a photo and one or more paintings (upload, drag and drop, or named samples),
+ * pick how to paint and a few plain settings (the technical ones behind "Advanced"), press Paint,
+ * watch it paint on the stage (live preview, progress, a loss chart for the optimisation), then
+ * compare with the photo, zoom, download. The gallery below stays live and offers "Paint again".
+ * The in-browser mode runs the quick styles with TF.js and keeps its results in this browser.
  */
-import {
-  ApiError,
-  cancelJob,
-  createJob,
-  deleteJob,
-  getOptions,
-  getSamples,
-  getStyles,
-  Job,
-  listJobs,
-  LossRow,
-  Sample,
-  ServerOptions,
-  StyleInfo,
-  watchJob,
-} from './api.js';
+import { ApiError, cancelJob, createJob, getJob, getOptions, getSamples, getStyles, Job, LossRow, Sample, ServerOptions, StyleInfo, thumbnailUrl, watchJob } from './api.js';
 import { LossChart } from './chart.js';
 import { chooseBackend, StyleNet } from './fast-net.js';
+import { formatSeconds, Gallery, titleOf } from './gallery.js';
+import { LocalResult, saveLocalResult } from './local-results.js';
+import { Viewer } from './viewer.js';
 
 type Role = 'content' | 'style';
 type Method = 'stylize' | 'fast' | 'browser';
 
 const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => root.querySelector(sel) as T;
 const rel = (url: string) => url.replace(/^\//, '');
+const BASE_TITLE = document.title;
+const CURRENT_JOB_KEY = 'nst.currentJob';
 
 const state = {
-  files: { content: null as File | null, style: null as File | null },
-  samples: { content: null as string | null, style: null as string | null },
+  content: { file: null as File | null, sample: null as string | null },
+  /** Paintings for the optimisation: an uploaded file and/or samples; one job each. */
+  style: { file: null as File | null, samples: [] as string[] },
+  /** Quick styles chosen for the server (one job each); the select shows the first. */
+  fastStyles: [] as string[],
   options: null as ServerOptions | null,
+  samples: [] as Sample[],
   styles: [] as StyleInfo[],
   job: null as Job | null,
   stopWatching: null as (() => void) | null,
   net: null as StyleNet | null,
   webcam: null as MediaStream | null,
+  /** Strength per mode: the optimisation's 0–200 scale and the quick styles' 0–100 %. */
+  strength: { stylize: 100, fast: 100 },
 };
 
 const els = {
   status: $<HTMLParagraphElement>('#status'),
   progress: $<HTMLProgressElement>('#progress'),
-  preview: $<HTMLImageElement>('#preview'),
-  browserOut: $<HTMLCanvasElement>('#browser-output'),
-  video: $<HTMLVideoElement>('#video'),
   caption: $<HTMLElement>('#caption'),
   start: $<HTMLButtonElement>('#start'),
   cancel: $<HTMLButtonElement>('#cancel'),
@@ -59,11 +54,41 @@ const els = {
   preserve: $<HTMLSelectElement>('#preserve-colors'),
   fastStyle: $<HTMLSelectElement>('#fast-style'),
   backend: $<HTMLSelectElement>('#backend'),
-  gallery: $<HTMLDivElement>('#gallery'),
+  advanced: $<HTMLDetailsElement>('#advanced'),
+  chartBox: $<HTMLDetailsElement>('#chart-box'),
+  formError: $<HTMLElement>('#form-error'),
   webcamStart: $<HTMLButtonElement>('#webcam-start'),
   webcamStop: $<HTMLButtonElement>('#webcam-stop'),
 };
 const chart = new LossChart($<HTMLCanvasElement>('#chart'));
+const viewer = new Viewer();
+const gallery = new Gallery($('#gallery'), $('#more'), $('#gallery-count'), {
+  open: (job) => {
+    follow(job);
+    $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  },
+  openLocal: showLocal,
+  rerun: (job) => rerun(job).catch((e) => showError(String(e.message ?? e))),
+  deleted: (id) => {
+    if (state.job?.id === id) showDeleted();
+  },
+  changed: (job) => {
+    // The job on the stage, no longer watched though it had not ended (its stream broke), catches up.
+    const shown = state.job;
+    if (shown?.id === job.id && !state.stopWatching && (shown.status === 'queued' || shown.status === 'running')) follow(job);
+  },
+  styleThumb,
+  error: (m) => showError(m),
+});
+
+/** Plain words for the optimisation's layer presets (the technical description is the tooltip). */
+const PRESET_WORDS: Record<string, string> = {
+  gatys: 'everything: colours, strokes and shapes',
+  'high-level': 'big shapes and forms',
+  'soft-content': 'more painting, less photo',
+  partial: 'only colours and brush strokes',
+  'fine-texture': 'fine brush texture',
+};
 
 function method(): Method {
   return ($<HTMLInputElement>('input[name="method"]:checked')?.value ?? 'stylize') as Method;
@@ -79,15 +104,45 @@ function setStatus(text: string, error = false): void {
   els.status.classList.toggle('error', error);
 }
 
-/** Strength slider (0–200, 100 = default) → style weight 10…1000 (log) or a blend 0…1. */
+// ---------------------------------------------------------------------------------------------
+// Errors: shown where they belong (beside the photo, the painting, or the Paint button)
+
+function showError(message: string, where?: Role): void {
+  const target = where ?? (/\b(content|photo)\b/i.test(message) ? 'content' : /\b(style|painting)\b/i.test(message) && method() === 'stylize' ? 'style' : null);
+  const box = target ? $<HTMLElement>(`#slot-${target} .slot-error`) : els.formError;
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function clearErrors(): void {
+  document.querySelectorAll<HTMLElement>('.slot-error, #form-error').forEach((e) => {
+    e.hidden = true;
+    e.textContent = '';
+  });
+  if (els.status.classList.contains('error')) setStatus(state.job ? '' : 'Choose a photo and a painting.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strength: one slider, read in the mode's own terms
+
+/** Optimisation: slider 0–200 → style weight 10…1000 (log, 100 = default); quick styles: 0–100 %. */
 function strengthValue(): { styleWeight: number; blend: number } {
   const s = Number(els.strength.value);
   return { styleWeight: Number((100 * 10 ** ((s - 100) / 100)).toPrecision(3)), blend: Math.min(s, 100) / 100 };
 }
 
 function updateStrengthLabel(): void {
-  const { styleWeight, blend } = strengthValue();
-  els.strengthValue.textContent = method() === 'stylize' ? `style weight ${styleWeight}` : `${Math.round(blend * 100)} %`;
+  const s = Number(els.strength.value);
+  if (method() === 'stylize') {
+    const factor = 10 ** ((s - 100) / 100);
+    const word = s === 100 ? 'balanced' : s < 100 ? 'lighter' : 'stronger';
+    els.strengthValue.textContent = `${word} (${factor < 1 ? factor.toFixed(2) : factor.toPrecision(2)}×)`;
+    $<HTMLElement>('#weight-note').textContent = `Strength sets the style weight to ${strengthValue().styleWeight} (the usual is 100).`;
+    state.strength.stylize = s;
+  } else {
+    els.strengthValue.textContent = s >= 100 ? '100 % (full style)' : `${s} % style, ${100 - s} % photo`;
+    state.strength.fast = s;
+  }
 }
 
 function updateMethod(): void {
@@ -97,36 +152,75 @@ function updateMethod(): void {
   document.querySelectorAll<HTMLElement>('.for-browser').forEach((e) => (e.hidden = m !== 'browser'));
   $<HTMLElement>('#slot-style .for-style').hidden = m !== 'stylize';
   $<HTMLElement>('#slot-style .for-fast').hidden = m === 'stylize';
-  $<HTMLElement>('#slot-style h2').textContent = m === 'stylize' ? '2. A painting' : '2. A trained style';
+  $<HTMLElement>('#slot-style h2').textContent = m === 'stylize' ? 'The painting' : 'The style';
+  // The slider's scale is the mode's own: 0–200 (×0.1…×10) or 0–100 %.
+  els.strength.max = m === 'stylize' ? '200' : '100';
+  els.strength.value = String(m === 'stylize' ? state.strength.stylize : Math.min(state.strength.fast, 100));
+  if (m === 'browser' && state.fastStyles.length > 1) state.fastStyles = state.fastStyles.slice(0, 1);
+  renderFastStyles();
   updateStrengthLabel();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Choosing images
 
-function showChoice(role: Role, url: string, label: string): void {
+function sampleName(id: string): string {
+  return state.samples.find((s) => s.id === id)?.name ?? id;
+}
+
+function showChoices(role: Role): void {
   const slot = $<HTMLElement>(`#slot-${role}`);
   const img = $<HTMLImageElement>('.drop img.chosen', slot);
-  img.src = url;
-  img.hidden = false;
-  $<HTMLElement>('.chosen-name', slot).textContent = label;
-  slot.querySelectorAll<HTMLButtonElement>('.samples button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.id === state.samples[role])));
+  const name = $<HTMLElement>('.chosen-name', slot);
+  let url: string | null = null;
+  const labels: string[] = [];
+  if (role === 'content') {
+    const c = state.content;
+    if (c.file) {
+      url = URL.createObjectURL(c.file);
+      labels.push(`${c.file.name} (${Math.round(c.file.size / 1024)} KiB)`);
+    } else if (c.sample) {
+      url = `api/samples/${c.sample}?size=512`;
+      labels.push(`sample: ${sampleName(c.sample)}`);
+    }
+  } else {
+    const s = state.style;
+    if (s.file) {
+      url = URL.createObjectURL(s.file);
+      labels.push(`${s.file.name} (${Math.round(s.file.size / 1024)} KiB)`);
+    }
+    if (s.samples.length) {
+      url ??= `api/samples/${s.samples[0]}?size=512`;
+      labels.push(...s.samples.map(sampleName));
+    }
+  }
+  if (url) img.src = url;
+  img.hidden = !url;
+  name.textContent = role === 'style' && labels.length > 1 ? `${labels.length} paintings: ${labels.join(', ')}` : labels.join('');
+  const chosen = role === 'content' ? [state.content.sample] : state.style.samples;
+  slot.querySelectorAll<HTMLButtonElement>('.samples button').forEach((b) => b.setAttribute('aria-pressed', String(chosen.includes(b.dataset.id!))));
 }
 
 function chooseFile(role: Role, file: File): void {
+  clearErrors();
   if (!file.type.startsWith('image/') && file.type !== '') {
-    setStatus(`${file.name} does not look like an image`, true);
+    showError(`${file.name} does not look like an image`, role);
     return;
   }
-  state.files[role] = file;
-  state.samples[role] = null;
-  showChoice(role, URL.createObjectURL(file), `${file.name} (${Math.round(file.size / 1024)} KiB)`);
+  if (role === 'content') state.content = { file, sample: null };
+  else state.style = { file, samples: [] };
+  showChoices(role);
 }
 
-function chooseSample(role: Role, sample: Sample): void {
-  state.samples[role] = sample.id;
-  state.files[role] = null;
-  showChoice(role, `${rel(sample.url)}?size=512`, `sample: ${sample.name}`);
+function toggleSample(role: Role, sample: Sample): void {
+  clearErrors();
+  if (role === 'content') {
+    state.content = { file: null, sample: sample.id };
+  } else {
+    const list = state.style.samples;
+    state.style.samples = list.includes(sample.id) ? list.filter((x) => x !== sample.id) : [...list, sample.id];
+  }
+  showChoices(role);
 }
 
 function setUpSlot(role: Role): void {
@@ -134,6 +228,7 @@ function setUpSlot(role: Role): void {
   const input = $<HTMLInputElement>(`#${role}-file`);
   input.addEventListener('change', () => {
     if (input.files?.[0]) chooseFile(role, input.files[0]);
+    input.value = '';
   });
   const drop = $<HTMLElement>('.drop', slot);
   drop.addEventListener('dragover', (e) => {
@@ -147,43 +242,84 @@ function setUpSlot(role: Role): void {
     const file = e.dataTransfer?.files?.[0];
     if (file) chooseFile(role, file);
   });
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
 }
 
-function renderSamples(samples: Sample[]): void {
+function tile(id: string, name: string, src: string | null, pressed: boolean, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.id = id;
+  b.title = name;
+  b.setAttribute('aria-pressed', String(pressed));
+  if (src) {
+    const img = document.createElement('img');
+    img.src = src;
+    img.alt = '';
+    img.loading = 'lazy';
+    b.append(img);
+  } else {
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.textContent = name.slice(0, 1).toUpperCase();
+    b.append(sw);
+  }
+  const label = document.createElement('span');
+  label.textContent = name;
+  b.append(label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function renderSamples(): void {
   for (const role of ['content', 'style'] as Role[]) {
     const box = $<HTMLElement>(`#${role}-samples`);
-    box.replaceChildren();
-    for (const s of samples.filter((x) => x.kind === role)) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.dataset.id = s.id;
-      b.title = s.name;
-      b.setAttribute('aria-pressed', 'false');
-      const img = document.createElement('img');
-      img.src = `${rel(s.url)}?size=160`;
-      img.alt = s.name;
-      img.loading = 'lazy';
-      b.append(img);
-      b.addEventListener('click', () => chooseSample(role, s));
-      box.append(b);
-    }
-    if (!box.children.length) box.textContent = 'no samples on this server';
+    box.dataset.empty = 'no samples on this server';
+    box.replaceChildren(...state.samples.filter((x) => x.kind === role).map((s) => tile(s.id, s.name, `${rel(s.url)}?size=160`, false, () => toggleSample(role, s))));
   }
+}
+
+/** The painting a quick style was trained on, where the server has it among its samples. */
+function styleThumb(name: string): string | null {
+  if (!name) return null;
+  const key = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const paintings = state.samples.filter((s) => s.kind === 'style');
+  const norm = (s: Sample) => s.name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const hit = paintings.find((s) => norm(s) === key) ?? paintings.find((s) => key.length >= 4 && norm(s).includes(key));
+  return hit ? `${rel(hit.url)}?size=160` : null;
+}
+
+function renderFastStyles(): void {
+  const box = $<HTMLElement>('#fast-styles');
+  box.dataset.empty = 'no quick styles on this server';
+  if (!state.fastStyles.length && els.fastStyle.value) state.fastStyles = [els.fastStyle.value];
+  box.replaceChildren(
+    ...state.styles.map((s) =>
+      tile(s.name, s.name.replace(/_/g, ' '), styleThumb(s.name), state.fastStyles.includes(s.name), () => {
+        clearErrors();
+        const list = state.fastStyles;
+        if (method() === 'browser') state.fastStyles = [s.name];
+        else state.fastStyles = list.includes(s.name) ? (list.length > 1 ? list.filter((x) => x !== s.name) : list) : [...list, s.name];
+        els.fastStyle.value = state.fastStyles[0];
+        renderFastStyles();
+      }),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server jobs
 
-async function startServerJob(m: 'stylize' | 'fast'): Promise<void> {
+function baseForm(m: 'stylize' | 'fast'): FormData {
   const form = new FormData();
   form.append('method', m);
-  const roles: Role[] = m === 'stylize' ? ['content', 'style'] : ['content'];
-  for (const role of roles) {
-    const file = state.files[role];
-    if (file) form.append(role, file, file.name);
-    else if (state.samples[role]) form.append(`${role}Sample`, state.samples[role]!);
-    else throw new Error(role === 'content' ? 'choose a photo first' : 'choose a painting first');
-  }
+  if (state.content.file) form.append('content', state.content.file, state.content.file.name);
+  else if (state.content.sample) form.append('contentSample', state.content.sample);
+  else throw Object.assign(new Error('Choose a photo first.'), { role: 'content' as Role });
   form.append('size', els.size.value);
   if (els.preserve.value !== 'none') form.append('preserveColors', els.preserve.value);
   const { styleWeight, blend } = strengthValue();
@@ -193,41 +329,89 @@ async function startServerJob(m: 'stylize' | 'fast'): Promise<void> {
     if (els.iterations.value) form.append('iterations', els.iterations.value);
     form.append('styleWeight', String(styleWeight));
   } else {
-    if (!els.fastStyle.value) throw new Error('no trained style on this server');
-    form.append('fastStyle', els.fastStyle.value);
     form.append('strength', String(blend));
   }
-  setStatus('uploading…');
-  const job = await createJob(form);
-  follow(job);
-  refreshGallery();
+  return form;
 }
 
-/** Shows a job in the result area and follows its events until it ends. */
+/** One job per painting (or quick style) chosen; the stage follows the first, the gallery shows all. */
+async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
+  const forms: FormData[] = [];
+  baseForm(m); // says "choose a photo" before anything about the painting
+  if (m === 'stylize') {
+    const s = state.style;
+    if (!s.file && !s.samples.length) throw Object.assign(new Error('Choose a painting first.'), { role: 'style' as Role });
+    if (s.file) {
+      const f = baseForm(m);
+      f.append('style', s.file, s.file.name);
+      forms.push(f);
+    }
+    for (const id of s.samples) {
+      const f = baseForm(m);
+      f.append('styleSample', id);
+      forms.push(f);
+    }
+  } else {
+    const names = state.fastStyles.length ? state.fastStyles : els.fastStyle.value ? [els.fastStyle.value] : [];
+    if (!names.length) throw new Error('There is no quick style on this server.');
+    for (const name of names) {
+      const f = baseForm(m);
+      f.append('fastStyle', name);
+      forms.push(f);
+    }
+  }
+  setStatus(forms.length > 1 ? `sending ${forms.length} paintings…` : 'sending…');
+  if (m === 'stylize' && 'Notification' in window && Notification.permission === 'default') {
+    // Asked while the user is here (a click); used only when a long job ends in a hidden tab.
+    Notification.requestPermission().catch(() => undefined);
+  }
+  let first: Job | null = null;
+  for (const form of forms) {
+    const job = await createJob(form);
+    gallery.add(job);
+    if (!first) {
+      first = job;
+      follow(job);
+      // On a phone the stage is below the choices: bring it into view.
+      if (window.matchMedia('(max-width: 860px)').matches) $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }
+}
+
+/** Shows a job on the stage and follows its events until it ends. */
 function follow(job: Job): void {
   state.stopWatching?.();
+  state.stopWatching = null;
+  stopWebcam();
   state.job = job;
-  els.browserOut.hidden = true;
-  els.video.hidden = true;
+  try {
+    localStorage.setItem(CURRENT_JOB_KEY, job.id);
+  } catch {
+    // storage off: a reload simply forgets
+  }
   els.download.hidden = true;
   els.report.hidden = true;
-  els.preview.hidden = true;
   chart.reset();
+  els.chartBox.hidden = job.method !== 'stylize';
   els.progress.value = 0;
   els.caption.textContent = describe(job);
+  const before = thumbnailUrl(job.id, 'content', 1024);
   const running = job.status === 'queued' || job.status === 'running';
   els.cancel.disabled = !running;
   if (!running) {
-    showEnded(job);
-    fetch(rel(job.links.report)).then((r) => r.json()).then((rep) => chart.reset(rep.lossHistory?.rows ?? []), () => undefined);
+    showEnded(job, false);
+    if (job.method === 'stylize') fetch(rel(job.links.report)).then((r) => r.json()).then((rep) => chart.reset(rep.lossHistory?.rows ?? []), () => undefined);
     return;
   }
-  setStatus(job.status === 'queued' ? `queued${job.queuePosition ? ` (position ${job.queuePosition})` : ''}…` : 'starting…');
+  if (job.checkpointIteration) viewer.showImage(`${rel(job.links.preview)}?iteration=${job.checkpointIteration}`, before);
+  else viewer.clear(job.status === 'queued' ? 'Waiting for its turn…' : 'Painting…');
+  setStatus(job.status === 'queued' ? `waiting${job.queuePosition ? ` (${job.queuePosition} ahead)` : ''}…` : 'starting…');
+  const startedWatching = Date.now();
   state.stopWatching = watchJob(job.id, {
     onSnapshot: (j, history: LossRow[]) => {
       chart.reset(history);
-      if (j.checkpointIteration) showPreview(`${rel(j.links.preview)}?iteration=${j.checkpointIteration}`);
-      if (j.progress) showProgress(j.progress.iteration, j.progress.iterations, j.progress.etaSeconds, j.progress.losses?.total ?? null);
+      if (j.checkpointIteration) viewer.showImage(`${rel(j.links.preview)}?iteration=${j.checkpointIteration}`, before);
+      if (j.progress && j.status === 'running') showProgress(j.progress.iteration, j.progress.iterations, j.progress.etaSeconds, j.method);
     },
     onStatus: (status) => {
       if (status === 'running') setStatus('painting…');
@@ -235,87 +419,179 @@ function follow(job: Job): void {
     onProgress: (p) => {
       bump('progressEvents');
       if (p.losses) chart.push([p.iteration, p.losses.content, p.losses.style, p.losses.tv, p.losses.total]);
-      showProgress(p.iteration, p.iterations, p.etaSeconds, p.losses?.total ?? null);
+      showProgress(p.iteration, p.iterations, p.etaSeconds, job.method);
     },
     onPreview: (_iteration, url) => {
       bump('previewEvents');
-      showPreview(url);
+      viewer.showImage(url, before);
     },
     onEnd: (j) => {
       state.stopWatching = null;
-      showEnded(j);
-      refreshGallery();
+      if ((j.status as string) === 'deleted') {
+        showDeleted();
+        return;
+      }
+      state.job = j;
+      showEnded(j, true, (Date.now() - startedWatching) / 1000);
     },
     onError: (message) => setStatus(message, true),
   });
 }
 
-function showProgress(iteration: number, iterations: number, eta: number, total: number | null): void {
+function showProgress(iteration: number, iterations: number, eta: number, m: string): void {
   els.progress.max = iterations;
   els.progress.value = iteration;
-  const loss = total === null ? '' : ` · loss ${total.toExponential(3)}`;
   const etaText = Number.isFinite(eta) && iteration < iterations ? ` · about ${formatSeconds(eta)} left` : '';
-  setStatus(`iteration ${iteration} / ${iterations}${loss}${etaText}`);
+  const share = Math.round((100 * iteration) / iterations);
+  setStatus(m === 'stylize' ? `painting… step ${iteration} of ${iterations}${etaText}` : 'painting…');
+  document.title = `${share} % · ${BASE_TITLE}`;
 }
 
-function showPreview(url: string): void {
-  els.preview.src = url;
-  els.preview.hidden = false;
-}
-
-function showEnded(job: Job): void {
+/** A job's end: the result with its links, or why there is none. `live`: it ended while watched. */
+function showEnded(job: Job, live: boolean, watchedSeconds = 0): void {
   els.cancel.disabled = true;
-  if ((job.status as string) === 'deleted') {
-    setStatus('the job was deleted');
-    return;
-  }
+  els.progress.max = 1;
+  els.progress.value = job.result ? 1 : 0;
+  const before = thumbnailUrl(job.id, 'content', 1024);
   if (job.result) {
-    showPreview(`${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}`);
+    viewer.showImage(`${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}`, before);
     els.download.href = `${rel(job.result.url)}?download`;
+    els.download.removeAttribute('download');
+    els.download.download = '';
     els.download.hidden = false;
-    els.progress.max = 1;
-    els.progress.value = 1;
+  } else {
+    viewer.clear(job.status === 'failed' ? 'Nothing to show: it failed.' : 'Nothing to show.');
   }
   els.report.href = rel(job.links.report);
   els.report.hidden = false;
   const seconds = job.result ? ` in ${formatSeconds(job.result.seconds)}` : '';
   const text: Record<string, string> = {
     succeeded: `done${seconds}: ${job.result?.width}×${job.result?.height}`,
-    cancelled: job.result ? 'cancelled — the image so far is kept' : 'cancelled',
+    cancelled: job.result ? 'stopped — the painting so far is kept' : 'stopped',
     failed: `failed: ${job.error ?? 'unknown error'}`,
     interrupted: job.error ?? 'interrupted',
   };
   setStatus(text[job.status] ?? job.status, job.status === 'failed');
+  if (live) announce(job, watchedSeconds);
+  else if (document.title.includes('%')) document.title = BASE_TITLE;
 }
 
+/** A long job that ends is announced: in the tab's title, and a notification if the tab is hidden. */
+function announce(job: Job, watchedSeconds: number): void {
+  const word = job.status === 'succeeded' ? '✓ Painted' : job.status === 'failed' ? '✗ Failed' : 'Stopped';
+  document.title = `${word} — ${BASE_TITLE}`;
+  const restore = () => {
+    document.title = BASE_TITLE;
+    window.removeEventListener('pointerdown', restore);
+    window.removeEventListener('keydown', restore);
+  };
+  window.addEventListener('pointerdown', restore);
+  window.addEventListener('keydown', restore);
+  const long = Math.max(watchedSeconds, job.result?.seconds ?? 0) >= 20;
+  if (long && document.hidden && 'Notification' in window && Notification.permission === 'granted') {
+    const n = new Notification(`${word}: ${titleOf(job)}`, { body: job.result ? `${job.result.width}×${job.result.height} in ${formatSeconds(job.result.seconds)}` : (job.error ?? '') });
+    n.onclick = () => window.focus();
+  }
+}
+
+/** The job on the stage was deleted: nothing of it may stay (no preview, no dead links). */
+function showDeleted(): void {
+  state.stopWatching?.();
+  state.stopWatching = null;
+  state.job = null;
+  try {
+    localStorage.removeItem(CURRENT_JOB_KEY);
+  } catch {
+    // ignore
+  }
+  viewer.clear('That painting was deleted.');
+  els.download.hidden = true;
+  els.download.removeAttribute('href');
+  els.report.hidden = true;
+  els.report.removeAttribute('href');
+  els.cancel.disabled = true;
+  els.chartBox.hidden = true;
+  els.progress.value = 0;
+  els.caption.textContent = '';
+  document.title = BASE_TITLE;
+  setStatus('the painting was deleted');
+}
+
+/** Plain words for a job's settings (the caption under the stage). */
 function describe(job: Job): string {
   const p = job.params;
-  const parts = [job.method === 'stylize' ? 'optimisation' : `fast (${p.fastStyle})`, `${p.size} px`];
-  if (job.method === 'stylize') parts.push(`${p.iterations} iterations`, `preset ${p.preset}`, `style weight ${p.styleWeight}`);
-  else if (p.strength !== 1) parts.push(`strength ${Math.round(Number(p.strength) * 100)} %`);
+  const parts = [titleOf(job), job.method === 'stylize' ? 'any painting' : `quick style`, `${p.size} px`];
+  if (job.method === 'stylize') {
+    parts.push(`${p.iterations} steps`);
+    if (p.preset !== 'gatys') parts.push(PRESET_WORDS[String(p.preset)] ?? String(p.preset));
+    const sw = Number(p.styleWeight);
+    if (sw !== 100) parts.push(sw > 100 ? 'stronger style' : 'lighter style');
+  } else if (p.strength !== 1) parts.push(`${Math.round(Number(p.strength) * 100)} % style`);
   if (p.preserveColors === 'histogram') parts.push('painting recoloured');
   else if (p.preserveColors && p.preserveColors !== 'none') parts.push("photo's colours");
   return parts.join(' · ');
 }
 
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s % 60)} s`;
+// ---------------------------------------------------------------------------------------------
+// "Paint again": a gallery job's photo, painting and settings back into the form
+
+async function asFile(url: string, name: string): Promise<File> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot load ${name} (${res.status})`);
+  const blob = await res.blob();
+  return new File([blob], name, { type: blob.type });
+}
+
+async function rerun(job: Job): Promise<void> {
+  clearErrors();
+  const p = job.params;
+  const m: Method = job.method === 'stylize' ? 'stylize' : 'fast';
+  $<HTMLInputElement>(`input[name="method"][value="${m}"]`).checked = true;
+  const source = async (role: Role) => {
+    const input = job.inputs[role];
+    if (!input) return null;
+    if (input.source === 'sample' && state.samples.some((s) => s.id === input.name)) return { sample: input.name, file: null };
+    return { sample: null, file: await asFile(rel(input.url), input.name) };
+  };
+  const content = await source('content');
+  if (content) state.content = { file: content.file, sample: content.sample };
+  if (m === 'stylize') {
+    const style = await source('style');
+    if (style) state.style = { file: style.file, samples: style.sample ? [style.sample] : [] };
+    els.quality.value = String(p.quality ?? els.quality.value);
+    els.preset.value = String(p.preset ?? els.preset.value);
+    els.preset.dispatchEvent(new Event('change'));
+    els.iterations.value = String(p.iterations ?? '');
+    const sw = Number(p.styleWeight ?? 100);
+    state.strength.stylize = Math.round(Math.min(200, Math.max(0, 100 + 100 * Math.log10(sw / 100))));
+  } else {
+    els.fastStyle.value = String(p.fastStyle);
+    state.fastStyles = [String(p.fastStyle)];
+    state.strength.fast = Math.round(Number(p.strength ?? 1) * 100);
+  }
+  if (![...els.size.options].some((o) => o.value === String(p.size))) els.size.append(new Option(`${p.size} px`, String(p.size)));
+  els.size.value = String(p.size);
+  els.preserve.value = p.preserveColors === true ? 'luminance' : p.preserveColors === false || !p.preserveColors ? 'none' : String(p.preserveColors);
+  updateMethod();
+  showChoices('content');
+  showChoices('style');
+  setStatus(`“${titleOf(job)}” is loaded: change anything, then press Paint.`);
+  document.body.dataset.rerunLoaded = job.id;
+  $<HTMLElement>('.panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-browser fast mode
+// In-browser quick styles
 
 async function browserNet(): Promise<StyleNet> {
   const name = els.fastStyle.value;
   const style = state.styles.find((s) => s.name === name);
-  if (!style) throw new Error('no trained style on this server');
+  if (!style) throw new Error('There is no quick style on this server.');
   if (typeof tf === 'undefined') throw new Error('TensorFlow.js did not load');
   const backend = await chooseBackend(els.backend.value);
   if (state.net?.name !== name) {
     setStatus(`loading the '${name}' network (${backend})…`);
+    await nextPaint();
     state.net?.dispose();
     state.net = null;
     state.net = await StyleNet.load(name, rel(style.weights));
@@ -326,24 +602,64 @@ async function browserNet(): Promise<StyleNet> {
 async function startInBrowser(): Promise<void> {
   state.stopWatching?.();
   state.stopWatching = null;
+  state.job = null;
   let source: HTMLImageElement;
-  if (state.files.content) source = await loadImageElement(URL.createObjectURL(state.files.content));
-  else if (state.samples.content) source = await loadImageElement(`api/samples/${state.samples.content}?size=1024`);
-  else throw new Error('choose a photo first');
+  let photoUrl: string;
+  let photoName: string;
+  if (state.content.file) {
+    photoUrl = URL.createObjectURL(state.content.file);
+    photoName = state.content.file.name.replace(/\.[a-z0-9]+$/i, '');
+  } else if (state.content.sample) {
+    photoUrl = `api/samples/${state.content.sample}?size=1024`;
+    photoName = sampleName(state.content.sample);
+  } else throw Object.assign(new Error('Choose a photo first.'), { role: 'content' as Role });
+  source = await loadImageElement(photoUrl);
   const net = await browserNet();
   setStatus(`painting in the browser (${tf.getBackend()})…`);
+  await nextPaint();
   chart.reset();
-  els.preview.hidden = true;
-  els.video.hidden = true;
-  els.browserOut.hidden = false;
-  const ms = await net.stylizeTo(source, els.browserOut, Number(els.size.value), strengthValue().blend);
-  els.browserOut.dataset.done = String(Date.now());
-  els.download.href = els.browserOut.toDataURL('image/png');
+  els.chartBox.hidden = true;
+  els.report.hidden = true;
+  els.cancel.disabled = true;
+  const ms = await net.stylizeTo(source, viewer.canvas, Number(els.size.value), strengthValue().blend);
+  viewer.showCanvas(photoUrl);
+  viewer.canvas.dataset.done = String(Date.now());
+  els.download.href = viewer.canvas.toDataURL('image/png');
   els.download.download = `nst-${net.name}.png`;
   els.download.hidden = false;
-  els.report.hidden = true;
-  els.caption.textContent = `fast (${net.name}) in this browser · ${els.browserOut.width}×${els.browserOut.height} · ${tf.getBackend()}`;
+  els.caption.textContent = `${photoName} × ${net.name} · quick style in this browser · ${viewer.canvas.width}×${viewer.canvas.height} · ${tf.getBackend()}`;
   setStatus(`done in the browser in ${Math.round(ms)} ms (${tf.getBackend()}); nothing was uploaded`);
+  // Kept in this browser's gallery (IndexedDB), never sent to the server.
+  const blob = await new Promise<Blob | null>((resolve) => viewer.canvas.toBlob(resolve, 'image/png'));
+  if (blob) {
+    const id = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    await saveLocalResult({ id, createdAt: new Date().toISOString(), style: net.name, photoName, width: viewer.canvas.width, height: viewer.canvas.height, ms, backend: tf.getBackend(), blob })
+      .then(() => gallery.reloadLocal())
+      .catch(() => undefined);
+    bump('localSaved');
+  }
+}
+
+function showLocal(r: LocalResult): void {
+  state.stopWatching?.();
+  state.stopWatching = null;
+  state.job = null;
+  const url = URL.createObjectURL(r.blob);
+  viewer.showImage(url, null);
+  els.download.href = url;
+  els.download.download = `nst-${r.style}.png`;
+  els.download.hidden = false;
+  els.report.hidden = true;
+  els.chartBox.hidden = true;
+  els.cancel.disabled = true;
+  els.caption.textContent = `${r.photoName} × ${r.style} · quick style in this browser · ${r.width}×${r.height} · ${r.backend}`;
+  setStatus(`painted in this browser in ${Math.round(r.ms)} ms`);
+  $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+}
+
+/** Lets the browser show the status line (and finish handling the click) before a long synchronous run. */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 function loadImageElement(url: string): Promise<HTMLImageElement> {
@@ -358,148 +674,131 @@ function loadImageElement(url: string): Promise<HTMLImageElement> {
 async function startWebcam(): Promise<void> {
   const net = await browserNet();
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+  state.stopWatching?.();
+  state.stopWatching = null;
   state.webcam = stream;
-  els.video.srcObject = stream;
-  await els.video.play();
-  els.preview.hidden = true;
-  els.browserOut.hidden = false;
+  viewer.video.srcObject = stream;
+  await viewer.video.play();
+  viewer.showCanvas(null);
   els.webcamStart.disabled = true;
   els.webcamStop.disabled = false;
   let frames = 0;
   const t0 = performance.now();
   const loop = async () => {
     if (!state.webcam) return;
-    if (els.video.readyState >= 2) {
-      await net.stylizeTo(els.video, els.browserOut, Math.min(Number(els.size.value), 384), strengthValue().blend);
+    let ms = 0;
+    if (viewer.video.readyState >= 2) {
+      ms = await net.stylizeTo(viewer.video, viewer.canvas, Math.min(Number(els.size.value), 384), strengthValue().blend);
       frames++;
+      viewer.layout();
       setStatus(`webcam: ${(frames / ((performance.now() - t0) / 1000)).toFixed(1)} frames/s (${tf.getBackend()})`);
     }
-    requestAnimationFrame(loop);
+    // A slow frame (the CPU backend) is followed by as long a pause, so the page still answers
+    // (Stop webcam, the form) instead of painting frames back to back.
+    if (ms > 30) window.setTimeout(() => requestAnimationFrame(loop), ms);
+    else requestAnimationFrame(loop);
   };
   loop();
 }
 
 function stopWebcam(): void {
-  state.webcam?.getTracks().forEach((t) => t.stop());
+  if (!state.webcam) return;
+  state.webcam.getTracks().forEach((t) => t.stop());
   state.webcam = null;
   els.webcamStart.disabled = false;
   els.webcamStop.disabled = true;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Gallery
-
-let galleryTimer: number | undefined;
-function refreshGallery(): void {
-  window.clearTimeout(galleryTimer);
-  galleryTimer = window.setTimeout(() => renderGallery().catch(() => undefined), 100);
-}
-
-async function renderGallery(): Promise<void> {
-  const { jobs } = await listJobs();
-  const cards = jobs.map((job) => {
-    const card = document.createElement('article');
-    card.className = 'card';
-    card.dataset.jobId = job.id;
-    card.dataset.status = job.status;
-    const img = document.createElement('img');
-    img.alt = describe(job);
-    img.loading = 'lazy';
-    img.src = job.result ? `${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}` : rel(job.inputs.content?.url ?? '');
-    img.addEventListener('click', () => {
-      follow(job);
-      $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth' });
-    });
-    const meta = document.createElement('div');
-    meta.className = 'meta';
-    meta.textContent = describe(job);
-    const row = document.createElement('div');
-    row.className = 'row';
-    const status = document.createElement('span');
-    status.className = `status-${job.status}`;
-    status.textContent = `${job.status} · ${new Date(job.createdAt).toLocaleString()}`;
-    row.append(status);
-    if (job.result) {
-      const a = document.createElement('a');
-      a.href = `${rel(job.result.url)}?download`;
-      a.textContent = 'download';
-      row.append(a);
-    }
-    const del = document.createElement('button');
-    del.type = 'button';
-    del.textContent = 'delete';
-    del.addEventListener('click', async () => {
-      if (!confirm('Delete this result?')) return;
-      await deleteJob(job.id).catch((e) => setStatus(String(e.message), true));
-      refreshGallery();
-    });
-    row.append(del);
-    card.append(img, meta, row);
-    return card;
-  });
-  els.gallery.replaceChildren(...cards);
-  if (!cards.length) els.gallery.textContent = 'Nothing yet: your results will appear here.';
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function start(): Promise<void> {
   els.start.disabled = true;
+  clearErrors();
   try {
     const m = method();
     if (m === 'browser') await startInBrowser();
-    else await startServerJob(m);
+    else await startServerJobs(m);
   } catch (err) {
-    setStatus(err instanceof ApiError || err instanceof Error ? err.message : String(err), true);
+    const role = (err as { role?: Role }).role;
+    const message = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+    showError(message, role);
+    setStatus(message, true);
   } finally {
     els.start.disabled = false;
   }
 }
 
+function sizeLabel(px: number): string {
+  const word = px <= 128 ? 'tiny' : px <= 256 ? 'small' : px <= 512 ? 'medium' : px <= 1024 ? 'large' : 'very large';
+  return `${px} px · ${word}`;
+}
+
+/** After a reload: the job this page was showing (or one still painting) is shown again. */
+async function resumeStage(): Promise<void> {
+  let id: string | null = null;
+  try {
+    id = localStorage.getItem(CURRENT_JOB_KEY);
+  } catch {
+    // ignore
+  }
+  const job = id ? await getJob(id).catch(() => null) : null;
+  const pick = job ?? gallery.running();
+  if (pick) follow(pick);
+}
+
 async function init(): Promise<void> {
   setUpSlot('content');
   setUpSlot('style');
-  els.preview.addEventListener('load', () => {
-    if (els.preview.src.includes('/preview')) bump('previewsShown');
+  viewer.image.addEventListener('load', () => {
+    if (viewer.image.src.includes('/preview')) bump('previewsShown');
   });
   document.querySelectorAll('input[name="method"]').forEach((r) => r.addEventListener('change', updateMethod));
   els.strength.addEventListener('input', updateStrengthLabel);
   els.start.addEventListener('click', start);
   els.cancel.addEventListener('click', () => {
-    if (state.job) cancelJob(state.job.id).catch((e) => setStatus(String(e.message), true));
+    if (state.job) cancelJob(state.job.id).catch((e) => showError(String(e.message)));
   });
-  els.webcamStart.addEventListener('click', () => startWebcam().catch((e) => setStatus(String(e.message ?? e), true)));
+  els.webcamStart.addEventListener('click', () => startWebcam().catch((e) => showError(String(e.message ?? e))));
   els.webcamStop.addEventListener('click', stopWebcam);
+  els.fastStyle.addEventListener('change', () => {
+    state.fastStyles = [els.fastStyle.value];
+    renderFastStyles();
+  });
   els.quality.addEventListener('change', () => {
     const q = state.options?.qualities.find((x) => x.name === els.quality.value);
     if (q) {
       els.size.value = String(q.size);
-      els.iterations.placeholder = String(q.iterations);
+      els.iterations.placeholder = `${q.iterations} (from quality)`;
+      els.iterations.value = '';
     }
   });
   els.preset.addEventListener('change', () => {
     const p = state.options?.presets.find((x) => x.name === els.preset.value);
-    els.preset.title = p?.description ?? '';
-    $<HTMLElement>('#preset-note').textContent = p ? `Preset ${p.name}: ${p.description} (${p.source})` : '';
+    els.preset.title = p ? `${p.description} (${p.source})` : '';
+    $<HTMLElement>('#preset-note').textContent = p ? `Copies ${PRESET_WORDS[p.name] ?? p.name} from the painting.` : '';
   });
   updateMethod();
 
   const [options, samples, styles] = await Promise.all([getOptions(), getSamples().catch(() => []), getStyles().catch(() => [])]);
   state.options = options;
   state.styles = styles;
+  state.samples = samples;
   const sizes = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048].filter((s) => s >= options.limits.minSize && s <= options.limits.maxSize);
-  els.size.replaceChildren(...sizes.map((s) => new Option(`${s} px`, String(s))));
-  els.quality.replaceChildren(...options.qualities.map((q) => new Option(`${q.name} — ${q.description}`, q.name)));
+  els.size.replaceChildren(...sizes.map((s) => new Option(sizeLabel(s), String(s))));
+  els.quality.replaceChildren(...options.qualities.map((q) => new Option(`${q.name[0].toUpperCase()}${q.name.slice(1)} · ${q.size} px`, q.name)));
   els.quality.value = options.defaultQuality;
   els.quality.dispatchEvent(new Event('change'));
-  els.preset.replaceChildren(...options.presets.map((p) => new Option(p.name, p.name)));
+  els.preset.replaceChildren(...options.presets.map((p) => new Option(PRESET_WORDS[p.name] ?? p.name, p.name)));
   els.preset.value = options.defaultPreset;
   els.preset.dispatchEvent(new Event('change'));
   els.iterations.max = String(options.limits.maxIterations);
-  els.fastStyle.replaceChildren(...styles.map((s) => new Option(`${s.name} (${s.kind})`, s.name)));
-  renderSamples(samples);
-  await renderGallery();
+  els.fastStyle.replaceChildren(...styles.map((s) => new Option(s.name.replace(/_/g, ' '), s.name)));
+  state.fastStyles = styles.length ? [styles[0].name] : [];
+  renderSamples();
+  renderFastStyles();
+  await gallery.start();
+  await resumeStage();
   document.body.dataset.ready = 'true';
 }
 
-init().catch((err) => setStatus(`cannot reach the server: ${err.message}`, true));
+init().catch((err) => showError(`cannot reach the server: ${err.message}`));

@@ -111,6 +111,8 @@ export const stylizeKind: JobKind = {
     const p = ctx.job.params as unknown as StylizeJobParams;
     const started = Date.now();
     const base = ctx.checkpoint?.iteration ?? 0;
+    // Seconds spent before a restart: a resumed job's times count the whole job, not its last part.
+    const before = ctx.checkpoint ? (ctx.job.progress?.elapsedSeconds ?? 0) : 0;
     // The content photo at the output size, for colour preservation (loaded once).
     let content: Promise<RgbImage> | null = null;
     const display = async (raw: RgbImage): Promise<RgbImage> => {
@@ -124,7 +126,7 @@ export const stylizeKind: JobKind = {
     if (ctx.checkpoint && base >= p.iterations) {
       // Interrupted after its last iteration but before the result was written.
       const raw = await loadImage(ctx.checkpoint.file, { maxPixels: ctx.maxPixels });
-      return { cancelled: false, image: await display(raw), raw, iterations: base, seconds: 0, details: { seed: p.seed } };
+      return { cancelled: false, image: await display(raw), raw, iterations: base, seconds: before, details: { seed: p.seed } };
     }
     const output = path.join(ctx.dir, 'final.png');
     let losses: LossValues | undefined;
@@ -165,7 +167,7 @@ export const stylizeKind: JobKind = {
             iteration: base + q.step,
             iterations: Math.min(p.iterations, base + q.steps),
             losses,
-            elapsedSeconds: q.elapsedSeconds,
+            elapsedSeconds: before + q.elapsedSeconds,
             iterationsPerSecond: q.iterationsPerSecond,
             etaSeconds: q.etaSeconds,
           });
@@ -184,7 +186,7 @@ export const stylizeKind: JobKind = {
       image: await display(raw),
       raw,
       iterations: base + result.iterations,
-      seconds: (Date.now() - started) / 1000,
+      seconds: before + (Date.now() - started) / 1000,
       losses,
       details: { seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined },
     };
