@@ -9,13 +9,17 @@
  *   and its last image is kept as a partial result;
  * - queued jobs are queued again in their original order;
  * - on a graceful shutdown, running jobs stop after their current iteration and save a checkpoint
- *   first, so the next start resumes them.
+ *   first, so the next start resumes them;
+ * - a full disk fails the job it hits (with a message that says so) and nothing else: the server
+ *   stays up, a job record that cannot be written is kept in memory and written once space is
+ *   free again, and creating a job answers 507 without leaving anything behind.
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
 import type { ResolvedServeOptions } from './config';
+import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 import { EventHub } from './events';
 import { HttpError, oneLine } from './http-error';
 import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
@@ -30,7 +34,9 @@ export interface NewJobInput {
   role: InputRole;
   name: string;
   source: 'upload' | 'sample';
-  bytes: Buffer;
+  /** The image: a received upload (moved into the job's folder) or a sample file (copied). */
+  file: string;
+  bytes: number;
   format: string;
   extension: string;
   width: number;
@@ -43,6 +49,8 @@ interface Live {
   progress: JobProgress | null;
   history: LossPoint[];
   lastWrite: number;
+  /** Set when a write failed for lack of space: the job stops and fails with this message. */
+  diskFull: string | null;
 }
 
 export interface Logger {
@@ -51,6 +59,8 @@ export interface Logger {
 }
 
 const PROGRESS_WRITE_MS = 1000;
+/** How often job records that could not be written (disk full) are tried again. */
+const UNSAVED_RETRY_MS = 2000;
 
 export class JobManager {
   readonly store: JobStore;
@@ -58,6 +68,9 @@ export class JobManager {
   readonly hub = new EventHub();
   private readonly queue: JobQueue;
   private readonly live = new Map<string, Live>();
+  /** Record changes a full disk kept from the database, shown as if written and retried. */
+  private readonly unsaved = new Map<string, Partial<JobRecord>>();
+  private retryTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
   constructor(
@@ -106,6 +119,7 @@ export class JobManager {
     }
     for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
     await this.sweep();
+    await this.files.sweepUploads();
   }
 
   /** Removes what a crash can leave behind: folders of jobs never recorded, half-written temp files. */
@@ -134,6 +148,8 @@ export class JobManager {
     this.closing = true;
     for (const live of this.live.values()) live.controller.abort();
     await this.queue.stop();
+    this.writeUnsaved();
+    if (this.retryTimer) clearInterval(this.retryTimer);
     this.store.close();
   }
 
@@ -147,12 +163,14 @@ export class JobManager {
       throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     }
     const id = newJobId();
-    this.files.create(id);
-    const infos: Record<string, InputInfo> = {};
+    let job: JobRecord;
     try {
+      this.files.create(id);
+      const infos: Record<string, InputInfo> = {};
       for (const input of inputs) {
         const file = `${input.role}${input.extension}`;
-        await this.files.write(id, file, input.bytes);
+        if (input.source === 'upload') await this.files.adopt(id, file, input.file);
+        else await this.files.write(id, file, await fs.promises.readFile(input.file));
         infos[input.role] = {
           name: input.name,
           source: input.source,
@@ -160,41 +178,58 @@ export class JobManager {
           format: input.format,
           width: input.width,
           height: input.height,
-          bytes: input.bytes.length,
+          bytes: input.bytes,
         };
       }
+      job = this.store.insert({
+        id,
+        method,
+        status: 'queued',
+        params: { ...params, format },
+        inputs: infos,
+        createdAt: new Date().toISOString(),
+        startedAt: null,
+        finishedAt: null,
+        progress: null,
+        checkpointIteration: null,
+        resumes: [],
+        history: [],
+        error: null,
+        result: null,
+      });
     } catch (err) {
+      // Nothing of a job that could not be recorded stays behind.
       await this.files.remove(id).catch(() => undefined);
+      if (isDiskFull(err)) {
+        this.log.error(`cannot create a job: the disk of ${this.options.dataDir} is full`);
+        throw new HttpError(507, DISK_FULL_MESSAGE);
+      }
       throw err;
     }
-    const job = this.store.insert({
-      id,
-      method,
-      status: 'queued',
-      params: { ...params, format },
-      inputs: infos,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      progress: null,
-      checkpointIteration: null,
-      resumes: [],
-      history: [],
-      error: null,
-      result: null,
-    });
     this.queue.push(id);
     return job;
   }
 
   get(id: string): JobRecord | undefined {
-    const job = this.store.get(id);
+    const stored = this.store.get(id);
+    const job = stored && this.withUnsaved(stored);
     const live = job && this.live.get(id);
     if (job && live) {
       job.progress = live.progress ?? job.progress;
       job.history = live.history;
     }
     return job;
+  }
+
+  /** The store's list, with the changes a full disk has kept from it so far. */
+  list(filter: Parameters<JobStore['list']>[0]): { jobs: JobRecord[]; total: number } {
+    const page = this.store.list(filter);
+    return { ...page, jobs: page.jobs.map((j) => this.withUnsaved(j)) };
+  }
+
+  private withUnsaved(job: JobRecord): JobRecord {
+    const patch = this.unsaved.get(job.id);
+    return patch ? { ...job, ...patch } : job;
   }
 
   queuePosition(id: string): number {
@@ -231,6 +266,7 @@ export class JobManager {
       await this.queue.settled(id);
     }
     const deleted = this.store.delete(id);
+    this.unsaved.delete(id);
     await this.files.remove(id);
     this.hub.publish(id, 'end', { ...job, status: 'deleted' });
     return deleted;
@@ -246,10 +282,15 @@ export class JobManager {
       this.finish(id, { status: 'failed', error: `unknown method '${job.method}'` });
       return;
     }
-    const live: Live = { controller: new AbortController(), cancelRequested: false, progress: job.progress, history: job.history, lastWrite: 0 };
-    this.live.set(id, live);
+    const live: Live = { controller: new AbortController(), cancelRequested: false, progress: job.progress, history: job.history, lastWrite: 0, diskFull: null };
     const now = new Date().toISOString();
-    job = this.store.update(id, { status: 'running', startedAt: job.startedAt ?? now, error: null })!;
+    try {
+      job = this.store.update(id, { status: 'running', startedAt: job.startedAt ?? now, error: null })!;
+    } catch (err) {
+      this.finish(id, { status: 'failed', error: isDiskFull(err) ? 'the disk is full: the job could not start; free space on the server and run it again' : `internal error: ${errorLine(err)}` });
+      return;
+    }
+    this.live.set(id, live);
     this.hub.publish(id, 'status', { status: 'running' });
 
     const resume = job.resumes.length > 0 ? job.resumes[job.resumes.length - 1].fromIteration : 0;
@@ -271,10 +312,20 @@ export class JobManager {
           live.lastWrite = Date.now();
           this.hub.publish(id, 'preview', { iteration: p.iteration, url: `/api/jobs/${id}/preview?iteration=${p.iteration}` });
         } catch (err) {
-          this.log.error(`job ${id}: cannot save a preview: ${oneLine(String((err as Error)?.message ?? err))}`);
+          if (isDiskFull(err)) stopForFullDisk();
+          else this.log.error(`job ${id}: cannot save a preview: ${errorLine(err)}`);
         }
       }
       writer = null;
+    };
+
+    // A full disk stops the job at once (its checkpoints and results could not be kept anyway).
+    const stopForFullDisk = () => {
+      if (live.diskFull) return;
+      const at = live.progress ? ` at iteration ${live.progress.iteration}` : '';
+      live.diskFull = `the disk is full: the job stopped${at}; free space on the server and run it again`;
+      this.log.error(`job ${id}: the disk of ${this.options.dataDir} is full; stopping the job`);
+      live.controller.abort();
     };
 
     const ctx: JobRunContext = {
@@ -296,7 +347,13 @@ export class JobManager {
         this.hub.publish(id, 'progress', progress);
         if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
           live.lastWrite = Date.now();
-          this.store.update(id, { progress, history: live.history });
+          // Called from a worker's message event: nothing may escape it (it would end the process).
+          try {
+            this.store.update(id, { progress, history: live.history });
+          } catch (err) {
+            if (isDiskFull(err)) stopForFullDisk();
+            else this.log.error(`job ${id}: cannot record its progress: ${errorLine(err)}`);
+          }
         }
       },
       preview: (raw, display, iteration) => {
@@ -308,6 +365,10 @@ export class JobManager {
     try {
       const outcome = await kind.run(ctx);
       while (writer) await writer;
+      if (live.diskFull) {
+        this.finish(id, { status: 'failed', error: live.diskFull, progress: live.progress, history: live.history });
+        return;
+      }
       if (this.closing && outcome.cancelled && !live.cancelRequested) {
         // Shutdown: keep the job 'running' with a fresh checkpoint; the next start resumes it.
         if (kind.resumable && outcome.raw) {
@@ -335,8 +396,9 @@ export class JobManager {
       this.finish(id, { status: outcome.cancelled ? 'cancelled' : 'succeeded', result, progress: live.progress, history: live.history });
     } catch (err) {
       while (writer) await writer;
-      if (this.closing && !live.cancelRequested) return;
-      const message = err instanceof NstError ? oneLine(err.message) : `internal error: ${oneLine(String((err as Error)?.message ?? err))}`;
+      if (isDiskFull(err)) stopForFullDisk();
+      if (this.closing && !live.cancelRequested && !live.diskFull) return;
+      const message = live.diskFull ?? (err instanceof NstError ? oneLine(err.message) : `internal error: ${errorLine(err)}`);
       this.log.error(`job ${id} failed: ${message}`);
       this.finish(id, { status: 'failed', error: message, progress: live.progress, history: live.history });
     } finally {
@@ -345,10 +407,41 @@ export class JobManager {
   }
 
   private finish(id: string, patch: Partial<JobRecord>): void {
-    if (!this.store.get(id)) return; // deleted meanwhile
-    const job = this.store.update(id, { ...patch, finishedAt: new Date().toISOString() })!;
+    const change = { ...patch, finishedAt: new Date().toISOString() };
+    let job: JobRecord;
+    try {
+      if (!this.store.get(id)) return; // deleted meanwhile
+      job = this.store.update(id, change)!;
+    } catch (err) {
+      // The database cannot be written (disk full): the outcome is shown from memory and
+      // written as soon as it can be (until then a restart would resume the job).
+      this.log.error(`job ${id}: cannot record its outcome yet: ${errorLine(err)}`);
+      this.unsaved.set(id, { ...this.unsaved.get(id), ...change });
+      this.retryTimer ??= setInterval(() => this.writeUnsaved(), UNSAVED_RETRY_MS).unref();
+      const stored = this.store.get(id);
+      if (!stored) return;
+      job = this.withUnsaved(stored);
+    }
     this.publishEnd(job);
-    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${String(err?.message ?? err)}`));
+    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${errorLine(err)}`));
+  }
+
+  /** Writes the record changes a full disk held back, as far as there is space now. */
+  private writeUnsaved(): void {
+    for (const [id, patch] of this.unsaved) {
+      try {
+        this.store.update(id, patch);
+        this.unsaved.delete(id);
+        this.log.info(`job ${id}: its outcome is recorded now`);
+        this.writeReport(id).catch(() => undefined);
+      } catch {
+        return; // still full: try again later
+      }
+    }
+    if (this.unsaved.size === 0 && this.retryTimer) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = null;
+    }
   }
 
   private publishEnd(job: JobRecord): void {
@@ -367,7 +460,7 @@ export class JobManager {
   }
 
   private async writeReport(id: string): Promise<void> {
-    const job = this.store.get(id);
+    const job = this.get(id);
     if (!job) return;
     try {
       await this.files.write(id, 'report.json', JSON.stringify(this.report(job), null, 1) + '\n');
@@ -384,6 +477,10 @@ export class JobManager {
       return { width: 0, height: 0 };
     }
   }
+}
+
+function errorLine(err: unknown): string {
+  return oneLine(String((err as Error)?.message ?? err));
 }
 
 function round(x: number): number {
