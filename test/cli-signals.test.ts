@@ -1,6 +1,7 @@
 /**
  * Two quick Ctrl-Cs on `nst stylize`: the first asks the run to stop after its iteration, the
- * second quits at once, cleanly, with exit code 130 — never an abort (SIGABRT, "terminate called
+ * second quits at once, cleanly, with status 130 (exit code 130, or death by SIGINT when the
+ * compute thread is inside a long native call, e.g. loading libtorch) — never an abort (SIGABRT, "terminate called
  * after throwing an instance of 'Napi::Error'") from the compute thread being torn down while it
  * is inside the native engine. Tried at several moments: while the engine loads, and mid-run with
  * the second signal 5 to 100 ms after the first.
@@ -29,12 +30,20 @@ interface Outcome {
   quitMs: number;
 }
 
-/** Runs stylize; once `ready(stderr, elapsedMs)` holds, sends SIGINT twice, `gapMs` apart. */
-function doubleCtrlC(ready: (stderr: string, elapsedMs: number) => boolean, gapMs: number): Promise<Outcome> {
+/** Whether the process has mapped the native engine (the compute thread is loading it). */
+function loadingEngine(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('nst_native.node');
+  } catch {
+    return false;
+  }
+}
+
+/** Runs stylize; once `ready(stderr, pid)` holds, sends SIGINT twice, `gapMs` apart. */
+function doubleCtrlC(ready: (stderr: string, pid: number) => boolean, gapMs: number): Promise<Outcome> {
   const out = path.join(dir, `out-${gapMs}-${Math.random().toString(36).slice(2)}.png`);
   const args = ['stylize', '-c', path.join(REFERENCE_DIR, 'content.png'), '-s', path.join(REFERENCE_DIR, 'style.png'), '-o', out];
   const child = spawn(process.execPath, [NST, ...args, '--size', '64', '--iterations', '100000', '--print-every', '1', '--threads', '1', '--no-report']);
-  const started = Date.now();
   let stderr = '';
   let second = 0;
   let fired = false;
@@ -47,7 +56,7 @@ function doubleCtrlC(ready: (stderr: string, elapsedMs: number) => boolean, gapM
       child.kill('SIGINT');
     }, gapMs);
   };
-  const poll = setInterval(() => ready(stderr, Date.now() - started) && fire(), 5);
+  const poll = setInterval(() => ready(stderr, child.pid!) && fire(), 5);
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -57,8 +66,9 @@ function doubleCtrlC(ready: (stderr: string, elapsedMs: number) => boolean, gapM
   });
 }
 
-const cases: [string, (stderr: string, ms: number) => boolean, number][] = [
-  ['while the engine loads', (_s, ms) => ms > 700, 20],
+const cases: [string, (stderr: string, pid: number) => boolean, number][] = [
+  // The compute thread is loading the native engine (libtorch) when the signals come.
+  ['while the engine loads', (s, pid) => !/stylize 1\//.test(s) && loadingEngine(pid), 20],
   ['mid-run, 5 ms apart', (s) => /stylize 2\//.test(s), 5],
   ['mid-run, 30 ms apart', (s) => /stylize 2\//.test(s), 30],
   ['mid-run, 100 ms apart', (s) => /stylize 2\//.test(s), 100],
@@ -67,9 +77,11 @@ const cases: [string, (stderr: string, ms: number) => boolean, number][] = [
 for (const [name, ready, gap] of cases) {
   test(`two Ctrl-Cs ${name}: exit 130 at once, no abort`, async () => {
     const r = await doubleCtrlC(ready, gap);
-    assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr.slice(-300)}`);
-    assert.equal(r.code, 130, r.stderr.slice(-300));
+    // Exit code 130, or (when the compute thread is stuck in a native call) death by SIGINT, which
+    // a shell reports as the same 130; never SIGABRT (134).
+    assert.ok(r.code === 130 || (r.code === null && r.signal === 'SIGINT'), `exit ${r.code}, signal ${r.signal}: ${r.stderr.slice(-300)}`);
+    process.stdout.write(`# ${name}: ${r.code !== null ? `exit ${r.code}` : `signal ${r.signal}`} ${r.quitMs} ms after the second Ctrl-C\n`);
     assert.doesNotMatch(r.stderr, /terminate called|Napi::Error|internal error/);
-    assert.ok(r.quitMs < 5000, `quit ${r.quitMs} ms after the second Ctrl-C`);
+    assert.ok(r.quitMs < 3000, `quit ${r.quitMs} ms after the second Ctrl-C`);
   });
 }
