@@ -12,6 +12,7 @@ import { NstError } from '../errors';
 import { defaultJobKinds, JobKind } from './job-kinds';
 import { JobManager, Logger } from './job-manager';
 import { parseJsonBody } from './json-body';
+import { lingerOnClose } from './linger';
 import { catalogRoutes } from './routes/catalog';
 import { jobRoutes } from './routes/jobs';
 import { pageRoutes } from './routes/page';
@@ -88,8 +89,11 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
       const { statusCode, message } = toHttpError(err);
       if (statusCode >= 500 && statusCode !== 503 && statusCode !== 507) log.error(`${req.method} ${redactUrl(req.url)}: ${String((err as Error)?.stack ?? err)}`);
       // A body left unread (an upload cut at a limit) is not read further: the connection closes
-      // once the answer is out.
-      if (!req.raw.complete) reply.header('Connection', 'close');
+      // once the answer is out (lingering briefly, so that the client gets to read it).
+      if (!req.raw.complete) {
+        reply.header('Connection', 'close');
+        lingerOnClose(req.raw.socket);
+      }
       reply.code(statusCode).type('application/json; charset=utf-8').send({ error: message, statusCode });
     });
     app.setNotFoundHandler((req, reply) => {

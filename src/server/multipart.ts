@@ -58,7 +58,8 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
   const files: Record<string, UploadedFile> = Object.create(null);
   const temps: string[] = [];
   const seenFiles = new Set<string>();
-  const open = new Set<NodeJS.ReadableStream & { destroy(): void }>();
+  /** File parts being written, each as [busboy's stream, the temporary file's stream]. */
+  const open = new Set<[{ destroy(): void }, fs.WriteStream]>();
   const writes: Promise<void>[] = [];
 
   return new Promise<MultipartBody>((resolve, reject) => {
@@ -74,8 +75,13 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
       req.unpipe(busboy);
       req.pause();
       req.off('data', count);
-      for (const s of open) s.destroy();
-      void Promise.allSettled(writes).then(removeTemps).then(() => reject(err));
+      for (const [part, file] of open) {
+        part.destroy();
+        file.destroy();
+      }
+      // Answer once the temporary files are gone (or after a second, whichever comes first).
+      const settled = Promise.allSettled(writes).then(removeTemps);
+      void Promise.race([settled, new Promise((r) => setTimeout(r, 1000).unref())]).then(() => reject(err));
     };
     const count = (chunk: Buffer) => {
       received += chunk.length;
@@ -107,17 +113,18 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
       }
       const tmp = path.join(options.tempDir, `${randomBytes(8).toString('hex')}.upload`);
       temps.push(tmp);
-      open.add(stream);
-      stream.on('limit', () => fail(new HttpError(413, `the ${field} file is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
       const out = fs.createWriteStream(tmp, { flags: 'wx' });
+      const entry: [typeof stream, fs.WriteStream] = [stream, out];
+      open.add(entry);
+      stream.on('limit', () => fail(new HttpError(413, `the ${field} file is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
       writes.push(
         pipeline(stream, out).then(
           () => {
-            open.delete(stream);
+            open.delete(entry);
             if (!stream.truncated) files[field] = { filename, path: tmp, bytes: out.bytesWritten };
           },
           (err) => {
-            open.delete(stream);
+            open.delete(entry);
             fail(isDiskFull(err) ? new HttpError(507, DISK_FULL_MESSAGE) : err);
           },
         ),
