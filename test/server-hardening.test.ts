@@ -59,7 +59,6 @@ function streamUpload(base: string, files: string[], bytesPerFile: number, cap =
       out.status = res.statusCode ?? null;
       res.setEncoding('utf8');
       res.on('data', (d) => (out.body += d));
-      res.on('end', () => setTimeout(finish, 200));
     });
     req.on('error', () => {
       out.closedByServer = true;
@@ -121,8 +120,9 @@ describe('server hardening (in-process server)', () => {
     assert.equal(endless.status, 413, endless.body);
     assert.match(JSON.parse(endless.body).error, /the content file is larger than the server accepts \(1 MiB at most\)/);
     assert.ok(endless.closedByServer, 'the server closed the connection');
-    // What got onto the wire: the 1 MiB limit plus what the socket buffers held when it closed.
-    assert.ok(endless.sent < 1024 * 1024 + 12 * 1024 * 1024, `sent ${endless.sent} bytes before the cut`);
+    // What got onto the wire: the 1 MiB limit, the 2 MiB the server discards while its answer
+    // goes out (lingering close), and what the socket buffers held when it closed.
+    assert.ok(endless.sent < 16 * 1024 * 1024, `sent ${endless.sent} bytes before the cut`);
     process.stdout.write(`# endless upload: cut after ${(endless.sent / 1024 / 1024).toFixed(2)} MiB on the wire, ${seconds.toFixed(2)} s\n`);
     // A declared oversize body is refused before any of it is read.
     const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
