@@ -18,7 +18,10 @@
         "native/src/allocator.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+      # SWALLOW_UNTHROWABLE: when a worker thread is being terminated (process.exit on a second
+      # Ctrl-C), an error can no longer reach JavaScript; without it node-addon-api throws a C++
+      # exception out of the N-API callback and the process aborts (SIGABRT).
+      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],

@@ -1,7 +1,7 @@
 /** `nst serve`: the web page and HTTP API (src/server), until Ctrl-C. */
 import { Command } from 'commander';
 import { NstError } from '../errors';
-import { defaultDataDir, SERVE_DEFAULTS, startServer } from '../server';
+import { defaultDataDir, readTokenFile, SERVE_DEFAULTS, startServer } from '../server';
 import { parseChoice, parseInteger, parseNumber } from './parse';
 import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
 import { redactRedisUrl } from '../queue';
@@ -13,10 +13,12 @@ interface ServeCommandOptions {
   workers: number;
   threads?: number;
   token?: string;
+  tokenFile?: string;
   insecure?: boolean;
   modelDir?: string;
   samplesDir?: string;
   maxUploadMb: number;
+  maxConcurrentUploads: number;
   maxPixels: number;
   maxSize: number;
   maxIterations: number;
@@ -37,11 +39,13 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', `where jobs and results are kept (default: $NST_DATA_DIR or ${defaultDataDir()})`)
     .option('--workers <n>', 'jobs computed at once', parseInteger('workers'), SERVE_DEFAULTS.workers)
     .option('--threads <n>', 'compute threads per job (default: cores / workers)', parseInteger('threads'))
-    .option('--token <secret>', 'require Authorization: Bearer <secret> on every request (default: $NST_TOKEN)')
+    .option('--token <secret>', 'require Authorization: Bearer <secret> on every request (visible in ps: prefer $NST_TOKEN or --token-file)')
+    .option('--token-file <file>', 'read the token from the first line of a file (default: $NST_TOKEN_FILE)')
     .option('--insecure', 'allow listening beyond this machine without a token')
     .option('--model-dir <dir>', 'directory of vgg19/ and fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--samples-dir <dir>', 'directory of sample images, content/ and style/ (default: $NST_SAMPLES_DIR, ./samples, ../shared/images)')
     .option('--max-upload-mb <n>', 'largest accepted upload, MiB', parseInteger('max-upload-mb'), SERVE_DEFAULTS.maxUploadBytes / 1024 / 1024)
+    .option('--max-concurrent-uploads <n>', 'uploads received at once (others wait for a slot)', parseInteger('max-concurrent-uploads'), SERVE_DEFAULTS.maxConcurrentUploads)
     .option('--max-pixels <n>', 'largest accepted image, pixels', parseInteger('max-pixels'), SERVE_DEFAULTS.maxPixels)
     .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
@@ -54,6 +58,14 @@ export function serveCommand(): Command {
     .option('--lock-timeout <s>', 'with --queue: seconds before a silent worker\'s job goes to another worker', parseNumber('lock-timeout'))
     .action(async (opts: ServeCommandOptions) => {
       if (opts.maxUploadMb < 1) throw new NstError(`--max-upload-mb must be a positive integer (got ${opts.maxUploadMb})`);
+      if (opts.token !== undefined && opts.tokenFile !== undefined) throw new NstError('give --token or --token-file, not both');
+      const tokenFile = opts.tokenFile ?? (opts.token === undefined ? process.env.NST_TOKEN_FILE || undefined : undefined);
+      let token = opts.token ?? (process.env.NST_TOKEN || undefined);
+      if (tokenFile !== undefined) {
+        const read = readTokenFile(tokenFile);
+        if (read.warning) process.stderr.write(`nst serve: warning: ${read.warning}\n`);
+        token = read.token;
+      }
       const log = {
         info: (m: string) => process.stderr.write(`nst serve: ${m}\n`),
         error: (m: string) => process.stderr.write(`nst serve: error: ${m}\n`),
@@ -66,11 +78,12 @@ export function serveCommand(): Command {
           dataDir: opts.dataDir,
           workers: opts.workers,
           threads: opts.threads,
-          token: opts.token ?? (process.env.NST_TOKEN || undefined),
+          token,
           insecure: opts.insecure,
           modelDir: opts.modelDir,
           samplesDir: opts.samplesDir,
           maxUploadBytes: opts.maxUploadMb * 1024 * 1024,
+          maxConcurrentUploads: opts.maxConcurrentUploads,
           maxPixels: opts.maxPixels,
           maxSize: opts.maxSize,
           maxIterations: opts.maxIterations,

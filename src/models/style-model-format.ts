@@ -7,7 +7,8 @@
  *   bytes 0..7      N, the header length, little-endian uint64
  *   bytes 8..8+N    the header: UTF-8 JSON, padded with spaces so the data starts 8-byte aligned
  *                   { "<tensor>": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }, …,
- *                     "__metadata__": { "format": "nst-style-model", "version": "1",
+ *                     "__metadata__": { "format": "nst-style-model", "version": "2",
+ *                                       "sha256": "<hex SHA-256 of the tensor data>",
  *                                       "nst": "<the metadata below, as a JSON string>" } }
  *   the rest        the tensors' values, little-endian float32, at data_offsets (relative to the
  *                   end of the header), in header order, with no gaps
@@ -19,9 +20,14 @@
  * Metadata (StyleModelMetadata): the architecture (which fixes every parameter's shape), the
  * style, the training settings, the losses, and, in a checkpoint, the optimiser state.
  *
+ * Every load verifies the checksum, so corrupted weights (finite values that would load and
+ * paint garbage) are refused. Version 1 files, written before the checksum existed, load without
+ * it; `resealStyleModel` gives one a checksum.
+ *
  * Files are written atomically (src/util/atomic-write.ts): to a temporary file in the same
  * directory, fsync'd, then renamed.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../errors';
@@ -37,7 +43,8 @@ import {
 } from './transformer-net';
 
 export const STYLE_MODEL_FORMAT = 'nst-style-model';
-export const STYLE_MODEL_VERSION = 1;
+/** 2: `__metadata__.sha256` (the tensor data's checksum) is required. 1: no checksum. */
+export const STYLE_MODEL_VERSION = 2;
 /** The file extension we use for saved models and checkpoints. */
 export const STYLE_MODEL_EXTENSION = '.safetensors';
 
@@ -87,15 +94,18 @@ export function encodeStyleModel(metadata: object, tensors: Map<string, StoredWe
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
     offset += 4 * count;
   }
-  header.__metadata__ = { format: STYLE_MODEL_FORMAT, version: String(STYLE_MODEL_VERSION), nst: JSON.stringify(metadata) };
+  const data = Buffer.concat([...tensors.values()].map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)));
+  header.__metadata__ = { format: STYLE_MODEL_FORMAT, version: String(STYLE_MODEL_VERSION), sha256: sha256(data), nst: JSON.stringify(metadata) };
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
   json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(json.length));
-  const chunks: Buffer[] = [prefix, json];
-  for (const t of tensors.values()) chunks.push(Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength));
-  return Buffer.concat(chunks);
+  return Buffer.concat([prefix, json, data]);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Writes a model or checkpoint atomically. Tensors are written in the map's order. */
@@ -153,7 +163,32 @@ export function readStyleModel(file: string): StyleModelFile {
     Buffer.from(values.buffer).set(buf.subarray(dataStart + begin, dataStart + end));
     tensors.set(name, { shape, values });
   }
+  // Structure first (a truncated file says so), then the values themselves.
+  if (meta.sha256 !== undefined || Number(meta.version) >= 2) {
+    if (typeof meta.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(meta.sha256)) throw bad('the header lacks a valid __metadata__.sha256 checksum');
+    const actual = sha256(buf.subarray(dataStart));
+    if (actual !== meta.sha256) throw bad(`checksum mismatch: the weights are corrupted (SHA-256 ${actual.slice(0, 12)}…, expected ${meta.sha256.slice(0, 12)}…)`);
+  }
   return { metadata, tensors };
+}
+
+/**
+ * Gives a file written before checksums (format version 1) a checksum, in place (atomically):
+ * the same tensors and metadata, written as the current version. Returns false when the file has
+ * one already. Only for files known to be intact: the values are taken as they are.
+ */
+export function resealStyleModel(file: string): boolean {
+  const { metadata, tensors } = readStyleModel(file);
+  const header = readHeader(file);
+  if (header.sha256 !== undefined) return false;
+  writeStyleModel(file, { ...metadata, version: STYLE_MODEL_VERSION }, tensors);
+  return true;
+}
+
+function readHeader(file: string): Record<string, unknown> {
+  const buf = fs.readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  return JSON.parse(buf.subarray(8, 8 + n).toString('utf8')).__metadata__;
 }
 
 /** Reads only the metadata of a model file (its header), without the weights. */

@@ -3,21 +3,23 @@
  * the page on Fastify; recovers interrupted jobs before it starts listening.
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { FastifyInstance } from 'fastify';
-import multipart from '@fastify/multipart';
-import { registerSecurity } from './auth';
+import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
+import { redactUrl, registerSecurity } from './auth';
 import { ResolvedServeOptions, resolveServeOptions, ServeOptions } from './config';
 import { SseStream } from './events';
 import { oneLine, toHttpError } from './http-error';
 import { NstError } from '../errors';
 import { defaultJobKinds, JobKind } from './job-kinds';
 import { JobManager, Logger } from './job-manager';
+import { parseJsonBody } from './json-body';
+import { lingerOnClose } from './linger';
 import { catalogRoutes } from './routes/catalog';
 import { galleryEventRoutes } from './routes/gallery-events';
 import { jobThumbnailRoutes } from './routes/job-thumbnails';
 import { jobRoutes } from './routes/jobs';
 import { pageRoutes } from './routes/page';
 import { SampleLibrary } from './samples';
+import { Slots } from './slots';
 import { StyleLibrary } from './styles';
 import type { DistributedQueue } from '../queue/types';
 
@@ -43,6 +45,16 @@ export interface StartOptions {
 
 const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.write(`nst serve: ${m}\n`) };
 
+/** How long an upload waits for a free slot before it is answered 503. */
+const UPLOAD_WAIT_MS = 30_000;
+
+/** Request logs (--log-requests) show the URL with any ?token= value replaced. */
+const requestLogger = {
+  serializers: {
+    req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+  },
+};
+
 export async function startServer(serveOptions: ServeOptions = {}, start: StartOptions = {}): Promise<RunningServer> {
   const options = resolveServeOptions(serveOptions);
   const log = start.log ?? quietLog;
@@ -60,18 +72,34 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
   try {
     await manager.start();
     app = Fastify({
-      logger: options.logRequests,
+      logger: options.logRequests ? requestLogger : false,
       bodyLimit: 64 * 1024,
       routerOptions: { maxParamLength: 200 },
       forceCloseConnections: true,
       return503OnClosing: true,
       ajv: { customOptions: { removeAdditional: false } },
     });
-    // Jobs come as JSON or multipart only; anything else is 415.
+    // Jobs come as JSON or multipart only; anything else is 415. Multipart bodies are read by the
+    // route itself (multipart.ts: streamed to disk, a few at a time, cut at the first limit).
     app.removeContentTypeParser('text/plain');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+    app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null));
     app.setErrorHandler((err, req, reply) => {
       const { statusCode, message } = toHttpError(err);
-      if (statusCode >= 500) log.error(`${req.method} ${req.url}: ${String((err as Error)?.stack ?? err)}`);
+      if (statusCode >= 500 && statusCode !== 503 && statusCode !== 507) log.error(`${req.method} ${redactUrl(req.url)}: ${String((err as Error)?.stack ?? err)}`);
+      // A body left unread (an upload cut at a limit) is not read further: the connection closes
+      // once the answer is out (lingering briefly, so that the client gets to read it).
+      if (!req.raw.complete) {
+        reply.header('Connection', 'close');
+        lingerOnClose(req.raw.socket);
+      }
       reply.code(statusCode).type('application/json; charset=utf-8').send({ error: message, statusCode });
     });
     app.setNotFoundHandler((req, reply) => {
@@ -87,12 +115,13 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
       for (const s of streams) s.close();
     });
     registerSecurity(app, { token: options.token, host: options.host });
-    await app.register(multipart, {
-      limits: { fileSize: options.maxUploadBytes, files: 2, fields: 40, parts: 42, fieldSize: 1000, fieldNameSize: 100, headerPairs: 50 },
-      throwFileSizeLimit: true,
-    });
     const kindContext = { maxSize: options.maxSize, maxIterations: options.maxIterations, styles };
-    await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams });
+    const uploads = {
+      limits: { fileBytes: options.maxUploadBytes, files: 2, fields: 40, fieldBytes: 1000 },
+      slots: new Slots(options.maxConcurrentUploads),
+      waitMs: UPLOAD_WAIT_MS,
+    };
+    await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams, uploads });
     await app.register(catalogRoutes, { options, manager, samples, styles });
     await app.register(galleryEventRoutes, { manager, streams });
     await app.register(jobThumbnailRoutes, { manager });

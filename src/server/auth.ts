@@ -7,7 +7,10 @@
  * - Bound to loopback without a token, the Host header must name this machine (localhost,
  *   127.x.x.x, [::1]): a web page elsewhere cannot reach the server through DNS rebinding.
  * - Requests that change something (POST, DELETE) from a page of another origin are refused, so a
- *   foreign web page cannot create or delete jobs through the user's browser.
+ *   foreign web page cannot create or delete jobs through the user's browser. `Origin: null` (a
+ *   sandboxed frame, a file:// page, a cross-origin redirect) counts as foreign when the server
+ *   has no token; with a token, the token decides.
+ * - The token never appears in request logs (redactUrl).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -32,6 +35,7 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
     }
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const origin = req.headers.origin;
+      if (origin === 'null' && !expected) throw new HttpError(403, "cross-origin requests are refused (Origin: null, e.g. a sandboxed or file:// page)");
       if (origin && origin !== 'null' && !sameOrigin(origin, hostHeader)) throw new HttpError(403, 'cross-origin requests are refused');
       if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'cross-origin requests are refused');
     }
@@ -53,6 +57,11 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
     reply.header('WWW-Authenticate', 'Bearer realm="nst"');
     throw new HttpError(401, 'this server needs a token: send Authorization: Bearer <token> (or open the page as /?token=<token>)');
   });
+}
+
+/** The URL with the value of any `token` query parameter replaced, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }
 
 function digest(s: string): Buffer {

@@ -3,6 +3,7 @@
  * run at once, and the limits on what clients may send. Validation turns every problem into a
  * one-line NstError before anything starts.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NstError } from '../errors';
@@ -29,6 +30,8 @@ export interface ServeOptions {
   samplesDir?: string;
   /** Largest accepted upload, bytes. Default 20 MiB. */
   maxUploadBytes?: number;
+  /** Uploads received at once; more wait for a slot (up to 30 s, then 503). Default 4. */
+  maxConcurrentUploads?: number;
   /** Largest accepted image, decoded pixels (decompression bombs). */
   maxPixels?: number;
   /** Largest output side a job may ask for. Default 1024. */
@@ -54,6 +57,7 @@ export const SERVE_DEFAULTS = {
   workers: 1,
   insecure: false,
   maxUploadBytes: 20 * 1024 * 1024,
+  maxConcurrentUploads: 4,
   maxPixels: DEFAULT_MAX_PIXELS,
   maxSize: 1024,
   maxIterations: 3000,
@@ -82,6 +86,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   positiveInt(o.workers, 'workers');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
   positiveInt(o.maxUploadBytes, 'max-upload-bytes');
+  positiveInt(o.maxConcurrentUploads, 'max-concurrent-uploads');
   positiveInt(o.maxPixels, 'max-pixels');
   positiveInt(o.maxSize, 'max-size');
   if (o.maxSize < 32) throw new NstError(`--max-size must be at least 32 (got ${o.maxSize})`);
@@ -99,6 +104,26 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
   return { ...o, threads, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
+}
+
+/**
+ * Reads a token from a file (`--token-file`, $NST_TOKEN_FILE): the first line, trimmed. A token
+ * in a file (or in $NST_TOKEN) does not show in `ps` the way `--token <secret>` does.
+ */
+export function readTokenFile(file: string): { token: string; warning?: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message).split('\n')[0];
+    throw new NstError(`cannot read the token file ${file}: ${why}`);
+  }
+  const token = text.split(/\r?\n/)[0].trim();
+  if (!token) throw new NstError(`the token file ${file} is empty`);
+  const mode = fs.statSync(file).mode;
+  const warning = mode & 0o077 ? `the token file ${file} can be read by other users (chmod 600 ${file})` : undefined;
+  return { token, warning };
 }
 
 function positiveInt(v: number, name: string): void {

@@ -56,9 +56,14 @@ export class FieldReader {
   integer(name: string, range: { min?: number; max?: number } = {}): number | undefined {
     const v = this.raw(name);
     if (v === undefined) return undefined;
-    if (typeof v === 'string' ? !/^-?\d+$/.test(v.trim()) : !Number.isSafeInteger(v)) {
-      throw badRequest(`field '${name}' must be an integer (got ${JSON.stringify(v)})`);
+    const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n === 'number' && Number.isInteger(n) && !Number.isSafeInteger(n)) {
+      // Beyond 2^53 a number is no longer exact (e.g. ?offset=9223372036854775807).
+      const bound = n > 0 ? range.max : range.min;
+      if (bound !== undefined) throw badRequest(`field '${name}' must be ${n > 0 ? 'at most' : 'at least'} ${bound} (got ${JSON.stringify(v)})`);
+      throw badRequest(`field '${name}' must be an integer of at most 15 digits (got ${JSON.stringify(v)})`);
     }
+    if (!Number.isSafeInteger(n)) throw badRequest(`field '${name}' must be an integer (got ${JSON.stringify(v)})`);
     return this.number(name, range);
   }
 

@@ -3,6 +3,7 @@
  * message, sent as JSON `{ "error": message, "statusCode": status }`.
  */
 import { NstError } from '../errors';
+import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 
 export class HttpError extends Error {
   constructor(readonly statusCode: number, message: string) {
@@ -22,19 +23,14 @@ export function oneLine(message: string): string {
 export function toHttpError(err: unknown): { statusCode: number; message: string } {
   if (err instanceof HttpError) return { statusCode: err.statusCode, message: err.message };
   if (err instanceof NstError) return { statusCode: 400, message: oneLine(err.message) };
+  if (isDiskFull(err)) return { statusCode: 507, message: DISK_FULL_MESSAGE };
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
-    // Fastify's and @fastify/multipart's own errors (limits, bad JSON, unsupported media type).
+    // Fastify's own errors (body limit, unsupported media type).
     const byCode: Record<string, string> = {
-      FST_REQ_FILE_TOO_LARGE: 'an uploaded file is larger than the server accepts',
-      FST_PARTS_LIMIT: 'too many parts in the multipart request',
-      FST_FILES_LIMIT: 'too many files in the multipart request (at most a content and a style image)',
-      FST_FIELDS_LIMIT: 'too many fields in the multipart request',
       FST_ERR_CTP_BODY_TOO_LARGE: 'the request body is too large',
       FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported content type (send multipart/form-data or application/json)',
-      FST_ERR_CTP_EMPTY_JSON_BODY: 'the JSON body is empty',
-      FST_INVALID_MULTIPART_CONTENT_TYPE: 'the request is not multipart/form-data',
     };
     const message = (e.code && byCode[e.code]) || oneLine(String(e.message ?? 'bad request'));
     return { statusCode: status, message };

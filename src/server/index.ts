@@ -1,7 +1,7 @@
 /** The HTTP server of `nst serve` (web page + API). See docs/http-api.md. */
 export { startServer } from './app';
 export type { RunningServer, StartOptions } from './app';
-export { resolveServeOptions, SERVE_DEFAULTS, defaultDataDir, isLoopbackHost } from './config';
+export { resolveServeOptions, readTokenFile, SERVE_DEFAULTS, defaultDataDir, isLoopbackHost } from './config';
 export type { ServeOptions, ResolvedServeOptions } from './config';
 export { defaultJobKinds, QUALITIES } from './job-kinds';
 export type { JobKind, JobRunContext, JobOutcome } from './job-kinds';

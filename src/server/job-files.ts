@@ -8,6 +8,8 @@
  *     final.png             raw output of the method
  *     result.<ext>          the result
  *     report.json           settings, timings, losses and the loss history
+ *   uploads/                uploads being received (streamed to disk), moved into a job's folder
+ *                           once the job is created; whatever is left here at start is swept
  * Every file is written atomically (temporary file in the same folder, fsync, rename).
  */
 import { randomBytes } from 'node:crypto';
@@ -23,10 +25,13 @@ export function newJobId(): string {
 
 export class JobFiles {
   readonly jobsDir: string;
+  readonly uploadsDir: string;
 
   constructor(readonly dataDir: string) {
     this.jobsDir = path.join(dataDir, 'jobs');
+    this.uploadsDir = path.join(dataDir, 'uploads');
     fs.mkdirSync(this.jobsDir, { recursive: true });
+    fs.mkdirSync(this.uploadsDir, { recursive: true });
   }
 
   get databaseFile(): string {
@@ -56,6 +61,24 @@ export class JobFiles {
 
   async write(id: string, name: string, data: Buffer | string): Promise<void> {
     await writeAtomic(this.file(id, name), data);
+  }
+
+  /** Moves a received upload (a file in uploadsDir) into a job's folder, durably. */
+  async adopt(id: string, name: string, upload: string): Promise<void> {
+    const fh = await fs.promises.open(upload, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(upload, this.file(id, name));
+  }
+
+  /** Empties uploadsDir (uploads a crash interrupted). */
+  async sweepUploads(): Promise<void> {
+    for (const f of await fs.promises.readdir(this.uploadsDir).catch(() => [] as string[])) {
+      await fs.promises.rm(path.join(this.uploadsDir, f), { force: true }).catch(() => undefined);
+    }
   }
 
   async remove(id: string): Promise<void> {

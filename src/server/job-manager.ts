@@ -9,13 +9,17 @@
  *   and its last image is kept as a partial result;
  * - queued jobs are queued again in their original order;
  * - on a graceful shutdown, running jobs stop after their current iteration and save a checkpoint
- *   first, so the next start resumes them.
+ *   first, so the next start resumes them;
+ * - a full disk fails the job it hits (with a message that says so) and nothing else: the server
+ *   stays up, a job record that cannot be written is kept in memory and written once space is
+ *   free again, and creating a job answers 507 without leaving anything behind.
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
 import type { ResolvedServeOptions } from './config';
+import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 import { EventHub } from './events';
 import { HttpError, oneLine } from './http-error';
 import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
@@ -31,7 +35,9 @@ export interface NewJobInput {
   role: InputRole;
   name: string;
   source: 'upload' | 'sample';
-  bytes: Buffer;
+  /** The image: a received upload (moved into the job's folder) or a sample file (copied). */
+  file: string;
+  bytes: number;
   format: string;
   extension: string;
   width: number;
@@ -44,6 +50,8 @@ interface Live {
   progress: JobProgress | null;
   history: LossPoint[];
   lastWrite: number;
+  /** Set when a write failed for lack of space: the job stops and fails with this message. */
+  diskFull: string | null;
 }
 
 export interface Logger {
@@ -52,6 +60,8 @@ export interface Logger {
 }
 
 const PROGRESS_WRITE_MS = 1000;
+/** How often job records that could not be written (disk full) are tried again. */
+const UNSAVED_RETRY_MS = 2000;
 
 export class JobManager {
   readonly store: JobStore;
@@ -61,6 +71,9 @@ export class JobManager {
   private readonly live = new Map<string, Live>();
   /** Jobs being deleted: their run's end is not announced (their only end is 'deleted'). */
   private readonly deleting = new Set<string>();
+  /** Record changes a full disk kept from the database, shown as if written and retried. */
+  private readonly unsaved = new Map<string, Partial<JobRecord>>();
+  private retryTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
   constructor(
@@ -116,6 +129,7 @@ export class JobManager {
     }
     for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
     await this.sweep();
+    await this.files.sweepUploads();
   }
 
   /** Removes what a crash can leave behind: folders of jobs never recorded, half-written temp files. */
@@ -145,6 +159,8 @@ export class JobManager {
     for (const live of this.live.values()) live.controller.abort();
     await this.queue.stop();
     await this.distributed?.close();
+    this.writeUnsaved();
+    if (this.retryTimer) clearInterval(this.retryTimer);
     this.store.close();
   }
 
@@ -162,12 +178,14 @@ export class JobManager {
       throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     }
     const id = newJobId();
-    this.files.create(id);
-    const infos: Record<string, InputInfo> = {};
+    let job: JobRecord;
     try {
+      this.files.create(id);
+      const infos: Record<string, InputInfo> = {};
       for (const input of inputs) {
         const file = `${input.role}${input.extension}`;
-        await this.files.write(id, file, input.bytes);
+        if (input.source === 'upload') await this.files.adopt(id, file, input.file);
+        else await this.files.write(id, file, await fs.promises.readFile(input.file));
         infos[input.role] = {
           name: input.name,
           source: input.source,
@@ -175,29 +193,34 @@ export class JobManager {
           format: input.format,
           width: input.width,
           height: input.height,
-          bytes: input.bytes.length,
+          bytes: input.bytes,
         };
       }
+      job = this.store.insert({
+        id,
+        method,
+        status: 'queued',
+        params: { ...params, format },
+        inputs: infos,
+        createdAt: new Date().toISOString(),
+        startedAt: null,
+        finishedAt: null,
+        progress: null,
+        checkpointIteration: null,
+        resumes: [],
+        history: [],
+        error: null,
+        result: null,
+      });
     } catch (err) {
+      // Nothing of a job that could not be recorded stays behind.
       await this.files.remove(id).catch(() => undefined);
+      if (isDiskFull(err)) {
+        this.log.error(`cannot create a job: the disk of ${this.options.dataDir} is full`);
+        throw new HttpError(507, DISK_FULL_MESSAGE);
+      }
       throw err;
     }
-    const job = this.store.insert({
-      id,
-      method,
-      status: 'queued',
-      params: { ...params, format },
-      inputs: infos,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      progress: null,
-      checkpointIteration: null,
-      resumes: [],
-      history: [],
-      error: null,
-      result: null,
-    });
     this.hub.publish(id, 'status', { status: 'queued' });
     if (this.distributed) {
       await this.distributed.submit(job).catch(async (err) => {
@@ -212,13 +235,25 @@ export class JobManager {
   }
 
   get(id: string): JobRecord | undefined {
-    const job = this.store.get(id);
+    const stored = this.store.get(id);
+    const job = stored && this.withUnsaved(stored);
     const live = job && this.live.get(id);
     if (job && live) {
       job.progress = live.progress ?? job.progress;
       job.history = live.history;
     }
     return job;
+  }
+
+  /** The store's list, with the changes a full disk has kept from it so far. */
+  list(filter: Parameters<JobStore['list']>[0]): { jobs: JobRecord[]; total: number } {
+    const page = this.store.list(filter);
+    return { ...page, jobs: page.jobs.map((j) => this.withUnsaved(j)) };
+  }
+
+  private withUnsaved(job: JobRecord): JobRecord {
+    const patch = this.unsaved.get(job.id);
+    return patch ? { ...job, ...patch } : job;
   }
 
   queuePosition(id: string): number {
@@ -266,6 +301,7 @@ export class JobManager {
       this.deleting.delete(id);
     }
     const deleted = this.store.delete(id);
+    this.unsaved.delete(id);
     await this.files.remove(id);
     this.hub.publish(id, 'end', { ...job, status: 'deleted' });
     return deleted;
@@ -281,10 +317,15 @@ export class JobManager {
       this.finish(id, { status: 'failed', error: `unknown method '${job.method}'` });
       return;
     }
-    const live: Live = { controller: new AbortController(), cancelRequested: false, progress: job.progress, history: job.history, lastWrite: 0 };
-    this.live.set(id, live);
+    const live: Live = { controller: new AbortController(), cancelRequested: false, progress: job.progress, history: job.history, lastWrite: 0, diskFull: null };
     const now = new Date().toISOString();
-    job = this.store.update(id, { status: 'running', startedAt: job.startedAt ?? now, error: null })!;
+    try {
+      job = this.store.update(id, { status: 'running', startedAt: job.startedAt ?? now, error: null })!;
+    } catch (err) {
+      this.finish(id, { status: 'failed', error: isDiskFull(err) ? 'the disk is full: the job could not start; free space on the server and run it again' : `internal error: ${errorLine(err)}` });
+      return;
+    }
+    this.live.set(id, live);
     this.hub.publish(id, 'status', { status: 'running' });
 
     const resume = job.resumes.length > 0 ? job.resumes[job.resumes.length - 1].fromIteration : 0;
@@ -306,10 +347,20 @@ export class JobManager {
           live.lastWrite = Date.now();
           this.hub.publish(id, 'preview', { iteration: p.iteration, url: `/api/jobs/${id}/preview?iteration=${p.iteration}` });
         } catch (err) {
-          this.log.error(`job ${id}: cannot save a preview: ${oneLine(String((err as Error)?.message ?? err))}`);
+          if (isDiskFull(err)) stopForFullDisk();
+          else this.log.error(`job ${id}: cannot save a preview: ${errorLine(err)}`);
         }
       }
       writer = null;
+    };
+
+    // A full disk stops the job at once (its checkpoints and results could not be kept anyway).
+    const stopForFullDisk = () => {
+      if (live.diskFull) return;
+      const at = live.progress ? ` at iteration ${live.progress.iteration}` : '';
+      live.diskFull = `the disk is full: the job stopped${at}; free space on the server and run it again`;
+      this.log.error(`job ${id}: the disk of ${this.options.dataDir} is full; stopping the job`);
+      live.controller.abort();
     };
 
     const ctx: JobRunContext = {
@@ -331,7 +382,13 @@ export class JobManager {
         this.hub.publish(id, 'progress', progress);
         if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
           live.lastWrite = Date.now();
-          this.store.update(id, { progress, history: live.history });
+          // Called from a worker's message event: nothing may escape it (it would end the process).
+          try {
+            this.store.update(id, { progress, history: live.history });
+          } catch (err) {
+            if (isDiskFull(err)) stopForFullDisk();
+            else this.log.error(`job ${id}: cannot record its progress: ${errorLine(err)}`);
+          }
         }
       },
       preview: (raw, display, iteration) => {
@@ -343,6 +400,10 @@ export class JobManager {
     try {
       const outcome = await kind.run(ctx);
       while (writer) await writer;
+      if (live.diskFull) {
+        this.finish(id, { status: 'failed', error: live.diskFull, progress: live.progress, history: live.history });
+        return;
+      }
       if (this.closing && outcome.cancelled && !live.cancelRequested) {
         // Shutdown: keep the job 'running' with a fresh checkpoint; the next start resumes it.
         if (kind.resumable && outcome.raw) {
@@ -370,8 +431,9 @@ export class JobManager {
       this.finish(id, { status: outcome.cancelled ? 'cancelled' : 'succeeded', result, progress: live.progress, history: live.history });
     } catch (err) {
       while (writer) await writer;
-      if (this.closing && !live.cancelRequested) return;
-      const message = err instanceof NstError ? oneLine(err.message) : `internal error: ${oneLine(String((err as Error)?.message ?? err))}`;
+      if (isDiskFull(err)) stopForFullDisk();
+      if (this.closing && !live.cancelRequested && !live.diskFull) return;
+      const message = live.diskFull ?? (err instanceof NstError ? oneLine(err.message) : `internal error: ${errorLine(err)}`);
       this.log.error(`job ${id} failed: ${message}`);
       this.finish(id, { status: 'failed', error: message, progress: live.progress, history: live.history });
     } finally {
@@ -380,10 +442,41 @@ export class JobManager {
   }
 
   private finish(id: string, patch: Partial<JobRecord>): void {
-    if (this.deleting.has(id) || !this.store.get(id)) return; // being deleted, or deleted meanwhile
-    const job = this.store.update(id, { ...patch, finishedAt: new Date().toISOString() })!;
+    const change = { ...patch, finishedAt: new Date().toISOString() };
+    let job: JobRecord;
+    try {
+      if (this.deleting.has(id) || !this.store.get(id)) return; // being deleted, or deleted meanwhile
+      job = this.store.update(id, change)!;
+    } catch (err) {
+      // The database cannot be written (disk full): the outcome is shown from memory and
+      // written as soon as it can be (until then a restart would resume the job).
+      this.log.error(`job ${id}: cannot record its outcome yet: ${errorLine(err)}`);
+      this.unsaved.set(id, { ...this.unsaved.get(id), ...change });
+      this.retryTimer ??= setInterval(() => this.writeUnsaved(), UNSAVED_RETRY_MS).unref();
+      const stored = this.store.get(id);
+      if (!stored) return;
+      job = this.withUnsaved(stored);
+    }
     this.publishEnd(job);
-    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${String(err?.message ?? err)}`));
+    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${errorLine(err)}`));
+  }
+
+  /** Writes the record changes a full disk held back, as far as there is space now. */
+  private writeUnsaved(): void {
+    for (const [id, patch] of this.unsaved) {
+      try {
+        this.store.update(id, patch);
+        this.unsaved.delete(id);
+        this.log.info(`job ${id}: its outcome is recorded now`);
+        this.writeReport(id).catch(() => undefined);
+      } catch {
+        return; // still full: try again later
+      }
+    }
+    if (this.unsaved.size === 0 && this.retryTimer) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = null;
+    }
   }
 
   private publishEnd(job: JobRecord): void {
@@ -402,7 +495,7 @@ export class JobManager {
   }
 
   private async writeReport(id: string): Promise<void> {
-    const job = this.store.get(id);
+    const job = this.get(id);
     if (!job) return;
     try {
       await this.files.write(id, 'report.json', JSON.stringify(this.report(job), null, 1) + '\n');
@@ -419,6 +512,10 @@ export class JobManager {
       return { width: 0, height: 0 };
     }
   }
+}
+
+function errorLine(err: unknown): string {
+  return oneLine(String((err as Error)?.message ?? err));
 }
 
 function round(x: number): number {

@@ -4,6 +4,7 @@
  * against the limit before anything is decoded (decompression bombs); then the image is decoded
  * once, small, so a truncated or corrupt file is refused now rather than failing the job later.
  */
+import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { HttpError } from './http-error';
 
@@ -44,20 +45,23 @@ export function sniffImageFormat(buf: Buffer): ImageFormat | null {
 
 export interface CheckedImage {
   format: ImageFormat;
+  /** File size. */
+  bytes: number;
   extension: string;
   /** Displayed size (EXIF orientation applied). */
   width: number;
   height: number;
 }
 
-/** Checks an uploaded image; throws HttpError 415 (not an image), 413 (too many pixels) or 400 (corrupt). */
-export async function checkImage(buf: Buffer, label: string, maxPixels: number): Promise<CheckedImage> {
-  if (buf.length === 0) throw new HttpError(400, `the ${label} image is empty`);
-  const format = sniffImageFormat(buf);
+/** Checks an image file; throws HttpError 415 (not an image), 413 (too many pixels) or 400 (corrupt). */
+export async function checkImage(file: string, label: string, maxPixels: number): Promise<CheckedImage> {
+  const { head, bytes } = await readHead(file, 32);
+  if (bytes === 0) throw new HttpError(400, `the ${label} image is empty`);
+  const format = sniffImageFormat(head);
   if (!format) throw new HttpError(415, `the ${label} file is not a supported image (JPEG, PNG, WebP, GIF, TIFF or AVIF)`);
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(buf, { limitInputPixels: false }).metadata();
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch {
     throw new HttpError(400, `the ${label} image cannot be read (corrupt ${format.toUpperCase()} header)`);
   }
@@ -74,10 +78,21 @@ export async function checkImage(buf: Buffer, label: string, maxPixels: number):
   }
   try {
     // Decode every pixel once (shrunk on load where the format allows): truncation shows up here.
-    await sharp(buf, { limitInputPixels: maxPixels, failOn: 'truncated' }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+    await sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
   } catch (err) {
     const msg = String((err as Error)?.message ?? err).split('\n')[0];
     throw new HttpError(400, `the ${label} image is truncated or corrupt (${msg})`);
   }
-  return { format, extension: FORMAT_EXTENSION[format], width, height };
+  return { format, bytes, extension: FORMAT_EXTENSION[format], width, height };
+}
+
+async function readHead(file: string, length: number): Promise<{ head: Buffer; bytes: number }> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(head, 0, length, 0);
+    return { head: head.subarray(0, bytesRead), bytes: (await fh.stat()).size };
+  } finally {
+    await fh.close();
+  }
 }

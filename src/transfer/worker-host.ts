@@ -24,9 +24,26 @@ export interface WorkerCallbacks<P> {
   signal?: AbortSignal;
 }
 
+/** Workers running now, and those being stopped by terminateWorkers (whose runs never settle). */
+const running = new Set<Worker>();
+const stopping = new WeakSet<Worker>();
+
+/**
+ * Stops every compute thread now, without waiting for its iteration to end (the quick way out
+ * of a second Ctrl-C). Resolves once they are gone: a thread inside a native call (e.g. loading
+ * libtorch) goes when the call returns.
+ */
+export async function terminateWorkers(): Promise<void> {
+  const all = [...running];
+  for (const w of all) stopping.add(w);
+  await Promise.all(all.map((w) => w.terminate()));
+}
+
 export function runInWorker<R, P>(kind: TaskKind, options: unknown, callbacks: WorkerCallbacks<P> = {}): Promise<R> {
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { kind, options, cancelFlag } });
+  running.add(worker);
+  worker.once('exit', () => running.delete(worker));
   const cancel = () => Atomics.store(cancelFlag, 0, 1);
   if (callbacks.signal?.aborted) cancel();
   callbacks.signal?.addEventListener('abort', cancel, { once: true });
@@ -45,6 +62,8 @@ export function runInWorker<R, P>(kind: TaskKind, options: unknown, callbacks: W
       else if (msg.type === 'error') finish(() => reject(msg.userError ? new NstError(msg.message) : new Error(msg.message)));
     });
     worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`the compute thread exited with code ${code}`))));
+    worker.on('exit', (code) => {
+      if (!stopping.has(worker)) finish(() => reject(new Error(`the compute thread exited with code ${code}`)));
+    });
   });
 }

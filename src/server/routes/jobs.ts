@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
 import { FieldReader, RawValue } from '../fields';
 import { SseStream } from '../events';
 import { badRequest, HttpError } from '../http-error';
@@ -13,7 +12,9 @@ import { JOB_ID_PATTERN } from '../job-files';
 import type { InputRole, KindContext } from '../job-kinds';
 import { JobManager, NewJobInput, RESULT_FORMATS, ResultFormat } from '../job-manager';
 import { JOB_STATUSES, JobRecord, JobStatus, TERMINAL_STATUSES } from '../job-store';
+import { MultipartBody, MultipartLimits, readMultipart, UploadedFile } from '../multipart';
 import type { SampleLibrary } from '../samples';
+import type { Slots } from '../slots';
 import { checkImage } from '../uploads';
 
 export interface JobRoutesOptions {
@@ -23,6 +24,7 @@ export interface JobRoutesOptions {
   maxPixels: number;
   /** Open SSE streams, closed when the server shuts down. */
   streams: Set<SseStream>;
+  uploads: { limits: MultipartLimits; slots: Slots; waitMs: number };
 }
 
 const ROLES: readonly InputRole[] = ['content', 'style'];
@@ -71,7 +73,25 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
   };
 
   app.post('/api/jobs', async (req, reply) => {
-    const { fields, files } = req.isMultipart() ? await readMultipart(req) : readJsonBody(req.body);
+    if (!isMultipart(req)) return createJob(readJsonBody(req.body), {}, reply);
+    // Uploads are read a few at a time; the others wait (their bodies unread) for a slot.
+    const release = await opts.uploads.slots.acquire(opts.uploads.waitMs);
+    if (!release) {
+      reply.header('Retry-After', '5');
+      throw new HttpError(503, `the server is receiving ${opts.uploads.slots.size} uploads already; try again in a moment`);
+    }
+    let body: MultipartBody | null = null;
+    try {
+      body = await readMultipart(req.raw, { tempDir: manager.files.uploadsDir, limits: opts.uploads.limits, refuseFile });
+      return await createJob(body.fields, body.files, reply);
+    } finally {
+      release();
+      // Uploads a created job took are moved already; the others go.
+      for (const f of Object.values(body?.files ?? {})) await fs.promises.rm(f.path, { force: true }).catch(() => undefined);
+    }
+  });
+
+  const createJob = async (fields: Record<string, RawValue>, files: Record<string, UploadedFile>, reply: FastifyReply) => {
     const f = new FieldReader(fields);
     const methods = [...manager.kinds.keys()];
     const method = f.choice('method', methods) ?? 'stylize';
@@ -94,34 +114,34 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
       const sampleId = samples[role];
       if (upload && sampleId) throw badRequest(`give either a ${role} file or ${role}Sample, not both`);
       if (!upload && !sampleId) throw badRequest(`a ${role} image is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
-      let bytes: Buffer;
+      let file: string;
       let name: string;
       if (upload) {
-        bytes = upload.bytes;
-        name = upload.filename;
+        file = upload.path;
+        name = cleanName(upload.filename) || role;
       } else {
         const sample = opts.samples.get(sampleId!);
         if (!sample) throw badRequest(`unknown sample '${sampleId}' (see GET /api/samples)`);
-        bytes = await fs.promises.readFile(sample.file);
+        file = sample.file;
         name = sample.id;
       }
-      const checked = await checkImage(bytes, role, opts.maxPixels);
-      inputs.push({ role, name, source: upload ? 'upload' : 'sample', bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height });
+      const checked = await checkImage(file, role, opts.maxPixels);
+      inputs.push({ role, name, source: upload ? 'upload' : 'sample', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height });
     }
     const job = await manager.create(method, params, inputs, format);
     reply.code(201).header('Location', `/api/jobs/${job.id}`);
     return publicJob(job, manager);
-  });
+  };
 
   app.get('/api/jobs', async (req) => {
     const q = new FieldReader((req.query ?? {}) as Record<string, RawValue>);
     const status = q.choice<JobStatus>('status', JOB_STATUSES);
     const method = q.choice('method', [...manager.kinds.keys()]);
     const limit = q.integer('limit', { min: 1, max: 200 }) ?? 50;
-    const offset = q.integer('offset', { min: 0 }) ?? 0;
+    const offset = q.integer('offset', { min: 0, max: 1_000_000_000 }) ?? 0;
     q.raw('token');
     q.rejectUnread(' in the query');
-    const { jobs, total } = manager.store.list({ status, method, limit, offset });
+    const { jobs, total } = manager.list({ status, method, limit, offset });
     return { jobs: jobs.map((j) => publicJob(j, manager)), total, limit, offset };
   });
 
@@ -204,37 +224,16 @@ async function sendFile(reply: FastifyReply, file: string, cacheControl: string)
   return reply.send(fs.createReadStream(file));
 }
 
-interface Upload {
-  filename: string;
-  bytes: Buffer;
+function isMultipart(req: FastifyRequest): boolean {
+  return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
 }
 
-async function readMultipart(req: FastifyRequest): Promise<{ fields: Record<string, RawValue>; files: Record<string, Upload> }> {
-  const fields: Record<string, RawValue> = {};
-  const files: Record<string, Upload> = {};
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      const file = part as MultipartFile;
-      if (!(ROLES as readonly string[]).includes(file.fieldname)) {
-        file.file.resume();
-        throw badRequest(`unknown file field '${file.fieldname}' (expected content or style)`);
-      }
-      if (files[file.fieldname]) {
-        file.file.resume();
-        throw badRequest(`more than one '${file.fieldname}' file`);
-      }
-      const bytes = await file.toBuffer();
-      files[file.fieldname] = { filename: cleanName(file.filename) || file.fieldname, bytes };
-    } else {
-      if (Object.prototype.hasOwnProperty.call(fields, part.fieldname)) throw badRequest(`field '${part.fieldname}' given more than once`);
-      if (part.valueTruncated || part.fieldnameTruncated) throw badRequest(`field '${part.fieldname.slice(0, 40)}' is too long`);
-      fields[part.fieldname] = String(part.value);
-    }
-  }
-  return { fields, files };
+/** Only a content and a style image. */
+function refuseFile(field: string): string | null {
+  return (ROLES as readonly string[]).includes(field) ? null : `unknown file field '${field.slice(0, 40)}' (expected content or style)`;
 }
 
-function readJsonBody(body: unknown): { fields: Record<string, RawValue>; files: Record<string, Upload> } {
+function readJsonBody(body: unknown): Record<string, RawValue> {
   if (body === undefined || body === null) throw badRequest('send the job as multipart/form-data (with image files) or as a JSON object (with sample ids)');
   if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the JSON body must be an object');
   const fields: Record<string, RawValue> = {};
@@ -242,7 +241,7 @@ function readJsonBody(body: unknown): { fields: Record<string, RawValue>; files:
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw badRequest(`field '${k}' must be a string, a number or a boolean`);
     fields[k] = v;
   }
-  return { fields, files: {} };
+  return fields;
 }
 
 /** A file name for display only: no path, no control characters, at most 100 characters. */

@@ -1,0 +1,156 @@
+/**
+ * Reading a multipart/form-data request (busboy): text fields into memory, files streamed to
+ * temporary files on disk, so memory stays flat whatever the upload's size. Reading stops at the
+ * first limit or error: the rest of the body is never read (the caller answers with
+ * `Connection: close`), so an oversize or endless upload costs at most its limit.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import Busboy from '@fastify/busboy';
+import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
+import { badRequest, HttpError, oneLine } from './http-error';
+
+export interface MultipartLimits {
+  /** Largest file, bytes. */
+  fileBytes: number;
+  files: number;
+  fields: number;
+  /** Largest text field, bytes. */
+  fieldBytes: number;
+}
+
+export interface UploadedFile {
+  /** The name the client gave (unsanitised). */
+  filename: string;
+  /** The temporary file holding the bytes; the caller moves or removes it. */
+  path: string;
+  bytes: number;
+}
+
+export interface MultipartBody {
+  /** Text fields (an object without prototype: any name is a plain key). */
+  fields: Record<string, string>;
+  files: Record<string, UploadedFile>;
+}
+
+export interface MultipartOptions {
+  /** Folder of the temporary files (on the same file system as their final place, for a rename). */
+  tempDir: string;
+  limits: MultipartLimits;
+  /** Says why a file field is refused (null: accepted); called before any byte of it is stored. */
+  refuseFile(field: string): string | null;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Reads the request's multipart body. Throws HttpError 400 (malformed, refused field), 413 (a
+ * limit), 507 (disk full); on any failure the temporary files are already removed.
+ */
+export function readMultipart(req: IncomingMessage, options: MultipartOptions): Promise<MultipartBody> {
+  const { limits } = options;
+  // Everything a valid request can hold, with room for part headers and fields.
+  const maxBodyBytes = limits.files * limits.fileBytes + limits.fields * (limits.fieldBytes + 200) + 64 * 1024;
+  const fields: Record<string, string> = Object.create(null);
+  const files: Record<string, UploadedFile> = Object.create(null);
+  const temps: string[] = [];
+  const seenFiles = new Set<string>();
+  /** File parts being written, each as [busboy's stream, the temporary file's stream]. */
+  const open = new Set<[{ destroy(): void }, fs.WriteStream]>();
+  const writes: Promise<void>[] = [];
+
+  return new Promise<MultipartBody>((resolve, reject) => {
+    let failed = false;
+    let received = 0;
+    let busboy: ReturnType<typeof Busboy>;
+
+    const removeTemps = () => Promise.all(temps.map((t) => fs.promises.rm(t, { force: true }).catch(() => undefined)));
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      // Stop reading the body here: nothing more of it is parsed or stored.
+      req.unpipe(busboy);
+      req.pause();
+      req.off('data', count);
+      for (const [part, file] of open) {
+        part.destroy();
+        file.destroy();
+      }
+      // Answer once the temporary files are gone (or after a second, whichever comes first).
+      const settled = Promise.allSettled(writes).then(removeTemps);
+      void Promise.race([settled, new Promise((r) => setTimeout(r, 1000).unref())]).then(() => reject(err));
+    };
+    const count = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBodyBytes) fail(new HttpError(413, `the request body is larger than the server accepts (${limitText(maxBodyBytes)} at most)`));
+    };
+
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      reject(new HttpError(413, `the request body is larger than the server accepts (${limitText(maxBodyBytes)} at most)`));
+      return;
+    }
+    try {
+      busboy = Busboy({
+        headers: req.headers as { 'content-type': string },
+        limits: { fileSize: limits.fileBytes, files: limits.files, fields: limits.fields, parts: limits.files + limits.fields, fieldSize: limits.fieldBytes, fieldNameSize: 100, headerPairs: 50 },
+      });
+    } catch (err) {
+      reject(badRequest(`malformed multipart request: ${oneLine(String((err as Error)?.message ?? err))}`));
+      return;
+    }
+
+    busboy.on('file', (field, stream, filename) => {
+      if (failed) return void stream.resume();
+      const refusal = seenFiles.has(field) ? `more than one '${field}' file` : options.refuseFile(field);
+      seenFiles.add(field);
+      if (refusal) {
+        stream.resume();
+        return fail(badRequest(refusal));
+      }
+      const tmp = path.join(options.tempDir, `${randomBytes(8).toString('hex')}.upload`);
+      temps.push(tmp);
+      const out = fs.createWriteStream(tmp, { flags: 'wx' });
+      const entry: [typeof stream, fs.WriteStream] = [stream, out];
+      open.add(entry);
+      stream.on('limit', () => fail(new HttpError(413, `the ${field} file is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
+      writes.push(
+        pipeline(stream, out).then(
+          () => {
+            open.delete(entry);
+            if (!stream.truncated) files[field] = { filename, path: tmp, bytes: out.bytesWritten };
+          },
+          (err) => {
+            open.delete(entry);
+            fail(isDiskFull(err) ? new HttpError(507, DISK_FULL_MESSAGE) : err);
+          },
+        ),
+      );
+    });
+    busboy.on('field', (name, value, nameTruncated, valueTruncated) => {
+      if (failed) return;
+      if (nameTruncated || valueTruncated) return fail(badRequest(`field '${name.slice(0, 40)}' is too long`));
+      if (Object.prototype.hasOwnProperty.call(fields, name)) return fail(badRequest(`field '${name}' given more than once`));
+      fields[name] = value;
+    });
+    busboy.on('partsLimit', () => fail(new HttpError(413, 'too many parts in the multipart request')));
+    busboy.on('filesLimit', () => fail(new HttpError(413, 'too many files in the multipart request (at most a content and a style image)')));
+    busboy.on('fieldsLimit', () => fail(new HttpError(413, 'too many fields in the multipart request')));
+    busboy.on('error', (err) => fail(badRequest(`malformed multipart request: ${oneLine(String((err as Error)?.message ?? err))}`)));
+    busboy.on('finish', () => {
+      void Promise.allSettled(writes).then(() => {
+        if (!failed) resolve({ fields, files });
+      });
+    });
+    req.on('aborted', () => fail(badRequest('the upload was interrupted')));
+    req.on('data', count);
+    req.pipe(busboy);
+  });
+}
+
+function limitText(bytes: number): string {
+  return bytes >= MiB ? `${Math.round((bytes / MiB) * 10) / 10} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
