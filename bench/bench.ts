@@ -7,6 +7,8 @@
  * - timeToQuality: single-scale vs multi-resolution time to the same objective at full size
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
+ * - video: optical flow accuracy/speed, flicker (per-frame vs consistent) and speed of both video
+ *          methods on synthetic pans (src/video/bench.ts); --no-video, or --video-only for just it
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  */
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { Lbfgs } from '../src/optim';
 import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
 import { runStylize } from '../src/transfer/gatys/run';
 import { benchFast } from '../src/transfer/fast/bench';
+import { benchVideo } from '../src/video/bench';
 
 interface Args {
   sizes: number[];
@@ -34,10 +37,12 @@ interface Args {
   quality: boolean;
   timeToQuality: boolean;
   fast: boolean;
+  video: boolean;
+  videoOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, video: true, videoOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -50,7 +55,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
+    else if (a === '--no-video') args.video = false;
+    else if (a === '--video-only') args.videoOnly = true;
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.video = false;
   }
   return args;
 }
@@ -210,6 +217,11 @@ function benchPytorch(sizes: number[], repeats: number, threads: number): unknow
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const { threads } = configureThread({ threads: args.threads });
+  if (args.videoOnly) {
+    process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
+    process.stdout.write(JSON.stringify({ engine: { ...engineInfo(), threads }, video: await benchVideo({ threads }) }, null, 2) + '\n');
+    return;
+  }
   const results = [];
   for (const precision of args.precisions) {
     const net = Vgg19.load({ upTo: 'relu5_1', precision, channelsLast: args.channelsLast });
@@ -225,6 +237,8 @@ async function main(): Promise<void> {
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
   const ttq = args.timeToQuality ? await timeToQuality() : { skipped: '--no-time-to-quality' };
+  if (args.video) process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
+  const video = args.video ? await benchVideo({ threads }) : { skipped: '--no-video' };
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
@@ -232,6 +246,7 @@ async function main(): Promise<void> {
     fast,
     bf16QualityGuard: quality,
     timeToQuality: ttq,
+    video,
     cpuHasBf16: cpuHasBf16(),
     peakMemory512: memory,
     benchProcessPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

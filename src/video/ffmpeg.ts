@@ -185,7 +185,9 @@ export async function assembleVideo(options: AssembleOptions): Promise<void> {
     if (options.audioFrom.start) args.push('-ss', String(options.audioFrom.start));
     args.push('-t', String(options.audioFrom.duration), '-i', options.audioFrom.file, '-map', '0:v:0', '-map', '1:a:0?', ...codecs.audio);
   }
-  args.push('-frames:v', String(options.frames), ...codecs.video, '-shortest', tmp);
+  // No -frames:v / -shortest: with an audio input they cut the audio to its first packets
+  // (ffmpeg 5.1); the frame sequence ends at the last finished frame and -t bounds the audio.
+  args.push(...codecs.video, tmp);
   try {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(tool('ffmpeg'), args, { stdio: ['ignore', 'ignore', 'pipe'] });

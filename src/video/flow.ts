@@ -113,8 +113,12 @@ export interface FlowOptions {
   maxSide?: number;
 }
 
-/** Farnebäck parameters: 4 levels reach ±30 px at the flow size; 15-px windows resist noise. */
-const FARNEBACK = { pyrScale: 0.5, levels: 4, winSize: 15, iterations: 3, polyN: 5, polySigma: 1.2 };
+/**
+ * Farnebäck parameters: 4 levels reach ±30 px at the flow size; a 21-px window with 7-px
+ * polynomial neighbourhoods was the most accurate and the fastest of the settings measured on
+ * synthetic shifts (docs/video.md).
+ */
+const FARNEBACK = { pyrScale: 0.5, levels: 4, winSize: 21, iterations: 3, polyN: 7, polySigma: 1.5 };
 
 /**
  * Dense flow from `from` to `to` (both the same size). Needs loadOpenCv() first.
