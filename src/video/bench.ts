@@ -122,7 +122,7 @@ export async function benchFlow(size = 256) {
 
 export async function benchVideoFast(o: VideoBenchOptions = {}) {
   const size = o.fastSize ?? 256;
-  const clip = await panClip(size, o.fastFrames ?? 12, o.speed ?? 2.5);
+  const clip = await panClip(size, o.fastFrames ?? 8, o.speed ?? 2.5);
   const style = resolveStyle('wave');
   const model = loadStyleModel(style.path);
   model.net.precision = resolvePrecision('auto', 'cpu');
@@ -155,9 +155,9 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
 
 export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
   const size = o.optimisationSize ?? 128;
-  const clip = await panClip(size, o.optimisationFrames ?? 6, (o.speed ?? 2.5) / 2);
+  const clip = await panClip(size, o.optimisationFrames ?? 4, (o.speed ?? 2.5) / 2);
   const stylePath = path.join(SHARED, 'images', 'style', 'starry_night.jpg');
-  const iterations = o.iterations ?? 100;
+  const iterations = o.iterations ?? 60;
   const frameIterations = o.frameIterations ?? Math.round(iterations / 4);
   const gatys = resolveStylizeOptions({ content: PHOTO, style: stylePath, output: 'unused.png', size, iterations, seed: 1, precision: 'fp32' });
   const styles = [await loadImage(stylePath, { maxSide: size })];

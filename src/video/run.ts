@@ -163,6 +163,10 @@ export async function runVideo(o: ResolvedVideoOptions, hooks: VideoHooks = {}):
       const frames = Math.max(o.expectedFrames, index);
       hooks.onProgress?.({ type: 'frame', frame: index, frames, resumed: finished, framesPerSecond: rate, etaSeconds: (frames - index) / rate, flowMs: done.flowMs, paintMs: done.paintMs });
     }
+  } catch (err) {
+    // A run that fails before its first frame leaves nothing behind.
+    if (store.finishedFrames() === 0) store.remove();
+    throw err;
   } finally {
     painter.dispose();
   }
