@@ -19,6 +19,7 @@ import { FastPainter } from './fast-painter';
 import { computeFlow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
 import { temporalWarpingError } from './metrics';
 import { OptimisationPainter } from './optimisation-painter';
+import { VIDEO_DEFAULTS } from './options';
 import type { FramePainter } from './painter';
 import { TemporalSequencer } from './sequencer';
 import { constantFlow, endpointError, resample, SyntheticClip, syntheticPan, syntheticRotation } from './synthetic';
@@ -129,7 +130,7 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
   const painterOf = (blend: number) => new FastPainter(model.net, { blend, preserveColors: 'none' });
   await paintClip(painterOf(0), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
   const perFrame = await paintClip(painterOf(0), clip, false);
-  const consistent = await paintClip(painterOf(0.7), clip, true);
+  const consistent = await paintClip(painterOf(VIDEO_DEFAULTS.blend), clip, true);
   const net = Vgg19.load({ upTo: 'relu5_1' });
   const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
   try {
@@ -142,7 +143,7 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
       frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
       frames: clip.frames.length,
       panPxPerFrame: o.speed ?? 2.5,
-      blend: 0.7,
+      blend: VIDEO_DEFAULTS.blend,
       perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2), framesPerSecond: fps(perFrame) },
       consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2), framesPerSecond: fps(consistent), flowMs: round(consistent.flowMs, 1), paintMs: round(consistent.paintMs, 1) },
       ...compare(a, b),

@@ -58,7 +58,7 @@ export interface VideoOptions extends VideoStylizeSettings {
   duration?: number;
   /** Temporal consistency (default true); false paints every frame on its own. */
   consistency?: boolean;
-  /** Fast method: weight of the warped previous frame where the flow is reliable (0–1). Default 0.7. */
+  /** Fast method: weight of the warped previous frame where the flow is reliable (0–1). Default 0.5. */
   blend?: number;
   /** Optimisation method: weight of the temporal loss. Default 50. */
   temporalWeight?: number;
@@ -87,7 +87,7 @@ export interface VideoOptions extends VideoStylizeSettings {
 }
 
 export const VIDEO_DEFAULTS = {
-  blend: 0.7,
+  blend: 0.5,
   temporalWeight: 50,
   iterations: 300,
   maxFrames: 9000,
