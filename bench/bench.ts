@@ -8,6 +8,8 @@
  *   time until our written image scores at or below PyTorch's written image (bench/time-to-quality.ts)
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
+ * - video: optical flow accuracy/speed, flicker (per-frame vs consistent) and speed of both video
+ *          methods on synthetic pans (src/video/bench.ts); --no-video, or --video-only for just it
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
@@ -29,6 +31,7 @@ import { runStylize } from '../src/transfer/gatys/run';
 import { benchFast } from '../src/transfer/fast/bench';
 import { timeToQualityVsPytorch } from './time-to-quality';
 import { benchQueue } from './queue-bench';
+import { benchVideo } from '../src/video/bench';
 
 interface Args {
   sizes: number[];
@@ -43,10 +46,12 @@ interface Args {
   ttqSizes: number[];
   queue: boolean;
   queueOnly: boolean;
+  video: boolean;
+  videoOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -62,7 +67,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
     else if (a === '--no-queue') args.queue = false;
     else if (a === '--queue-only') args.queueOnly = true;
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.queue = false;
+    else if (a === '--no-video') args.video = false;
+    else if (a === '--video-only') args.videoOnly = true;
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.queue = args.video = false;
   }
   return args;
 }
@@ -179,6 +186,11 @@ async function main(): Promise<void> {
     return;
   }
   const { threads } = configureThread({ threads: args.threads });
+  if (args.videoOnly) {
+    process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
+    process.stdout.write(JSON.stringify({ engine: { ...engineInfo(), threads }, video: await benchVideo({ threads }) }, null, 2) + '\n');
+    return;
+  }
   const results = [];
   for (const precision of args.precisions) {
     const net = Vgg19.load({ upTo: 'relu5_1', precision, channelsLast: args.channelsLast });
@@ -199,6 +211,8 @@ async function main(): Promise<void> {
   }
   if (args.queue) process.stderr.write('bench: fast jobs through the BullMQ queue, 1 and 2 worker processes\n');
   const queue = args.queue ? await benchQueue() : { skipped: '--no-queue' };
+  if (args.video) process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
+  const video = args.video ? await benchVideo({ threads }) : { skipped: '--no-video' };
   const report = {
     engine: { ...engineInfo(), threads },
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
@@ -207,6 +221,7 @@ async function main(): Promise<void> {
     bf16QualityGuard: quality,
     timeToQuality: args.timeToQuality ? ttq : { skipped: '--no-time-to-quality' },
     queue,
+    video,
     cpuHasBf16: cpuHasBf16(),
     peakMemory512: memory,
     benchProcessPeakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -2,10 +2,12 @@
  * neural-style-ts: the library API. The CLI (src/cli) and the server are thin layers over it.
  *
  * - `stylize(options, callbacks)`: optimisation-based transfer (Gatys et al.), off the event loop.
+ * - `stylizeVideo(options, callbacks)`: a clip painted without flicker, with either method.
  * - building blocks: the tensor engine, VGG19, the losses, the optimisers and image I/O.
  */
 export * from './errors';
 export * from './transfer';
+export * from './video';
 export * as engine from './engine';
 export { Vgg19, VGG19_LAYER_NAMES, toCaffe, fromCaffe, CAFFE_MEAN_BGR, modelDirCandidates } from './models';
 export * from './losses';

@@ -13,6 +13,7 @@ import { compareCommand } from './compare-command';
 import { modelsCommand } from './models-command';
 import { serveCommand } from './serve-command';
 import { workerCommand } from './worker-command';
+import { videoCommand } from './video-command';
 
 export function buildProgram(): Command {
   const program = new Command('nst')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(stylizeCommand().exitOverride());
   program.addCommand(exploreCommand().exitOverride());
   program.addCommand(fastCommand().exitOverride());
+  program.addCommand(videoCommand().exitOverride());
   program.addCommand(trainCommand().exitOverride());
   program.addCommand(stylesCommand().exitOverride());
   program.addCommand(compareCommand().exitOverride());

@@ -17,12 +17,13 @@ export class ProgressReporter {
   private bar: SingleBar | null = null;
   private readonly tty: boolean;
 
-  constructor(private readonly label: string, private readonly printEvery: number, stream: NodeJS.WriteStream = process.stderr) {
+  /** unit: what the rate counts ('it' → it/s; 'frames' → frames/s). */
+  constructor(private readonly label: string, private readonly printEvery: number, stream: NodeJS.WriteStream = process.stderr, private readonly unit = 'it') {
     this.tty = !!stream.isTTY;
     if (this.tty) {
       this.bar = new SingleBar({
         stream,
-        format: `${label} [{bar}] {value}/{total} | {rate} it/s | ETA {eta_formatted} | {values}`,
+        format: `${label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {eta_formatted} | {values}`,
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
@@ -41,7 +42,7 @@ export class ProgressReporter {
       this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), values });
     } else if (this.printEvery > 0 && (p.iteration % this.printEvery === 0 || p.iteration === p.iterations)) {
       process.stderr.write(
-        `${this.label} ${p.iteration}/${p.iterations} | ${p.iterationsPerSecond.toFixed(2)} it/s | ETA ${Math.round(p.etaSeconds)}s | ${values}\n`,
+        `${this.label} ${p.iteration}/${p.iterations} | ${p.iterationsPerSecond.toFixed(2)} ${this.unit}/s | ETA ${Math.round(p.etaSeconds)}s | ${values}\n`,
       );
     }
   }

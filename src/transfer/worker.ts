@@ -6,6 +6,7 @@ import { runExplore } from './explore/run';
 import { runCompare } from './fast/compare';
 import { runFast } from './fast/run';
 import { runTrain } from './fast/train';
+import { runVideo } from '../video/run';
 import type { WorkerMessage } from './worker-host';
 
 const { kind, options, cancelFlag } = workerData as { kind: string; options: any; cancelFlag: Int32Array };
@@ -28,6 +29,8 @@ async function main(): Promise<unknown> {
       return runCompare(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'explore':
       return runExplore(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'video':
+      return runVideo(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     default:
       throw new Error(`unknown task kind '${kind}'`);
   }

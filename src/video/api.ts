@@ -1,0 +1,14 @@
+/** The public entry point of video stylisation: validate (one-line NstError), then run off the event loop. */
+import { runInWorker, WorkerCallbacks } from '../transfer/worker-host';
+import { resolveVideoOptions, VideoOptions } from './options';
+import type { VideoProgress, VideoResult } from './run';
+
+/**
+ * Paints `options.input` frame by frame, temporally consistent, and writes `options.output`
+ * (audio, frame rate and aspect kept). Finished frames are kept in `<output>.frames/` while it
+ * runs; aborting `callbacks.signal` stops after the current frame and assembles a partial video
+ * from the frames done (`resume: true` continues later).
+ */
+export async function stylizeVideo(options: VideoOptions, callbacks: WorkerCallbacks<VideoProgress> = {}): Promise<VideoResult> {
+  return runInWorker<VideoResult, VideoProgress>('video', resolveVideoOptions(options), callbacks);
+}

@@ -1,0 +1,203 @@
+/**
+ * Benchmark of the video methods on clips with known motion (`npm run bench`, "video"):
+ * - flow: endpoint error of the optical flow on synthetic shifts and a rotation, and its speed;
+ * - fast and optimisation: flicker (temporal warping error with the true flow) and style loss,
+ *   per-frame vs temporally consistent, on a synthetic pan of a photo; frames/s of the fast
+ *   path including the flow; seconds per frame of the optimisation path, first vs later frames.
+ */
+import * as path from 'node:path';
+import { configureThread, keep, noGrad, resolvePrecision, tidy } from '../engine';
+import { loadImage, RgbImage } from '../image';
+import { GatysObjective } from '../losses';
+import { PROJECT_ROOT } from '../models/model-dir';
+import { loadStyleModel } from '../models/style-model-format';
+import { Vgg19 } from '../models/vgg19';
+import { resolveStyle } from '../transfer/fast/styles';
+import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../transfer/gatys/options';
+import { imageToTensor } from '../transfer/image-tensor';
+import { FastPainter } from './fast-painter';
+import { computeFlow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
+import { temporalWarpingError } from './metrics';
+import { OptimisationPainter } from './optimisation-painter';
+import { VIDEO_DEFAULTS } from './options';
+import type { FramePainter } from './painter';
+import { TemporalSequencer } from './sequencer';
+import { constantFlow, endpointError, resample, SyntheticClip, syntheticPan, syntheticRotation } from './synthetic';
+
+export interface VideoBenchOptions {
+  threads?: number;
+  /** Fast path frame width (16:9 frames). Default 256. */
+  fastSize?: number;
+  fastFrames?: number;
+  /** Optimisation frame width. Default 128. */
+  optimisationSize?: number;
+  optimisationFrames?: number;
+  iterations?: number;
+  frameIterations?: number;
+  /** Pan speed, px per frame at the frame width (sub-pixel on purpose). */
+  speed?: number;
+}
+
+const SHARED = path.join(PROJECT_ROOT, '..', 'shared');
+const PHOTO = path.join(SHARED, 'images', 'content', 'tubingen.jpg');
+const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
+const epe = (e: { mean: number; median: number }) => ({ mean: round(e.mean, 3), median: round(e.median, 3) });
+
+async function panClip(width: number, frames: number, speed: number): Promise<SyntheticClip> {
+  const height = 2 * Math.round((width * 9) / 16 / 2);
+  const photo = await loadImage(PHOTO, { width: Math.ceil(width + frames * speed + 4) });
+  return syntheticPan(photo, width, height, frames, speed);
+}
+
+async function paintClip(painter: FramePainter, clip: SyntheticClip, consistency: boolean) {
+  const sequencer = await TemporalSequencer.create(painter, consistency);
+  const outputs: RgbImage[] = [];
+  const times: number[] = [];
+  let flowMs = 0;
+  let paintMs = 0;
+  for (const frame of clip.frames) {
+    const done = (await sequencer.next(frame))!;
+    outputs.push(done.image);
+    times.push((done.flowMs + done.paintMs) / 1000);
+    flowMs += done.flowMs;
+    paintMs += done.paintMs;
+  }
+  return { outputs, times, flowMs: flowMs / clip.frames.length, paintMs: paintMs / clip.frames.length };
+}
+
+/** Mean style loss of the frames against the painting (VGG19, the default Gatys style layers, weight 1). */
+function meanStyleLoss(net: Vgg19, style: RgbImage, frames: RgbImage[]): number {
+  const target = keep(tidy(() => net.preprocess(imageToTensor(style))));
+  const objective = new GatysObjective(net, null, target, { content: [], style: STYLIZE_DEFAULTS.styleLayers }, { content: 0, style: 1, tv: 0 });
+  try {
+    const losses = frames.map((f) => noGrad(() => tidy(() => objective.terms(net.preprocess(imageToTensor(f))).total.item())));
+    return losses.reduce((a, b) => a + b, 0) / losses.length;
+  } finally {
+    objective.dispose();
+    target.dispose();
+  }
+}
+
+function compare(perFrame: { error: number; style: number }, consistent: { error: number; style: number }) {
+  return {
+    warpingErrorReduction: round(1 - consistent.error / perFrame.error, 3),
+    styleLossChange: round(consistent.style / perFrame.style - 1, 3),
+  };
+}
+
+export async function benchFlow(size = 256) {
+  const cv = await loadOpenCv();
+  const height = 2 * Math.round((size * 9) / 16 / 2);
+  const photo = await loadImage(PHOTO, { width: size + 40 });
+  const base = resample(photo, size, height, (x, y) => [x + 20, y + 20]);
+  const shifts = [
+    [2, 0],
+    [2.5, -1.25],
+    [7.3, 3.6],
+  ].map(([dx, dy]) => {
+    // The moved frame shows the photo at p + (dx, dy): its flow back onto the base frame is (dx, dy).
+    const moved = resample(photo, size, height, (x, y) => [x + 20 + dx, y + 20 + dy]);
+    const flow = computeFlow(cv, toGrey(moved), toGrey(base));
+    return { dx, dy, endpointError: epe(endpointError(flow, constantFlow(size, height, dx, dy))) };
+  });
+  const rot = syntheticRotation(base, 2);
+  const rotFlow = computeFlow(cv, toGrey(rot.frame), toGrey(base));
+  const fullRes = computeFlow(cv, toGrey(rot.frame), toGrey(base), { maxSide: 0 });
+  const time = (maxSide: number) => {
+    const a = toGrey(base), b = toGrey(rot.frame);
+    computeFlow(cv, a, b, { maxSide });
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) computeFlow(cv, a, b, { maxSide });
+    return round((performance.now() - t0) / 5, 1);
+  };
+  return {
+    method: 'Farnebäck (@techstark/opencv-js 4.12.0-release.1)',
+    frame: `${size}x${height}`,
+    flowMaxSide: FLOW_MAX_SIDE,
+    shifts,
+    rotation: { degrees: 2, endpointError: epe(endpointError(rotFlow, rot.backward)), endpointErrorFullResolution: epe(endpointError(fullRes, rot.backward)) },
+    msPerFlow: time(FLOW_MAX_SIDE),
+    msPerFlowFullResolution: time(0),
+  };
+}
+
+export async function benchVideoFast(o: VideoBenchOptions = {}) {
+  const size = o.fastSize ?? 256;
+  const clip = await panClip(size, o.fastFrames ?? 8, o.speed ?? 2.5);
+  const style = resolveStyle('wave');
+  const model = loadStyleModel(style.path);
+  model.net.precision = resolvePrecision('auto', 'cpu');
+  const painterOf = (blend: number) => new FastPainter(model.net, { blend, preserveColors: 'none' });
+  await paintClip(painterOf(0), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
+  const perFrame = await paintClip(painterOf(0), clip, false);
+  const consistent = await paintClip(painterOf(VIDEO_DEFAULTS.blend), clip, true);
+  const net = Vgg19.load({ upTo: 'relu5_1' });
+  const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
+  try {
+    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward), style: meanStyleLoss(net, painting, perFrame.outputs) };
+    const b = { error: temporalWarpingError(consistent.outputs, clip.backward), style: meanStyleLoss(net, painting, consistent.outputs) };
+    const fps = (r: { times: number[] }) => round(r.times.length / r.times.reduce((x, y) => x + y, 0), 2);
+    return {
+      style: 'wave',
+      precision: model.net.precision,
+      frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
+      frames: clip.frames.length,
+      panPxPerFrame: o.speed ?? 2.5,
+      blend: VIDEO_DEFAULTS.blend,
+      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2), framesPerSecond: fps(perFrame) },
+      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2), framesPerSecond: fps(consistent), flowMs: round(consistent.flowMs, 1), paintMs: round(consistent.paintMs, 1) },
+      ...compare(a, b),
+    };
+  } finally {
+    net.dispose();
+    model.net.dispose();
+  }
+}
+
+export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
+  const size = o.optimisationSize ?? 128;
+  const clip = await panClip(size, o.optimisationFrames ?? 4, (o.speed ?? 2.5) / 2);
+  const stylePath = path.join(SHARED, 'images', 'style', 'starry_night.jpg');
+  const iterations = o.iterations ?? 60;
+  const frameIterations = o.frameIterations ?? Math.round(iterations / 4);
+  const gatys = resolveStylizeOptions({ content: PHOTO, style: stylePath, output: 'unused.png', size, iterations, seed: 1, precision: 'fp32' });
+  const styles = [await loadImage(stylePath, { maxSide: size })];
+  const net = Vgg19.load({ upTo: 'relu5_1' });
+  const painterOf = (consistent: boolean) =>
+    new OptimisationPainter(net, { gatys, styles, iterations, frameIterations: consistent ? frameIterations : iterations, temporalWeight: consistent ? 50 : 0, device: 'cpu' });
+  // The painters share the network: keep it alive by not calling their dispose().
+  try {
+    const perFrame = await paintClip(painterOf(false), clip, false);
+    const consistent = await paintClip(painterOf(true), clip, true);
+    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward), style: meanStyleLoss(net, styles[0], perFrame.outputs) };
+    const b = { error: temporalWarpingError(consistent.outputs, clip.backward), style: meanStyleLoss(net, styles[0], consistent.outputs) };
+    const later = consistent.times.slice(1);
+    const laterMean = later.reduce((x, y) => x + y, 0) / Math.max(later.length, 1);
+    return {
+      style: 'starry_night',
+      frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
+      frames: clip.frames.length,
+      iterations,
+      frameIterations,
+      temporalWeight: 50,
+      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2), secondsPerFrame: round(perFrame.times.reduce((x, y) => x + y, 0) / perFrame.times.length, 2) },
+      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2), firstFrameSeconds: round(consistent.times[0], 2), laterFrameSeconds: round(laterMean, 2), laterOverFirst: round(laterMean / consistent.times[0], 3) },
+      ...compare(a, b),
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Everything above, as one JSON-able object. */
+export async function benchVideo(o: VideoBenchOptions = {}) {
+  const runtime = configureThread({ threads: o.threads });
+  return {
+    threads: runtime.threads,
+    flow: await benchFlow(o.fastSize ?? 256),
+    fast: await benchVideoFast(o),
+    optimisation: await benchVideoOptimisation(o),
+  };
+}
+
+

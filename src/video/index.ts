@@ -1,0 +1,14 @@
+/** Video: paint a clip frame by frame without flicker, with either method (fast network or optimisation). */
+export { stylizeVideo } from './api';
+export { resolveVideoOptions, frameSize, VIDEO_DEFAULTS } from './options';
+export type { VideoOptions, ResolvedVideoOptions } from './options';
+export type { VideoProgress, VideoResult } from './run';
+export { probeVideo, decodeFrames, assembleVideo, requireFfmpeg, VIDEO_OUTPUT_EXTENSIONS } from './ffmpeg';
+export type { VideoInfo } from './ffmpeg';
+export { computeFlow, loadOpenCv, toGrey, FLOW_MAX_SIDE } from './flow';
+export type { Flow, Grey, OpenCvModule } from './flow';
+export { warpImage, warpFlow } from './warp';
+export { consistencyMasks } from './consistency';
+export type { ConsistencyMasks } from './consistency';
+export { temporalWarpingError } from './metrics';
+export type { FramePainter, TemporalGuide } from './painter';

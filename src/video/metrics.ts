@@ -1,0 +1,35 @@
+/**
+ * Flicker, measured as the temporal warping error (Lai et al. 2018; Ruder et al. 2016): the mean
+ * |O_t − W(O_{t−1})| over the pixels visible in both frames, averaged over t, where W warps the
+ * previous output onto frame t with the (true or estimated) backward flow.
+ */
+import type { RgbImage } from '../image';
+import type { Flow } from './flow';
+import { warpImage } from './warp';
+
+/**
+ * outputs: the painted frames; backward[t−1]: flow of frame t onto frame t−1; valid[t−1]
+ * (optional): 1 where the pixel of frame t is visible in frame t−1 (default: its source lies
+ * inside the frame). Values in [0,1] per channel.
+ */
+export function temporalWarpingError(outputs: RgbImage[], backward: Flow[], valid?: Float32Array[]): number {
+  let total = 0;
+  for (let t = 1; t < outputs.length; t++) {
+    const flow = backward[t - 1];
+    const warped = warpImage(outputs[t - 1], flow);
+    const n = flow.width * flow.height;
+    const cur = outputs[t].data;
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const x = (i % flow.width) + flow.u[i];
+      const y = Math.floor(i / flow.width) + flow.v[i];
+      const visible = valid ? valid[t - 1][i] > 0 : x >= 0 && y >= 0 && x <= flow.width - 1 && y <= flow.height - 1;
+      if (!visible) continue;
+      for (let k = 0; k < 3; k++) sum += Math.abs(cur[k * n + i] - warped.data[k * n + i]);
+      count += 3;
+    }
+    total += count > 0 ? sum / count : 0;
+  }
+  return outputs.length > 1 ? total / (outputs.length - 1) : 0;
+}

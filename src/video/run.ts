@@ -1,0 +1,218 @@
+/**
+ * One video run, in the calling thread: decode the clip with ffmpeg, paint each frame (fast
+ * network or optimisation, made consistent with the previous frame), write every finished frame
+ * at once, then assemble the frames and the clip's audio into the output. Cancellation stops
+ * after the current frame (the optimisation method drops a half-done frame) and still assembles
+ * the frames done into a (partial) video; --resume continues from them.
+ */
+import { configureThread, resolvePrecision } from '../engine';
+import { NstError } from '../errors';
+import { loadImage, RgbImage } from '../image';
+import { Vgg19, VGG19_LAYER_NAMES } from '../models';
+import { loadStyleModel } from '../models/style-model-format';
+import { assembleVideo, decodeFrames } from './ffmpeg';
+import { FastPainter } from './fast-painter';
+import { FrameStore } from './frame-store';
+import { OptimisationPainter } from './optimisation-painter';
+import type { FramePainter } from './painter';
+import { TemporalSequencer } from './sequencer';
+import type { ResolvedVideoOptions } from './options';
+
+export type VideoProgress =
+  | {
+      type: 'frame';
+      /** Frame just finished (from 1), of `frames` expected. */
+      frame: number;
+      frames: number;
+      /** Frames skipped because an earlier run had finished them (--resume). */
+      resumed: number;
+      framesPerSecond: number;
+      etaSeconds: number;
+      /** This frame: flow + masks, and painting, in ms. */
+      flowMs: number;
+      paintMs: number;
+    }
+  | { type: 'iteration'; frame: number; iteration: number; iterations: number; loss: number }
+  | { type: 'assembling'; frames: number; partial: boolean }
+  | { type: 'warning'; message: string };
+
+export interface VideoResult {
+  output: string;
+  method: 'fast' | 'optimisation';
+  style: string;
+  width: number;
+  height: number;
+  frameRate: string;
+  /** Frames in the output; painted in this run; taken from an earlier run. */
+  frames: number;
+  painted: number;
+  resumed: number;
+  /** Stopped early: the output holds the frames done so far (see framesDir to resume). */
+  cancelled: boolean;
+  /** Whether the output was written (a cancelled run with no finished frame writes nothing). */
+  written: boolean;
+  hasAudio: boolean;
+  framesDir: string | null;
+  seconds: number;
+  /** Mean per painted frame, ms: optical flow + masks, painting. First frame separately (optimisation warm start). */
+  flowMs: number;
+  paintMs: number;
+  firstFrameMs: number | null;
+  threads: number;
+  precision: string;
+}
+
+export interface VideoHooks {
+  onProgress?(progress: VideoProgress): void;
+  isCancelled?(): boolean;
+}
+
+/** The settings that make frames comparable across runs (what --resume checks). */
+function fingerprint(o: ResolvedVideoOptions): object {
+  const g = o.gatys;
+  return {
+    input: o.input,
+    width: o.width,
+    height: o.height,
+    frameRate: o.frameRate,
+    start: o.start,
+    duration: o.duration ?? null,
+    method: o.method,
+    style: o.modelPath ?? g?.styles,
+    consistency: o.consistency,
+    blend: o.method === 'fast' ? o.blend : undefined,
+    temporalWeight: o.method === 'optimisation' ? o.temporalWeight : undefined,
+    iterations: o.method === 'optimisation' ? [o.iterations, o.frameIterations] : undefined,
+    preserveColors: o.preserveColors,
+    gatys: g ? { ...g, seed: undefined, threads: undefined, printEvery: undefined, output: undefined } : undefined,
+  };
+}
+
+async function createPainter(o: ResolvedVideoOptions, device: string): Promise<{ painter: FramePainter; precision: string }> {
+  if (o.method === 'fast') {
+    const model = loadStyleModel(o.modelPath!, device);
+    model.net.precision = resolvePrecision(o.precision, device);
+    return {
+      painter: new FastPainter(model.net, { blend: o.consistency ? o.blend : 0, preserveColors: o.preserveColors === 'luminance' ? 'luminance' : 'none' }),
+      precision: model.net.precision,
+    };
+  }
+  const g = o.gatys!;
+  const precision = resolvePrecision(g.precision, device);
+  const styleSide = Math.max(16, Math.round(Math.max(o.width, o.height) * g.styleScale));
+  const styles = await Promise.all(g.styles.map((s) => loadImage(s, { maxSide: styleSide, maxPixels: g.maxPixels })));
+  const deepest = [...g.contentLayers, ...g.styleLayers].reduce((a, b) => (VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b), VGG19_LAYER_NAMES[0]);
+  const net = Vgg19.load({ modelDir: g.modelDir, pooling: g.pooling, device, upTo: deepest, precision });
+  return {
+    painter: new OptimisationPainter(net, {
+      gatys: g,
+      styles,
+      iterations: o.iterations,
+      frameIterations: o.frameIterations,
+      temporalWeight: o.consistency ? o.temporalWeight : 0,
+      device,
+    }),
+    precision,
+  };
+}
+
+export async function runVideo(o: ResolvedVideoOptions, hooks: VideoHooks = {}): Promise<VideoResult> {
+  const started = Date.now();
+  const runtime = configureThread({ threads: o.threads, device: o.device, seed: o.gatys?.seed });
+  const { store, finished, discarded } = FrameStore.open(o.framesDir, fingerprint(o), o.resume);
+  if (discarded > 0) hooks.onProgress?.({ type: 'warning', message: `discarded ${discarded} frame(s) of an earlier run in ${o.framesDir} (--resume keeps them)` });
+  const { painter, precision } = await createPainter(o, runtime.device);
+  let decoded = 0;
+  let painted = 0;
+  let cancelled = false;
+  let flowMs = 0;
+  let paintMs = 0;
+  let firstFrameMs: number | null = null;
+  try {
+    const sequencer = await TemporalSequencer.create(painter, o.consistency);
+    const loopStart = performance.now();
+    let previousFrame: RgbImage | null = null;
+    for await (const frame of decodeFrames(o.input, { width: o.width, height: o.height, fps: o.fps, start: o.start, duration: o.duration })) {
+      decoded++;
+      if (decoded <= finished) {
+        previousFrame = frame;
+        continue;
+      }
+      if (hooks.isCancelled?.()) {
+        cancelled = true;
+        break;
+      }
+      if (decoded === finished + 1 && finished > 0) sequencer.seed(previousFrame!, await store.load(finished));
+      previousFrame = null;
+      const index = decoded;
+      const done = await sequencer.next(frame, {
+        isCancelled: hooks.isCancelled,
+        onIteration: (iteration, iterations, loss) => hooks.onProgress?.({ type: 'iteration', frame: index, iteration, iterations, loss }),
+      });
+      if (!done) {
+        cancelled = true;
+        break;
+      }
+      await store.save(index, done.image);
+      painted++;
+      flowMs += done.flowMs;
+      paintMs += done.paintMs;
+      if (index === 1) firstFrameMs = done.flowMs + done.paintMs;
+      const elapsed = (performance.now() - loopStart) / 1000;
+      const rate = painted / Math.max(elapsed, 1e-9);
+      const frames = Math.max(o.expectedFrames, index);
+      hooks.onProgress?.({ type: 'frame', frame: index, frames, resumed: finished, framesPerSecond: rate, etaSeconds: (frames - index) / rate, flowMs: done.flowMs, paintMs: done.paintMs });
+    }
+  } catch (err) {
+    // A run that fails before its first frame leaves nothing behind.
+    if (store.finishedFrames() === 0) store.remove();
+    throw err;
+  } finally {
+    painter.dispose();
+  }
+  if (decoded === 0) {
+    store.remove();
+    throw new NstError(`'${o.input}' has no video frames${o.start > 0 || o.duration !== undefined ? ' in the part asked for (--start/--duration)' : ''}`);
+  }
+  const frames = store.finishedFrames();
+  const written = frames > 0;
+  if (written) {
+    hooks.onProgress?.({ type: 'assembling', frames, partial: cancelled });
+    const rate = rational(o.frameRate);
+    await assembleVideo({
+      framePattern: store.pattern,
+      frames,
+      frameRate: o.frameRate,
+      audioFrom: o.clip.hasAudio ? { file: o.input, start: o.start, duration: frames / rate } : undefined,
+      output: o.output,
+    });
+  }
+  const keep = cancelled || o.keepFrames;
+  if (!keep) store.remove();
+  return {
+    output: o.output,
+    method: o.method,
+    style: o.styleName,
+    width: o.width,
+    height: o.height,
+    frameRate: o.frameRate,
+    frames,
+    painted,
+    resumed: Math.min(finished, frames),
+    cancelled,
+    written,
+    hasAudio: o.clip.hasAudio,
+    framesDir: keep ? o.framesDir : null,
+    seconds: (Date.now() - started) / 1000,
+    flowMs: painted > 0 ? flowMs / painted : 0,
+    paintMs: painted > 0 ? paintMs / painted : 0,
+    firstFrameMs,
+    threads: runtime.threads,
+    precision,
+  };
+}
+
+function rational(r: string): number {
+  const [n, d] = r.split('/').map(Number);
+  return d === undefined ? n : n / d;
+}
