@@ -223,7 +223,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         }
         // A stage that ends overflowing, or never produced a finite loss, has diverged.
         if (lastEvaluated && (!best.image || nonFinite >= Math.min(NON_FINITE_AT_END, done))) {
-          const recovered = best.image ? `; the last finite image (iteration ${best.iteration} of this stage, loss ${best.loss.toPrecision(4)}) was written to ${options.output}` : '';
+          const recovered = best.image ? `; the last finite image (iteration ${best.iteration} of this stage, loss ${best.loss.toPrecision(4)}) was written` : '';
           divergence = `${overflowedTerm(lastEvaluated)} overflowed and the optimisation did not recover${recovered}; try a smaller --learning-rate, --line-search strong-wolfe or --precision fp32`;
         }
         // The next stage (and the output) continue from the best image of this one.
