@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, SERVE_DEFAULTS, startServer } from '../server';
-import { parseInteger } from './parse';
+import { parseDevice, parseInteger } from './parse';
+import type { DeviceName } from '../engine/device';
 
 interface ServeCommandOptions {
   host: string;
@@ -19,7 +20,7 @@ interface ServeCommandOptions {
   maxSize: number;
   maxIterations: number;
   resume: boolean;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   logRequests?: boolean;
 }
 
@@ -40,7 +41,7 @@ export function serveCommand(): Command {
     .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
-    .option('--device <name>', 'cpu or cuda')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--log-requests', 'log every request to stdout')
     .action(async (opts: ServeCommandOptions) => {
       if (opts.maxUploadMb < 1) throw new NstError(`--max-upload-mb must be a positive integer (got ${opts.maxUploadMb})`);
