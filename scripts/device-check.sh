@@ -14,7 +14,8 @@
 #   5. the issue's targets as pass/fail                            → summary.json
 # Usage: scripts/device-check.sh [DEVICE]     DEVICE: cuda (default), cuda:N or cpu (a rehearsal)
 # Env: OUT (default: a temp dir), PYTHON, LIBTORCH, NST_BENCH_ARGS (extra args for both benches),
-#      NST_CHECK_TESTS (test files to run; default below), JOBS (build jobs; default: all cores).
+#      NST_CHECK_TESTS (test files to run; default below), JOBS (build jobs; default: all cores),
+#      NST_SKIP_BUILD=1 (keep an existing build/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -61,6 +62,16 @@ find_python() {
 }
 
 build() {
+  # NST_SKIP_BUILD=1 keeps an existing build/ (a rehearsal after a first full run)
+  if [ "${NST_SKIP_BUILD:-}" = 1 ] && [ -f build/Release/nst_native.node ]; then
+    log "keeping the existing build (NST_SKIP_BUILD=1)"
+  elif ! build_addon; then
+    return 1
+  fi
+  node -e 'const e = require("./build/Release/nst_native.node"); console.log(JSON.stringify(e.info()))' | tee "$OUT/engine-info.json"
+}
+
+build_addon() {
   if [ -z "${LIBTORCH:-}" ]; then
     local prefix
     prefix=$("$PY" -c 'import torch, os; print(os.path.dirname(torch.__file__))')
@@ -70,8 +81,7 @@ build() {
   PYTHON=$PY node node_modules/node-gyp/bin/node-gyp.js rebuild -j "${JOBS:-$(nproc)}" --nodedir="$NODE_DIR" > "$OUT/build.log" 2>&1
   local rc=$?
   tail -5 "$OUT/build.log"
-  [ $rc -eq 0 ] || return $rc
-  node -e 'const e = require("./build/Release/nst_native.node"); console.log(JSON.stringify(e.info()))' | tee "$OUT/engine-info.json"
+  return $rc
 }
 
 tests() {
