@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace nst {
@@ -27,16 +28,23 @@ void TcDelete(void* ptr) {
   if (ptr) tc_free_fn(ptr);
 }
 
-struct TcmallocAllocator final : at::Allocator {
-  at::DataPtr allocate(size_t bytes) const override {
-    void* data = nullptr;
-    if (bytes > 0) {
-      // 64-byte alignment, as libtorch's own CPU allocator, for vectorised kernels.
-      data = tc_memalign_fn(64, bytes);
-      if (!data) throw std::bad_alloc();
-    }
-    return {data, data, &TcDelete, at::Device(at::DeviceType::CPU)};
+at::DataPtr TcAllocate(size_t bytes) {
+  void* data = nullptr;
+  if (bytes > 0) {
+    // 64-byte alignment, as libtorch's own CPU allocator, for vectorised kernels.
+    data = tc_memalign_fn(64, bytes);
+    if (!data) throw std::bad_alloc();
   }
+  return {data, data, &TcDelete, at::Device(at::DeviceType::CPU)};
+}
+
+// The at::Allocator interface changed in 2.3: allocate() lost its const and copy_data() became
+// a pure virtual. Both spellings are defined (no `override`): each libtorch overrides the one it
+// declares, and the other is an unused plain member.
+struct TcmallocAllocator final : at::Allocator {
+  at::DataPtr allocate(size_t bytes) const { return TcAllocate(bytes); }
+  at::DataPtr allocate(size_t bytes) { return TcAllocate(bytes); }
+  void copy_data(void* dest, const void* src, size_t count) const { std::memcpy(dest, src, count); }
   at::DeleterFnPtr raw_deleter() const override { return &TcDelete; }
 };
 

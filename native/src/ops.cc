@@ -24,8 +24,8 @@ torch::ScalarType DTypeArg(const Napi::Value& v) {
   throw Napi::TypeError::New(v.Env(), "unknown dtype '" + name + "'");
 }
 
-c10::optional<at::Scalar> OptionalNumber(const Napi::Value& v) {
-  if (v.IsNull() || v.IsUndefined()) return c10::nullopt;
+Optional<at::Scalar> OptionalNumber(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return kNone;
   return at::Scalar(Number(v, "value"));
 }
 

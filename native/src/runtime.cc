@@ -2,7 +2,6 @@
 #include "tensor_wrap.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 namespace nst {
@@ -26,17 +25,41 @@ void RegisterRuntime(Napi::Env env, Napi::Object e) {
   Export(env, e, "cudaDeviceCount", [](const Info& info) {
     return Napi::Number::New(info.Env(), double(torch::cuda::device_count()));
   });
-  // Mixed precision for the calling thread: autocast(device "cpu"|"cuda", enabled, dtype).
+  // Mixed precision for the calling thread: setAutocast(device "cpu"|"cuda", enabled, dtype
+  // "bfloat16"|"float16"; default bfloat16).
   Export(env, e, "setAutocast", [](const Info& info) {
     std::string device = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
     bool enabled = OptionalBool(info[1], false);
-    if (device == "cpu") {
-      at::autocast::set_cpu_enabled(enabled);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    } else {
-      at::autocast::set_enabled(enabled);
-    }
+    std::string dtype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "bfloat16";
+    if (dtype != "bfloat16" && dtype != "float16") throw Napi::TypeError::New(info.Env(), "autocast dtype must be bfloat16 or float16");
+    c10::DeviceType type = torch::Device(device).type();
+    compat::SetAutocast(type, enabled, dtype == "float16" ? at::kHalf : at::kBFloat16);
     if (!enabled) at::autocast::clear_cache();
+    return info.Env().Undefined();
+  });
+  // CUDA math modes, process-wide (no effect on CPU): TF32 tensor cores for fp32 convolutions
+  // (tf32Conv; libtorch's and PyTorch's default: on) and matrix products (tf32Matmul; default
+  // off), and cuDNN's autotuner (cudnnBenchmark: times the algorithms once per shape). Options
+  // left out keep their value; returns the previous settings, to restore them.
+  Export(env, e, "setCudaMath", [](const Info& info) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "setCudaMath expects an options object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    auto& ctx = at::globalContext();
+    Napi::Object before = Napi::Object::New(info.Env());
+    before.Set("tf32Conv", ctx.allowTF32CuDNN());
+    before.Set("tf32Matmul", ctx.allowTF32CuBLAS());
+    before.Set("cudnnBenchmark", ctx.benchmarkCuDNN());
+    if (o.Get("tf32Conv").IsBoolean()) ctx.setAllowTF32CuDNN(o.Get("tf32Conv").As<Napi::Boolean>().Value());
+    if (o.Get("tf32Matmul").IsBoolean()) ctx.setAllowTF32CuBLAS(o.Get("tf32Matmul").As<Napi::Boolean>().Value());
+    if (o.Get("cudnnBenchmark").IsBoolean()) ctx.setBenchmarkCuDNN(o.Get("cudnnBenchmark").As<Napi::Boolean>().Value());
+    return before;
+  });
+  // Waits for the queued kernels of a CUDA device (timing, and nothing else: reading a value
+  // back already waits). A no-op for the CPU.
+  Export(env, e, "synchronize", [](const Info& info) {
+    std::string device = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+    torch::Device d(device);
+    if (d.is_cuda()) torch::cuda::synchronize(d.has_index() ? d.index() : -1);
     return info.Env().Undefined();
   });
   Export(env, e, "liveTensors", [](const Info& info) {
@@ -49,6 +72,11 @@ void RegisterRuntime(Napi::Env env, Napi::Object e) {
     o.Set("parallel", at::get_parallel_info());
     o.Set("mkldnn", at::hasMKLDNN());
     o.Set("cuda", torch::cuda::is_available());
+    o.Set("cudaDevices", double(torch::cuda::device_count()));
+    auto& ctx = at::globalContext();
+    o.Set("tf32Conv", ctx.allowTF32CuDNN());
+    o.Set("tf32Matmul", ctx.allowTF32CuBLAS());
+    o.Set("cudnnBenchmark", ctx.benchmarkCuDNN());
     o.Set("allocator", AllocatorName());
     return o;
   });

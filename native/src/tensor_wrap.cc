@@ -182,8 +182,8 @@ bool OptionalBool(const Napi::Value& value, bool fallback) {
   return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
 }
 
-c10::optional<torch::Tensor> OptionalTensor(const Napi::Value& value) {
-  if (value.IsNull() || value.IsUndefined()) return c10::nullopt;
+Optional<torch::Tensor> OptionalTensor(const Napi::Value& value) {
+  if (value.IsNull() || value.IsUndefined()) return kNone;
   return TensorWrap::From(value);
 }
 

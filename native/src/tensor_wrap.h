@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
+
+#include "torch_compat.h"
 #include <atomic>
 #include <functional>
 
@@ -44,7 +46,7 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, const std::function<Napi::Va
 std::vector<int64_t> IntList(const Napi::Value& value, const char* what);
 double Number(const Napi::Value& value, const char* what);
 bool OptionalBool(const Napi::Value& value, bool fallback);
-c10::optional<torch::Tensor> OptionalTensor(const Napi::Value& value);
+Optional<torch::Tensor> OptionalTensor(const Napi::Value& value);
 
 // Tensor memory allocator (allocator.cc): tcmalloc when available.
 void InstallAllocator();

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { NstError } from '../errors';
 import { compareFast, CompareOptions, COMPARE_DEFAULTS } from '../transfer/fast';
-import { parseChoice, parseInteger, parseList, parseNumber } from './parse';
+import { parseDevice, parseInteger, parseList, parseNumber } from './parse';
 import { formatLoss, ProgressReporter } from './progress';
 import { interruptible } from './signals';
 
@@ -35,7 +35,7 @@ export function compareCommand(): Command {
     .option('--save-images', 'also write the fast result and the L-BFGS images beside the report')
     .option('--seed <n>', 'random seed (noise init)', parseInteger('seed'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory that holds vgg19/ and fast-style/')
     .action(async (opts: CompareOptions) => {
       const progress = new ProgressReporter('L-BFGS', 50);

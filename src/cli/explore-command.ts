@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { NstError } from '../errors';
 import { explore, ExploreOptions, ExploreProgress, EXPERIMENTS, EXPERIMENT_NAMES, EXPLORE_DEFAULTS, Experiment, formatRatio } from '../transfer/explore';
-import { parseInteger, parseNumberList } from './parse';
+import { parseDevice, parseInteger, parseNumberList } from './parse';
 import { formatLoss } from './progress';
 import { interruptible } from './signals';
 
@@ -50,7 +50,7 @@ function experimentCommand(experiment: Experiment): Command {
     .option('--columns <n>', 'cells per row of the sheet (default: one row up to 6 cells)', parseInteger('columns'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(EXPLORE_DEFAULTS.precision))
-    .addOption(new Option('--device <name>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--print-every <n>', 'a progress line every n iterations when stderr is not a terminal', parseInteger('print-every'), 50)
     .action(async (opts: CommandOptions) => {

@@ -1,7 +1,7 @@
 /** `nst fast`: stylise a photo or a folder of photos with a trained feed-forward network. */
 import { Command, Option } from 'commander';
 import { fastStylize, FastOptions } from '../transfer/fast';
-import { parseChoice, parseInteger } from './parse';
+import { parseDevice, parseInteger } from './parse';
 import { interruptible } from './signals';
 
 export function fastCommand(): Command {
@@ -15,7 +15,7 @@ export function fastCommand(): Command {
     .addOption(new Option('--preserve-colors <how>', "keep the photo's colours").choices(['none', 'luminance']).default('none'))
     .addOption(new Option('--precision <p>', 'convolution precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'))
     .action(async (opts: FastOptions) => {

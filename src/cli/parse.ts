@@ -1,5 +1,6 @@
 /** Parsers for command-line values: each turns bad input into a one-line NstError. */
 import { NstError } from '../errors';
+import { checkDeviceName, DeviceName } from '../engine/device';
 
 export function parseNumber(name: string) {
   return (value: string): number => {
@@ -30,6 +31,11 @@ export function parseChoice<T extends string>(name: string, choices: readonly T[
     if (!choices.includes(value as T)) throw new NstError(`--${name} must be one of ${choices.join(', ')} (got '${value}')`);
     return value as T;
   };
+}
+
+/** --device: cpu, cuda or cuda:N. */
+export function parseDevice(value: string): DeviceName {
+  return checkDeviceName(value.trim(), '--device');
 }
 
 export function parseNumberList(name: string) {

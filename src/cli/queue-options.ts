@@ -1,4 +1,5 @@
 /** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue. */
+import type { DeviceName } from '../engine/device';
 import { NstError } from '../errors';
 import { BullJobQueue } from '../queue';
 import { resolveServeOptions } from '../server';
@@ -15,7 +16,7 @@ export interface QueueCommandOptions {
   dataDir?: string;
   workers: number;
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
 }

@@ -2,9 +2,10 @@
 import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, readTokenFile, SERVE_DEFAULTS, startServer } from '../server';
-import { parseChoice, parseInteger, parseNumber } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseNumber } from './parse';
 import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
 import { redactRedisUrl } from '../queue';
+import type { DeviceName } from '../engine/device';
 
 interface ServeCommandOptions {
   host: string;
@@ -23,7 +24,7 @@ interface ServeCommandOptions {
   maxSize: number;
   maxIterations: number;
   resume: boolean;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   logRequests?: boolean;
   queue?: string;
   storage?: string;
@@ -50,7 +51,7 @@ export function serveCommand(): Command {
     .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
-    .option('--device <name>', 'cpu or cuda')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--log-requests', 'log every request to stdout')
     .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT), for workers on many machines: see docs/scale-out.md')
     .option('--storage <dir|s3://bucket/prefix>', 'with --queue: where workers find job images (default: the data directory)')

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS, QUALITY_NAMES, QUALITY_PRESETS } from '../transfer/gatys';
-import { collect, parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
 
@@ -48,7 +48,7 @@ export function stylizeCommand(): Command {
     .addOption(new Option('--animation <format>', 'write an animation of the --save-every frames').choices(['none', 'gif', 'webp']).default('none'))
     .option('--no-report', 'do not write <output>.report.json and <output>.losses.svg')
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)

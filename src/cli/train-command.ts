@@ -1,7 +1,7 @@
 /** `nst train`: train a feed-forward style network on a folder of photos. */
 import { Command, Option } from 'commander';
 import { trainFast, TrainOptions, TRAIN_DEFAULTS } from '../transfer/fast';
-import { parseChoice, parseInteger, parseList, parseNumber } from './parse';
+import { parseDevice, parseInteger, parseList, parseNumber } from './parse';
 import { formatLoss, ProgressReporter } from './progress';
 import { interruptible } from './signals';
 
@@ -33,7 +33,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(d.pooling))
     .addOption(new Option('--precision <p>', 'convolution precision while training (fp32: the measured recipes; auto: bf16 where the CPU has bf16 instructions)').choices(['fp32', 'bf16', 'auto']).default('fp32'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .action(async (opts: TrainOptions & { printEvery: number }) => {
       const progress = new ProgressReporter('train', opts.printEvery);

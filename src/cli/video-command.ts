@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { STYLIZE_DEFAULTS } from '../transfer/gatys';
 import { stylizeVideo, VideoOptions, VIDEO_DEFAULTS } from '../video';
-import { parseChoice, parseInteger, parseList, parseNumber, parseNumberList } from './parse';
+import { parseChoice, parseInteger, parseList, parseNumber, parseNumberList, parseDevice } from './parse';
 import { ProgressReporter } from './progress';
 import { interruptible } from './signals';
 
@@ -50,7 +50,7 @@ export function videoCommand(): Command {
     .option('--max-pixels <n>', 'refuse clips with larger frames', parseInteger('max-pixels'))
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ and vgg19/')
     .option('--print-every <n>', 'a progress line every n frames when stderr is not a terminal', parseInteger('print-every'), 1)
     .action(async (opts: VideoOptions & { styleImage: string[]; printEvery: number }) => {

@@ -1,8 +1,9 @@
 /** `nst worker`: takes jobs from the BullMQ queue of `nst serve --queue` (src/queue) until Ctrl-C. */
+import type { DeviceName } from '../engine/device';
 import { Command } from 'commander';
 import { startQueueWorker, WORKER_DEFAULTS } from '../queue';
 import { openStorage } from '../storage';
-import { parseInteger, parseNumber } from './parse';
+import { parseInteger, parseNumber, parseDevice } from './parse';
 import { checkLockTimeout } from './queue-options';
 import { NstError } from '../errors';
 
@@ -11,7 +12,7 @@ interface WorkerCommandOptions {
   storage: string;
   concurrency: number;
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   lockTimeout: number;
   name?: string;
@@ -24,7 +25,7 @@ export function workerCommand(): Command {
     .requiredOption('--storage <dir|s3://bucket/prefix>', "where job images are: the API server's --storage (or its data directory)")
     .option('--concurrency <n>', 'jobs run at once', parseInteger('concurrency'), WORKER_DEFAULTS.concurrency)
     .option('--threads <n>', 'compute threads per job (default: cores / concurrency)', parseInteger('threads'))
-    .option('--device <name>', 'cpu or cuda')
+    .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--model-dir <dir>', 'directory of vgg19/ and fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--lock-timeout <s>', "seconds before a silent worker's job goes to another worker", parseNumber('lock-timeout'), WORKER_DEFAULTS.lockSeconds)
     .option('--name <name>', 'name shown in job reports and /api/health (default: host:pid)')

@@ -22,6 +22,13 @@ export interface NativeTensor {
 }
 
 type T = NativeTensor;
+
+/** CUDA math modes (see runtime.ts setCudaMath). */
+export interface CudaMath {
+  tf32Conv?: boolean;
+  tf32Matmul?: boolean;
+  cudnnBenchmark?: boolean;
+}
 type Dims = number[] | undefined;
 
 /** The functions exported by the addon (see native/src/*.cc). */
@@ -95,9 +102,11 @@ export interface NativeEngine {
   manualSeed(seed: number): void;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
-  setAutocast(device: string, enabled: boolean): void;
+  setAutocast(device: string, enabled: boolean, dtype?: 'bfloat16' | 'float16'): void;
+  setCudaMath(options: CudaMath): Required<CudaMath>;
+  synchronize(device: string): void;
   liveTensors(): number;
-  info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean; allocator: string };
+  info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean; cudaDevices: number; tf32Conv: boolean; tf32Matmul: boolean; cudnnBenchmark: boolean; allocator: string };
 }
 
 let engine: NativeEngine | undefined;

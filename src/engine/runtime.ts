@@ -6,21 +6,25 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { NstError } from '../errors';
-import { native } from './native';
+import { checkDeviceName, cudaIndex, DeviceName } from './device';
+import { CudaMath, native } from './native';
 
-export type DeviceName = 'cpu' | 'cuda';
+export type { CudaMath } from './native';
+
+export { checkDeviceName, isDeviceName, cudaIndex } from './device';
+export type { DeviceName } from './device';
 
 export interface RuntimeOptions {
   /** Intra-op threads; default: every core. */
   threads?: number;
-  /** 'cpu' (default) or 'cuda'. */
+  /** 'cpu' (default), 'cuda' or 'cuda:N'. */
   device?: DeviceName;
   /** Seed of libtorch's random generator, for reproducible noise. */
   seed?: number;
 }
 
 /** Applies thread count, device check and seed to the calling thread; returns the settings used. */
-export function configureThread(options: RuntimeOptions = {}): { threads: number; device: string } {
+export function configureThread(options: RuntimeOptions = {}): { threads: number; device: DeviceName } {
   const engine = native();
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new NstError(`--threads must be a positive integer (got ${threads})`);
@@ -34,18 +38,25 @@ export function defaultThreads(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** 'cuda' only where the linked libtorch has CUDA and a device is present; a clear error otherwise. */
-export function resolveDevice(device: string): string {
-  if (device === 'cpu') return 'cpu';
-  if (device === 'cuda' || device.startsWith('cuda:')) {
-    if (!native().cudaAvailable()) {
-      throw new NstError(
-        `--device cuda: this libtorch build has no CUDA device available (build against a CUDA libtorch with LIBTORCH=/path/to/libtorch)`,
-      );
-    }
-    return device;
+/**
+ * The device name when this process can compute there: CUDA only where the linked libtorch has
+ * CUDA and the device index exists; a clear one-line error otherwise.
+ */
+export function resolveDevice(device: string): DeviceName {
+  const name = checkDeviceName(device);
+  const index = cudaIndex(name);
+  if (index === null) return name;
+  const engine = native();
+  if (!engine.cudaAvailable()) {
+    throw new NstError(
+      `--device ${name}: this libtorch build has no CUDA device available (build against a CUDA libtorch with LIBTORCH=/path/to/libtorch; see docs/gpu.md)`,
+    );
   }
-  throw new NstError(`unknown device '${device}' (expected cpu or cuda)`);
+  const count = engine.cudaDeviceCount();
+  if (index >= count) {
+    throw new NstError(`--device ${name}: there ${count === 1 ? 'is 1 CUDA device (cuda:0)' : `are ${count} CUDA devices (cuda:0 … cuda:${count - 1})`}`);
+  }
+  return name;
 }
 
 /** Whether this CPU has native bf16 instructions (AVX-512 BF16 or AMX). */
@@ -79,6 +90,25 @@ export function noGrad<R>(fn: () => R): R {
   }
 }
 
+/**
+ * Waits until the queued work of `device` has run (CUDA kernels run asynchronously); for timing
+ * only. A no-op on the CPU.
+ */
+export function synchronize(device: string): void {
+  native().synchronize(device);
+}
+
+/**
+ * CUDA math modes, process-wide: `tf32Conv` / `tf32Matmul` let fp32 convolutions / matrix
+ * products use TF32 tensor cores (libtorch's and PyTorch's defaults: on / off; both off for full
+ * fp32 parity with the CPU), `cudnnBenchmark` times cuDNN's algorithms once per shape and keeps
+ * the fastest (torch.backends.cudnn.benchmark). Options left out keep their value. Returns the
+ * previous settings, to restore them. No effect on the CPU.
+ */
+export function setCudaMath(options: CudaMath): Required<CudaMath> {
+  return native().setCudaMath(options);
+}
+
 export function manualSeed(seed: number): void {
   native().manualSeed(seed);
 }
@@ -88,7 +118,7 @@ export function liveTensors(): number {
   return native().liveTensors();
 }
 
-export function engineInfo(): { torchVersion: string; threads: number; mkldnn: boolean; cuda: boolean; allocator: string } {
+export function engineInfo(): { torchVersion: string; threads: number; mkldnn: boolean; cuda: boolean; cudaDevices: number; allocator: string } {
   const info = native().info();
-  return { torchVersion: info.torchVersion, threads: native().getNumThreads(), mkldnn: info.mkldnn, cuda: info.cuda, allocator: info.allocator };
+  return { torchVersion: info.torchVersion, threads: native().getNumThreads(), mkldnn: info.mkldnn, cuda: info.cuda, cudaDevices: info.cudaDevices, allocator: info.allocator };
 }

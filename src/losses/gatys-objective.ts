@@ -8,7 +8,7 @@
  * gradient of each loss term is L1-normalised at its layer before backpropagation to the image
  * (neural-style's -normalize_gradients); the reported losses are unchanged by that.
  */
-import { gradients, keep, noGrad, resize, Tensor, tidy } from '../engine';
+import { gradients, keep, noGrad, resize, stack, Tensor, tidy } from '../engine';
 import { Vgg19 } from '../models/vgg19';
 import { contentLoss } from './content';
 import { gramMatrix, LossNormalization } from './gram';
@@ -175,14 +175,16 @@ export class GatysObjective {
   evaluate(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
     const { terms, features, tv } = this.termsAt(x);
     const total = terms.reduce((sum, t) => sum.add(t.loss), tv);
-    const losses = breakdown(total, group(terms), tv);
     if (!this.options.normalizeGradients) {
       x.zeroGrad();
       total.backward();
       const grad = x.grad();
       if (!grad) throw new Error('no gradient reached the image');
-      return { losses, grad };
+      // Read the losses after queueing the backward pass: on CUDA the read waits for the device,
+      // and this way it waits once for forward and backward together.
+      return { losses: breakdown(total, group(terms), tv), grad };
     }
+    const losses = breakdown(total, group(terms), tv);
     // Per term: d term / d features, scaled to unit L1 norm times the term's weight, summed per
     // layer, then pulled back to the image in one pass together with the TV gradient.
     const perLayer = new Map<string, Tensor>();
@@ -222,7 +224,14 @@ function group(terms: Term[]): { content: Map<string, Tensor>; style: Map<string
   return { content, style };
 }
 
+/** Every loss value in one read-back (on CUDA each read waits for the device: one wait, not eight). */
 function breakdown(total: Tensor, g: { content: Map<string, Tensor>; style: Map<string, Tensor> }, tv: Tensor): LossBreakdown {
-  const record = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
-  return { total: total.item(), content: record(g.content), style: record(g.style), tv: tv.item() };
+  const content = [...g.content];
+  const style = [...g.style];
+  const stacked = noGrad(() => stack([total, tv, ...content.map(([, v]) => v), ...style.map(([, v]) => v)], 0));
+  const values = stacked.data();
+  stacked.dispose();
+  let i = 2;
+  const record = (list: [string, Tensor][]) => Object.fromEntries(list.map(([k]) => [k, values[i++]]));
+  return { total: values[0], tv: values[1], content: record(content), style: record(style) };
 }

@@ -8,6 +8,7 @@
  * (never retried: bad input and storage faults do not heal by themselves); or, when the worker is
  * shutting down, the job goes back to the queue after saving its image, for any worker to resume.
  */
+import type { DeviceName } from '../engine/device';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,7 +24,7 @@ export interface RunEnvironment {
   storage: Storage;
   kinds: Map<string, JobKind>;
   threads: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   /** This worker's name (host:pid), shown in job reports. */
   worker: string;

@@ -5,6 +5,7 @@
  * worker takes the job, resuming from its last saved image. Cancel and delete requests from the
  * API are read from Redis once a second.
  */
+import type { DeviceName } from '../engine/device';
 import * as os from 'node:os';
 import { Worker } from 'bullmq';
 import { defaultJobKinds, JobKind } from '../server/job-kinds';
@@ -22,7 +23,7 @@ export interface QueueWorkerOptions {
   concurrency?: number;
   /** Compute threads per job. Default: the cores divided among the jobs. */
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   /** Seconds without a sign of life before a job is given to another worker. Default 30. */
   lockSeconds?: number;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NstError } from '../errors';
+import { checkDeviceName, DeviceName } from '../engine/device';
 import { DEFAULT_MAX_PIXELS } from '../image';
 
 export interface ServeOptions {
@@ -43,7 +44,7 @@ export interface ServeOptions {
   /** On start, resume jobs a crash interrupted from their last saved image (default), or mark them interrupted. */
   resume?: boolean;
   /** Compute device of the jobs. */
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   /** Log each request (pino, to stdout). Default false. */
   logRequests?: boolean;
 }
@@ -101,7 +102,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
       `listening on '${o.host}' exposes the server beyond this machine: pass --token <secret> (clients then send 'Authorization: Bearer <secret>') or --insecure`,
     );
   }
-  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
+  if (o.device !== undefined) checkDeviceName(o.device);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
   return { ...o, threads, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
 }

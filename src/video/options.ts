@@ -4,6 +4,7 @@
  * Validation probes the clip with ffprobe, so a missing ffmpeg, a file that is not a video or a
  * clip over the limits fails with one line before any work starts.
  */
+import type { DeviceName } from '../engine/device';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../errors';
@@ -80,7 +81,7 @@ export interface VideoOptions extends VideoStylizeSettings {
   maxPixels?: number;
   precision?: Precision | 'auto';
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   /** Progress lines every N frames when there is no terminal (CLI). Default 1. */
   printEvery?: number;
@@ -126,7 +127,7 @@ export interface ResolvedVideoOptions {
   keepFrames: boolean;
   precision: Precision | 'auto';
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
 }
 
 /** The even frame size whose longest side is `size` (or the clip's), with the clip's display aspect. */

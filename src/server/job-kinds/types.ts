@@ -5,6 +5,7 @@
  * one module.
  */
 import type { RgbImage } from '../../image';
+import type { DeviceName } from '../../engine/device';
 import type { JobProgress, JobRecord, LossValues } from '../job-store';
 import type { FieldReader } from '../fields';
 import type { StyleLibrary } from '../styles';
@@ -25,7 +26,7 @@ export interface JobRunContext {
   inputs: Partial<Record<InputRole, string>>;
   signal: AbortSignal;
   threads: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
   /** The last image saved by an interrupted run of this job, to resume from. */

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { NstError } from '../../errors';
+import type { DeviceName } from '../../engine/device';
 import { checkOutputPath, DEFAULT_MAX_PIXELS } from '../../image';
 import { InitMode, PrecisionOption, resolveStylizeOptions, ResolvedStylizeOptions } from '../gatys/options';
 import { DEFAULT_RATIOS, EXPERIMENTS, EXPERIMENT_NAMES, ExperimentName, ExploreInput } from './experiments';
@@ -26,7 +27,7 @@ export interface ExploreOptions {
   seed?: number;
   threads?: number;
   precision?: PrecisionOption;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   maxPixels?: number;
   /** Style/content weight ratios (`weights` only). Default 1e1, 1e2, 1e3, 1e4. */
@@ -55,7 +56,7 @@ export interface ResolvedExploreOptions {
   seed: number;
   threads?: number;
   precision: PrecisionOption;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
   ratios?: number[];

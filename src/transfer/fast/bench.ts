@@ -4,7 +4,7 @@
  * backward + Adam, random photos, no I/O) at 256² with batch 1 and 4. Runs in the calling thread;
  * each number is the median of `repeats` runs after one warm-up run.
  */
-import { configureThread, keep, rand, Tensor, tidy } from '../../engine';
+import { configureThread, DeviceName, keep, rand, Tensor, tidy } from '../../engine';
 import { findModelFile } from '../../models/model-dir';
 import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
@@ -30,7 +30,7 @@ export interface FastBenchResult {
 
 export interface FastBenchOptions {
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   /** Runs per measurement (median reported). Default 3. */
   repeats?: number;
   /** Pretrained style to time. Default 'wave'. */

@@ -11,9 +11,10 @@ import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
 import type { Precision } from '../../engine';
+import { checkDeviceName, DeviceName } from '../../engine/device';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
 
-type Device = 'cpu' | 'cuda';
+type Device = DeviceName;
 
 // ------------------------------------------------------------------------------------------------
 // nst fast
@@ -429,7 +430,7 @@ export function resolveCompareOptions(options: CompareOptions): ResolvedCompareO
 
 function checkRuntime(o: { threads?: number; device?: string }): void {
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
-  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new NstError(`unknown device '${o.device}' (expected cpu or cuda)`);
+  if (o.device !== undefined) checkDeviceName(o.device);
 }
 
 

@@ -3,6 +3,7 @@
  * jcjohnson/neural-style, with the project's loss contract), and validation into one-line errors.
  */
 import { NstError } from '../../errors';
+import { checkDeviceName, DeviceName } from '../../engine/device';
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
@@ -96,7 +97,7 @@ export interface StylizeOptions {
   /** Also write an animation of the saved frames (`<output>.anim.gif|webp`). Default 'none'. */
   animation?: AnimationFormat;
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   /** Directory that holds vgg19/ (default: the model directory search order). */
   modelDir?: string;
   /** Refuse inputs with more decoded pixels than this. */
@@ -146,7 +147,7 @@ export interface ResolvedStylizeOptions {
   report: boolean;
   animation: AnimationFormat;
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
   precision: PrecisionOption;
@@ -270,7 +271,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   nonNegativeInt(seed, 'seed');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
-  if (o.device !== undefined) oneOf(o.device, ['cpu', 'cuda'], 'device');
+  if (o.device !== undefined) checkDeviceName(o.device);
 
   return {
     content: o.content,
