@@ -6,6 +6,7 @@ import { runExplore } from './explore/run';
 import { runCompare } from './fast/compare';
 import { runFast } from './fast/run';
 import { runTrain } from './fast/train';
+import { runFitStyle } from './arbitrary/run-fit';
 import type { WorkerMessage } from './worker-host';
 
 const { kind, options, cancelFlag } = workerData as { kind: string; options: any; cancelFlag: Int32Array };
@@ -26,6 +27,8 @@ async function main(): Promise<unknown> {
       return runTrain(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'compare':
       return runCompare(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'fit-style':
+      return runFitStyle(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'explore':
       return runExplore(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     default:

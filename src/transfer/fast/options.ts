@@ -12,6 +12,7 @@ import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
 import type { Precision } from '../../engine';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
+import { ArbitrarySelection, resolveArbitrarySelection } from '../arbitrary/selection';
 
 type Device = 'cpu' | 'cuda';
 
@@ -21,7 +22,7 @@ type Device = 'cpu' | 'cuda';
 export type PreserveColors = 'none' | 'luminance';
 
 export interface FastOptions {
-  /** A style name (see `nst styles`)… */
+  /** A style name (see `nst styles`); fitted styles may be a comma-separated list to blend… */
   style?: string;
   /** …or a model: a .safetensors file of ours, or a deeplearn.js checkpoint folder. */
   model?: string;
@@ -40,6 +41,16 @@ export interface FastOptions {
   /** Directory searched for styles (default: the model directory search order). */
   modelDir?: string;
   maxPixels?: number;
+  /** Paintings for the arbitrary-style transformer, fitted on the fly and cached by their hash. */
+  styleImage?: string | string[];
+  /** Blend weights of the fitted styles (normalised to sum 1). */
+  styleBlendWeights?: number[];
+  /** Fitted styles: 1 (default) the style, 0 the photo's own vector (fitted to the photo: slow). */
+  styleStrength?: number;
+  /** Loss evaluations per stage of an on-the-fly fit. */
+  fitEvaluations?: number[];
+  /** Training photos of an on-the-fly fit. */
+  photos?: string;
 }
 
 export interface ResolvedFastOptions {
@@ -56,6 +67,9 @@ export interface ResolvedFastOptions {
   threads?: number;
   device?: Device;
   maxPixels: number;
+  /** Set when the style is a fitted style vector (the arbitrary-style transformer). */
+  arbitrary?: ArbitrarySelection;
+  modelDir?: string;
 }
 
 /** Image file extensions read from folders (datasets, batches). */
@@ -87,7 +101,8 @@ function styleNameOf(modelPath: string): string {
 }
 
 export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
-  const { modelPath, styleName } = resolveModelPath(options);
+  const arbitrary = resolveArbitrarySelection(options);
+  const { modelPath, styleName } = arbitrary ? { modelPath: '', styleName: arbitrary.label } : resolveModelPath(options);
   if (!options.content) throw new NstError('a content image or folder is required (--content)');
   if (!options.output) throw new NstError('an output path is required (--output)');
   if (options.size !== undefined) positiveInt(options.size, 'size');
@@ -141,6 +156,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     threads: options.threads,
     device: options.device,
     maxPixels,
+    arbitrary,
+    modelDir: options.modelDir,
   };
 }
 
