@@ -5,7 +5,7 @@
  *   per stage);
  * - quality: for paintings that have a pretrained Johnson network, the contract objective on
  *   held-out photos of the unstyled photo, the fitted-vector output and the Johnson output, a
- *   frame measure (border-ring vs next-ring colour step, zero vs reflection padding), and a
+ *   frame measure (frameRatio: edge colour step over interior step, zero vs reflection padding), and a
  *   contact sheet (photo | Johnson | fitted vector) written to `outDir`.
  */
 import * as fs from 'node:fs';
@@ -120,7 +120,7 @@ async function compareWithJohnson(style: string, paintingFile: string, vector: F
         fittedZeroPadding: fittedLoss,
         johnson: johnsonLoss,
         fittedOverJohnson: round(fittedReflect / johnsonLoss),
-        frame: { photo: frameStep(x), fittedReflect: frameStep(fitted), fittedZeroPadding: frameStep(fittedZero), johnson: frameStep(johnsonOut) },
+        frameRatio: { photo: frameRatio(x), fittedReflect: frameRatio(fitted), fittedZeroPadding: frameRatio(fittedZero), johnson: frameRatio(johnsonOut) },
       });
       const name = path.basename(file, path.extname(file));
       sheet.push(
@@ -140,18 +140,17 @@ async function compareWithJohnson(style: string, paintingFile: string, vector: F
 }
 
 /**
- * The frame: mean |colour step| between the outermost 2-px ring and the ring just inside it,
- * minus the same step one ring further in (0 when the border looks like the rest of the image).
+ * How strongly an image (NCHW, batch 1) has a frame: the mean colour step between its outermost
+ * row/column and the next one, on all four sides, over the same step measured in its interior
+ * (middle rows and columns). About 1 without a frame; the graph's zero padding gives 3–5.
  */
-function frameStep(y: Tensor): number {
+export function frameRatio(y: Tensor): number {
   return tidy(() => {
     const [, , h, w] = y.shape;
-    const ring = (k: number) => {
-      const outer = y.narrow(2, k, h - 2 * k).narrow(3, k, w - 2 * k);
-      const inner = y.narrow(2, k + 2, h - 2 * k - 4).narrow(3, k + 2, w - 2 * k - 4);
-      return (outer.sum().item() - inner.sum().item()) / (outer.size - inner.size);
-    };
-    return round(Math.abs(ring(0) - ring(2)) - Math.abs(ring(4) - ring(6)));
+    const step = (dim: number, at: number) => y.narrow(dim, at, 1).sub(y.narrow(dim, at + 1, 1)).abs().mean().item();
+    const edge = (step(2, 0) + step(2, h - 2) + step(3, 0) + step(3, w - 2)) / 4;
+    const interior = (step(2, Math.floor(h / 2)) + step(2, Math.floor(h / 3)) + step(3, Math.floor(w / 2)) + step(3, Math.floor(w / 3))) / 4;
+    return round(edge / Math.max(interior, 1e-6));
   });
 }
 
