@@ -6,13 +6,13 @@
  * The recipe measured for issue 17: one stage from the zero vector stalls (washed-out content),
  * so the first stage weights the content 10× (the network first learns to keep the photo), the
  * second uses the contract weights. Stages may run at different sizes (a small first stage is
- * cheap). The best vector seen (lowest loss) is kept: L-BFGS without line search may overshoot.
+ * cheap). The best vector seen (lowest loss) is kept (a line-search trial may be worse).
  */
 import { gradients, keep, noGrad, Tensor, tensor, tidy } from '../../engine';
 import { GatysObjective, LossBreakdown } from '../../losses';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import { Vgg19 } from '../../models/vgg19';
-import { Lbfgs } from '../../optim';
+import { VectorLbfgs } from './vector-lbfgs';
 
 export interface FitLossSettings {
   contentWeight: number;
@@ -46,10 +46,16 @@ export interface FitHooks {
 
 /**
  * Optimiser factory: the fitting loop needs only `step(loss, grad)` (one call per evaluation) and
- * `dispose()`, so a line-search L-BFGS drops in here.
+ * `dispose()`, so src/optim's Lbfgs (once it has its line search) drops in here.
  */
-export type VectorOptimizerFactory = (vector: Tensor) => { step(loss: number, grad: Tensor): boolean; dispose(): void };
-export const defaultVectorOptimizer: VectorOptimizerFactory = (v) => new Lbfgs(v, { learningRate: 1, history: 50 });
+export type VectorOptimizerFactory = (vector: Tensor) => VectorOptimizer;
+export interface VectorOptimizer {
+  step(loss: number, grad: Tensor): boolean;
+  dispose(): void;
+}
+
+/** L-BFGS with a backtracking line search (vector-lbfgs.ts). */
+export const defaultVectorOptimizer: VectorOptimizerFactory = (v) => new VectorLbfgs(v);
 
 export interface FitStageResult {
   vector: Float32Array;
