@@ -7,6 +7,9 @@
  * - timeToQuality: single-scale vs multi-resolution time to the same objective at full size
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
+ * - arbitrary: the arbitrary-style transformer (stylise 256²/512² fp32+bf16; with --arbitrary-styles
+ *          wave,udnie,scream,wreck: a default fit per painting, contract objective vs the Johnson network
+ *          on held-out photos, frame ratio, contact sheet in out/bench/)  --no-arbitrary
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  */
 import { execFileSync } from 'node:child_process';
@@ -23,6 +26,7 @@ import { Lbfgs } from '../src/optim';
 import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../src/transfer/gatys/options';
 import { runStylize } from '../src/transfer/gatys/run';
 import { benchFast } from '../src/transfer/fast/bench';
+import { benchArbitrary } from '../src/transfer/arbitrary/bench';
 
 interface Args {
   sizes: number[];
@@ -34,10 +38,13 @@ interface Args {
   quality: boolean;
   timeToQuality: boolean;
   fast: boolean;
+  arbitrary: boolean;
+  /** Johnson styles to fit and compare with (default scream; 'none' for timings only). */
+  arbitraryStyles: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, arbitrary: true, arbitraryStyles: ['scream'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -50,7 +57,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
+    else if (a === '--no-arbitrary') args.arbitrary = false;
+    else if (a === '--arbitrary-styles') {
+      const list = argv[++i];
+      args.arbitraryStyles = list === 'none' ? [] : list.split(',');
+    }
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.arbitrary = false;
   }
   return args;
 }
@@ -221,6 +233,10 @@ async function main(): Promise<void> {
   const memory = args.precisions.map((p) => peakMemory(512, p));
   if (args.fast) process.stderr.write('bench: feed-forward stylisation and training steps\n');
   const fast = args.fast ? await benchFast({ threads }) : { skipped: '--no-fast' };
+  if (args.arbitrary) process.stderr.write(`bench: arbitrary-style transformer (fits: ${args.arbitraryStyles.join(', ') || 'none'})\n`);
+  const arbitrary = args.arbitrary
+    ? await benchArbitrary({ threads, styles: args.arbitraryStyles, outDir: path.join(PROJECT_ROOT, 'out', 'bench') })
+    : { skipped: '--no-arbitrary' };
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
@@ -230,6 +246,7 @@ async function main(): Promise<void> {
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     fast,
+    arbitrary,
     bf16QualityGuard: quality,
     timeToQuality: ttq,
     cpuHasBf16: cpuHasBf16(),

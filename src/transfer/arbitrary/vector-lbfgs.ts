@@ -14,7 +14,7 @@ import { Tensor, tensor, tidy } from '../../engine';
 export interface VectorLbfgsOptions {
   /** Curvature pairs kept. Default 20. */
   history?: number;
-  /** Longest step (L2 norm) ever tried: keeps the first steps out of saturated regions. Default 2. */
+  /** Longest step (L2 norm) ever tried: keeps the first steps out of saturated regions. Default 4. */
   maxStep?: number;
   /** Armijo constant of sufficient decrease. Default 1e-4. */
   c1?: number;
@@ -38,7 +38,7 @@ export class VectorLbfgs {
 
   constructor(private readonly x: Tensor, options: VectorLbfgsOptions = {}) {
     this.history = options.history ?? 20;
-    this.maxStep = options.maxStep ?? 2;
+    this.maxStep = options.maxStep ?? 4;
     this.c1 = options.c1 ?? 1e-4;
   }
 
