@@ -10,6 +10,9 @@
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
  * - video: optical flow accuracy/speed, flicker (per-frame vs consistent) and speed of both video
  *          methods on synthetic pans (src/video/bench.ts); --no-video, or --video-only for just it
+ * - arbitrary: the arbitrary-style transformer (stylise 256²/512² fp32+bf16; with --arbitrary-styles
+ *          wave,udnie,scream,wreck: a default fit per painting, contract objective vs the Johnson network
+ *          on held-out photos, frame ratio, contact sheet in out/bench/)  --no-arbitrary
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
@@ -32,6 +35,7 @@ import { benchFast } from '../src/transfer/fast/bench';
 import { timeToQualityVsPytorch } from './time-to-quality';
 import { benchQueue } from './queue-bench';
 import { benchVideo } from '../src/video/bench';
+import { benchArbitrary } from '../src/transfer/arbitrary/bench';
 
 interface Args {
   sizes: number[];
@@ -48,10 +52,13 @@ interface Args {
   queueOnly: boolean;
   video: boolean;
   videoOnly: boolean;
+  arbitrary: boolean;
+  /** Johnson styles to fit and compare with (default scream; 'none' for timings only). */
+  arbitraryStyles: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, arbitrary: true, arbitraryStyles: ['scream'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -69,7 +76,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--queue-only') args.queueOnly = true;
     else if (a === '--no-video') args.video = false;
     else if (a === '--video-only') args.videoOnly = true;
-    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.queue = args.video = false;
+    else if (a === '--no-arbitrary') args.arbitrary = false;
+    else if (a === '--arbitrary-styles') {
+      const list = argv[++i];
+      args.arbitraryStyles = list === 'none' ? [] : list.split(',');
+    }
+    else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = args.queue = args.video = args.arbitrary = false;
   }
   return args;
 }
@@ -202,6 +214,10 @@ async function main(): Promise<void> {
   const memory = args.precisions.map((p) => peakMemory(512, p));
   if (args.fast) process.stderr.write('bench: feed-forward stylisation and training steps\n');
   const fast = args.fast ? await benchFast({ threads }) : { skipped: '--no-fast' };
+  if (args.arbitrary) process.stderr.write(`bench: arbitrary-style transformer (fits: ${args.arbitraryStyles.join(', ') || 'none'})\n`);
+  const arbitrary = args.arbitrary
+    ? await benchArbitrary({ threads, styles: args.arbitraryStyles, outDir: path.join(PROJECT_ROOT, 'out', 'bench') })
+    : { skipped: '--no-arbitrary' };
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   const ttq: unknown[] = [];
@@ -218,6 +234,7 @@ async function main(): Promise<void> {
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     fast,
+    arbitrary,
     bf16QualityGuard: quality,
     timeToQuality: args.timeToQuality ? ttq : { skipped: '--no-time-to-quality' },
     queue,

@@ -153,7 +153,9 @@ void RegisterOps(Napi::Env env, Napi::Object e) {
   Export(env, e, "conv2d", [](const Info& info) {
     auto stride = info[3].IsUndefined() ? std::vector<int64_t>{1} : IntList(info[3], "stride");
     auto padding = info[4].IsUndefined() ? std::vector<int64_t>{0} : IntList(info[4], "padding");
-    return W(info, torch::conv2d(T(info, 0), T(info, 1), OptionalTensor(info[2]), stride, padding));
+    // groups: depthwise convolution (groups = channels) for separable convs.
+    int64_t groups = info[5].IsUndefined() ? 1 : int64_t(Number(info[5], "groups"));
+    return W(info, torch::conv2d(T(info, 0), T(info, 1), OptionalTensor(info[2]), stride, padding, {1}, groups));
   });
   Export(env, e, "convTranspose2d", [](const Info& info) {
     auto stride = info[3].IsUndefined() ? std::vector<int64_t>{1} : IntList(info[3], "stride");

@@ -1,13 +1,14 @@
 /** `nst fast`: stylise a photo or a folder of photos with a trained feed-forward network. */
 import { Command, Option } from 'commander';
 import { fastStylize, FastOptions } from '../transfer/fast';
-import { parseDevice, parseInteger } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { FitProgressBar } from './fit-progress';
 import { interruptible } from './signals';
 
 export function fastCommand(): Command {
   return new Command('fast')
     .description('stylise photos in one forward pass of a trained network (Johnson et al.); see nst styles')
-    .option('-s, --style <name>', "a style by name (pretrained or trained; see 'nst styles')")
+    .option('-s, --style <name>', "a style by name (pretrained, trained or fitted; see 'nst styles'); fitted styles blend: a,b")
     .option('-m, --model <file>', 'a trained model (.safetensors) or a deeplearn.js checkpoint folder')
     .requiredOption('-c, --content <file|dir>', 'a photo, or a folder of photos')
     .requiredOption('-o, --output <file|dir>', 'output image, or output folder for a folder of photos')
@@ -18,21 +19,29 @@ export function fastCommand(): Command {
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'))
+    .option('--style-image <file>', 'any painting: fit its style vector now (about a minute, cached by the file\'s hash) and paint with the arbitrary-style network', parseList('style-image'))
+    .option('--style-blend-weights <list>', 'fitted styles: one weight per style (--style a,b), normalised to sum 1', parseNumberList('style-blend-weights'))
+    .option('--style-strength <s>', "fitted styles: 1 = the style, 0 = the photo's own vector (fits the photo too: slow)", parseNumber('style-strength'))
+    .option('--fit-evaluations <list>', 'loss evaluations per stage of an on-the-fly fit', parseIntegerList('fit-evaluations'))
+    .option('--photos <dir>', 'training photos of an on-the-fly fit (default: ../shared/datasets/photos)')
     .action(async (opts: FastOptions) => {
+      const bar = new FitProgressBar('fit');
       const result = await interruptible(
         (signal) =>
           fastStylize(opts, {
             signal,
             onProgress: (p) => {
-              if (p.type === 'warning') process.stderr.write(`nst: warning: ${p.message}\n`);
+              if (p.type === 'warning') bar.log(`nst: warning: ${p.message}`);
+              else if (p.type === 'fit') bar.update(p);
               else {
+                bar.stop();
                 const count = p.total > 1 ? `[${p.index}/${p.total}] ` : '';
                 process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}, ${p.ms.toFixed(0)} ms)\n`);
               }
             },
           }),
         () => process.stderr.write('stopping after this image (Ctrl-C again to quit now)\n'),
-      );
+      ).finally(() => bar.stop());
       const n = result.outputs.length;
       if (n > 1 || result.skipped.length > 0 || result.cancelled) {
         const skipped = result.skipped.length > 0 ? `, skipped ${result.skipped.length} unreadable` : '';

@@ -1,11 +1,19 @@
-/** `nst styles`: the styles `nst fast --style` knows, pretrained and user-trained, and where they are. */
-import { Command } from 'commander';
+/**
+ * `nst styles`: the styles `nst fast --style` knows, pretrained, user-trained and fitted, and
+ * where they are; `nst styles fit`: fit a painting's style vector for the arbitrary-style network.
+ */
+import { Command, Option } from 'commander';
 import { listStyles, STYLES_SUBDIR } from '../transfer/fast';
+import { fitStyle, FitStyleOptions, FIT_DEFAULTS } from '../transfer/arbitrary';
 import { modelDirCandidates } from '../models/model-dir';
+import { FitProgressBar } from './fit-progress';
+import { formatLoss } from './progress';
+import { parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { interruptible } from './signals';
 
 export function stylesCommand(): Command {
-  return new Command('styles')
-    .description('list the styles available to nst fast (pretrained and trained) and where they come from')
+  const command = new Command('styles')
+    .description('list the styles available to nst fast (pretrained, trained and fitted) and where they come from')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--json', 'print JSON')
     .action((opts: { modelDir?: string; json?: boolean }) => {
@@ -16,7 +24,7 @@ export function stylesCommand(): Command {
       }
       if (styles.length === 0) {
         const dirs = (opts.modelDir ? [opts.modelDir] : modelDirCandidates()).map((d) => `${d}/${STYLES_SUBDIR}`);
-        process.stdout.write(`no styles found (looked in ${dirs.join(', ')}); train one with 'nst train'\n`);
+        process.stdout.write(`no styles found (looked in ${dirs.join(', ')}); train one with 'nst train' or fit one with 'nst styles fit'\n`);
         return;
       }
       const width = Math.max(...styles.map((s) => s.name.length));
@@ -24,5 +32,54 @@ export function stylesCommand(): Command {
       for (const s of styles) {
         process.stdout.write(`${s.name.padEnd(width)}  ${s.kind.padEnd(kindWidth)}  ${s.description}  ${s.path}\n`);
       }
+    });
+  command.addCommand(fitCommand().exitOverride());
+  return command;
+}
+
+function fitCommand(): Command {
+  const d = FIT_DEFAULTS;
+  return new Command('fit')
+    .description('fit the style vector of a painting for the arbitrary-style network (about a minute); then nst fast --style NAME')
+    .requiredOption('--style-image <file>', 'the painting')
+    .option('--name <name>', "the style's name (default: the painting's file name)")
+    .option('-o, --output <file>', 'the style file (default: <model dir>/fast-style/NAME.style.json)')
+    .option('--photos <dir>', 'folder of training photos (default: ../shared/datasets/photos)')
+    .option('--photo-count <n>', 'training photos used', parseInteger('photo-count'), d.photoCount)
+    .option('--stage-sizes <list>', 'photo size of each fitting stage', parseIntegerList('stage-sizes'), [...d.stageSizes])
+    .option('--evaluations <list>', 'loss evaluations of each stage', parseIntegerList('evaluations'), [...d.stageEvaluations])
+    .option('--content-scales <list>', 'content weight multiplier of each stage', parseNumberList('content-scales'), [...d.stageContentScales])
+    .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), d.contentWeight)
+    .option('--style-weight <w>', 'weight of the style loss', parseNumber('style-weight'), d.styleWeight)
+    .option('--tv-weight <w>', 'weight of the total-variation loss', parseNumber('tv-weight'), d.tvWeight)
+    .option('--content-layers <list>', 'VGG19 layers of the content loss', parseList('content-layers'))
+    .option('--style-layers <list>', 'VGG19 layers of the style loss', parseList('style-layers'))
+    .option('--style-layer-weights <list>', 'style weight multiplier per style layer', parseNumberList('style-layer-weights'))
+    .option('--init-style <name|file>', 'start from this fitted style (a warm start helps some paintings)')
+    .option('--seed <n>', 'seed of the choice of training photos', parseInteger('seed'), d.seed)
+    .option('--overwrite', 'replace an existing style of that name')
+    .addOption(new Option('--precision <p>', 'convolution precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
+    .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--model-dir <dir>', 'directory searched for the networks and written to (default: $NST_MODEL_DIR, ./models, ../shared/models; writes to the user cache)')
+    .action(async (opts: FitStyleOptions & { evaluations: number[]; contentScales: number[] }) => {
+      const bar = new FitProgressBar('fit');
+      const options: FitStyleOptions = { ...opts, stageEvaluations: opts.evaluations, stageContentScales: opts.contentScales };
+      const result = await interruptible(
+        (signal) =>
+          fitStyle(options, {
+            signal,
+            onProgress: (p) => (p.type === 'fit' ? bar.update(p) : bar.log(`nst: warning: ${p.message}`)),
+          }),
+        () => bar.log('stopping after this evaluation; nothing will be written (Ctrl-C again to quit now)'),
+      ).finally(() => bar.stop());
+      const last = result.stages[result.stages.length - 1];
+      const timing = `${result.evaluations} evaluations, ${result.seconds.toFixed(1)} s, ${result.threads} threads, ${result.precision}`;
+      if (result.cancelled) {
+        process.stderr.write(`stopped after ${timing}; nothing was written\n`);
+        process.exitCode = 130;
+        return;
+      }
+      process.stderr.write(`wrote ${result.output} (loss ${last ? formatLoss(last.best.total) : '-'}; ${timing}); use it with: nst fast --style ${result.name}\n`);
     });
 }

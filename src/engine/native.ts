@@ -78,7 +78,7 @@ export interface NativeEngine {
   stack(list: T[], dim: number): T;
   flip(a: T, dims: number[]): T;
   indexSelect(a: T, dim: number, indices: number[]): T;
-  conv2d(x: T, w: T, b: T | null, stride?: number[], padding?: number[]): T;
+  conv2d(x: T, w: T, b: T | null, stride?: number[], padding?: number[], groups?: number): T;
   convTranspose2d(x: T, w: T, b: T | null, stride?: number[], padding?: number[], outputPadding?: number[]): T;
   maxPool2d(x: T, kernel: number[], stride?: number[], padding?: number[]): T;
   avgPool2d(x: T, kernel: number[], stride?: number[], padding?: number[]): T;

@@ -264,8 +264,9 @@ export function cat(list: Tensor[], dim: number): Tensor {
 export function stack(list: Tensor[], dim: number): Tensor {
   return wrap(native().stack(list.map((t) => t.raw), dim));
 }
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, stride = 1, padding = 0): Tensor {
-  return wrap(native().conv2d(x.raw, weight.raw, bias ? bias.raw : null, [stride, stride], [padding, padding]));
+/** groups > 1: grouped convolution (groups = input channels: depthwise, weight [C·m, 1, kh, kw]). */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, stride = 1, padding = 0, groups = 1): Tensor {
+  return wrap(native().conv2d(x.raw, weight.raw, bias ? bias.raw : null, [stride, stride], [padding, padding], groups));
 }
 export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null, stride = 1, padding = 0, outputPadding = 0): Tensor {
   return wrap(native().convTranspose2d(x.raw, weight.raw, bias ? bias.raw : null, [stride, stride], [padding, padding], [outputPadding, outputPadding]));

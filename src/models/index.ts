@@ -4,6 +4,7 @@ export * from './preprocess';
 export * from './model-dir';
 export * from './tfjs-layers';
 export * from './transformer-net';
+export * from './arbitrary-transformer';
 export * from './deeplearn-checkpoint';
 export * from './style-model-format';
 export * from './model-registry';

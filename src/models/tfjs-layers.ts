@@ -1,5 +1,5 @@
 /**
- * Reader for TensorFlow.js "layers-model" weights: model.json (topology + weightsManifest) and
+ * Reader for TensorFlow.js "layers-model" (and graph-model) weights: model.json (topology + weightsManifest) and
  * its binary shards, little-endian float32 in manifest order. Verifies sizes always, and every
  * shard against SHA256SUMS when that file is present, so a damaged download is never used.
  */
@@ -26,7 +26,10 @@ interface ModelJson {
 }
 
 /** Reads every weight listed in `modelJsonPath`, keyed by name (e.g. 'block1_conv1/kernel'). */
-export function readLayersModelWeights(modelJsonPath: string, options: { verifyChecksums?: boolean } = {}): Map<string, NamedWeight> {
+export function readLayersModelWeights(
+  modelJsonPath: string,
+  options: { verifyChecksums?: boolean; skipIntegerWeights?: boolean } = {},
+): Map<string, NamedWeight> {
   const dir = path.dirname(modelJsonPath);
   let model: ModelJson;
   try {
@@ -43,6 +46,11 @@ export function readLayersModelWeights(modelJsonPath: string, options: { verifyC
     const all = joined.byteOffset % 4 === 0 ? joined : Buffer.from(joined);
     let offset = 0;
     for (const w of group.weights) {
+      // Graph models also list int32 constants (paddings, shapes, axes): 4 bytes each, skippable.
+      if (options.skipIntegerWeights && w.dtype === 'int32' && !w.quantization) {
+        offset += w.shape.reduce((a, b) => a * b, 1) * 4;
+        continue;
+      }
       if (w.quantization || (w.dtype && w.dtype !== 'float32')) {
         throw new NstError(`${modelJsonPath}: weight ${w.name} is ${w.dtype ?? 'quantized'}; only float32 weights are supported`);
       }

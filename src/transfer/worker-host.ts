@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { NstError } from '../errors';
 import type { RgbImage } from '../image';
 
-export type TaskKind = 'gatys' | 'fast' | 'train' | 'compare' | 'explore' | 'video';
+export type TaskKind = 'gatys' | 'fast' | 'train' | 'compare' | 'explore' | 'video' | 'fit-style';
 
 /** Messages a worker posts to its host. */
 export type WorkerMessage =

@@ -7,6 +7,7 @@ import { runCompare } from './fast/compare';
 import { runFast } from './fast/run';
 import { runTrain } from './fast/train';
 import { runVideo } from '../video/run';
+import { runFitStyle } from './arbitrary/run-fit';
 import type { WorkerMessage } from './worker-host';
 
 const { kind, options, cancelFlag } = workerData as { kind: string; options: any; cancelFlag: Int32Array };
@@ -27,6 +28,8 @@ async function main(): Promise<unknown> {
       return runTrain(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'compare':
       return runCompare(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
+    case 'fit-style':
+      return runFitStyle(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'explore':
       return runExplore(options, { isCancelled, onProgress: (progress) => post({ type: 'progress', progress }) });
     case 'video':

@@ -13,6 +13,7 @@ import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
 import type { Precision } from '../../engine';
 import { checkDeviceName, DeviceName } from '../../engine/device';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
+import { ArbitrarySelection, resolveArbitrarySelection } from '../arbitrary/selection';
 
 type Device = DeviceName;
 
@@ -22,7 +23,7 @@ type Device = DeviceName;
 export type PreserveColors = 'none' | 'luminance';
 
 export interface FastOptions {
-  /** A style name (see `nst styles`)… */
+  /** A style name (see `nst styles`); fitted styles may be a comma-separated list to blend… */
   style?: string;
   /** …or a model: a .safetensors file of ours, or a deeplearn.js checkpoint folder. */
   model?: string;
@@ -41,6 +42,16 @@ export interface FastOptions {
   /** Directory searched for styles (default: the model directory search order). */
   modelDir?: string;
   maxPixels?: number;
+  /** Paintings for the arbitrary-style transformer, fitted on the fly and cached by their hash. */
+  styleImage?: string | string[];
+  /** Blend weights of the fitted styles (normalised to sum 1). */
+  styleBlendWeights?: number[];
+  /** Fitted styles: 1 (default) the style, 0 the photo's own vector (fitted to the photo: slow). */
+  styleStrength?: number;
+  /** Loss evaluations per stage of an on-the-fly fit. */
+  fitEvaluations?: number[];
+  /** Training photos of an on-the-fly fit. */
+  photos?: string;
 }
 
 export interface ResolvedFastOptions {
@@ -57,6 +68,9 @@ export interface ResolvedFastOptions {
   threads?: number;
   device?: Device;
   maxPixels: number;
+  /** Set when the style is a fitted style vector (the arbitrary-style transformer). */
+  arbitrary?: ArbitrarySelection;
+  modelDir?: string;
 }
 
 /** Image file extensions read from folders (datasets, batches). */
@@ -88,7 +102,8 @@ function styleNameOf(modelPath: string): string {
 }
 
 export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
-  const { modelPath, styleName } = resolveModelPath(options);
+  const arbitrary = resolveArbitrarySelection(options);
+  const { modelPath, styleName } = arbitrary ? { modelPath: '', styleName: arbitrary.label } : resolveModelPath(options);
   if (!options.content) throw new NstError('a content image or folder is required (--content)');
   if (!options.output) throw new NstError('an output path is required (--output)');
   if (options.size !== undefined) positiveInt(options.size, 'size');
@@ -142,6 +157,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     threads: options.threads,
     device: options.device,
     maxPixels,
+    arbitrary,
+    modelDir: options.modelDir,
   };
 }
 

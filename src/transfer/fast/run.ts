@@ -12,13 +12,17 @@ import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PreserveColors, ResolvedFastOptions } from './options';
+import type { FitProgress } from '../arbitrary/run-fit';
+import { runArbitraryFast } from '../arbitrary/stylize';
 
 export type FastProgress =
   | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Fitting a painting's style vector before stylising (--style-image). */
+  | (Extract<FitProgress, { type: 'fit' }> & { painting?: string });
 
 export interface FastResult {
-  model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' };
+  model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' | 'fitted-vector' };
   outputs: { input: string; output: string; width: number; height: number; ms: number }[];
   skipped: { input: string; reason: string }[];
   cancelled: boolean;
@@ -51,6 +55,7 @@ export function stylizeImage(net: TransformerNet, image: RgbImage, preserveColor
 }
 
 export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {}): Promise<FastResult> {
+  if (options.arbitrary) return runArbitraryFast(options, hooks);
   const started = Date.now();
   const runtime = configureThread({ threads: options.threads, device: options.device });
   const model = loadStyleModel(options.modelPath, runtime.device);

@@ -3,7 +3,9 @@
  * (see models/model-dir.ts: --model-dir, NST_MODEL_DIR, ./models, ../shared/models) holds
  *   <name>/manifest.json       a pretrained deeplearn.js (ml5.js) network, and
  *   <name>.safetensors         a network trained with `nst train` (checkpoints, *.ckpt.safetensors,
- *                              are not listed).
+ *                              are not listed), and
+ *   <name>.style.json          a style vector fitted with `nst styles fit` (the arbitrary-style
+ *                              transformer paints with it).
  * The first directory that has a name wins.
  */
 import * as fs from 'node:fs';
@@ -11,13 +13,14 @@ import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { modelDirCandidates } from '../../models/model-dir';
 import { readStyleModelMetadata, STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
+import { readStyleFile, STYLE_FILE_EXTENSION } from '../arbitrary/style-file';
 
 export const STYLES_SUBDIR = 'fast-style';
 export const CHECKPOINT_SUFFIX = `.ckpt${STYLE_MODEL_EXTENSION}`;
 
 export interface StyleEntry {
   name: string;
-  kind: 'pretrained' | 'trained';
+  kind: 'pretrained' | 'trained' | 'fitted';
   /** The model file or checkpoint folder. */
   path: string;
   /** Where it comes from, in words. */
@@ -40,6 +43,9 @@ export function listStyles(modelDir?: string): StyleEntry[] {
         if (!found.has(e.name)) {
           found.set(e.name, { name: e.name, kind: 'pretrained', path: full, description: 'pretrained (ml5.js / deeplearn.js checkpoint)' });
         }
+      } else if (e.isFile() && e.name.endsWith(STYLE_FILE_EXTENSION)) {
+        const name = e.name.slice(0, -STYLE_FILE_EXTENSION.length);
+        if (!found.has(name)) found.set(name, { name, kind: 'fitted', path: full, description: describeFitted(full) });
       } else if (e.isFile() && e.name.endsWith(STYLE_MODEL_EXTENSION) && !e.name.endsWith(CHECKPOINT_SUFFIX)) {
         const name = e.name.slice(0, -STYLE_MODEL_EXTENSION.length);
         if (found.has(name)) continue;
@@ -48,6 +54,15 @@ export function listStyles(modelDir?: string): StyleEntry[] {
     }
   }
   return [...found.values()];
+}
+
+function describeFitted(file: string): string {
+  try {
+    const s = readStyleFile(file);
+    return `fitted style vector, painting ${s.painting.file}, ${s.created.slice(0, 10)}`;
+  } catch (err) {
+    return `unreadable: ${(err as Error).message}`;
+  }
 }
 
 function describeTrained(file: string): string {

@@ -1,0 +1,182 @@
+/**
+ * Fitting a style vector: the transformer stays frozen and only its 100-number style input is
+ * optimised, by L-BFGS, so that the stylised training photos minimise the project's loss contract
+ * (GatysObjective: content + style + TV, per photo, averaged) against the painting.
+ *
+ * The recipe measured for issue 17: one stage from the zero vector stalls (washed-out content),
+ * so the first stage weights the content 10× (the network first learns to keep the photo), the
+ * second uses the contract weights. Stages may run at different sizes (a small first stage is
+ * cheap). The best vector seen (lowest loss) is kept (a line-search trial may be worse).
+ */
+import { gradients, keep, noGrad, Tensor, tensor, tidy } from '../../engine';
+import { GatysObjective, LossBreakdown } from '../../losses';
+import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
+import { Vgg19 } from '../../models/vgg19';
+import { VectorLbfgs } from './vector-lbfgs';
+
+export interface FitLossSettings {
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  contentLayers: string[];
+  styleLayers: string[];
+  styleLayerWeights?: number[];
+}
+
+/** One stage's inputs: RGB [0,1] NCHW tensors at the stage's size. */
+export interface FitStageInputs {
+  painting: Tensor;
+  photos: Tensor[];
+  evaluations: number;
+  /** Multiplies the content weight in this stage (10 in the first stage of the default recipe). */
+  contentScale: number;
+}
+
+export interface FitStep {
+  stage: number;
+  evaluation: number;
+  evaluations: number;
+  losses: { total: number; content: number; style: number; tv: number };
+}
+
+export interface FitHooks {
+  onStep?(step: FitStep): void;
+  isCancelled?(): boolean;
+}
+
+/**
+ * Optimiser factory: the fitting loop needs only `step(loss, grad)` (one call per evaluation) and
+ * `dispose()`, so src/optim's Lbfgs (once it has its line search) drops in here.
+ */
+export type VectorOptimizerFactory = (vector: Tensor) => VectorOptimizer;
+export interface VectorOptimizer {
+  step(loss: number, grad: Tensor): boolean;
+  dispose(): void;
+}
+
+/** L-BFGS with a backtracking line search (vector-lbfgs.ts). */
+export const defaultVectorOptimizer: VectorOptimizerFactory = (v) => new VectorLbfgs(v);
+
+export interface FitStageResult {
+  vector: Float32Array;
+  best: FitStep['losses'];
+  evaluations: number;
+  cancelled: boolean;
+}
+
+/** Runs one stage from `start`; returns the best vector seen. */
+export function fitStage(
+  transformer: ArbitraryStyleTransformer,
+  vgg: Vgg19,
+  inputs: FitStageInputs,
+  settings: FitLossSettings,
+  start: Float32Array,
+  stageIndex: number,
+  hooks: FitHooks = {},
+  makeOptimizer: VectorOptimizerFactory = defaultVectorOptimizer,
+): FitStageResult {
+  const objectives = photoObjectives(vgg, inputs.painting, inputs.photos, settings, inputs.contentScale);
+  const v = keep(tensor(start, [STYLE_VECTOR_LENGTH]).variable());
+  const optimizer = makeOptimizer(v);
+  let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN } };
+  let done = 0;
+  let cancelled = false;
+  try {
+    for (let e = 0; e < inputs.evaluations; e++) {
+      if (hooks.isCancelled?.()) {
+        cancelled = true;
+        break;
+      }
+      const { losses, grad } = tidy(() => {
+        const norms = transformer.styleNormParams(v);
+        let total: Tensor | null = null;
+        const parts = { content: 0, style: 0, tv: 0 };
+        inputs.photos.forEach((photo, i) => {
+          const y = transformer.forward(photo, norms);
+          const t = objectives[i].terms(vgg.preprocess(y));
+          total = total ? total.add(t.total) : t.total;
+          parts.content += sumOf(t.content) / inputs.photos.length;
+          parts.style += sumOf(t.style) / inputs.photos.length;
+          parts.tv += t.tv.item() / inputs.photos.length;
+        });
+        const mean = total!.div(inputs.photos.length);
+        const [g] = gradients([mean], [v]);
+        return { losses: { total: mean.item(), ...parts }, grad: g! };
+      });
+      done++;
+      if (losses.total < best.losses.total) best = { vector: v.data(), losses };
+      hooks.onStep?.({ stage: stageIndex, evaluation: e + 1, evaluations: inputs.evaluations, losses });
+      const converged = optimizer.step(losses.total, grad);
+      grad.dispose();
+      if (converged) break;
+    }
+  } finally {
+    optimizer.dispose();
+    v.dispose();
+    for (const o of objectives) o.dispose();
+  }
+  return { vector: best.vector, best: best.losses, evaluations: done, cancelled };
+}
+
+/** The contract objective of the stylised photos for a style vector, per photo (no gradients). */
+export function contractLosses(
+  transformer: ArbitraryStyleTransformer,
+  vgg: Vgg19,
+  vector: Float32Array,
+  painting: Tensor,
+  photos: Tensor[],
+  settings: FitLossSettings,
+): LossBreakdown[] {
+  const objectives = photoObjectives(vgg, painting, photos, settings, 1);
+  try {
+    return noGrad(() =>
+      photos.map((photo, i) =>
+        tidy(() => {
+          const y = transformer.stylise(photo, tensor(vector, [STYLE_VECTOR_LENGTH]));
+          return objectiveLosses(objectives[i], vgg.preprocess(y));
+        }),
+      ),
+    );
+  } finally {
+    for (const o of objectives) o.dispose();
+  }
+}
+
+/** The contract objective of any stylised image y (RGB [0,1]) of a photo against a painting. */
+export function imageContractLosses(vgg: Vgg19, y: Tensor, photo: Tensor, painting: Tensor, settings: FitLossSettings): LossBreakdown {
+  const [objective] = photoObjectives(vgg, painting, [photo], settings, 1);
+  try {
+    return noGrad(() => tidy(() => objectiveLosses(objective, vgg.preprocess(y))));
+  } finally {
+    objective.dispose();
+  }
+}
+
+function photoObjectives(vgg: Vgg19, painting: Tensor, photos: Tensor[], s: FitLossSettings, contentScale: number): GatysObjective[] {
+  return tidy(() => {
+    const style = vgg.preprocess(painting);
+    return photos.map(
+      (p) =>
+        new GatysObjective(
+          vgg,
+          vgg.preprocess(p),
+          style,
+          { content: s.contentLayers, style: s.styleLayers },
+          { content: s.contentWeight * contentScale, style: s.styleWeight, tv: s.tvWeight },
+          { styleLayerWeights: s.styleLayerWeights },
+        ),
+    );
+  });
+}
+
+function objectiveLosses(objective: GatysObjective, x: Tensor): LossBreakdown {
+  const t = objective.terms(x);
+  const record = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
+  return { total: t.total.item(), content: record(t.content), style: record(t.style), tv: t.tv.item() };
+}
+
+function sumOf(m: Map<string, Tensor>): number {
+  let s = 0;
+  for (const t of m.values()) s += t.item();
+  return s;
+}

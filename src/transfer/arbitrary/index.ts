@@ -1,0 +1,10 @@
+/** Any painting in one pass: the arbitrary-style transformer steered by fitted style vectors. */
+export * from './api';
+export * from './options';
+export * from './style-file';
+export { resolveArbitrarySelection, styleCacheDir } from './selection';
+export type { ArbitrarySelection, ArbitraryStyleOptions } from './selection';
+export { blendVectors, interpolateVectors, stylizeWithVector } from './stylize';
+export { contractLosses, fitStage, defaultVectorOptimizer } from './fit';
+export type { FitLossSettings, FitStep, VectorOptimizerFactory } from './fit';
+export type { FitProgress, FitResult } from './run-fit';

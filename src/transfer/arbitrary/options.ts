@@ -1,0 +1,180 @@
+/**
+ * Options of fitting a style vector (`nst styles fit`), their defaults and their validation into
+ * one-line errors before any work starts.
+ */
+import type { DeviceName } from '../../engine/device';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Precision } from '../../engine';
+import { NstError } from '../../errors';
+import { DEFAULT_MAX_PIXELS } from '../../image';
+import { installModelDir, PROJECT_ROOT } from '../../models/model-dir';
+import { checkLayerNames } from '../../models/vgg19';
+import { PRESETS } from '../gatys/presets';
+import { STYLES_SUBDIR } from '../fast/styles';
+import { nonNegative, nonNegativeInt, positiveInt, requireFile } from '../validate';
+import { STYLE_FILE_EXTENSION } from './style-file';
+
+type Device = DeviceName;
+
+export interface FitStyleOptions {
+  /** The painting (image file). */
+  styleImage: string;
+  /** Name of the style (`nst fast --style NAME`). Default: the painting's file name. */
+  name?: string;
+  /** The style file to write. Default: `<model dir>/fast-style/<name>.style.json`. */
+  output?: string;
+  /** Folder of training photos (searched recursively). Default: ../shared/datasets/photos. */
+  photos?: string;
+  /** Training photos used (a seeded choice from the folder). Default 2. */
+  photoCount?: number;
+  /** Side of the square photo crops, one per stage. Default [128, 256]: a cheap first stage. */
+  stageSizes?: number[];
+  /** Loss evaluations per stage. Default [60, 40]. */
+  stageEvaluations?: number[];
+  /** Content weight multiplier per stage. Default [10, 1] (see fit.ts). */
+  stageContentScales?: number[];
+  contentWeight?: number;
+  styleWeight?: number;
+  tvWeight?: number;
+  contentLayers?: string[];
+  styleLayers?: string[];
+  styleLayerWeights?: number[];
+  /** Warm start: a style name or a .style.json file (default: the zero vector). */
+  initStyle?: string;
+  /** Convolution precision of the transformer and VGG19. Default 'auto'. */
+  precision?: Precision | 'auto';
+  threads?: number;
+  device?: Device;
+  /** Seed of the choice of photos. Default 1 (the same photos every time). */
+  seed?: number;
+  /** Directory searched for the networks, and written to (default: the model directory search order). */
+  modelDir?: string;
+  maxPixels?: number;
+  /** Overwrite an existing style file of that name. */
+  overwrite?: boolean;
+}
+
+export const FIT_DEFAULTS = {
+  photoCount: 2,
+  stageSizes: [128, 256],
+  stageEvaluations: [60, 40],
+  stageContentScales: [10, 1],
+  contentWeight: 5,
+  styleWeight: 100,
+  tvWeight: 1e-3,
+  seed: 1,
+} as const;
+
+export interface FitStageSpec {
+  size: number;
+  evaluations: number;
+  contentScale: number;
+}
+
+export interface ResolvedFitOptions {
+  styleImage: string;
+  name: string;
+  output: string;
+  photos: string;
+  photoCount: number;
+  stages: FitStageSpec[];
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  contentLayers: string[];
+  styleLayers: string[];
+  styleLayerWeights: number[];
+  initStyle?: string;
+  precision: Precision | 'auto';
+  threads?: number;
+  device?: Device;
+  seed: number;
+  modelDir?: string;
+  maxPixels: number;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** The default training photos: the project's data folder, if it is there. */
+export function defaultPhotosDir(): string | undefined {
+  const candidates = [path.resolve(PROJECT_ROOT, '..', 'shared', 'datasets', 'photos'), path.resolve('..', 'shared', 'datasets', 'photos')];
+  return candidates.find((d) => fs.existsSync(d));
+}
+
+/** Where a fitted style of this name is written by default. */
+export function defaultStyleFilePath(name: string, modelDir?: string): string {
+  return path.join(installModelDir(modelDir), STYLES_SUBDIR, `${name}${STYLE_FILE_EXTENSION}`);
+}
+
+export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: boolean } = {}): ResolvedFitOptions {
+  requireFile(o.styleImage, 'style image');
+  const name = o.name ?? path.basename(o.styleImage, path.extname(o.styleImage)).replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (!NAME_PATTERN.test(name)) throw new NstError(`--name must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (got '${name}')`);
+  const output = o.output ?? defaultStyleFilePath(name, o.modelDir);
+  if (!output.endsWith(STYLE_FILE_EXTENSION)) throw new NstError(`the style file must end in ${STYLE_FILE_EXTENSION} (got '${output}')`);
+  if (options.checkOutput !== false && !o.overwrite && fs.existsSync(output)) {
+    throw new NstError(`style file ${output} already exists (choose another --name, or --overwrite)`);
+  }
+  const photos = o.photos ?? defaultPhotosDir();
+  if (!photos) throw new NstError('no training photos: pass --photos FOLDER (../shared/datasets/photos was not found)');
+  if (!fs.statSync(photos, { throwIfNoEntry: false })?.isDirectory()) throw new NstError(`--photos '${photos}' is not a folder`);
+  const photoCount = o.photoCount ?? FIT_DEFAULTS.photoCount;
+  positiveInt(photoCount, 'photo-count');
+
+  const sizes = o.stageSizes ?? [...FIT_DEFAULTS.stageSizes];
+  const evaluations = o.stageEvaluations ?? (sizes.length === FIT_DEFAULTS.stageSizes.length ? [...FIT_DEFAULTS.stageEvaluations] : sizes.map(() => 50));
+  const scales = o.stageContentScales ?? (sizes.length === 2 ? [...FIT_DEFAULTS.stageContentScales] : sizes.map((_, i) => (i === sizes.length - 1 ? 1 : 10)));
+  if (sizes.length === 0) throw new NstError('at least one fitting stage is needed');
+  if (evaluations.length !== sizes.length || scales.length !== sizes.length) {
+    throw new NstError(`give one value per stage: ${sizes.length} sizes, ${evaluations.length} evaluation counts, ${scales.length} content scales`);
+  }
+  for (const s of sizes) {
+    positiveInt(s, 'size');
+    if (s % 4 !== 0 || s < 32) throw new NstError(`stage sizes must be multiples of 4, at least 32 (got ${s})`);
+  }
+  evaluations.forEach((e) => nonNegativeInt(e, 'evaluations'));
+  scales.forEach((s) => nonNegative(s, 'content-scale'));
+
+  const preset = PRESETS.gatys;
+  const contentLayers = o.contentLayers ?? preset.contentLayers;
+  const styleLayers = o.styleLayers ?? preset.styleLayers;
+  checkLayerNames(contentLayers, 'content');
+  checkLayerNames(styleLayers, 'style');
+  const styleLayerWeights = o.styleLayerWeights ?? styleLayers.map(() => 1);
+  if (styleLayerWeights.length !== styleLayers.length) throw new NstError(`--style-layer-weights needs ${styleLayers.length} values (one per style layer)`);
+  const contentWeight = o.contentWeight ?? FIT_DEFAULTS.contentWeight;
+  const styleWeight = o.styleWeight ?? FIT_DEFAULTS.styleWeight;
+  const tvWeight = o.tvWeight ?? FIT_DEFAULTS.tvWeight;
+  nonNegative(contentWeight, 'content-weight');
+  nonNegative(styleWeight, 'style-weight');
+  nonNegative(tvWeight, 'tv-weight');
+  const precision = o.precision ?? 'auto';
+  if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
+  const seed = o.seed ?? FIT_DEFAULTS.seed;
+  nonNegativeInt(seed, 'seed');
+  const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  positiveInt(maxPixels, 'max-pixels');
+  if (o.threads !== undefined) positiveInt(o.threads, 'threads');
+  return {
+    styleImage: o.styleImage,
+    name,
+    output,
+    photos,
+    photoCount,
+    stages: sizes.map((size, i) => ({ size, evaluations: evaluations[i], contentScale: scales[i] })),
+    contentWeight,
+    styleWeight,
+    tvWeight,
+    contentLayers,
+    styleLayers,
+    styleLayerWeights,
+    initStyle: o.initStyle,
+    precision,
+    threads: o.threads,
+    device: o.device,
+    seed,
+    modelDir: o.modelDir,
+    maxPixels,
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * `nst styles fit`, run in the calling (worker) thread: pick the training photos, fit the style
+ * vector stage by stage (fit.ts), and write the style file with the painting's hash and
+ * thumbnail. Cancellation stops after the current evaluation; nothing is written then.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configureThread, keep, Precision, resolvePrecision, Tensor, tidy } from '../../engine';
+import { NstError } from '../../errors';
+import { encodeImage, imageSize, loadImage, resizeRgb, RgbImage } from '../../image';
+import { ArbitraryStyleTransformer, ARBITRARY_MODEL_SUBDIR, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
+import { findModelFile } from '../../models/model-dir';
+import { Vgg19, VGG19_LAYER_NAMES } from '../../models/vgg19';
+import { seededRandom } from '../../util/random';
+import { listImageFiles } from '../fast/dataset';
+import { resolveStyle } from '../fast/styles';
+import { imageToTensor } from '../image-tensor';
+import { FitLossSettings, fitStage, FitStep } from './fit';
+import { ResolvedFitOptions } from './options';
+import { fileSha256, isStyleFile, readStyleFile, StyleFile, writeStyleFile } from './style-file';
+
+export type FitProgress =
+  | ({ type: 'fit'; stages: number; size: number; done: number; total: number } & FitStep)
+  | { type: 'warning'; message: string };
+
+export interface FitResult {
+  name: string;
+  /** The style file written ('' when cancelled). */
+  output: string;
+  vector: number[];
+  stages: { size: number; evaluations: number; seconds: number; best: FitStep['losses'] }[];
+  photos: string[];
+  evaluations: number;
+  seconds: number;
+  cancelled: boolean;
+  precision: Precision;
+  threads: number;
+}
+
+export interface FitRunHooks {
+  onProgress?(p: FitProgress): void;
+  isCancelled?(): boolean;
+}
+
+/** The transformer's weights: `<model dir>/arbitrary-style/magenta-transformer-separable/model.json`. */
+export function loadArbitraryTransformer(modelDir: string | undefined, device: string, precision: Precision): ArbitraryStyleTransformer {
+  const file = findModelFile(`${ARBITRARY_MODEL_SUBDIR}/model.json`, modelDir, 'the arbitrary-style transformer is in the project data folder ../shared/models');
+  const net = ArbitraryStyleTransformer.load(file, { device });
+  net.precision = precision;
+  return net;
+}
+
+/** The deepest VGG19 layer a loss needs (VGG is loaded only that far). */
+export function deepestLayer(layers: string[]): string {
+  return layers.reduce((a, b) => (VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b));
+}
+
+/** A style vector from a style name or a .style.json file. */
+export function styleVectorFrom(nameOrFile: string, modelDir?: string): { vector: Float32Array; style: StyleFile } {
+  const file = isStyleFile(nameOrFile) && fs.existsSync(nameOrFile) ? nameOrFile : resolveStyle(nameOrFile, modelDir).path;
+  if (!isStyleFile(file)) throw new NstError(`style '${nameOrFile}' is a trained network, not a fitted style vector (fit one with 'nst styles fit')`);
+  const style = readStyleFile(file);
+  return { vector: Float32Array.from(style.vector), style };
+}
+
+/** `count` photos from the folder, a seeded choice, each centre-cropped to size×size (shorter side scaled to size). */
+export async function loadTrainingPhotos(dir: string, count: number, size: number, seed: number, warn: (m: string) => void): Promise<{ paths: string[]; images: RgbImage[] }> {
+  const files = listImageFiles(dir);
+  if (files.length === 0) throw new NstError(`photo folder '${dir}' has no images`);
+  const rng = seededRandom(seed);
+  const order = files.map((f) => ({ f, k: rng() })).sort((a, b) => a.k - b.k).map((e) => e.f);
+  const paths: string[] = [];
+  const images: RgbImage[] = [];
+  for (const file of order) {
+    if (images.length === count) break;
+    try {
+      images.push(await loadSquare(file, size));
+      paths.push(file);
+    } catch (err) {
+      if (!(err instanceof NstError)) throw err;
+      warn(`skipping ${file}: ${err.message}`);
+    }
+  }
+  if (images.length < count) throw new NstError(`photo folder '${dir}' has only ${images.length} readable photos (${count} wanted)`);
+  return { paths, images };
+}
+
+/** An image scaled so its shorter side is `size`, then centre-cropped to size×size. */
+export async function loadSquare(file: string, size: number, maxPixels?: number): Promise<RgbImage> {
+  const { width, height } = await imageSize(file);
+  const image = await loadImage(file, width <= height ? { width: size, maxPixels } : { height: size, maxPixels });
+  const left = Math.floor((image.width - size) / 2);
+  const top = Math.floor((image.height - size) / 2);
+  const plane = image.width * image.height;
+  const out = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      const from = c * plane + (top + y) * image.width + left;
+      out.set(image.data.subarray(from, from + size), c * size * size + y * size);
+    }
+  }
+  return { width: size, height: size, data: out };
+}
+
+export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}): Promise<FitResult> {
+  const started = Date.now();
+  const runtime = configureThread({ threads: o.threads, device: o.device });
+  const device = runtime.device;
+  const precision = resolvePrecision(o.precision, device);
+  const warn = (message: string) => hooks.onProgress?.({ type: 'warning', message });
+  // Read every input first, so bad files fail before any compute.
+  const paintingHash = fileSha256(o.styleImage);
+  const paintingSize = await imageSize(o.styleImage).catch((err: Error) => {
+    throw err instanceof NstError ? err : new NstError(`cannot read style image ${o.styleImage}: ${err.message}`);
+  });
+  const thumbnail = await loadImage(o.styleImage, { maxSide: 128, maxPixels: o.maxPixels });
+  const start = o.initStyle ? styleVectorFrom(o.initStyle, o.modelDir).vector : new Float32Array(STYLE_VECTOR_LENGTH);
+  const maxSize = Math.max(...o.stages.map((s) => s.size));
+  const photos = await loadTrainingPhotos(o.photos, o.photoCount, maxSize, o.seed, warn);
+
+  const transformer = loadArbitraryTransformer(o.modelDir, device, precision);
+  const vgg = Vgg19.load({ modelDir: o.modelDir, device, upTo: deepestLayer([...o.contentLayers, ...o.styleLayers]), precision });
+  const settings: FitLossSettings = {
+    contentWeight: o.contentWeight,
+    styleWeight: o.styleWeight,
+    tvWeight: o.tvWeight,
+    contentLayers: o.contentLayers,
+    styleLayers: o.styleLayers,
+    styleLayerWeights: o.styleLayerWeights,
+  };
+  const total = o.stages.reduce((a, s) => a + s.evaluations, 0);
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads };
+  let vector = start;
+  try {
+    for (const [index, stage] of o.stages.entries()) {
+      const stageStart = Date.now();
+      const painting = await loadImage(o.styleImage, { maxSide: stage.size, maxPixels: o.maxPixels });
+      const held: Tensor[] = [];
+      try {
+        const toTensor = (img: RgbImage) => {
+          const t = keep(tidy(() => imageToTensor(img, device)));
+          held.push(t);
+          return t;
+        };
+        const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
+        const fitted = fitStage(
+          transformer,
+          vgg,
+          { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
+          settings,
+          vector,
+          index,
+          {
+            isCancelled: hooks.isCancelled,
+            onStep: (step) =>
+              hooks.onProgress?.({ type: 'fit', ...step, stages: o.stages.length, size: stage.size, done: result.evaluations + step.evaluation, total }),
+          },
+        );
+        vector = fitted.vector;
+        result.evaluations += fitted.evaluations;
+        result.stages.push({ size: stage.size, evaluations: fitted.evaluations, seconds: (Date.now() - stageStart) / 1000, best: fitted.best });
+        if (fitted.cancelled) {
+          result.cancelled = true;
+          break;
+        }
+      } finally {
+        for (const t of held) t.dispose();
+      }
+    }
+  } finally {
+    transformer.dispose();
+    vgg.dispose();
+  }
+  result.vector = Array.from(vector);
+  result.seconds = (Date.now() - started) / 1000;
+  if (result.cancelled) return result;
+  fs.mkdirSync(path.dirname(path.resolve(o.output)), { recursive: true });
+  await writeStyleFile(o.output, {
+    name: o.name,
+    model: 'magenta-transformer-separable',
+    vector: result.vector,
+    painting: {
+      file: path.basename(o.styleImage),
+      sha256: paintingHash,
+      width: paintingSize.width,
+      height: paintingSize.height,
+      thumbnail: `data:image/jpeg;base64,${(await encodeImage(thumbnail, 'jpeg', { quality: 80 })).toString('base64')}`,
+    },
+    settings: {
+      stages: o.stages,
+      contentWeight: o.contentWeight,
+      styleWeight: o.styleWeight,
+      tvWeight: o.tvWeight,
+      contentLayers: o.contentLayers,
+      styleLayers: o.styleLayers,
+      styleLayerWeights: o.styleLayerWeights,
+      photos: photos.paths.map((p) => path.relative(o.photos, p)),
+      photoFolder: path.resolve(o.photos),
+      initStyle: o.initStyle ?? null,
+      seed: o.seed,
+      precision,
+      evaluations: result.evaluations,
+      seconds: result.seconds,
+      losses: result.stages.map((s) => ({ size: s.size, ...s.best })),
+    },
+    created: new Date().toISOString(),
+  });
+  result.output = o.output;
+  return result;
+}

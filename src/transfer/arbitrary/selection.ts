@@ -1,0 +1,91 @@
+/**
+ * Which style vector `nst fast` paints with, when it uses the arbitrary-style transformer: fitted
+ * styles by name (`--style a,b` with `--style-blend-weights`), paintings fitted on the fly and
+ * cached by their hash (`--style-image`), and the strength (interpolation from the photo's own
+ * vector, the vector fitted to the photo itself, at 0 to the style at 1). Validated up front.
+ */
+import * as path from 'node:path';
+import { NstError } from '../../errors';
+import { installModelDir } from '../../models/model-dir';
+import { resolveStyle } from '../fast/styles';
+import { requireFile } from '../validate';
+import { isStyleFile, readStyleFile } from './style-file';
+
+export type StyleSource = { kind: 'fitted'; name: string; file: string } | { kind: 'painting'; painting: string };
+
+export interface ArbitrarySelection {
+  sources: StyleSource[];
+  /** Blend weights, normalised to sum 1. */
+  weights: number[];
+  /** 1: the style; 0: the photo's own vector; in between: interpolated. */
+  strength: number;
+  /** Where vectors fitted on the fly are cached, by the image's SHA-256. */
+  cacheDir: string;
+  /** Loss evaluations per stage of an on-the-fly fit (default: the fit defaults). */
+  fitEvaluations?: number[];
+  /** Training photos of an on-the-fly fit (default: the fit default). */
+  photos?: string;
+  label: string;
+}
+
+export interface ArbitraryStyleOptions {
+  style?: string;
+  model?: string;
+  /** Paintings to fit on the fly (cached by hash): a file, or several. */
+  styleImage?: string | string[];
+  styleBlendWeights?: number[];
+  styleStrength?: number;
+  fitEvaluations?: number[];
+  photos?: string;
+  modelDir?: string;
+}
+
+/** The folder of vectors fitted on the fly. */
+export function styleCacheDir(modelDir?: string): string {
+  return path.join(installModelDir(modelDir), 'style-cache');
+}
+
+/** undefined when the options select a trained network (the Johnson path). */
+export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySelection | undefined {
+  const names = (o.style ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const paintings = (Array.isArray(o.styleImage) ? o.styleImage : o.styleImage ? o.styleImage.split(',') : []).map((s) => s.trim()).filter(Boolean);
+  const blendOrStrength = o.styleBlendWeights !== undefined || o.styleStrength !== undefined;
+  if (paintings.length === 0 && names.length === 1) {
+    const entry = resolveStyle(names[0], o.modelDir);
+    if (!isStyleFile(entry.path)) {
+      if (blendOrStrength) throw new NstError(`--style-blend-weights and --style-strength work with fitted styles ('${names[0]}' is a trained network)`);
+      return undefined;
+    }
+  }
+  if (names.length === 0 && paintings.length === 0) return undefined;
+  if (o.model) throw new NstError('give either --model or fitted styles (--style / --style-image), not both');
+  const sources: StyleSource[] = [];
+  for (const name of names) {
+    const entry = resolveStyle(name, o.modelDir);
+    if (!isStyleFile(entry.path)) throw new NstError(`style '${name}' is a trained network: only fitted styles blend (fit one with 'nst styles fit')`);
+    readStyleFile(entry.path); // a damaged file fails here, before any work
+    sources.push({ kind: 'fitted', name, file: entry.path });
+  }
+  for (const painting of paintings) {
+    requireFile(painting, 'style image');
+    sources.push({ kind: 'painting', painting });
+  }
+  const raw = o.styleBlendWeights ?? sources.map(() => 1);
+  if (raw.length !== sources.length) throw new NstError(`--style-blend-weights needs ${sources.length} values, one per style (got ${raw.length})`);
+  if (!raw.every((w) => Number.isFinite(w) && w >= 0) || raw.reduce((a, b) => a + b, 0) <= 0) {
+    throw new NstError('--style-blend-weights must be non-negative numbers with a positive sum');
+  }
+  const sum = raw.reduce((a, b) => a + b, 0);
+  const strength = o.styleStrength ?? 1;
+  if (!Number.isFinite(strength) || strength < 0 || strength > 1) throw new NstError(`--style-strength must be from 0 to 1 (got ${strength})`);
+  const label = sources.map((s) => (s.kind === 'fitted' ? s.name : path.basename(s.painting))).join('+');
+  return {
+    sources,
+    weights: raw.map((w) => w / sum),
+    strength,
+    cacheDir: styleCacheDir(o.modelDir),
+    fitEvaluations: o.fitEvaluations,
+    photos: o.photos,
+    label,
+  };
+}
