@@ -18,6 +18,8 @@ export function fastCommand(): Command {
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'))
+    .option('--max-memory <size>', "memory budget, e.g. 6GB; larger photos are stylised in overlapping tiles (default: 75% of the machine's memory)")
+    .option('--tile-size <px>', 'stylise in tiles of this side whatever the budget', parseInteger('tile-size'))
     .action(async (opts: FastOptions) => {
       const result = await interruptible(
         (signal) =>
@@ -27,7 +29,7 @@ export function fastCommand(): Command {
               if (p.type === 'warning') process.stderr.write(`nst: warning: ${p.message}\n`);
               else {
                 const count = p.total > 1 ? `[${p.index}/${p.total}] ` : '';
-                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}, ${p.ms.toFixed(0)} ms)\n`);
+                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}${p.tile ? `, in ${p.tile}-px tiles` : ''}, ${p.ms.toFixed(0)} ms)\n`);
               }
             },
           }),

@@ -10,6 +10,8 @@ import { checkOutputPath, DEFAULT_MAX_PIXELS, OUTPUT_EXTENSIONS } from '../../im
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
+import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
+import { FAST_MIN_TILE } from './tiled';
 import type { Precision } from '../../engine';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
 
@@ -40,6 +42,10 @@ export interface FastOptions {
   /** Directory searched for styles (default: the model directory search order). */
   modelDir?: string;
   maxPixels?: number;
+  /** Memory budget (bytes or '6GB'); a photo too large for one pass is stylised in overlapping tiles. Default: 75 % of the machine's memory. */
+  maxMemory?: number | string;
+  /** Stylise in tiles of this side (px) whatever the budget. */
+  tileSize?: number;
 }
 
 export interface ResolvedFastOptions {
@@ -56,6 +62,9 @@ export interface ResolvedFastOptions {
   threads?: number;
   device?: Device;
   maxPixels: number;
+  /** Memory budget, bytes. */
+  maxMemory: number;
+  tileSize?: number;
 }
 
 /** Image file extensions read from folders (datasets, batches). */
@@ -98,6 +107,11 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   checkRuntime(options);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   positiveInt(maxPixels, 'max-pixels');
+  const maxMemory = options.maxMemory === undefined ? defaultMaxMemory() : parseMemorySize(options.maxMemory);
+  if (options.tileSize !== undefined) {
+    positiveInt(options.tileSize, 'tile-size');
+    if (options.tileSize < FAST_MIN_TILE) throw new NstError(`--tile-size must be at least ${FAST_MIN_TILE} px (got ${options.tileSize})`);
+  }
 
   let stat: fs.Stats;
   try {
@@ -136,6 +150,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     jobs,
     batch: stat.isDirectory(),
     size: options.size,
+    maxMemory,
+    tileSize: options.tileSize,
     preserveColors,
     precision,
     threads: options.threads,

@@ -4,6 +4,8 @@
  * flat band along such a line, which moves the ratio away from 1; the target is within ±10 %.
  */
 import type { RgbImage } from '../../image';
+import type { BlendSpec } from './blend';
+import { GridSpec, passOffset, planGrid } from './grid';
 
 export interface SeamMetric {
   /** Mean gradient magnitude on the seam lines. */
@@ -44,4 +46,23 @@ export function seamMetric(image: RgbImage, columns: number[], rows: number[]): 
   const seams = seamSum / Math.max(1, seamCount);
   const elsewhere = restSum / Math.max(1, restCount);
   return { seams, elsewhere, ratio: seams / Math.max(elsewhere, 1e-12) };
+}
+
+/**
+ * The lines where tiles of a tiled run meet, over all its passes: each interior tile edge, the
+ * end of its context margin and the middle of its blending ramp (where a seam would show).
+ */
+export function tileSeamLines(width: number, height: number, grid: GridSpec, blend: BlendSpec, passes: number): { columns: number[]; rows: number[] } {
+  const columns = new Set<number>();
+  const rows = new Set<number>();
+  for (let p = 0; p < passes; p++) {
+    for (const tile of planGrid(width, height, grid, passOffset(grid, p, passes))) {
+      for (const [set, start, len, total] of [[columns, tile.x, tile.width, width], [rows, tile.y, tile.height, height]] as const) {
+        const inner = [0, blend.margin, blend.margin + Math.round(blend.ramp / 2)];
+        if (start > 0) for (const d of inner) set.add(start + d);
+        if (start + len < total) for (const d of inner) set.add(start + len - d);
+      }
+    }
+  }
+  return { columns: [...columns].sort((a, b) => a - b), rows: [...rows].sort((a, b) => a - b) };
 }
