@@ -18,7 +18,10 @@ import { PROJECT_ROOT } from '../src/models/model-dir';
 import { resolveStylizeOptions, runStylize } from '../src/transfer/gatys';
 import { tileObjective, wholeImageGrams } from '../src/transfer/gatys/tiling';
 import { imageToTensor } from '../src/transfer/image-tensor';
-import { blendSpecFor, blendWeights, overlapFor, passOffset, planGrid, seamMetric, parseMemorySize } from '../src/transfer/tiling';
+import { blendSpecFor, blendWeights, overlapFor, passOffset, planGrid, seamMetric, parseMemorySize, tileSeamLines } from '../src/transfer/tiling';
+import { loadStyleModel } from '../src/models/style-model-format';
+import { stylizeImage } from '../src/transfer/fast/run';
+import { planFastTiling, stylizeImageTiled } from '../src/transfer/fast/tiled';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 
 const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
@@ -190,20 +193,10 @@ describe('a tiled run', () => {
     const start = await loadImage(CONTENT);
     const changed = image.data.reduce((a, v, i) => a + Math.abs(v - start.data[i]), 0) / image.data.length;
     assert.ok(changed > 0.01, `the image was painted (mean change ${changed})`);
-    // Seam lines: every interior tile edge and blending-ramp centre of both passes.
+    // Seam lines: every interior tile edge, margin end and ramp centre of both passes.
     const blend = blendSpecFor(48);
-    const spec = { tile: 48, overlap: overlapFor(blend) };
-    const columns = new Set<number>();
-    const rows = new Set<number>();
-    for (let p = 0; p < 2; p++) {
-      for (const tile of planGrid(image.width, image.height, spec, passOffset(spec, p, 2))) {
-        for (const [set, start, len, total] of [[columns, tile.x, tile.width, image.width], [rows, tile.y, tile.height, image.height]] as const) {
-          if (start > 0) [start, start + blend.margin, start + blend.margin + Math.round(blend.ramp / 2)].forEach((v) => set.add(v));
-          if (start + len < total) [start + len, start + len - blend.margin, start + len - blend.margin - Math.round(blend.ramp / 2)].forEach((v) => set.add(v));
-        }
-      }
-    }
-    const m = seamMetric(image, [...columns], [...rows]);
+    const { columns, rows } = tileSeamLines(image.width, image.height, { tile: 48, overlap: overlapFor(blend) }, blend, 2);
+    const m = seamMetric(image, columns, rows);
     assert.ok(Math.abs(m.ratio - 1) <= 0.1, `gradient on tile borders / elsewhere = ${m.ratio.toFixed(3)} (${m.seams.toFixed(4)} vs ${m.elsewhere.toFixed(4)})`);
   });
 });
@@ -237,5 +230,30 @@ describe('nst stylize --max-memory', () => {
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /--max-memory must be a size such as 6GB/);
+  });
+});
+
+describe('nst fast in tiles', () => {
+  test('a photo in 64-px tiles with the whole photo\'s normalisation: close to one pass, no seams', async () => {
+    const model = loadStyleModel(path.join(MODELS_DIR, 'fast-style', 'wave'));
+    try {
+      const image = await loadImage(CONTENT, { maxSide: 160 });
+      const whole = stylizeImage(model.net, image);
+      const plan = planFastTiling(image.width, image.height, 2 ** 40, 0, 64)!;
+      const tiled = stylizeImageTiled(model.net, image, plan);
+      assert.equal(tiled.width, whole.width);
+      const diff = tiled.data.reduce((a, v, i) => a + Math.abs(v - whole.data[i]), 0) / tiled.data.length;
+      assert.ok(diff < 0.03, `mean |tiled − whole| = ${diff}`);
+      const lines = tileSeamLines(image.width, image.height, { tile: plan.tile, overlap: overlapFor(plan.blend) }, plan.blend, 1);
+      const m = seamMetric(tiled, lines.columns, lines.rows);
+      assert.ok(Math.abs(m.ratio - 1) <= 0.1, `seam ratio ${m.ratio.toFixed(3)}`);
+      assert.equal(model.net.normStatistics, null, 'the network is back to its own normalisation');
+    } finally {
+      model.net.dispose();
+    }
+  });
+
+  test('a budget below one tile is one line naming the minimum', () => {
+    assert.throws(() => planFastTiling(4096, 4096, 2 ** 30, 2 ** 29), /--max-memory 1\.0 GiB is too small for 4096x4096: one 64-px tile needs at least [0-9.]+ (MiB|GiB)/);
   });
 });
