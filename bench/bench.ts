@@ -8,6 +8,7 @@
  * Options: --sizes 256,512  --repeats 5  --threads N  --precision fp32,bf16  --no-channels-last
  * - fast: feed-forward stylisation at 256²/512² and a training step at 256² (batch 1 and 4)
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
+ * - printSizes (--print, long): peak RSS and seams of 2,048 and 4,096 px tiled runs, tiled vs untiled objective
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,10 +35,12 @@ interface Args {
   quality: boolean;
   timeToQuality: boolean;
   fast: boolean;
+  /** Print sizes (slow): 2,048 px under 4 GB, 4,096 px under 6 GB, tiled vs untiled at 1,024 px. */
+  print: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, print: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -50,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
+    else if (a === '--print') args.print = true;
     else if (a === '--quick') args.quality = args.timeToQuality = args.pytorch = args.fast = false;
   }
   return args;
@@ -189,6 +193,16 @@ function peakMemory(size: number, precision: Precision): unknown {
   return JSON.parse(out);
 }
 
+/** Print sizes in bounded memory (bench/print-size.ts), each in a fresh process so its peak RSS is its own. */
+function printSizeBench(): unknown {
+  const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'print-size.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  return {
+    size2048: run(['512,1024,2048', '4GB', '100,50,20']),
+    size4096: run(['512,1024,2048,4096', '6GB', '100,50,20,10']),
+    tiledVsUntiled1024: run(['compare', '1024', '100', '512']),
+  };
+}
+
 /** The same measurement with PyTorch, if Debian's python3-torch is installed. */
 function benchPytorch(sizes: number[], repeats: number, threads: number): unknown {
   const python = '/usr/bin/python3';
@@ -225,8 +239,11 @@ async function main(): Promise<void> {
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
   if (args.timeToQuality) process.stderr.write('bench: time to quality, single scale vs multi-resolution at 384 px\n');
   const ttq = args.timeToQuality ? await timeToQuality() : { skipped: '--no-time-to-quality' };
+  if (args.print) process.stderr.write('bench: print sizes (2048 px under 4 GB, 4096 px under 6 GB, tiled vs untiled at 1024 px; long)\n');
+  const printSizes = args.print ? printSizeBench() : { skipped: 'pass --print' };
   const report = {
     engine: { ...engineInfo(), threads },
+    printSizes,
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     fast,

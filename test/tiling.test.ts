@@ -115,7 +115,7 @@ describe('style targets and masks of tiles', () => {
 
   test('a style image too large for one pass: its Gram matrices are accumulated over pieces', () => {
     const whole = wholeImageGrams(net, style, LAYERS.style, 1024);
-    const pieces = wholeImageGrams(net, style, LAYERS.style, 80); // 16-px cores with 32-px halos
+    const pieces = wholeImageGrams(net, style, LAYERS.style, 96); // 32-px cores with 32-px halos: 4 × 3 pieces
     try {
       for (const l of LAYERS.style) {
         const [a, b] = [whole.get(l)!.data(), pieces.get(l)!.data()];
@@ -179,7 +179,7 @@ describe('a tiled run', () => {
     const losses: number[] = [];
     const tilesSeen = new Set<string>();
     const r = await runStylize(
-      resolveStylizeOptions({ content: CONTENT, style: STYLE, output, size: 128, iterations: 8, tileSize: 48, tilePasses: 2, threads: 2, modelDir: MODELS_DIR, seed: 3 }),
+      resolveStylizeOptions({ content: CONTENT, style: STYLE, output, size: 128, iterations: 6, tileSize: 48, tilePasses: 2, threads: 2, modelDir: MODELS_DIR, seed: 3 }),
       { onProgress: (p) => { losses.push(p.losses.total); if (p.tile) tilesSeen.add(`${p.tile.pass}:${p.tile.tile}`); } },
     );
     const t = r.stages[0].tiling!;
