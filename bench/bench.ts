@@ -17,6 +17,7 @@
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
  *          (bench/queue-bench.ts; needs redis-server)  --no-queue, or --queue-only for this part alone
+ * - printSizes (--print, long): peak RSS and seams of 2,048 and 4,096 px tiled runs, tiled vs untiled objective
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,10 +56,12 @@ interface Args {
   arbitrary: boolean;
   /** Johnson styles to fit and compare with (default scream; 'none' for timings only). */
   arbitraryStyles: string[];
+  /** Print sizes (slow): 2,048 px under 4 GB, 4,096 px under 6 GB, tiled vs untiled at 1,024 px. */
+  print: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, arbitrary: true, arbitraryStyles: ['scream'] };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, arbitrary: true, arbitraryStyles: ['scream'], print: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -71,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-quality') args.quality = false;
     else if (a === '--no-time-to-quality') args.timeToQuality = false;
     else if (a === '--no-fast') args.fast = false;
+    else if (a === '--print') args.print = true;
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
     else if (a === '--no-queue') args.queue = false;
     else if (a === '--queue-only') args.queueOnly = true;
@@ -173,6 +177,16 @@ function peakMemory(size: number, precision: Precision): unknown {
   return JSON.parse(out);
 }
 
+/** Print sizes in bounded memory (bench/print-size.ts), each in a fresh process so its peak RSS is its own. */
+function printSizeBench(): unknown {
+  const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'print-size.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  return {
+    size2048: run(['512,1024,2048', '4GB', '100,50,20']),
+    size4096: run(['512,1024,2048,4096', '6GB', '100,50,20,10']),
+    tiledVsUntiled1024: run(['compare', '1024', '100', '512']),
+  };
+}
+
 /** The same measurement with PyTorch, if Debian's python3-torch is installed. */
 function benchPytorch(sizes: number[], repeats: number, threads: number): unknown {
   const python = '/usr/bin/python3';
@@ -229,8 +243,11 @@ async function main(): Promise<void> {
   const queue = args.queue ? await benchQueue() : { skipped: '--no-queue' };
   if (args.video) process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
   const video = args.video ? await benchVideo({ threads }) : { skipped: '--no-video' };
+  if (args.print) process.stderr.write('bench: print sizes (2048 px under 4 GB, 4096 px under 6 GB, tiled vs untiled at 1024 px; long)\n');
+  const printSizes = args.print ? printSizeBench() : { skipped: 'pass --print' };
   const report = {
     engine: { ...engineInfo(), threads },
+    printSizes,
     losses: 'content relu4_2, style relu1_1..relu5_1, tv (defaults)',
     gatys: results,
     fast,

@@ -24,6 +24,8 @@ export function fastCommand(): Command {
     .option('--style-strength <s>', "fitted styles: 1 = the style, 0 = the photo's own vector (fits the photo too: slow)", parseNumber('style-strength'))
     .option('--fit-evaluations <list>', 'loss evaluations per stage of an on-the-fly fit', parseIntegerList('fit-evaluations'))
     .option('--photos <dir>', 'training photos of an on-the-fly fit (default: ../shared/datasets/photos)')
+    .option('--max-memory <size>', "memory budget, e.g. 6GB; larger photos are stylised in overlapping tiles (default: 75% of the machine's memory)")
+    .option('--tile-size <px>', 'stylise in tiles of this side whatever the budget', parseInteger('tile-size'))
     .action(async (opts: FastOptions) => {
       const bar = new FitProgressBar('fit');
       const result = await interruptible(
@@ -36,7 +38,7 @@ export function fastCommand(): Command {
               else {
                 bar.stop();
                 const count = p.total > 1 ? `[${p.index}/${p.total}] ` : '';
-                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}, ${p.ms.toFixed(0)} ms)\n`);
+                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}${p.tile ? `, in ${p.tile}-px tiles` : ''}, ${p.ms.toFixed(0)} ms)\n`);
               }
             },
           }),

@@ -11,6 +11,8 @@ export interface ProgressLine {
   etaSeconds: number;
   /** Named values to show, e.g. { content: 1.2e5, style: 3.4e6, tv: 2e3 }. */
   values: Record<string, number>;
+  /** Where a long step is, e.g. 'tile 3/16 pass 1/2'. */
+  detail?: string;
 }
 
 export class ProgressReporter {
@@ -37,7 +39,7 @@ export class ProgressReporter {
   }
 
   update(p: ProgressLine): void {
-    const values = Object.entries(p.values).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ');
+    const values = (p.detail ? `${p.detail} | ` : '') + Object.entries(p.values).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ');
     if (this.bar) {
       this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), values });
     } else if (this.printEvery > 0 && (p.iteration % this.printEvery === 0 || p.iteration === p.iterations)) {

@@ -52,6 +52,9 @@ export function stylizeCommand(): Command {
     .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
+    .option('--max-memory <size>', 'memory budget, e.g. 6GB; a stage that would not fit is optimised in overlapping tiles (default: 75% of the machine\'s memory)')
+    .option('--tile-size <px>', 'optimise every stage in tiles of this side, whatever the budget', parseInteger('tile-size'))
+    .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
     .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[]; unbounded?: boolean }) => {
       const progress = new ProgressReporter('stylize', opts.printEvery);
       const { unbounded, ...rest } = opts;
@@ -72,6 +75,7 @@ export function stylizeCommand(): Command {
                 iterationsPerSecond: p.iterationsPerSecond,
                 etaSeconds: p.etaSeconds,
                 values: { content: sum(p.losses.content), style: sum(p.losses.style), tv: p.losses.tv, total: p.losses.total },
+                detail: p.tile ? `tile ${p.tile.tile}/${p.tile.tiles} pass ${p.tile.pass}/${p.tile.passes}` : undefined,
               });
             },
           });
@@ -83,10 +87,12 @@ export function stylizeCommand(): Command {
       process.stderr.write(
         `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
       );
-      if (result.stages.length > 1) {
+      if (result.stages.length > 1 || result.stages.some((s) => s.tiling)) {
         for (const [i, s] of result.stages.entries()) {
+          const t = s.tiling;
+          const tiles = t ? `, tiled ${t.grids.map((g) => `${g.columns}x${g.rows}`).join(' + ')} tiles of ${t.tile} px (overlap ${t.overlap}, ${t.passes} passes)` : '';
           const stop = s.converged ? 'converged' : `of ${s.maxIterations}`;
-          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop}), ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB\n`);
+          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop})${tiles}, ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB\n`);
         }
       }
       for (const f of result.sidecars) process.stderr.write(`wrote ${f}\n`);

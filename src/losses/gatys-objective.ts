@@ -42,6 +42,11 @@ export interface ObjectiveOptions {
   normalization?: LossNormalization;
   /** L1-normalise each term's gradient at its layer (as neural-style's -normalize_gradients). */
   normalizeGradients?: boolean;
+  /**
+   * Precomputed Gram targets, one map (style layer → Gram) per style source, used instead of the
+   * sources' images (tiled runs share the whole style image's targets among tiles). Copied.
+   */
+  styleGrams?: Map<string, Tensor>[];
 }
 
 /** Loss values of one evaluation, as plain numbers. */
@@ -102,7 +107,9 @@ export class GatysObjective {
           const fc = this.net.forward(content, layers.content);
           for (const l of layers.content) this.contentTargets.set(l, keep(fc.get(l)!.clone()));
         }
-        const perStyle = sources.map((s) => {
+        const perStyle = sources.map((s, i) => {
+          const given = options.styleGrams?.[i];
+          if (given) return new Map(layers.style.map((l) => [l, given.get(l)!.clone()]));
           const fs = this.net.forward(s.image, layers.style);
           return new Map(layers.style.map((l) => [l, gramMatrix(fs.get(l)!, this.normalization)]));
         });

@@ -355,11 +355,33 @@ export class TransformerNet {
     return pad(x, [left, right, top, bottom], 'constant', 0);
   }
 
+  /**
+   * Instance-normalisation statistics: 'record' stores each layer's per-channel mean and variance
+   * of the next forward pass; 'use' normalises with stored ones instead of the input's own. Tiled
+   * inference (src/transfer/fast/tiled.ts) records them on the whole photo (downscaled to fit)
+   * and uses them in every tile, so all tiles share one normalisation and no tile looks different.
+   */
+  normStatistics: { mode: 'record' | 'use'; stats: Map<string, { mean: Tensor; variance: Tensor }> } | null = null;
+
   private instanceNorm(x: Tensor, name: string): Tensor {
     // One fused libtorch op: scale · (x − mean) / √(biased var + eps) + shift. It takes bf16
     // channels-last input with fp32 scale and shift (statistics accumulate in fp32).
     const scale = this.params.get(`${name}.norm.scale`)!;
     const shift = this.params.get(`${name}.norm.shift`)!;
+    const ns = this.normStatistics;
+    if (ns?.mode === 'use' && ns.stats.has(name)) {
+      const { mean, variance } = ns.stats.get(name)!;
+      const c = scale.shape[0];
+      const factor = scale.reshape([1, c, 1, 1]).div(variance.add(this.architecture.normEps).sqrt());
+      const y = x.cast('float32').sub(mean).mul(factor).add(shift.reshape([1, c, 1, 1]));
+      return this.toCompute(y);
+    }
+    if (ns?.mode === 'record') {
+      const f = x.cast('float32');
+      ns.stats.get(name)?.mean.dispose();
+      ns.stats.get(name)?.variance.dispose();
+      ns.stats.set(name, { mean: keep(f.mean([2, 3], true)), variance: keep(f.variance([2, 3], true)) });
+    }
     return instanceNorm(x, scale, shift, this.architecture.normEps);
   }
 }

@@ -10,6 +10,8 @@ import { checkOutputPath, DEFAULT_MAX_PIXELS, OUTPUT_EXTENSIONS } from '../../im
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
+import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
+import { FAST_MIN_TILE } from './tiled';
 import type { Precision } from '../../engine';
 import { checkDeviceName, DeviceName } from '../../engine/device';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile, stripUndefined } from '../validate';
@@ -52,6 +54,10 @@ export interface FastOptions {
   fitEvaluations?: number[];
   /** Training photos of an on-the-fly fit. */
   photos?: string;
+  /** Memory budget (bytes or '6GB'); a photo too large for one pass is stylised in overlapping tiles. Default: 75 % of the machine's memory. */
+  maxMemory?: number | string;
+  /** Stylise in tiles of this side (px) whatever the budget. */
+  tileSize?: number;
 }
 
 export interface ResolvedFastOptions {
@@ -71,6 +77,9 @@ export interface ResolvedFastOptions {
   /** Set when the style is a fitted style vector (the arbitrary-style transformer). */
   arbitrary?: ArbitrarySelection;
   modelDir?: string;
+  /** Memory budget, bytes. */
+  maxMemory: number;
+  tileSize?: number;
 }
 
 /** Image file extensions read from folders (datasets, batches). */
@@ -114,6 +123,11 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   checkRuntime(options);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   positiveInt(maxPixels, 'max-pixels');
+  const maxMemory = options.maxMemory === undefined ? defaultMaxMemory() : parseMemorySize(options.maxMemory);
+  if (options.tileSize !== undefined) {
+    positiveInt(options.tileSize, 'tile-size');
+    if (options.tileSize < FAST_MIN_TILE) throw new NstError(`--tile-size must be at least ${FAST_MIN_TILE} px (got ${options.tileSize})`);
+  }
 
   let stat: fs.Stats;
   try {
@@ -152,6 +166,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     jobs,
     batch: stat.isDirectory(),
     size: options.size,
+    maxMemory,
+    tileSize: options.tileSize,
     preserveColors,
     precision,
     threads: options.threads,

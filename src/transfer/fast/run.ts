@@ -14,16 +14,18 @@ import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PreserveColors, ResolvedFastOptions } from './options';
 import type { FitProgress } from '../arbitrary/run-fit';
 import { runArbitraryFast } from '../arbitrary/stylize';
+import { planFastTiling, stylizeImageTiled } from './tiled';
 
 export type FastProgress =
-  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number }
+  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number }
   | { type: 'warning'; message: string }
   /** Fitting a painting's style vector before stylising (--style-image). */
   | (Extract<FitProgress, { type: 'fit' }> & { painting?: string });
 
 export interface FastResult {
   model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' | 'fitted-vector' };
-  outputs: { input: string; output: string; width: number; height: number; ms: number }[];
+  /** tile: the tile side when the photo was too large for one pass (see tiled.ts). */
+  outputs: { input: string; output: string; width: number; height: number; ms: number; tile?: number }[];
   skipped: { input: string; reason: string }[];
   cancelled: boolean;
   seconds: number;
@@ -60,6 +62,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const runtime = configureThread({ threads: options.threads, device: options.device });
   const model = loadStyleModel(options.modelPath, runtime.device);
   model.net.precision = resolvePrecision(options.precision, runtime.device);
+  const baseBytes = process.memoryUsage().rss;
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
     outputs: [],
@@ -94,10 +97,11 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
         continue;
       }
       const t0 = performance.now();
-      const out = stylizeImage(model.net, image, options.preserveColors);
+      const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize);
+      const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
       const ms = performance.now() - t0;
       await saveImage(out, job.output);
-      const entry = { input: job.input, output: job.output, width: out.width, height: out.height, ms };
+      const entry = { input: job.input, output: job.output, width: out.width, height: out.height, ms, tile: tiling?.tile };
       result.outputs.push(entry);
       hooks.onProgress?.({ type: 'image', index: index + 1, total: options.jobs.length, ...entry });
     }

@@ -9,6 +9,9 @@ import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
 import { PRESETS, PRESET_NAMES } from './presets';
 import { planStages, Quality, QUALITY_NAMES } from './quality';
+import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
+import { MIN_TILE } from './tiling/memory-model';
+import { DEFAULT_PASSES } from './tiling/tiled-stage';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../validate';
 
 export type InitMode = 'content' | 'noise' | 'style';
@@ -104,6 +107,15 @@ export interface StylizeOptions {
   maxPixels?: number;
   /** VGG19 compute precision: 'auto' (default) picks bf16 on CPUs with bf16 instructions. */
   precision?: PrecisionOption;
+  /**
+   * Memory budget of the run (bytes, or a size such as '6GB'); a stage that would not fit is
+   * optimised in overlapping tiles. Default: 75 % of the machine's memory.
+   */
+  maxMemory?: number | string;
+  /** Tile every stage with tiles of this side (px), whatever the budget (experiments, tests). */
+  tileSize?: number;
+  /** Passes over the tiles of a tiled stage (the grid shifts between them). Default 2. */
+  tilePasses?: number;
 }
 
 /** Options with every default filled in, presets applied and values checked. */
@@ -151,6 +163,10 @@ export interface ResolvedStylizeOptions {
   modelDir?: string;
   maxPixels: number;
   precision: PrecisionOption;
+  /** Memory budget, bytes. */
+  maxMemory: number;
+  tileSize?: number;
+  tilePasses: number;
 }
 
 export const STYLIZE_DEFAULTS = {
@@ -272,6 +288,13 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   nonNegativeInt(seed, 'seed');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
   if (o.device !== undefined) checkDeviceName(o.device);
+  const maxMemory = o.maxMemory === undefined ? defaultMaxMemory() : parseMemorySize(o.maxMemory);
+  if (o.tileSize !== undefined) {
+    positiveInt(o.tileSize, 'tile-size');
+    if (o.tileSize < MIN_TILE) throw new NstError(`--tile-size must be at least ${MIN_TILE} px (got ${o.tileSize})`);
+  }
+  const tilePasses = o.tilePasses ?? DEFAULT_PASSES;
+  positiveInt(tilePasses, 'tile-passes');
 
   return {
     content: o.content,
@@ -313,5 +336,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     modelDir: o.modelDir,
     maxPixels: o.maxPixels,
     precision: o.precision,
+    maxMemory,
+    tileSize: o.tileSize,
+    tilePasses,
   };
 }

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { LossBreakdown } from '../../losses';
+import type { TilingReport } from './tiling';
 import { writeFileAtomic, writeFileAtomicSync } from '../../util/atomic-write';
 
 export { writeFileAtomic, writeFileAtomicSync };
@@ -31,6 +32,8 @@ export interface StageReport {
   seconds: number;
   /** Peak resident memory of the process at the end of the stage (MiB). */
   peakRssMiB: number;
+  /** Present when the stage was optimised in tiles: the tile grid and the memory estimates. */
+  tiling?: TilingReport;
 }
 
 /** `out.jpg` → `out.report.json`, `out.losses.svg`, `out.anim.webp`. */

@@ -19,6 +19,7 @@ import { ResolvedStylizeOptions } from './options';
 import { upscaleStage } from './pyramid';
 import { hasConverged } from './quality';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
+import { planRunStage, runTiledStage, TileProgress } from './tiling';
 
 export interface StylizeProgress {
   /** Iteration within the current stage. */
@@ -38,6 +39,8 @@ export interface StylizeProgress {
   elapsedSeconds: number;
   iterationsPerSecond: number;
   etaSeconds: number;
+  /** In a stage optimised in tiles (over the memory budget): which tile of which pass. */
+  tile?: TileProgress;
 }
 
 export interface StylizeResult {
@@ -98,6 +101,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
   VGG19_LAYER_NAMES[0]);
   const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
+  const baseBytes = process.memoryUsage().rss;
 
   let steps = options.scaleIterations.reduce((a, b) => a + b, 0);
   const records: LossRecord[] = [];
@@ -130,6 +134,40 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           held.push(image);
           return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
         });
+        // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
+        const tiling = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes);
+        if (tiling) {
+          const previous: Tensor | null = x;
+          x = keep(tidy((): Tensor => {
+            const init: Tensor = previous ? upscaleStage(previous, height, width, options.init === 'content' ? content : undefined) : initialImage(net, options, content, sources[0].image, inputs.init, device);
+            return (box ? box.projected(init) : init).detach();
+          }));
+          previous?.dispose();
+          const stepBefore = step;
+          const iterations = options.scaleIterations[stage];
+          const tiled = runTiledStage({
+            net, options, plan: tiling, content, styles: sources, image: x!,
+            makeOptimizer: (t) => makeOptimizer(options, t, box),
+            isCancelled: hooks.isCancelled,
+            onIteration: (tileLosses, done, total, tile) => {
+              // Progress in the stage's iterations: every tile of every pass is a share of them.
+              const i = Math.max(1, Math.floor((done / total) * iterations));
+              const advanced = stepBefore + i > step;
+              step = stepBefore + i;
+              losses = tileLosses;
+              const elapsed = (Date.now() - loopStart) / 1000;
+              const rate = step / Math.max(elapsed, 1e-9);
+              if (advanced && options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations)) records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: tileLosses });
+              hooks.onProgress?.({ iteration: i, iterations, stage, stages: options.scales.length, step, steps, losses: tileLosses, evaluated: tileLosses.total, elapsedSeconds: elapsed, iterationsPerSecond: rate, etaSeconds: (steps - step) / rate, tile });
+            },
+          });
+          cancelled = tiled.cancelled;
+          losses = tiled.losses ?? losses;
+          const image = x!;
+          stages.push({ size: { width, height }, iterations: step - stepBefore, maxIterations: iterations, converged: false, bestLoss: losses?.total ?? NaN, seconds: round((Date.now() - stageStart) / 1000), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), tiling: tiled.report });
+          if (stage === options.scales.length - 1 || cancelled) await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content), options.output);
+          continue;
+        }
         const objective = new GatysObjective(
           net,
           content,

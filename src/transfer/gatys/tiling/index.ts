@@ -1,0 +1,4 @@
+/** Tiled optimisation of stages too large for the memory budget (print sizes). */
+export * from './memory-model';
+export * from './style-targets';
+export * from './tiled-stage';

@@ -1,0 +1,82 @@
+/**
+ * How much memory a stage of optimisation-based transfer needs, and the largest tile that fits a
+ * budget. The per-pixel figures were measured with the real engine (bench/tile-memory.ts: peak
+ * RSS of the objective's forward + backward in a fresh process, minus the RSS after loading
+ * VGG19), at the default layers (relu1_1 … relu5_1, relu4_2); `npm run bench -- --tiling` re-measures.
+ */
+import type { Precision } from '../../../models';
+import { formatBytes } from '../../tiling/memory-size';
+import { NstError } from '../../../errors';
+
+/**
+ * VGG19 forward + backward of the objective, bytes per output pixel (activations kept for the
+ * backward pass, their gradients, Gram products). bf16 keeps activations in bf16 but casts the
+ * loss layers to fp32, so it saves less than half.
+ */
+export const ACTIVATION_BYTES_PER_PIXEL: Record<Precision, number> = { fp32: 3000, bf16: 2000 };
+
+/**
+ * Whole-image data a tiled stage holds besides the tiles, bytes per output pixel: the decoded
+ * content (float32 RGB, 12 B), its preprocessed tensor (12 B), the image being optimised (12 B),
+ * the transient copies of the stage's upscaling and of the final save (~4 × 12 B), masks.
+ */
+export const WHOLE_IMAGE_BYTES_PER_PIXEL = 100;
+/** A style image at the stage's scale: decoded (12 B) + preprocessed (12 B) per pixel. */
+export const STYLE_BYTES_PER_PIXEL = 24;
+/** Per optimised pixel: the optimiser's vectors (3 channels × float32) beyond its history. */
+const OPTIMIZER_VECTORS = 6;
+/** Headroom for allocator slack and the JavaScript heap. */
+export const SAFETY = 0.9;
+
+/** The smallest tile: VGG19's relu5_1 needs 32 px to keep 2 × 2 features after four poolings. */
+export const MIN_TILE = 32;
+
+export interface StageMemoryInput {
+  width: number;
+  height: number;
+  /** Pixels of each style image at this stage's scale. */
+  stylePixels: number[];
+  precision: Precision;
+  optimizer: 'lbfgs' | 'adam';
+  /** L-BFGS history pairs. */
+  history: number;
+  /** Iterations one optimiser runs (bounds the L-BFGS history actually filled). */
+  iterations: number;
+}
+
+/** Optimiser state in bytes per optimised pixel. */
+export function optimizerBytesPerPixel(m: Pick<StageMemoryInput, 'optimizer' | 'history' | 'iterations'>): number {
+  const pairs = m.optimizer === 'lbfgs' ? 2 * Math.min(m.history, m.iterations) : 2;
+  return (pairs + OPTIMIZER_VECTORS) * 3 * 4;
+}
+
+/** Bytes a stage needs on top of the process's base when run on the whole image at once. */
+export function untiledStageBytes(m: StageMemoryInput): number {
+  const px = m.width * m.height;
+  const styles = m.stylePixels.reduce((a, p) => a + p * (STYLE_BYTES_PER_PIXEL + ACTIVATION_BYTES_PER_PIXEL[m.precision] / 2), 0);
+  return px * (WHOLE_IMAGE_BYTES_PER_PIXEL + ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m)) + styles;
+}
+
+/** Bytes of a tiled stage besides its tile: the whole images. */
+export function tiledFixedBytes(m: StageMemoryInput): number {
+  return m.width * m.height * WHOLE_IMAGE_BYTES_PER_PIXEL + m.stylePixels.reduce((a, p) => a + p * STYLE_BYTES_PER_PIXEL, 0);
+}
+
+/** Bytes one square tile of `side` px needs (objective and optimiser). */
+export function tileBytes(side: number, m: StageMemoryInput): number {
+  return side * side * (ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m));
+}
+
+/**
+ * The largest tile side (a multiple of 16, at least MIN_TILE) that fits `available` bytes, or an
+ * NstError naming the budget a minimal tile needs.
+ */
+export function largestTile(available: number, m: StageMemoryInput, budget: number, base: number): number {
+  const perPixel = ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m);
+  const side = Math.floor(Math.sqrt(Math.max(0, available) / perPixel) / 16) * 16;
+  if (side < MIN_TILE) {
+    const minimum = (base + tiledFixedBytes(m) + tileBytes(MIN_TILE, m)) / SAFETY;
+    throw new NstError(`--max-memory ${formatBytes(budget)} is too small for ${m.width}x${m.height}: one ${MIN_TILE}-px tile needs at least ${formatBytes(minimum)}`);
+  }
+  return side;
+}

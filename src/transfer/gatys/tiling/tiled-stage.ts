@@ -1,0 +1,266 @@
+/**
+ * One stage of a multi-resolution run optimised in overlapping tiles, when the whole image would
+ * not fit the memory budget. The image lives whole in memory (a few bytes per pixel); VGG19 only
+ * ever sees one tile. Every tile's objective has:
+ * - the style targets of the whole style image at this scale (shared, see style-targets.ts);
+ * - the content targets and TV of its own crop (the same terms as untiled, restricted to it);
+ * - the masks cropped with it (styles absent from a tile are left out of its objective).
+ * Each tile is optimised from the current image and blended back with smooth weights (blend.ts);
+ * the grid shifts between passes (grid.ts) so tile borders never stay in one place.
+ */
+import { keep, noGrad, tensor, Tensor, tidy } from '../../../engine';
+import { NstError } from '../../../errors';
+import { Precision, Vgg19 } from '../../../models';
+import { GatysObjective, LossBreakdown, StyleSource } from '../../../losses';
+import type { Optimizer } from '../../../optim';
+import { BlendSpec, blendSpecFor, blendWeights, overlapFor } from '../../tiling/blend';
+import { GridSpec, passOffset, planGrid, TileRect } from '../../tiling/grid';
+import { MIB } from '../../tiling/memory-size';
+import type { ResolvedStylizeOptions } from '../options';
+import { largestTile, SAFETY, StageMemoryInput, tiledFixedBytes, tileBytes, untiledStageBytes } from './memory-model';
+import { wholeImageGrams } from './style-targets';
+
+/** Passes over the tiles of a tiled stage; the stage's iterations are shared among them. */
+export const DEFAULT_PASSES = 2;
+
+export interface StageTilingPlan {
+  grid: GridSpec;
+  blend: BlendSpec;
+  passes: number;
+  /** Iterations of each tile in each pass. */
+  tileIterations: number;
+  /** Largest piece of the style image VGG19 sees at once (its targets are accumulated over pieces above this). */
+  styleTile: number;
+  budgetBytes: number;
+  /** What the stage would need untiled (over the process's base). */
+  untiledBytes: number;
+  /** What it needs tiled (over the base): the whole images plus one tile. */
+  tiledBytes: number;
+}
+
+/** What the run report records of a tiled stage. */
+export interface TilingReport {
+  tile: number;
+  overlap: number;
+  passes: number;
+  /** Columns × rows of each pass's grid. */
+  grids: { columns: number; rows: number; tiles: number }[];
+  tileIterations: number;
+  budgetMiB: number;
+  untiledEstimateMiB: number;
+  tiledEstimateMiB: number;
+}
+
+export interface TileProgress {
+  tile: number;
+  tiles: number;
+  pass: number;
+  passes: number;
+}
+
+export interface PlanInput extends StageMemoryInput {
+  /** The memory budget, bytes (the whole process). */
+  maxMemory: number;
+  /** The process's resident memory before the stage (runtime, VGG19 weights), bytes. */
+  baseBytes: number;
+  /** Force tiles of this side (tests, experiments); otherwise the largest that fits. */
+  tileSize?: number;
+  passes?: number;
+}
+
+/** null when the stage fits the budget whole; otherwise how to tile it. */
+export function planStageTiling(p: PlanInput): StageTilingPlan | null {
+  const budget = p.maxMemory * SAFETY - p.baseBytes;
+  const untiled = untiledStageBytes(p);
+  if (p.tileSize === undefined && untiled <= budget) return null;
+  const passes = p.passes ?? DEFAULT_PASSES;
+  const tileIterations = Math.max(1, Math.ceil(p.iterations / passes));
+  const perTile: StageMemoryInput = { ...p, iterations: tileIterations };
+  const fixed = tiledFixedBytes(perTile);
+  const fitting = largestTile(budget - fixed, perTile, p.maxMemory, p.baseBytes);
+  const tile = Math.min(p.tileSize ?? fitting, Math.max(p.width, p.height));
+  const blend = blendSpecFor(tile);
+  return {
+    grid: { tile, overlap: overlapFor(blend) },
+    blend,
+    passes,
+    tileIterations,
+    styleTile: fitting,
+    budgetBytes: p.maxMemory,
+    untiledBytes: untiled,
+    tiledBytes: fixed + tileBytes(tile, perTile),
+  };
+}
+
+export interface TiledStageInput {
+  net: Vgg19;
+  options: ResolvedStylizeOptions;
+  plan: StageTilingPlan;
+  /** Preprocessed content at the stage's size (NCHW). */
+  content: Tensor;
+  /** Preprocessed style images at the stage's scale, with their blend weights and whole-size masks. */
+  styles: StyleSource[];
+  /** The image being optimised (preprocessed, whole); updated in place. */
+  image: Tensor;
+  /** A fresh optimiser for a tile's pixels (the run's own choice and settings). */
+  makeOptimizer(x: Tensor): Optimizer;
+  isCancelled?(): boolean;
+  /** After each tile iteration: the tile's losses and where the stage is. */
+  onIteration?(losses: LossBreakdown, done: number, total: number, tile: TileProgress): void;
+}
+
+export interface TiledStageResult {
+  /** Tile iterations run, over all tiles and passes. */
+  iterations: number;
+  cancelled: boolean;
+  /** Area-weighted mean of the tiles' last losses in the last pass (TV summed). */
+  losses: LossBreakdown | null;
+  report: TilingReport;
+}
+
+/** Optimises `input.image` tile by tile, pass by pass. */
+export function runTiledStage(input: TiledStageInput): TiledStageResult {
+  const { net, options, plan, image } = input;
+  if (options.lossNormalization === 'sum') {
+    throw new NstError('--loss-normalization sum cannot be tiled (its style targets depend on the image size): raise --max-memory or use mean');
+  }
+  const [, , height, width] = image.shape;
+  const grids = Array.from({ length: plan.passes }, (_, p) => planGrid(width, height, plan.grid, passOffset(plan.grid, p, plan.passes)));
+  const total = grids.reduce((a, g) => a + g.length, 0) * plan.tileIterations;
+  const report: TilingReport = {
+    tile: plan.grid.tile,
+    overlap: plan.grid.overlap,
+    passes: plan.passes,
+    grids: grids.map((g) => ({ columns: new Set(g.map((t) => t.x)).size, rows: new Set(g.map((t) => t.y)).size, tiles: g.length })),
+    tileIterations: plan.tileIterations,
+    budgetMiB: Math.round(plan.budgetBytes / MIB),
+    untiledEstimateMiB: Math.round(plan.untiledBytes / MIB),
+    tiledEstimateMiB: Math.round(plan.tiledBytes / MIB),
+  };
+  const grams = input.styles.map((s) => wholeImageGrams(net, s.image, options.styleLayers, plan.styleTile));
+  let done = 0;
+  let cancelled = false;
+  let losses: LossBreakdown | null = null;
+  try {
+    for (let pass = 0; pass < grids.length && !cancelled; pass++) {
+      const passLosses: { losses: LossBreakdown; area: number }[] = [];
+      for (const [index, rect] of grids[pass].entries()) {
+        const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
+        const last = optimiseTile(input, grams, rect, (l) => input.onIteration?.(l, ++done, total, progress));
+        if (last.cancelled) cancelled = true;
+        if (last.losses) passLosses.push({ losses: last.losses, area: rect.width * rect.height });
+        if (cancelled) break;
+      }
+      if (passLosses.length > 0) losses = meanLosses(passLosses);
+    }
+  } finally {
+    for (const g of grams) for (const t of g.values()) t.dispose();
+  }
+  return { iterations: done, cancelled, losses, report };
+}
+
+/** The objective of one tile: its crop of the content and masks, the shared style targets. */
+export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, styles: StyleSource[], grams: Map<string, Tensor>[], rect: TileRect): GatysObjective {
+  return tidy(() => {
+    const crop = (t: Tensor) => t.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
+    let chosen = styles.map((s, i) => ({ source: { ...s, mask: s.mask ? crop(s.mask) : undefined }, grams: grams[i] }));
+    // A style whose mask is empty in this tile only adds a constant: leave it out (unless all are).
+    if (chosen.every((c) => c.source.mask)) {
+      const present = chosen.filter((c) => c.source.mask!.sum().item() > 1e-3);
+      if (present.length > 0) chosen = present;
+    }
+    return new GatysObjective(
+      net,
+      crop(content),
+      chosen.map((c) => c.source),
+      { content: options.contentLayers, style: options.styleLayers },
+      { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
+      { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, styleGrams: chosen.map((c) => c.grams) },
+    );
+  });
+}
+
+/** Optimises one tile from the current image, then blends it back in place. */
+function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], rect: TileRect, onIteration: (l: LossBreakdown) => void): { losses: LossBreakdown | null; cancelled: boolean } {
+  const { net, options, plan, image } = input;
+  const [, , height, width] = image.shape;
+  const objective = tileObjective(net, options, input.content, input.styles, grams, rect);
+  const x = keep(noGrad(() => tidy(() => image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width).clone())).variable());
+  const best = keep(noGrad(() => x.detach().clone()));
+  let bestLoss = Infinity;
+  let bestLosses: LossBreakdown | null = null;
+  const optimizer = input.makeOptimizer(x);
+  let losses: LossBreakdown | null = null;
+  let cancelled = false;
+  let nonFinite = 0;
+  try {
+    for (let i = 1; i <= plan.tileIterations; i++) {
+      if (input.isCancelled?.()) {
+        cancelled = true;
+        break;
+      }
+      const converged = tidy(() => {
+        const evaluation = objective.evaluate(x);
+        losses = evaluation.losses;
+        // The optimiser's last step is never evaluated (and without a line search may overshoot):
+        // what goes back into the image is the best point seen.
+        if (evaluation.losses.total < bestLoss) {
+          bestLoss = evaluation.losses.total;
+          best.copyInPlace(x);
+          bestLosses = evaluation.losses;
+        }
+        return optimizer.step(evaluation.losses.total, evaluation.grad);
+      });
+      nonFinite = Number.isFinite(losses!.total) ? 0 : nonFinite + 1;
+      if (nonFinite >= 10) throw new NstError(`the loss stayed ${losses!.total} in a tile; try a smaller --learning-rate or --precision fp32`);
+      onIteration(losses!);
+      if (converged) break;
+    }
+    // Blend: image ← image·(1 − w) + tile·w over the tile (w smooth, 0 at interior edges).
+    noGrad(() =>
+      tidy(() => {
+        const w = tensor(blendWeights(rect, width, height, plan.blend), [1, 1, rect.height, rect.width], image.device);
+        const region = image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
+        region.copyInPlace(region.add(best.sub(region).mul(w)));
+      }),
+    );
+  } finally {
+    optimizer.dispose();
+    objective.dispose();
+    x.dispose();
+    best.dispose();
+  }
+  return { losses: bestLosses ?? losses, cancelled };
+}
+
+function meanLosses(items: { losses: LossBreakdown; area: number }[]): LossBreakdown {
+  const area = items.reduce((a, i) => a + i.area, 0);
+  const mean = (pick: (l: LossBreakdown) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const { losses, area: a } of items) for (const [k, v] of Object.entries(pick(losses))) out[k] = (out[k] ?? 0) + (v * a) / area;
+    return out;
+  };
+  const content = mean((l) => l.content);
+  const style = mean((l) => l.style);
+  const tv = items.reduce((a, i) => a + i.losses.tv, 0);
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  return { content, style, tv, total: sum(content) + sum(style) + tv };
+}
+
+
+/** The tiling plan of stage `stage` of a run (null: it runs whole). */
+export function planRunStage(options: ResolvedStylizeOptions, stage: number, width: number, height: number, styles: Tensor[], precision: Precision, baseBytes: number): StageTilingPlan | null {
+  return planStageTiling({
+    width,
+    height,
+    stylePixels: styles.map((s) => s.shape[2] * s.shape[3]),
+    precision,
+    optimizer: options.optimizer,
+    history: options.lbfgsHistory,
+    iterations: options.scaleIterations[stage],
+    maxMemory: options.maxMemory,
+    baseBytes,
+    tileSize: options.tileSize,
+    passes: options.tilePasses,
+  });
+}
