@@ -10,13 +10,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { keep, tensor, tidy } from '../src/engine';
+import { tensor, tidy } from '../src/engine';
 import { loadImage, saveImage } from '../src/image';
 import { findModelFile, PROJECT_ROOT } from '../src/models/model-dir';
 import { Vgg19 } from '../src/models';
-import { GatysObjective } from '../src/losses';
 import { imageToTensor, tensorToImage } from '../src/transfer/image-tensor';
 import { resolveStylizeOptions, runStylize, STYLIZE_DEFAULTS } from '../src/transfer/gatys';
+import { scoreImageFile } from '../src/transfer/gatys/score-file';
 import type { Quality } from '../src/transfer/gatys';
 
 const IMAGES = path.join(PROJECT_ROOT, '..', 'shared', 'images');
@@ -28,26 +28,6 @@ export interface TimeToQualityOptions {
   style?: string;
   pytorchIterations?: number;
   quality?: Quality;
-}
-
-/** The contract's score of an image file against content and style at `size`. */
-async function scoreFile(net: Vgg19, file: string, content: string, style: string, size: number): Promise<number> {
-  const [c, s, out] = await Promise.all([loadImage(content, { maxSide: size }), loadImage(style, { maxSide: size }), loadImage(file)]);
-  const [ct, st] = tidy(() => [net.preprocess(imageToTensor(c)), net.preprocess(imageToTensor(s))]).map(keep);
-  const objective = new GatysObjective(
-    net,
-    ct,
-    st,
-    { content: STYLIZE_DEFAULTS.contentLayers, style: STYLIZE_DEFAULTS.styleLayers },
-    { content: STYLIZE_DEFAULTS.contentWeight, style: STYLIZE_DEFAULTS.styleWeight, tv: STYLIZE_DEFAULTS.tvWeight },
-  );
-  try {
-    return tidy(() => objective.evaluate(net.preprocess(imageToTensor(out)).detach().variable()).losses.total);
-  } finally {
-    objective.dispose();
-    ct.dispose();
-    st.dispose();
-  }
 }
 
 export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<unknown> {
@@ -85,7 +65,7 @@ export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<u
     const result = new Float32Array(fs.readFileSync(path.join(dir, 'result.f32')).buffer.slice(0));
     const pytorchPng = path.join(dir, 'pytorch.png');
     await saveImage(tidy(() => tensorToImage(net.deprocess(tensor(result, shapes.content)))), pytorchPng);
-    const target = await scoreFile(net, pytorchPng, content, style, o.size);
+    const target = await scoreImageFile(net, pytorchPng, content, style, o.size);
 
     // 3. Ours, until the image it keeps scores at or below the target at full size.
     let reachedAt: number | null = null;
@@ -104,7 +84,7 @@ export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<u
         },
       },
     );
-    const oursScore = await scoreFile(net, ours.output, content, style, o.size);
+    const oursScore = await scoreImageFile(net, ours.output, content, style, o.size);
     return {
       size: `${c.width}x${c.height}`,
       content: path.basename(content),

@@ -16,6 +16,7 @@ import { GatysObjective } from '../src/losses';
 import { hasConverged, planStages, resolveStylizeOptions, runStylize, StylizeOptions } from '../src/transfer/gatys';
 import { imageBox, makeOptimizer } from '../src/transfer/gatys/optimiser-choice';
 import { imageToTensor } from '../src/transfer/image-tensor';
+import { scoreImageFile } from '../src/transfer/gatys/score-file';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 import { CONTENT_PNG, jobForm, json, startTestServer, STYLE_PNG, waitForJob } from './helpers/server';
@@ -36,17 +37,11 @@ function options(name: string, extra: Partial<StylizeOptions> = {}): StylizeOpti
 }
 
 /** The loss contract's score of an image file, at the run's sizes (content and style at `size`). */
-async function scoreFile(file: string, size: number, content = CONTENT, style = STYLE): Promise<number> {
+async function scoreFile(file: string, size: number): Promise<number> {
   const net = Vgg19.load({ modelDir: MODELS_DIR, upTo: 'relu5_1', precision: 'fp32' });
-  const [c, s, out] = await Promise.all([loadImage(content, { maxSide: size }), loadImage(style, { maxSide: size }), loadImage(file)]);
-  const [ct, st] = tidy(() => [net.preprocess(imageToTensor(c)), net.preprocess(imageToTensor(s))]).map(keep);
-  const objective = new GatysObjective(net, ct, st, { content: ['relu4_2'], style: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'] }, { content: 5, style: 100, tv: 1e-3 });
   try {
-    return tidy(() => objective.evaluate(net.preprocess(imageToTensor(out)).detach().variable()).losses.total);
+    return await scoreImageFile(net, file, CONTENT, STYLE, size);
   } finally {
-    objective.dispose();
-    ct.dispose();
-    st.dispose();
     net.dispose();
   }
 }
