@@ -215,14 +215,15 @@ describe('nst stylize --max-memory', () => {
     assert.ok(!fs.existsSync(tooSmall), 'no output written');
     const minimumMiB = Number(m[1]) * (m[2] === 'GiB' ? 1024 : 1);
     // Just above the minimum (a little slack for the process's base memory varying between runs)
-    // the budget leaves room for tiles of 48–64 px, far below the 128-px image.
+    // the budget leaves room for tiles below the 128-px image (48–64 px here; 112 px on a CI machine
+    // whose base memory differed between the two runs).
     const budgetMiB = Math.ceil(minimumMiB + 12);
     const output = path.join(dir, 'budget.png');
     const run = nst(['-o', output, '--size', '128', '--iterations', '4', '--max-memory', `${budgetMiB}MB`]);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /tiled \d+x\d+ \+ \d+x\d+ tiles of \d+ px/);
     const stage = JSON.parse(fs.readFileSync(path.join(dir, 'budget.report.json'), 'utf8')).result.stages[0];
-    assert.ok(stage.tiling.tile >= 32 && stage.tiling.tile <= 80, `tile ${stage.tiling.tile}`);
+    assert.ok(stage.tiling.tile >= 32 && stage.tiling.tile < 128, `tile ${stage.tiling.tile}`);
     assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);
   });
 

@@ -569,10 +569,11 @@ test('web: "done in N s" after a resume counts the seconds before the restart', 
       await fetch(`${server.url}/api/jobs`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ method: 'stylize', contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png', size: 32, iterations: 8, previewEvery: 1 }),
+        body: JSON.stringify({ method: 'stylize', contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png', size: 32, iterations: 120, previewEvery: 1 }),
       }),
     );
-    // Most of the job runs before the restart, so the part after it is the smaller one.
+    // Enough iterations that the job cannot finish between the poll that sees checkpoint 6 and the
+    // close (a fast CI machine ran all of 8 iterations of 32 px inside one 100-ms poll).
     const seen = await waitForJob(server.url, created.id, (j) => (j.checkpointIteration ?? 0) >= 6, 240_000);
     await server.close();
     const before = seen.progress.elapsedSeconds as number;
