@@ -15,6 +15,7 @@
  *          on held-out photos, frame ratio, contact sheet in out/bench/)  --no-arbitrary
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
+ *          --ttq-only (just this part); PyTorch's run is cached in .nst-cache/ per inputs, --ttq-fresh reruns it
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
  *          (bench/queue-bench.ts; needs redis-server)  --no-queue, or --queue-only for this part alone
  * - printSizes (--print, long): peak RSS and seams of 2,048 and 4,096 px tiled runs, tiled vs untiled objective
@@ -53,6 +54,8 @@ interface Args {
   queueOnly: boolean;
   video: boolean;
   videoOnly: boolean;
+  ttqOnly: boolean;
+  ttqFresh: boolean;
   arbitrary: boolean;
   /** Johnson styles to fit and compare with (default scream; 'none' for timings only). */
   arbitraryStyles: string[];
@@ -61,7 +64,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, arbitrary: true, arbitraryStyles: ['scream'], print: false };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, ttqOnly: false, ttqFresh: false, arbitrary: true, arbitraryStyles: ['scream'], print: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -76,6 +79,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-fast') args.fast = false;
     else if (a === '--print') args.print = true;
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
+    else if (a === '--ttq-only') args.ttqOnly = true;
+    else if (a === '--ttq-fresh') args.ttqFresh = true;
     else if (a === '--no-queue') args.queue = false;
     else if (a === '--queue-only') args.queueOnly = true;
     else if (a === '--no-video') args.video = false;
@@ -205,6 +210,15 @@ function benchPytorch(sizes: number[], repeats: number, threads: number): unknow
   }
 }
 
+async function timeToQuality(args: Args, threads: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const size of args.ttqSizes) {
+    process.stderr.write(`bench: time to quality at ${size} px, ours vs PyTorch's L-BFGS (300 iterations${args.ttqFresh ? '' : ', cached if run before'})\n`);
+    out.push(await timeToQualityVsPytorch({ size, threads, freshPytorch: args.ttqFresh }));
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.queueOnly) {
@@ -215,6 +229,10 @@ async function main(): Promise<void> {
   if (args.videoOnly) {
     process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');
     process.stdout.write(JSON.stringify({ engine: { ...engineInfo(), threads }, video: await benchVideo({ threads }) }, null, 2) + '\n');
+    return;
+  }
+  if (args.ttqOnly) {
+    process.stdout.write(JSON.stringify({ engine: { ...engineInfo(), threads }, timeToQuality: await timeToQuality(args, threads) }, null, 2) + '\n');
     return;
   }
   const results = [];
@@ -234,11 +252,7 @@ async function main(): Promise<void> {
     : { skipped: '--no-arbitrary' };
   if (args.quality) process.stderr.write('bench: bf16 quality guard (200 iterations at 256 px, twice)\n');
   const quality = args.quality ? await qualityGuard() : { skipped: '--no-quality' };
-  const ttq: unknown[] = [];
-  for (const size of args.timeToQuality ? args.ttqSizes : []) {
-    process.stderr.write(`bench: time to quality at ${size} px, ours vs PyTorch's L-BFGS (300 iterations)\n`);
-    ttq.push(await timeToQualityVsPytorch({ size, threads }));
-  }
+  const ttq = args.timeToQuality ? await timeToQuality(args, threads) : [];
   if (args.queue) process.stderr.write('bench: fast jobs through the BullMQ queue, 1 and 2 worker processes\n');
   const queue = args.queue ? await benchQueue() : { skipped: '--no-queue' };
   if (args.video) process.stderr.write('bench: video (flow, flicker and speed of both methods on synthetic pans)\n');

@@ -7,6 +7,7 @@
  * is the figure. Both loops exclude loading; the same process, one after the other.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +29,12 @@ export interface TimeToQualityOptions {
   style?: string;
   pytorchIterations?: number;
   quality?: Quality;
+  /** Run PyTorch again even when its result for the same inputs is cached. */
+  freshPytorch?: boolean;
 }
+
+/** PyTorch's 300 iterations take minutes (7 at 512 px): its result is kept per inputs and settings. */
+const PYTORCH_CACHE = path.join(PROJECT_ROOT, '.nst-cache', 'time-to-quality');
 
 export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<unknown> {
   const content = o.content ?? path.join(IMAGES, 'content', 'golden_gate.jpg');
@@ -49,22 +55,32 @@ export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<u
       }
     });
     fs.writeFileSync(path.join(dir, 'shapes.json'), JSON.stringify(shapes));
-    let pytorch: { seconds: number; finalInternalLoss: number; maxLoss: number; firstLoss: number; iterations: number };
-    try {
-      const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'bench', 'pytorch_lbfgs_run.py'), path.dirname(findModelFile('vgg19/model.json')), dir, String(iterations), String(o.threads)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 3 * 3600_000,
-      });
-      pytorch = JSON.parse(out);
-    } catch (err) {
-      const msg = String((err as { stderr?: string }).stderr ?? (err as Error).message);
-      return { size: o.size, skipped: msg.includes('No module named') ? 'python3-torch is not installed' : msg.split('\n').filter(Boolean).pop() };
+    const key = createHash('sha256');
+    for (const name of ['content', 'style']) key.update(fs.readFileSync(path.join(dir, `${name}.f32`)));
+    key.update(JSON.stringify({ shapes, iterations, threads: o.threads }));
+    const cacheDir = path.join(PYTORCH_CACHE, key.digest('hex').slice(0, 16));
+    const pytorchPng = path.join(cacheDir, 'pytorch.png');
+    let pytorch: { seconds: number; finalInternalLoss: number; maxLoss: number; firstLoss: number; iterations: number; cached?: boolean };
+    if (!o.freshPytorch && fs.existsSync(pytorchPng)) {
+      pytorch = { ...JSON.parse(fs.readFileSync(path.join(cacheDir, 'pytorch.json'), 'utf8')), cached: true };
+    } else {
+      try {
+        const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'bench', 'pytorch_lbfgs_run.py'), path.dirname(findModelFile('vgg19/model.json')), dir, String(iterations), String(o.threads)], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 3 * 3600_000,
+        });
+        pytorch = JSON.parse(out);
+      } catch (err) {
+        const msg = String((err as { stderr?: string }).stderr ?? (err as Error).message);
+        return { size: o.size, skipped: msg.includes('No module named') ? 'python3-torch is not installed' : msg.split('\n').filter(Boolean).pop() };
+      }
+      // 2. PyTorch's image as the user gets it (8-bit PNG), kept for the next bench.
+      const result = new Float32Array(fs.readFileSync(path.join(dir, 'result.f32')).buffer.slice(0));
+      fs.mkdirSync(cacheDir, { recursive: true });
+      await saveImage(tidy(() => tensorToImage(net.deprocess(tensor(result, shapes.content)))), pytorchPng);
+      fs.writeFileSync(path.join(cacheDir, 'pytorch.json'), JSON.stringify(pytorch));
     }
-    // 2. PyTorch's image as the user gets it (8-bit PNG), scored by the contract.
-    const result = new Float32Array(fs.readFileSync(path.join(dir, 'result.f32')).buffer.slice(0));
-    const pytorchPng = path.join(dir, 'pytorch.png');
-    await saveImage(tidy(() => tensorToImage(net.deprocess(tensor(result, shapes.content)))), pytorchPng);
     const target = await scoreImageFile(net, pytorchPng, content, style, o.size);
 
     // 3. Ours, until the image it keeps scores at or below the target at full size.

@@ -187,7 +187,12 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     for (let i = 0; i < 6; i++) jobs.push(await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 }));
     jobs.push(await post({ ...PAIR, size: 64, iterations: 16, previewEvery: 4, seed: 8 }));
     await redis.kill();
-    await until('the API to notice', async () => (await json(await fetch(`${api.url}/api/health`))).queue.connected === false, 20_000);
+    const down = await until('the API to notice', async () => {
+      const res = await fetch(`${api.url}/api/health`);
+      const h = await json(res);
+      return h.queue.connected === false ? { status: res.status, ok: h.ok } : undefined;
+    }, 20_000);
+    assert.deepEqual(down, { status: 503, ok: false }, 'health is 503 while the queue is unreachable');
     const refused = await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 64 }, 503);
     assert.match(refused.error, /job queue is unreachable/);
     await new Promise((r) => setTimeout(r, 1000));

@@ -72,7 +72,7 @@ export interface JobRecord {
   /** Iteration of the last image saved for a resume (checkpoint.png), if any. */
   checkpointIteration: number | null;
   /** One entry per restart that resumed the job. */
-  resumes: { at: string; fromIteration: number }[];
+  resumes: { at: string; fromIteration: number; worker?: string }[];
   history: LossPoint[];
   error: string | null;
   result: JobResultInfo | null;

@@ -24,7 +24,13 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
   const { options, manager, samples, styles } = opts;
   const version: string = require('../../../../package.json').version;
 
-  app.get('/api/health', async () => ({ ok: true, version, workers: options.workers, threads: options.threads, ...manager.stats }));
+  // A load balancer reads the status: 503 while the distributed queue is unreachable (no job can be taken).
+  app.get('/api/health', async (_req, reply) => {
+    const stats = manager.stats;
+    const ok = stats.queue?.connected !== false;
+    reply.code(ok ? 200 : 503);
+    return { ok, version, workers: options.workers, threads: options.threads, ...stats };
+  });
 
   app.get('/api/openapi.json', async () => openapi);
 
