@@ -42,6 +42,7 @@ export interface NewJobInput {
   extension: string;
   width: number;
   height: number;
+  video?: InputInfo['video'];
 }
 
 interface Live {
@@ -173,6 +174,9 @@ export class JobManager {
 
   async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format: ResultFormat): Promise<JobRecord> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    if (this.distributed && this.kinds.get(method)?.localOnly) {
+      throw new HttpError(400, `'${method}' jobs cannot run on the distributed queue (--queue); send them to a server without --queue`);
+    }
     this.distributed?.assertAvailable();
     if (this.store.countWithStatus('queued') >= this.options.maxQueued) {
       throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
@@ -194,6 +198,7 @@ export class JobManager {
           width: input.width,
           height: input.height,
           bytes: input.bytes,
+          ...(input.video ? { video: input.video } : {}),
         };
       }
       job = this.store.insert({
@@ -413,7 +418,18 @@ export class JobManager {
         return;
       }
       let result: JobResultInfo | null = null;
-      if (outcome.image) {
+      if (outcome.file) {
+        result = {
+          file: outcome.file.name,
+          width: outcome.file.width,
+          height: outcome.file.height,
+          iterations: outcome.iterations,
+          seconds: round(outcome.seconds),
+          details: outcome.details,
+          partial: outcome.cancelled,
+          ...(outcome.file.poster ? { poster: outcome.file.poster } : {}),
+        };
+      } else if (outcome.image) {
         const format = (job.params.format as ResultFormat) ?? 'jpg';
         const file = `result.${format}`;
         await saveImage(outcome.image, this.files.file(id, file));
