@@ -22,8 +22,8 @@ const rel = (url: string) => url.replace(/^\//, '');
 const BASE_TITLE = document.title;
 const CURRENT_JOB_KEY = 'nst.currentJob';
 const VIDEO_NAME = /\.(mp4|m4v|mov|webm|mkv|avi)$/i;
-/** The server paints a video at its own size, at most this (the size menu's first choice then). */
-const VIDEO_OWN_SIZE = 'as filmed (≤ 384 px)';
+/** The server paints a video at its own size up to 256 px (DEFAULT_VIDEO_SIZE), the size menu's first choice then. */
+const VIDEO_OWN_SIZE = 'as filmed (≤ 256 px)';
 
 const state = {
   content: { file: null as File | null, sample: null as string | null },

@@ -36,7 +36,8 @@ export interface VideoJobParams {
   seed?: number;
 }
 
-export const DEFAULT_VIDEO_SIZE = 384;
+// Small by default: the fast network takes about 1–3 s a frame at 256–384 px on a CPU.
+export const DEFAULT_VIDEO_SIZE = 256;
 export const VIDEO_RESULT = 'result.mp4';
 export const VIDEO_POSTER = 'poster.jpg';
 /** Previews of a fast job come faster than anyone watches them: one a second is enough. */
