@@ -215,6 +215,48 @@ test('a server restarted during a video job resumes it from its finished frames'
   }
 });
 
+test('a server killed (SIGKILL) during a video job resumes it from its finished frames; a cancelled one keeps a partial video', needsFfmpeg, async () => {
+  const dataDir = tempDir('nst-video-kill-');
+  const samplesDir = makeSamplesDir();
+  const args = ['--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR, '--threads', '1', '--max-video-seconds', '5'];
+  let s = await spawnServer(args);
+  try {
+    const post = async () => {
+      const res = await fetch(`${s.url}/api/jobs`, { method: 'POST', body: videoForm(clip('restart.mp4')) });
+      const job = await json(res);
+      assert.equal(res.status, 201, JSON.stringify(job));
+      return job;
+    };
+    const killed = await post();
+    await waitForJob(s.url, killed.id, (j) => (j.progress?.iteration ?? 0) >= 3 || (j.status !== 'running' && j.status !== 'queued'), 120_000);
+    await killAndWait(s.child, 'SIGKILL');
+    const frames = path.join(dataDir, 'jobs', killed.id, 'result.mp4.frames');
+    const kept = fs.readdirSync(frames).filter((f) => /^frame_\d+\.png$/.test(f)).length;
+    assert.ok(kept >= 3 && kept < 96, `frames kept: ${kept}`);
+
+    s = await spawnServer(args);
+    const job = await waitForJob(s.url, killed.id, (j) => j.status !== 'running' && j.status !== 'queued', 120_000);
+    assert.equal(job.status, 'succeeded', job.error);
+    assert.equal(job.result.details.frames, 96);
+    assert.ok(job.result.details.resumedFrames >= kept - 1, JSON.stringify(job.result.details));
+
+    const cancelled = await post();
+    await waitForJob(s.url, cancelled.id, (j) => (j.progress?.iteration ?? 0) >= 2, 120_000);
+    assert.equal((await fetch(`${s.url}/api/jobs/${cancelled.id}/cancel`, { method: 'POST' })).status, 202);
+    const stopped = await waitForJob(s.url, cancelled.id, (j) => j.status !== 'running', 120_000);
+    assert.equal(stopped.status, 'cancelled');
+    assert.equal(stopped.result.partial, true);
+    const partial = clip('partial.mp4');
+    fs.writeFileSync(partial, Buffer.from(await (await fetch(`${s.url}${stopped.result.url}`)).arrayBuffer()));
+    const count = Number(probe(partial).streams.find((x) => x.codec_type === 'video')!.nb_frames);
+    assert.ok(count >= 2 && count < 96 && count === stopped.result.details.frames, `partial video of ${count} frames`);
+  } finally {
+    await killAndWait(s.child, 'SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(samplesDir, { recursive: true, force: true });
+  }
+});
+
 test('the distributed queue refuses video jobs with a 400 that says so', { ...needsFfmpeg, ...(redisSkip() ? { skip: redisSkip() as string } : {}) }, async () => {
   const redis = await startRedis();
   const dataDir = tempDir('nst-video-queue-');

@@ -149,7 +149,8 @@ export class JobManager {
       }
       const dir = this.files.dir(e.name);
       for (const f of await fs.promises.readdir(dir).catch(() => [] as string[])) {
-        if (f.startsWith('.') && f.endsWith('.tmp')) await fs.promises.rm(`${dir}/${f}`, { force: true }).catch(() => undefined);
+        // Half-written files: ours end in .tmp; ffmpeg's keep the container's extension after it.
+        if (f.startsWith('.') && /\.tmp(\.[a-z0-9]+)?$/.test(f)) await fs.promises.rm(`${dir}/${f}`, { force: true }).catch(() => undefined);
       }
     }
   }
