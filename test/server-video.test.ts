@@ -153,6 +153,7 @@ describe('video jobs over HTTP', needsFfmpeg, () => {
       ['too many pixels', videoForm(clip('wide.mp4')), 413, /^the content video's frames are 128x96 \(12288 pixels\), over the server's limit of 8000 pixels$/],
       ['no style', videoForm(clip('pan.mp4'), { method: 'video' }), 400, /^a style image is required/],
       ['unknown style', videoForm(clip('pan.mp4'), { method: 'video', fastStyle: 'nope' }), 400, /^unknown fast style 'nope'/],
+      ['an image format', videoForm(clip('pan.mp4'), { method: 'video', fastStyle: 'wave', format: 'png' }), 400, /^unknown field 'format' for method 'video'/],
     ];
     for (const [what, form, status, message] of cases) {
       const res = await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form });

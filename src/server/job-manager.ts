@@ -173,7 +173,8 @@ export class JobManager {
     return { queued: this.queue.waitingCount, running: this.queue.runningCount, streams: this.hub.streamCount };
   }
 
-  async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format: ResultFormat): Promise<JobRecord> {
+  /** `format`: of an image result; absent for kinds that write their own result (video). */
+  async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format?: ResultFormat): Promise<JobRecord> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
     if (this.distributed && this.kinds.get(method)?.localOnly) {
       throw new HttpError(400, `'${method}' jobs cannot run on the distributed queue (--queue); send them to a server without --queue`);
@@ -206,7 +207,7 @@ export class JobManager {
         id,
         method,
         status: 'queued',
-        params: { ...params, format },
+        params: format ? { ...params, format } : params,
         inputs: infos,
         createdAt: new Date().toISOString(),
         startedAt: null,

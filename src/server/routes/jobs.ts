@@ -107,7 +107,8 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
     const methods = [...manager.kinds.keys()];
     const method = f.choice('method', methods) ?? 'stylize';
     const kind = manager.kinds.get(method)!;
-    const format = f.choice<ResultFormat>('format', RESULT_FORMATS) ?? 'jpg';
+    // An image format means nothing to a video job (its result is an MP4): refused as unknown there.
+    const format = kind.videoInput ? undefined : (f.choice<ResultFormat>('format', RESULT_FORMATS) ?? 'jpg');
     const params = kind.parse(f, opts.kindContext);
     const roles = kind.inputs(params);
     const samples: Partial<Record<InputRole, string>> = {};
