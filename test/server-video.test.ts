@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { RgbImage } from '../src/image';
 import { decodeFrames } from '../src/video';
 import { SHARED_DIR, MODELS_DIR } from './helpers/reference';
-import { CONTENT_PNG, json, jobForm, killAndWait, makeSamplesDir, readEvents, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
+import { CONTENT_PNG, STYLE_PNG, json, jobForm, killAndWait, makeSamplesDir, readEvents, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
 import { redisSkip, startRedis } from './helpers/queue';
 
 const PHOTO = path.join(SHARED_DIR, 'images', 'content', 'tubingen.jpg');
@@ -69,6 +69,7 @@ before(() => {
   makePan(clip('long.mp4'), { width: 96, height: 64, seconds: 2, fps: 12, audio: false });
   makePan(clip('wide.mp4'), { width: 128, height: 96, seconds: 0.5, fps: 12, audio: false });
   makePan(clip('restart.mp4'), { width: 96, height: 64, seconds: 4, fps: 24, audio: false });
+  makePan(clip('short.mp4'), { width: 96, height: 64, seconds: 0.25, fps: 12, audio: false });
   ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '1', '-c:a', 'aac', clip('tone.m4a'));
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -140,6 +141,21 @@ describe('video jobs over HTTP', needsFfmpeg, () => {
     const input = await fetch(`${server.url}/api/jobs/${job.id}/inputs/content`);
     assert.equal(input.headers.get('content-type'), 'video/mp4');
     assert.ok(!fs.existsSync(path.join(server.dataDir, 'jobs', job.id, 'result.mp4.frames')), 'the frames folder goes once the video is complete');
+  });
+
+  test('without fastStyle, a clip is painted by optimisation towards an uploaded painting', async () => {
+    const form = jobForm({ method: 'video', size: 48, iterations: 4, frameIterations: 2, seed: 1 }, {
+      content: { name: 'short.mp4', bytes: fs.readFileSync(clip('short.mp4')), type: 'video/mp4' },
+      style: STYLE_PNG,
+    });
+    const res = await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form });
+    const created = await json(res);
+    assert.equal(res.status, 201, JSON.stringify(created));
+    const job = await waitForJob(server.url, created.id, (j) => j.status !== 'running' && j.status !== 'queued', 120_000);
+    assert.equal(job.status, 'succeeded', job.error);
+    assert.equal(job.result.details.method, 'optimisation');
+    assert.equal(job.result.details.frames, 3);
+    assert.deepEqual([job.result.width, job.result.height], [48, 32]);
   });
 
   test('bad uploads answer 4xx with one line and leave no job behind', async () => {
