@@ -435,6 +435,11 @@ async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
   }
 }
 
+/** The photo to compare with; a video's frames change, so a video job has none. */
+function beforeOf(job: Job): string | null {
+  return job.method === 'video' ? null : thumbnailUrl(job.id, 'content', 1024);
+}
+
 /** Shows a job on the stage and follows its events until it ends. */
 function follow(job: Job): void {
   state.stopWatching?.();
@@ -452,7 +457,7 @@ function follow(job: Job): void {
   els.chartBox.hidden = job.method !== 'stylize';
   els.progress.value = 0;
   els.caption.textContent = describe(job);
-  const before = thumbnailUrl(job.id, 'content', 1024);
+  const before = beforeOf(job);
   const running = job.status === 'queued' || job.status === 'running';
   els.cancel.disabled = !running;
   if (!running) {
@@ -509,7 +514,7 @@ function showEnded(job: Job, live: boolean, watchedSeconds = 0): void {
   els.cancel.disabled = true;
   els.progress.max = 1;
   els.progress.value = job.result ? 1 : 0;
-  const before = thumbnailUrl(job.id, 'content', 1024);
+  const before = beforeOf(job);
   if (job.result && job.method === 'video') {
     const poster = job.result.poster ? `${rel(job.result.poster)}?size=1024&v=${encodeURIComponent(job.finishedAt ?? '')}` : null;
     viewer.showVideo(`${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}`, poster);
