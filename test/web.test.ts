@@ -488,7 +488,7 @@ describe('web page: the painter\'s flows (headless Chromium)', { skip }, () => {
     const slot = (await box('#slot-content'))!;
     assert.ok(e.y >= slot.y && e.y + e.height <= slot.y + slot.height, 'the error is inside the photo card');
     await page.setInputFiles('#content-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-    assert.match((await page.textContent(err)) ?? '', /notes\.txt does not look like an image/);
+    assert.match((await page.textContent(err)) ?? '', /notes\.txt does not look like a photo or a video/);
     await page.setInputFiles('#content-file', CONTENT_PNG);
     assert.equal(await page.locator(err).isHidden(), true);
     assert.equal(await page.locator('#status.error').count(), 0);

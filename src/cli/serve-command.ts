@@ -20,6 +20,9 @@ interface ServeCommandOptions {
   samplesDir?: string;
   maxUploadMb: number;
   maxConcurrentUploads: number;
+  maxVideoMb?: number;
+  maxVideoSeconds: number;
+  maxVideoPixels: number;
   maxPixels: number;
   maxSize: number;
   maxIterations: number;
@@ -48,6 +51,9 @@ export function serveCommand(): Command {
     .option('--max-upload-mb <n>', 'largest accepted upload, MiB', parseInteger('max-upload-mb'), SERVE_DEFAULTS.maxUploadBytes / 1024 / 1024)
     .option('--max-concurrent-uploads <n>', 'uploads received at once (others wait for a slot)', parseInteger('max-concurrent-uploads'), SERVE_DEFAULTS.maxConcurrentUploads)
     .option('--max-pixels <n>', 'largest accepted image, pixels', parseInteger('max-pixels'), SERVE_DEFAULTS.maxPixels)
+    .option('--max-video-mb <n>', 'largest accepted video upload, MiB (default: --max-upload-mb)', parseInteger('max-video-mb'))
+    .option('--max-video-seconds <s>', 'longest accepted video, seconds', parseNumber('max-video-seconds'), SERVE_DEFAULTS.maxVideoSeconds)
+    .option('--max-video-pixels <n>', 'largest accepted video frame, pixels', parseInteger('max-video-pixels'), SERVE_DEFAULTS.maxVideoPixels)
     .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
@@ -86,6 +92,9 @@ export function serveCommand(): Command {
           maxUploadBytes: opts.maxUploadMb * 1024 * 1024,
           maxConcurrentUploads: opts.maxConcurrentUploads,
           maxPixels: opts.maxPixels,
+          maxVideoBytes: opts.maxVideoMb === undefined ? undefined : opts.maxVideoMb * 1024 * 1024,
+          maxVideoSeconds: opts.maxVideoSeconds,
+          maxVideoPixels: opts.maxVideoPixels,
           maxSize: opts.maxSize,
           maxIterations: opts.maxIterations,
           resume: opts.resume,

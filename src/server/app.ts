@@ -117,11 +117,13 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     registerSecurity(app, { token: options.token, host: options.host });
     const kindContext = { maxSize: options.maxSize, maxIterations: options.maxIterations, styles };
     const uploads = {
-      limits: { fileBytes: options.maxUploadBytes, files: 2, fields: 40, fieldBytes: 1000 },
+      // Images are held to maxUploadBytes after the upload (route); a video may be larger.
+      limits: { fileBytes: Math.max(options.maxUploadBytes, options.maxVideoBytes), files: 2, fields: 40, fieldBytes: 1000 },
       slots: new Slots(options.maxConcurrentUploads),
       waitMs: UPLOAD_WAIT_MS,
     };
-    await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, streams, uploads });
+    const video = { maxBytes: options.maxVideoBytes, maxSeconds: options.maxVideoSeconds, maxPixels: options.maxVideoPixels };
+    await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, maxImageBytes: options.maxUploadBytes, video, streams, uploads });
     await app.register(catalogRoutes, { options, manager, samples, styles });
     await app.register(galleryEventRoutes, { manager, streams });
     await app.register(jobThumbnailRoutes, { manager });

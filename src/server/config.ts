@@ -35,6 +35,12 @@ export interface ServeOptions {
   maxConcurrentUploads?: number;
   /** Largest accepted image, decoded pixels (decompression bombs). */
   maxPixels?: number;
+  /** Largest accepted video upload, bytes (may exceed maxUploadBytes, which then bounds images only). Default: maxUploadBytes. */
+  maxVideoBytes?: number;
+  /** Longest accepted video, seconds. Default 20. */
+  maxVideoSeconds?: number;
+  /** Largest accepted video frame, pixels (width × height as stored). Default 1920×1080. */
+  maxVideoPixels?: number;
   /** Largest output side a job may ask for. Default 1024. */
   maxSize?: number;
   /** Most iterations an optimisation job may ask for. Default 3000. */
@@ -49,7 +55,7 @@ export interface ServeOptions {
   logRequests?: boolean;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device'>> &
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device' | 'maxVideoBytes'>> & { maxVideoBytes: number } &
   Pick<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device'>;
 
 export const SERVE_DEFAULTS = {
@@ -60,6 +66,8 @@ export const SERVE_DEFAULTS = {
   maxUploadBytes: 20 * 1024 * 1024,
   maxConcurrentUploads: 4,
   maxPixels: DEFAULT_MAX_PIXELS,
+  maxVideoSeconds: 20,
+  maxVideoPixels: 1920 * 1080,
   maxSize: 1024,
   maxIterations: 3000,
   maxQueued: 500,
@@ -89,6 +97,10 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   positiveInt(o.maxUploadBytes, 'max-upload-bytes');
   positiveInt(o.maxConcurrentUploads, 'max-concurrent-uploads');
   positiveInt(o.maxPixels, 'max-pixels');
+  const maxVideoBytes = o.maxVideoBytes ?? o.maxUploadBytes;
+  positiveInt(maxVideoBytes, 'max-video-bytes');
+  if (!(o.maxVideoSeconds > 0 && Number.isFinite(o.maxVideoSeconds))) throw new NstError(`--max-video-seconds must be a positive number (got ${o.maxVideoSeconds})`);
+  positiveInt(o.maxVideoPixels, 'max-video-pixels');
   positiveInt(o.maxSize, 'max-size');
   if (o.maxSize < 32) throw new NstError(`--max-size must be at least 32 (got ${o.maxSize})`);
   positiveInt(o.maxIterations, 'max-iterations');
@@ -104,7 +116,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   }
   if (o.device !== undefined) checkDeviceName(o.device);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
-  return { ...o, threads, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
+  return { ...o, threads, maxVideoBytes, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
 }
 
 /**

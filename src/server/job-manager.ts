@@ -42,6 +42,7 @@ export interface NewJobInput {
   extension: string;
   width: number;
   height: number;
+  video?: InputInfo['video'];
 }
 
 interface Live {
@@ -148,7 +149,8 @@ export class JobManager {
       }
       const dir = this.files.dir(e.name);
       for (const f of await fs.promises.readdir(dir).catch(() => [] as string[])) {
-        if (f.startsWith('.') && f.endsWith('.tmp')) await fs.promises.rm(`${dir}/${f}`, { force: true }).catch(() => undefined);
+        // Half-written files: ours end in .tmp; ffmpeg's keep the container's extension after it.
+        if (f.startsWith('.') && /\.tmp(\.[a-z0-9]+)?$/.test(f)) await fs.promises.rm(`${dir}/${f}`, { force: true }).catch(() => undefined);
       }
     }
   }
@@ -171,8 +173,12 @@ export class JobManager {
     return { queued: this.queue.waitingCount, running: this.queue.runningCount, streams: this.hub.streamCount };
   }
 
-  async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format: ResultFormat): Promise<JobRecord> {
+  /** `format`: of an image result; absent for kinds that write their own result (video). */
+  async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format?: ResultFormat): Promise<JobRecord> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    if (this.distributed && this.kinds.get(method)?.localOnly) {
+      throw new HttpError(400, `'${method}' jobs cannot run on the distributed queue (--queue); send them to a server without --queue`);
+    }
     this.distributed?.assertAvailable();
     if (this.store.countWithStatus('queued') >= this.options.maxQueued) {
       throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
@@ -194,13 +200,14 @@ export class JobManager {
           width: input.width,
           height: input.height,
           bytes: input.bytes,
+          ...(input.video ? { video: input.video } : {}),
         };
       }
       job = this.store.insert({
         id,
         method,
         status: 'queued',
-        params: { ...params, format },
+        params: format ? { ...params, format } : params,
         inputs: infos,
         createdAt: new Date().toISOString(),
         startedAt: null,
@@ -413,7 +420,18 @@ export class JobManager {
         return;
       }
       let result: JobResultInfo | null = null;
-      if (outcome.image) {
+      if (outcome.file) {
+        result = {
+          file: outcome.file.name,
+          width: outcome.file.width,
+          height: outcome.file.height,
+          iterations: outcome.iterations,
+          seconds: round(outcome.seconds),
+          details: outcome.details,
+          partial: outcome.cancelled,
+          ...(outcome.file.poster ? { poster: outcome.file.poster } : {}),
+        };
+      } else if (outcome.image) {
         const format = (job.params.format as ResultFormat) ?? 'jpg';
         const file = `result.${format}`;
         await saveImage(outcome.image, this.files.file(id, file));

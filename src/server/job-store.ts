@@ -21,6 +21,17 @@ export interface InputInfo {
   width: number;
   height: number;
   bytes: number;
+  /** A video input: what ffprobe said of it at upload. */
+  video?: VideoInputInfo;
+}
+
+export interface VideoInputInfo {
+  seconds: number;
+  /** ffmpeg's rational, e.g. "30000/1001". */
+  frameRate: string;
+  frames: number;
+  hasAudio: boolean;
+  codec: string;
 }
 
 export interface LossValues {
@@ -37,6 +48,8 @@ export interface JobProgress {
   elapsedSeconds: number;
   etaSeconds: number;
   iterationsPerSecond: number;
+  /** What iteration counts: 'frames' for a video job (frame done of frames); absent: optimisation steps. */
+  unit?: 'frames';
 }
 
 /** [iteration, content, style, tv, total] */
@@ -56,6 +69,8 @@ export interface JobResultInfo {
   details: Record<string, unknown>;
   /** True when the image is the last saved one of an interrupted or cancelled run. */
   partial: boolean;
+  /** A video result: its first painted frame (JPEG), the gallery's still. */
+  poster?: string;
 }
 
 export interface JobRecord {

@@ -4,7 +4,7 @@
  * PNG frames plus the original audio into a video. Every ffmpeg failure becomes a one-line
  * NstError; the assembled file goes to a temporary file that is renamed into place.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,12 +16,20 @@ function tool(name: 'ffmpeg' | 'ffprobe'): string {
   return (name === 'ffmpeg' ? process.env.NST_FFMPEG : process.env.NST_FFPROBE) || name;
 }
 
+/** ffmpeg or ffprobe cannot be run at all: the machine's fault, not the clip's. */
+export class VideoToolMissingError extends NstError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VideoToolMissingError';
+  }
+}
+
 /** Throws a one-line NstError unless ffmpeg and ffprobe can be run. */
 export function requireFfmpeg(): void {
   for (const name of ['ffmpeg', 'ffprobe'] as const) {
     const r = spawnSync(tool(name), ['-version'], { stdio: 'ignore' });
     if (r.error || r.status !== 0) {
-      throw new NstError(`${name} is not installed or cannot run (install it with 'apt-get install ffmpeg', or set NST_${name.toUpperCase()})`);
+      throw new VideoToolMissingError(`${name} is not installed or cannot run (install it with 'apt-get install ffmpeg', or set NST_${name.toUpperCase()})`);
     }
   }
 }
@@ -41,14 +49,38 @@ export interface VideoInfo {
   frameCount: number;
   hasAudio: boolean;
   codec: string;
+  /** ffprobe's container name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm". */
+  container: string;
 }
+
+const PROBE_ARGS = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
 
 /** Reads a clip's video stream description with ffprobe. */
 export function probeVideo(file: string): VideoInfo {
-  const r = spawnSync(tool('ffprobe'), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.error) throw new NstError(`ffprobe cannot run (install it with 'apt-get install ffmpeg'): ${r.error.message}`);
+  const r = spawnSync(tool('ffprobe'), [...PROBE_ARGS, file], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.error) throw new VideoToolMissingError(`ffprobe cannot run (install it with 'apt-get install ffmpeg'): ${r.error.message}`);
   if (r.status !== 0) throw new NstError(`'${file}' is not a readable video: ${lastLine(r.stderr) || 'ffprobe failed'}`);
-  const probe = JSON.parse(r.stdout) as { streams?: any[]; format?: any };
+  return parseProbe(file, r.stdout);
+}
+
+/** probeVideo() without blocking the event loop (a server probing uploads). */
+export function probeVideoAsync(file: string): Promise<VideoInfo> {
+  return new Promise((resolve, reject) => {
+    execFile(tool('ffprobe'), [...PROBE_ARGS, file], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const spawnFailed = err && typeof (err as NodeJS.ErrnoException).code === 'string';
+      if (spawnFailed) return reject(new VideoToolMissingError(`ffprobe cannot run (install it with 'apt-get install ffmpeg'): ${err.message}`));
+      if (err) return reject(new NstError(`'${file}' is not a readable video: ${lastLine(stderr) || 'ffprobe failed'}`));
+      try {
+        resolve(parseProbe(file, stdout));
+      } catch (parseErr) {
+        reject(parseErr);
+      }
+    });
+  });
+}
+
+function parseProbe(file: string, stdout: string): VideoInfo {
+  const probe = JSON.parse(stdout) as { streams?: any[]; format?: any };
   const streams = probe.streams ?? [];
   const formatName = String(probe.format?.format_name ?? '');
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
@@ -74,6 +106,7 @@ export function probeVideo(file: string): VideoInfo {
     frameCount: Number.isFinite(nbFrames) && nbFrames > 0 ? nbFrames : Math.round((Number.isFinite(duration) ? duration : 0) * fps),
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
     codec: String(video.codec_name ?? 'unknown'),
+    container: formatName,
   };
 }
 

@@ -45,7 +45,12 @@ export class FrameStore {
 
   /** Frame i (from 1). */
   framePath(i: number): string {
-    return path.join(this.dir, `frame_${String(i).padStart(6, '0')}.png`);
+    return FrameStore.framePath(this.dir, i);
+  }
+
+  /** Frame i (from 1) of the frames folder `dir`, for readers outside the run (a server's previews). */
+  static framePath(dir: string, i: number): string {
+    return path.join(dir, `frame_${String(i).padStart(6, '0')}.png`);
   }
 
   /** The printf pattern ffmpeg reads the frames with. */

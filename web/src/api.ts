@@ -14,6 +14,8 @@ export interface Progress {
   elapsedSeconds: number;
   etaSeconds: number;
   iterationsPerSecond: number;
+  /** 'frames' for a video job: iteration is the frame done, of iterations frames. */
+  unit?: 'frames';
 }
 
 export interface Job {
@@ -21,7 +23,7 @@ export interface Job {
   method: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
   params: Record<string, unknown>;
-  inputs: Record<string, { name: string; source: 'upload' | 'sample'; url: string; width: number; height: number }>;
+  inputs: Record<string, { name: string; source: 'upload' | 'sample'; url: string; width: number; height: number; video?: { seconds: number; frames: number } }>;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -30,7 +32,8 @@ export interface Job {
   checkpointIteration: number | null;
   queuePosition?: number;
   error: string | null;
-  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean } | null;
+  /** poster: a video result's first frame (JPEG). */
+  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean; poster?: string } | null;
   links: { self: string; events: string; result: string | null; preview: string; report: string };
 }
 
@@ -55,7 +58,7 @@ export interface ServerOptions {
   defaultPreset: string;
   qualities: { name: string; size: number; iterations: number; description: string }[];
   defaultQuality: string;
-  limits: { maxSize: number; minSize: number; maxIterations: number; maxUploadBytes: number; maxPixels: number };
+  limits: { maxSize: number; minSize: number; maxIterations: number; maxUploadBytes: number; maxPixels: number; maxVideoBytes?: number; maxVideoSeconds?: number };
 }
 
 export class ApiError extends Error {

@@ -164,7 +164,8 @@ export class Gallery {
     const sources = [thumbnailUrl(job.id, 'content', 96)];
     const style = job.inputs.style ? thumbnailUrl(job.id, 'style', 96) : this.actions.styleThumb(String(job.params.fastStyle ?? ''));
     if (style) sources.push(style);
-    const art = this.art(main, describeShort(job), badge, sources);
+    const clip = job.method === 'video' && job.result ? { src: `${job.result.url.replace(/^\//, '')}?v=${encodeURIComponent(job.finishedAt ?? '')}`, poster: main } : undefined;
+    const art = this.art(main, describeShort(job), badge, sources, clip);
     art.addEventListener('click', () => this.actions.open(job));
     const body = document.createElement('div');
     body.className = 'body';
@@ -252,17 +253,33 @@ export class Gallery {
     return card;
   }
 
-  private art(src: string, alt: string, badge: string, sources: string[]): HTMLButtonElement {
+  /** The card's picture: an image, or a painted video (its poster until the pointer is on it, then it plays). */
+  private art(src: string, alt: string, badge: string, sources: string[], clip?: { src: string; poster: string }): HTMLButtonElement {
     const art = document.createElement('button');
     art.type = 'button';
     art.className = 'art';
     art.title = 'Show it large';
-    const img = document.createElement('img');
-    img.className = 'main';
-    img.alt = alt;
-    img.loading = 'lazy';
-    img.src = src;
-    art.append(img);
+    if (clip) {
+      const video = document.createElement('video');
+      video.className = 'main';
+      video.muted = true;
+      video.loop = true;
+      video.playsInline = true;
+      video.preload = 'metadata';
+      video.poster = clip.poster;
+      video.src = clip.src;
+      video.setAttribute('aria-label', alt);
+      art.addEventListener('pointerenter', () => video.play().catch(() => undefined));
+      art.addEventListener('pointerleave', () => video.pause());
+      art.append(video);
+    } else {
+      const img = document.createElement('img');
+      img.className = 'main';
+      img.alt = alt;
+      img.loading = 'lazy';
+      img.src = src;
+      art.append(img);
+    }
     if (badge) {
       const b = document.createElement('span');
       b.className = 'badge';
@@ -309,8 +326,8 @@ function describeShort(job: Job): string {
 }
 
 function metaOf(job: Job): string {
-  const how = job.method === 'stylize' ? 'any painting' : 'quick style';
-  const parts = [how, `${job.params.size} px`];
+  const how = job.method === 'stylize' ? 'any painting' : job.method === 'video' ? 'video · quick style' : 'quick style';
+  const parts = [how, job.params.size ? `${job.params.size} px` : 'as filmed'];
   if (job.result) parts.push(formatSeconds(job.result.seconds));
   if (job.status === 'failed') parts.push(`failed: ${job.error ?? 'unknown error'}`);
   else if (job.status !== 'succeeded') parts.push(STATUS_WORDS[job.status] ?? (job.status === 'queued' ? 'waiting' : 'painting'));

@@ -4,6 +4,8 @@
  * watch it paint on the stage (live preview, progress, a loss chart for the optimisation), then
  * compare with the photo, zoom, download. The gallery below stays live and offers "Paint again".
  * The in-browser mode runs the quick styles with TF.js and keeps its results in this browser.
+ * A short video chosen as the photo switches to video mode: quick styles on the server, progress
+ * in frames, and the result plays in a <video>.
  */
 import { ApiError, cancelJob, createJob, getJob, getOptions, getSamples, getStyles, Job, LossRow, Sample, ServerOptions, StyleInfo, thumbnailUrl, watchJob } from './api.js';
 import { LossChart } from './chart.js';
@@ -19,9 +21,14 @@ const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => r
 const rel = (url: string) => url.replace(/^\//, '');
 const BASE_TITLE = document.title;
 const CURRENT_JOB_KEY = 'nst.currentJob';
+const VIDEO_NAME = /\.(mp4|m4v|mov|webm|mkv|avi)$/i;
+/** The server paints a video at its own size up to 256 px (DEFAULT_VIDEO_SIZE), the size menu's first choice then. */
+const VIDEO_OWN_SIZE = 'as filmed (≤ 256 px)';
 
 const state = {
   content: { file: null as File | null, sample: null as string | null },
+  /** The chosen photo is a video: quick styles on the server only. */
+  videoMode: false,
   /** Paintings for the optimisation: an uploaded file and/or samples; one job each. */
   style: { file: null as File | null, samples: [] as string[] },
   /** Quick styles chosen for the server (one job each); the select shows the first. */
@@ -145,8 +152,34 @@ function updateStrengthLabel(): void {
   }
 }
 
+function isVideoFile(file: File): boolean {
+  return file.type.startsWith('video/') || (file.type === '' && VIDEO_NAME.test(file.name));
+}
+
+/** Video mode: only quick styles on the server paint videos; the other ways are off meanwhile. */
+function setVideoMode(on: boolean): void {
+  state.videoMode = on;
+  document.body.dataset.videoMode = String(on);
+  for (const value of ['stylize', 'browser']) $<HTMLInputElement>(`input[name="method"][value="${value}"]`).disabled = on;
+  if (on) $<HTMLInputElement>('input[name="method"][value="fast"]').checked = true;
+  const own = [...els.size.options].find((o) => o.value === '');
+  if (on && !own) {
+    els.size.prepend(new Option(VIDEO_OWN_SIZE, ''));
+    els.size.value = '';
+  } else if (!on && own) {
+    own.remove();
+    els.size.value = String(state.options?.qualities.find((q) => q.name === els.quality.value)?.size ?? els.size.options[0]?.value ?? '');
+  }
+  const note = $<HTMLElement>('#video-note');
+  const seconds = state.options?.limits.maxVideoSeconds;
+  note.textContent = on ? `A video is painted on the server with a quick style, frame by frame${seconds ? ` (${seconds} s at most)` : ''}.` : '';
+  note.hidden = !on;
+  updateMethod();
+}
+
 function updateMethod(): void {
   const m = method();
+  document.querySelectorAll<HTMLElement>('.not-video').forEach((e) => (e.hidden = state.videoMode));
   document.querySelectorAll<HTMLElement>('.for-stylize').forEach((e) => (e.hidden = m !== 'stylize'));
   if (m !== 'stylize' && els.preserve.value === 'histogram') els.preserve.value = 'none';
   document.querySelectorAll<HTMLElement>('.for-browser').forEach((e) => (e.hidden = m !== 'browser'));
@@ -172,6 +205,7 @@ function showChoices(role: Role): void {
   const slot = $<HTMLElement>(`#slot-${role}`);
   const img = $<HTMLImageElement>('.drop img.chosen', slot);
   const name = $<HTMLElement>('.chosen-name', slot);
+  const clip = slot.querySelector<HTMLVideoElement>('.drop video.chosen-video');
   let url: string | null = null;
   const labels: string[] = [];
   if (role === 'content') {
@@ -194,8 +228,19 @@ function showChoices(role: Role): void {
       labels.push(...s.samples.map(sampleName));
     }
   }
-  if (url) img.src = url;
-  img.hidden = !url;
+  const video = role === 'content' && state.videoMode;
+  if (clip) {
+    clip.hidden = !(video && url);
+    if (video && url) {
+      clip.src = url;
+      clip.play().catch(() => undefined);
+    } else {
+      clip.pause();
+      clip.removeAttribute('src');
+    }
+  }
+  if (url && !video) img.src = url;
+  img.hidden = !url || video;
   name.textContent = role === 'style' && labels.length > 1 ? `${labels.length} paintings: ${labels.join(', ')}` : labels.join('');
   const chosen = role === 'content' ? [state.content.sample] : state.style.samples;
   slot.querySelectorAll<HTMLButtonElement>('.samples button').forEach((b) => b.setAttribute('aria-pressed', String(chosen.includes(b.dataset.id!))));
@@ -203,11 +248,20 @@ function showChoices(role: Role): void {
 
 function chooseFile(role: Role, file: File): void {
   clearErrors();
-  if (!file.type.startsWith('image/') && file.type !== '') {
-    showError(`${file.name} does not look like an image`, role);
+  const video = role === 'content' && isVideoFile(file);
+  if (!video && !file.type.startsWith('image/') && file.type !== '') {
+    showError(`${file.name} does not look like ${role === 'content' ? 'a photo or a video' : 'an image'}`, role);
     return;
   }
-  if (role === 'content') state.content = { file, sample: null };
+  const maxVideoBytes = state.options?.limits.maxVideoBytes;
+  if (video && maxVideoBytes && file.size > maxVideoBytes) {
+    showError(`${file.name} is ${Math.round(file.size / 1048576)} MiB: the server takes videos up to ${Math.round(maxVideoBytes / 1048576)} MiB`, role);
+    return;
+  }
+  if (role === 'content') {
+    state.content = { file, sample: null };
+    if (video !== state.videoMode) setVideoMode(video);
+  }
   else state.style = { file, samples: [] };
   showChoices(role);
 }
@@ -216,6 +270,7 @@ function toggleSample(role: Role, sample: Sample): void {
   clearErrors();
   if (role === 'content') {
     state.content = { file: null, sample: sample.id };
+    if (state.videoMode) setVideoMode(false);
   } else {
     const list = state.style.samples;
     state.style.samples = list.includes(sample.id) ? list.filter((x) => x !== sample.id) : [...list, sample.id];
@@ -316,12 +371,14 @@ function renderFastStyles(): void {
 
 function baseForm(m: 'stylize' | 'fast'): FormData {
   const form = new FormData();
-  form.append('method', m);
+  const video = state.videoMode && m === 'fast';
+  form.append('method', video ? 'video' : m);
   if (state.content.file) form.append('content', state.content.file, state.content.file.name);
   else if (state.content.sample) form.append('contentSample', state.content.sample);
   else throw Object.assign(new Error('Choose a photo first.'), { role: 'content' as Role });
-  form.append('size', els.size.value);
+  if (els.size.value) form.append('size', els.size.value);
   if (els.preserve.value !== 'none') form.append('preserveColors', els.preserve.value);
+  if (video) return form; // a video job has no strength: the network paints every frame fully
   const { styleWeight, blend } = strengthValue();
   if (m === 'stylize') {
     form.append('quality', els.quality.value);
@@ -378,6 +435,11 @@ async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
   }
 }
 
+/** The photo to compare with; a video's frames change, so a video job has none. */
+function beforeOf(job: Job): string | null {
+  return job.method === 'video' ? null : thumbnailUrl(job.id, 'content', 1024);
+}
+
 /** Shows a job on the stage and follows its events until it ends. */
 function follow(job: Job): void {
   state.stopWatching?.();
@@ -395,7 +457,7 @@ function follow(job: Job): void {
   els.chartBox.hidden = job.method !== 'stylize';
   els.progress.value = 0;
   els.caption.textContent = describe(job);
-  const before = thumbnailUrl(job.id, 'content', 1024);
+  const before = beforeOf(job);
   const running = job.status === 'queued' || job.status === 'running';
   els.cancel.disabled = !running;
   if (!running) {
@@ -403,7 +465,7 @@ function follow(job: Job): void {
     if (job.method === 'stylize') fetch(rel(job.links.report)).then((r) => r.json()).then((rep) => chart.reset(rep.lossHistory?.rows ?? []), () => undefined);
     return;
   }
-  if (job.checkpointIteration) viewer.showImage(`${rel(job.links.preview)}?iteration=${job.checkpointIteration}`, before);
+  if (job.checkpointIteration || (job.method === 'video' && job.progress)) viewer.showImage(`${rel(job.links.preview)}?iteration=${job.checkpointIteration ?? job.progress?.iteration}`, before);
   else viewer.clear(job.status === 'queued' ? 'Waiting for its turn…' : 'Painting…');
   setStatus(job.status === 'queued' ? `waiting${job.queuePosition ? ` (${job.queuePosition} ahead)` : ''}…` : 'starting…');
   const startedWatching = Date.now();
@@ -443,7 +505,7 @@ function showProgress(iteration: number, iterations: number, eta: number, m: str
   els.progress.value = iteration;
   const etaText = Number.isFinite(eta) && iteration < iterations ? ` · about ${formatSeconds(eta)} left` : '';
   const share = Math.round((100 * iteration) / iterations);
-  setStatus(m === 'stylize' ? `painting… step ${iteration} of ${iterations}${etaText}` : 'painting…');
+  setStatus(m === 'stylize' ? `painting… step ${iteration} of ${iterations}${etaText}` : m === 'video' ? `painting… frame ${iteration} of ${iterations}${etaText}` : 'painting…');
   document.title = `${share} % · ${BASE_TITLE}`;
 }
 
@@ -452,8 +514,15 @@ function showEnded(job: Job, live: boolean, watchedSeconds = 0): void {
   els.cancel.disabled = true;
   els.progress.max = 1;
   els.progress.value = job.result ? 1 : 0;
-  const before = thumbnailUrl(job.id, 'content', 1024);
-  if (job.result) {
+  const before = beforeOf(job);
+  if (job.result && job.method === 'video') {
+    const poster = job.result.poster ? `${rel(job.result.poster)}?size=1024&v=${encodeURIComponent(job.finishedAt ?? '')}` : null;
+    viewer.showVideo(`${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}`, poster);
+    els.download.href = `${rel(job.result.url)}?download`;
+    els.download.removeAttribute('download');
+    els.download.download = '';
+    els.download.hidden = false;
+  } else if (job.result) {
     viewer.showImage(`${rel(job.result.url)}?v=${encodeURIComponent(job.finishedAt ?? '')}`, before);
     els.download.href = `${rel(job.result.url)}?download`;
     els.download.removeAttribute('download');
@@ -520,13 +589,16 @@ function showDeleted(): void {
 /** Plain words for a job's settings (the caption under the stage). */
 function describe(job: Job): string {
   const p = job.params;
-  const parts = [titleOf(job), job.method === 'stylize' ? 'any painting' : `quick style`, `${p.size} px`];
+  const how = job.method === 'stylize' ? 'any painting' : job.method === 'video' ? 'video · quick style' : 'quick style';
+  const parts = [titleOf(job), how, p.size ? `${p.size} px` : 'as filmed'];
+  const clip = job.inputs.content?.video;
+  if (clip) parts.push(`${clip.frames} frames`);
   if (job.method === 'stylize') {
     parts.push(`${p.iterations} steps`);
     if (p.preset !== 'gatys') parts.push(PRESET_WORDS[String(p.preset)] ?? String(p.preset));
     const sw = Number(p.styleWeight);
     if (sw !== 100) parts.push(sw > 100 ? 'stronger style' : 'lighter style');
-  } else if (p.strength !== 1) parts.push(`${Math.round(Number(p.strength) * 100)} % style`);
+  } else if (p.strength !== undefined && p.strength !== 1) parts.push(`${Math.round(Number(p.strength) * 100)} % style`);
   if (p.preserveColors === 'histogram') parts.push('painting recoloured');
   else if (p.preserveColors && p.preserveColors !== 'none') parts.push("photo's colours");
   return parts.join(' · ');
@@ -555,6 +627,7 @@ async function rerun(job: Job): Promise<void> {
   };
   const content = await source('content');
   if (content) state.content = { file: content.file, sample: content.sample };
+  setVideoMode(job.method === 'video');
   if (m === 'stylize') {
     const style = await source('style');
     if (style) state.style = { file: style.file, samples: style.sample ? [style.sample] : [] };
@@ -569,8 +642,9 @@ async function rerun(job: Job): Promise<void> {
     state.fastStyles = [String(p.fastStyle)];
     state.strength.fast = Math.round(Number(p.strength ?? 1) * 100);
   }
-  if (![...els.size.options].some((o) => o.value === String(p.size))) els.size.append(new Option(`${p.size} px`, String(p.size)));
-  els.size.value = String(p.size);
+  const size = p.size === undefined ? '' : String(p.size);
+  if (![...els.size.options].some((o) => o.value === size)) els.size.append(new Option(`${p.size} px`, size));
+  els.size.value = size;
   els.preserve.value = p.preserveColors === true ? 'luminance' : p.preserveColors === false || !p.preserveColors ? 'none' : String(p.preserveColors);
   updateMethod();
   showChoices('content');

@@ -1,7 +1,8 @@
 /**
  * The stage where the painting hangs: one fixed-size box (so a caption never changes the size of
  * the image), a before/after comparison with the photo (a slider, or drag on the image), and zoom
- * (fit, 1:1, 2×, scrolling to pan). Shows a server image (#preview) or the in-browser canvas.
+ * (fit, 1:1, 2×, scrolling to pan). Shows a server image (#preview), the in-browser canvas, or
+ * a painted video (#result-video, played with its own controls; no comparison or zoom).
  */
 type Zoom = 'fit' | '1' | '2';
 
@@ -13,6 +14,7 @@ export class Viewer {
   readonly image = $<HTMLImageElement>('#preview');
   readonly canvas = $<HTMLCanvasElement>('#browser-output');
   readonly video = $<HTMLVideoElement>('#video');
+  readonly resultVideo = $<HTMLVideoElement>('#result-video');
   private readonly before = $<HTMLImageElement>('#before');
   private readonly divider = $<HTMLDivElement>('#divider');
   private readonly empty = $<HTMLElement>('#empty');
@@ -47,6 +49,7 @@ export class Viewer {
 
   /** An image from the server (a preview while it paints, then the result); `before` is the photo. */
   showImage(url: string, before: string | null = null): void {
+    this.hideResultVideo();
     this.canvas.hidden = true;
     this.video.hidden = true;
     if (!this.image.src.endsWith(url)) this.image.src = url;
@@ -56,6 +59,7 @@ export class Viewer {
 
   /** The in-browser result (already drawn on the canvas). */
   showCanvas(before: string | null = null): void {
+    this.hideResultVideo();
     this.image.hidden = true;
     this.image.removeAttribute('src');
     this.video.hidden = true;
@@ -63,7 +67,31 @@ export class Viewer {
     this.setBefore(before);
   }
 
+  /** A painted video from the server, playing (muted, looped) with its first frame as poster. */
+  showVideo(url: string, poster: string | null): void {
+    this.image.hidden = true;
+    this.image.removeAttribute('src');
+    this.canvas.hidden = true;
+    this.video.hidden = true;
+    const v = this.resultVideo;
+    if (poster) v.poster = poster;
+    if (!v.src.endsWith(url)) v.src = url;
+    v.hidden = false;
+    v.play().catch(() => undefined); // autoplay refused: the controls are there
+    this.setBefore(null);
+  }
+
+  private hideResultVideo(): void {
+    const v = this.resultVideo;
+    if (v.hidden) return;
+    v.pause();
+    v.hidden = true;
+    v.removeAttribute('src');
+    v.load();
+  }
+
   clear(message = 'Your painting appears here.'): void {
+    this.hideResultVideo();
     this.image.hidden = true;
     this.image.removeAttribute('src');
     this.canvas.hidden = true;
@@ -73,6 +101,11 @@ export class Viewer {
   }
 
   get showing(): boolean {
+    return !this.image.hidden || !this.canvas.hidden || !this.resultVideo.hidden;
+  }
+
+  /** Zoom applies to images and the canvas only. */
+  private get zoomable(): boolean {
     return !this.image.hidden || !this.canvas.hidden;
   }
 
@@ -86,7 +119,7 @@ export class Viewer {
       this.compare.value = '0';
     }
     this.compareBox.hidden = !url;
-    this.zoomBox.hidden = !this.showing;
+    this.zoomBox.hidden = !this.zoomable;
     this.layout();
   }
 
@@ -114,7 +147,7 @@ export class Viewer {
   /** Places the zoomed sizes, the photo under the comparison line, and the line itself. */
   layout(): void {
     this.empty.hidden = this.showing;
-    this.zoomBox.hidden = !this.showing;
+    this.zoomBox.hidden = !this.zoomable;
     const factor = this.zoom === 'fit' ? 0 : Number(this.zoom);
     for (const el of [this.image, this.canvas] as (HTMLImageElement | HTMLCanvasElement)[]) {
       const w = el instanceof HTMLImageElement ? el.naturalWidth : el.width;

@@ -2,6 +2,7 @@
 import { fastKind } from './fast';
 import { stylizeKind } from './stylize';
 import type { JobKind } from './types';
+import { videoKind } from './video';
 
 export * from './types';
 export { QUALITIES, DEFAULT_QUALITY } from './stylize';
@@ -10,5 +11,6 @@ export function defaultJobKinds(): Map<string, JobKind> {
   return new Map<string, JobKind>([
     [stylizeKind.name, stylizeKind],
     [fastKind.name, fastKind],
+    [videoKind.name, videoKind],
   ]);
 }

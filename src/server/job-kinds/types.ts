@@ -36,8 +36,20 @@ export interface JobRunContext {
   preview(raw: RgbImage, display: RgbImage, iteration: number): void;
 }
 
+/** A result the kind wrote itself (a video), instead of an image for the manager to save. */
+export interface OutcomeFile {
+  /** File name inside the job's directory. */
+  name: string;
+  width: number;
+  height: number;
+  /** A still of it for the gallery, also in the job's directory. */
+  poster?: string;
+}
+
 export interface JobOutcome {
   cancelled: boolean;
+  /** Set when the kind wrote its result file itself; `image` is then null. */
+  file?: OutcomeFile | null;
   /** The final image as shown to the user; null when nothing was produced (cancelled early). */
   image: RgbImage | null;
   /** The final raw image (before display transforms), for a later resume; defaults to image. */
@@ -54,6 +66,10 @@ export interface JobKind {
   readonly description: string;
   /** Whether a run interrupted by a restart continues from its checkpoint (else it restarts). */
   readonly resumable: boolean;
+  /** The input that is a video clip (probed with ffprobe against the video limits), not an image. */
+  readonly videoInput?: InputRole;
+  /** Cannot run on the distributed queue (src/queue): such jobs are refused with --queue. */
+  readonly localOnly?: boolean;
   /** Reads and validates this kind's fields; unknown fields are refused by the caller afterwards. */
   parse(fields: FieldReader, ctx: KindContext): Record<string, unknown>;
   /** The input images the parsed job needs. */

@@ -41,7 +41,8 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     qualities: Object.entries(QUALITIES).map(([name, q]) => ({ name, ...q })),
     defaultQuality: DEFAULT_QUALITY,
     formats: RESULT_FORMATS,
-    limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels },
+    limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels,
+      maxVideoBytes: options.maxVideoBytes, maxVideoSeconds: options.maxVideoSeconds, maxVideoPixels: options.maxVideoPixels },
   }));
 
   app.get('/api/samples', async () => ({

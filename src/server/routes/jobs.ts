@@ -16,12 +16,17 @@ import { MultipartBody, MultipartLimits, readMultipart, UploadedFile } from '../
 import type { SampleLibrary } from '../samples';
 import type { Slots } from '../slots';
 import { checkImage } from '../uploads';
+import { checkVideo, VideoLimits } from '../video-uploads';
+import { sendFileWithRanges } from './send-file';
 
 export interface JobRoutesOptions {
   manager: JobManager;
   samples: SampleLibrary;
   kindContext: KindContext;
   maxPixels: number;
+  /** Largest image file, bytes (the multipart limit may be higher, for videos). */
+  maxImageBytes: number;
+  video: VideoLimits;
   /** Open SSE streams, closed when the server shuts down. */
   streams: Set<SseStream>;
   uploads: { limits: MultipartLimits; slots: Slots; waitMs: number };
@@ -36,6 +41,10 @@ const CONTENT_TYPES: Record<string, string> = {
   '.tif': 'image/tiff',
   '.avif': 'image/avif',
   '.json': 'application/json; charset=utf-8',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mkv': 'video/x-matroska',
+  '.avi': 'video/x-msvideo',
 };
 
 /** A job as the API shows it. */
@@ -44,7 +53,7 @@ export function publicJob(job: JobRecord, manager: JobManager): Record<string, u
   const inputs = Object.fromEntries(
     Object.entries(job.inputs).map(([role, info]) => [
       role,
-      { name: info.name, source: info.source, format: info.format, width: info.width, height: info.height, bytes: info.bytes, url: `${base}/inputs/${role}` },
+      { name: info.name, source: info.source, format: info.format, width: info.width, height: info.height, bytes: info.bytes, ...(info.video ? { video: info.video } : {}), url: `${base}/inputs/${role}` },
     ]),
   );
   const { history: _history, seq: _seq, ...rest } = job;
@@ -52,7 +61,9 @@ export function publicJob(job: JobRecord, manager: JobManager): Record<string, u
     ...rest,
     inputs,
     queuePosition: job.status === 'queued' ? manager.queuePosition(job.id) : undefined,
-    result: job.result ? { ...job.result, url: `${base}/result` } : null,
+    result: job.result
+      ? { ...job.result, url: `${base}/result`, ...(job.result.poster ? { poster: `${base}/thumbnail/result` } : {}) }
+      : null,
     links: {
       self: base,
       events: `${base}/events`,
@@ -96,7 +107,8 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
     const methods = [...manager.kinds.keys()];
     const method = f.choice('method', methods) ?? 'stylize';
     const kind = manager.kinds.get(method)!;
-    const format = f.choice<ResultFormat>('format', RESULT_FORMATS) ?? 'jpg';
+    // An image format means nothing to a video job (its result is an MP4): refused as unknown there.
+    const format = kind.videoInput ? undefined : (f.choice<ResultFormat>('format', RESULT_FORMATS) ?? 'jpg');
     const params = kind.parse(f, opts.kindContext);
     const roles = kind.inputs(params);
     const samples: Partial<Record<InputRole, string>> = {};
@@ -125,6 +137,13 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
         file = sample.file;
         name = sample.id;
       }
+      if (role === kind.videoInput) {
+        if (!upload) throw badRequest(`the '${method}' method needs an uploaded video as the '${role}' file (samples are images)`);
+        const checked = await checkVideo(file, role, opts.video);
+        inputs.push({ role, name, source: 'upload', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height, video: checked.video });
+        continue;
+      }
+      if (upload && upload.bytes > opts.maxImageBytes) throw new HttpError(413, `the ${role} file is larger than the server accepts (${mib(opts.maxImageBytes)} at most)`);
       const checked = await checkImage(file, role, opts.maxPixels);
       inputs.push({ role, name, source: upload ? 'upload' : 'sample', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height });
     }
@@ -191,6 +210,8 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
     if (req.query.download !== undefined) {
       reply.header('Content-Disposition', `attachment; filename="nst-${job.id}${path.extname(file)}"`);
     }
+    // A video result is played in place: players ask for byte ranges (seeking, Safari always).
+    if (job.result.poster) return sendFileWithRanges(req, reply, file, CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'private, max-age=60');
     return sendFile(reply, file, 'private, max-age=60');
   });
 
@@ -224,11 +245,15 @@ async function sendFile(reply: FastifyReply, file: string, cacheControl: string)
   return reply.send(fs.createReadStream(file));
 }
 
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
 function isMultipart(req: FastifyRequest): boolean {
   return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
 }
 
-/** Only a content and a style image. */
+/** Only a content (image or video) and a style image. */
 function refuseFile(field: string): string | null {
   return (ROLES as readonly string[]).includes(field) ? null : `unknown file field '${field.slice(0, 40)}' (expected content or style)`;
 }
