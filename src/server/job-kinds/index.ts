@@ -1,5 +1,6 @@
 /** The registry of job kinds: the `method` field of a job request picks one. */
 import { fastKind } from './fast';
+import { fitKind } from './fit';
 import { stylizeKind } from './stylize';
 import type { JobKind } from './types';
 
@@ -10,5 +11,6 @@ export function defaultJobKinds(): Map<string, JobKind> {
   return new Map<string, JobKind>([
     [stylizeKind.name, stylizeKind],
     [fastKind.name, fastKind],
+    [fitKind.name, fitKind],
   ]);
 }

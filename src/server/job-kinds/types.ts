@@ -29,11 +29,19 @@ export interface JobRunContext {
   device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
+  /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
+  fit?: FitSettings;
   /** The last image saved by an interrupted run of this job, to resume from. */
   checkpoint: { file: string; iteration: number } | null;
   progress(progress: JobProgress): void;
   /** `raw` is what a resume starts from; `display` is what the user sees (e.g. colours preserved). */
   preview(raw: RgbImage, display: RgbImage, iteration: number): void;
+}
+
+export interface FitSettings {
+  sizes?: number[];
+  evaluations?: number[];
+  photos?: string;
 }
 
 export interface JobOutcome {
