@@ -8,6 +8,8 @@ export interface Losses {
 }
 
 export interface Progress {
+  /** Jobs that fit a painting: 'fitting' (iteration = loss evaluation), then 'painting'. */
+  phase?: 'fitting' | 'painting';
   iteration: number;
   iterations: number;
   losses?: Losses;
@@ -30,7 +32,7 @@ export interface Job {
   checkpointIteration: number | null;
   queuePosition?: number;
   error: string | null;
-  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean } | null;
+  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean; details?: Record<string, unknown> } | null;
   links: { self: string; events: string; result: string | null; preview: string; report: string };
 }
 
@@ -45,9 +47,19 @@ export interface Sample {
 
 export interface StyleInfo {
   name: string;
-  kind: 'pretrained' | 'trained';
+  kind: 'pretrained' | 'trained' | 'fitted';
   description: string;
-  weights: string;
+  /** Networks: their weights (safetensors). */
+  weights?: string;
+  /** Fitted styles: their vector for the arbitrary-style transformer, and the painting's thumbnail. */
+  vector?: string;
+  thumbnail?: string;
+}
+
+export interface StyleCatalog {
+  styles: StyleInfo[];
+  /** The arbitrary-style transformer's graph model (model.json), null where not installed. */
+  arbitraryModel: string | null;
 }
 
 export interface ServerOptions {
@@ -82,7 +94,7 @@ export async function api<T>(path: string, init?: RequestInit): Promise<T> {
 
 export const getOptions = () => api<ServerOptions>('api/options');
 export const getSamples = () => api<{ samples: Sample[] }>('api/samples').then((r) => r.samples);
-export const getStyles = () => api<{ styles: StyleInfo[] }>('api/styles').then((r) => r.styles);
+export const getStyles = () => api<StyleCatalog>('api/styles');
 export const listJobs = (limit = 60, offset = 0) => api<{ jobs: Job[]; total: number }>(`api/jobs?limit=${limit}&offset=${offset}`);
 export const getJob = (id: string) => api<Job>(`api/jobs/${id}`);
 /** A small JPEG of one of a job's images (result, preview, content or style). */

@@ -57,9 +57,9 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
   // Networks come with their weights; fitted styles with their vector, which steers the
   // arbitrary-style transformer (served under `arbitraryModel` when installed).
   app.get('/api/styles', async () => ({
-    styles: styles.list().map((s) => {
+    styles: styles.list().map(({ path, ...s }) => {
       const base = `/api/styles/${encodeURIComponent(s.name)}`;
-      return s.kind === 'fitted' ? { ...s, vector: `${base}/vector` } : { ...s, weights: `${base}/weights` };
+      return s.kind === 'fitted' ? { ...s, vector: `${base}/vector`, thumbnail: paintingThumbnail(path) } : { ...s, weights: `${base}/weights` };
     }),
     arbitraryModel: arbitraryModelFile(options.modelDir) ? ARBITRARY_MODEL_URL : null,
   }));
@@ -79,4 +79,13 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     const bytes = styles.weights(entry);
     return reply.type('application/octet-stream').header('Cache-Control', 'private, max-age=300').send(bytes);
   });
+}
+
+/** A fitted style's painting as a small JPEG data: URL (null when its file is unreadable). */
+function paintingThumbnail(file: string): string | null {
+  try {
+    return readStyleFile(file).painting.thumbnail;
+  } catch {
+    return null;
+  }
 }
