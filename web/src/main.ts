@@ -552,6 +552,7 @@ async function asFile(url: string, name: string): Promise<File> {
 
 async function rerun(job: Job): Promise<void> {
   clearErrors();
+  if (job.method === 'fit') return chooseFittedStyle(job);
   const p = job.params;
   const m: Method = job.method === 'stylize' ? 'stylize' : 'fast';
   $<HTMLInputElement>(`input[name="method"][value="${m}"]`).checked = true;
@@ -584,6 +585,18 @@ async function rerun(job: Job): Promise<void> {
   showChoices('content');
   showChoices('style');
   setStatus(`“${titleOf(job)}” is loaded: change anything, then press Paint.`);
+  document.body.dataset.rerunLoaded = job.id;
+  $<HTMLElement>('.panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+/** "Paint again" on a fitted painting: its style becomes the chosen quick style. */
+async function chooseFittedStyle(job: Job): Promise<void> {
+  const name = job.result?.details?.style;
+  if (job.status !== 'succeeded' || typeof name !== 'string') throw new Error('That painting was not learnt as a style.');
+  await reloadStyles(name);
+  if (method() === 'stylize') $<HTMLInputElement>('input[name="method"][value="fast"]').checked = true;
+  updateMethod();
+  setStatus(`The style “${name}” is chosen: pick a photo and press Paint.`);
   document.body.dataset.rerunLoaded = job.id;
   $<HTMLElement>('.panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
