@@ -139,6 +139,23 @@ describe('fitting uploaded paintings (HTTP)', () => {
     assert.match(done.error, /a style named 'tiny-painting' exists already \(fitted to style\.png\)/);
   });
 
+  test('a model folder that cannot be written: the fit fails at once, in one line, and fits nothing', async () => {
+    // A file where the cache folder belongs (chmod would not stop root).
+    const blocked = makeFitModelDir();
+    fs.writeFileSync(path.join(blocked, 'style-cache'), 'not a folder\n');
+    const other = await startTestServer({ modelDir: blocked, fitPhotos: photos, ...SHORT_FIT });
+    try {
+      const job = await json(await fetch(`${other.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fit' }, { style: STYLE_PNG }) }));
+      const done = await waitForJob(other.url, job.id, finished);
+      assert.equal(done.status, 'failed');
+      assert.match(done.error, /^cannot save fitted styles: \S+style-cache cannot be written \(choose a writable model folder: --model-dir or \$NST_MODEL_DIR\)$/);
+      assert.equal(done.progress, null, 'no evaluation ran');
+    } finally {
+      await other.close();
+      for (const d of [other.dataDir, blocked]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test('after a restart the fitted styles are still listed and paint', async () => {
     await server.close();
     server = await startTestServer(serverOptions());

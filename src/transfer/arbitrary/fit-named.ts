@@ -68,6 +68,7 @@ export async function fitNamedStyle(o: FitNamedOptions, callbacks: WorkerCallbac
   checkStyleNameFree(name, hash, o.modelDir);
   const target = defaultStyleFilePath(name, o.modelDir);
   const cacheFile = path.join(styleCacheDir(o.modelDir), `${hash}${STYLE_FILE_EXTENSION}`);
+  for (const dir of [path.dirname(target), path.dirname(cacheFile)]) requireWritableDir(dir);
   const cached = readIfValid(cacheFile);
   if (cached) return { ...(await publish(cached, name, target, o.paintingName)), cached: true, evaluations: 0, cancelled: false };
   const fit = await fitStyle(
@@ -88,6 +89,16 @@ export async function fitNamedStyle(o: FitNamedOptions, callbacks: WorkerCallbac
   );
   if (fit.cancelled) return { name, file: '', style: null, cached: false, evaluations: fit.evaluations, cancelled: true };
   return { ...(await publish(readStyleFile(cacheFile), name, target, o.paintingName)), cached: false, evaluations: fit.evaluations, cancelled: false };
+}
+
+/** Fails before any fitting when the style could not be saved (e.g. a read-only shared model folder). */
+function requireWritableDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new NstError(`cannot save fitted styles: ${dir} cannot be written (choose a writable model folder: --model-dir or $NST_MODEL_DIR)`);
+  }
 }
 
 function readIfValid(file: string): StyleFile | null {
