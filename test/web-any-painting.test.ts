@@ -112,7 +112,8 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     const { mean, max } = rgbDiff(canvas.data, serverPixels);
     t.diagnostic(`fitted style, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     // Tolerance: measured mean 0.0000, max 0 (0..255: the same 8-bit pixels); in float the two
-    // differ by < 5e-4 of 255 (TF.js graph vs libtorch port, both reflection-padded).
+    // agree within 1e-4 on the 0..1 scale (test/arbitrary-transformer.test.ts), so a pixel may
+    // round the other way: max 1 allowed.
     assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, jobsBefore, 'nothing ran on the server');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-any-painting.png'), fullPage: true });
