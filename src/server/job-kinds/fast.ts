@@ -49,6 +49,10 @@ export const fastKind: JobKind = {
     return params.fastStyle ? ['content'] : ['content', 'style'];
   },
 
+  missingInput(role) {
+    return role === 'style' ? "the fast method needs 'fastStyle' (see GET /api/styles), or a painting as the style image (it is fitted first)" : undefined;
+  },
+
   async run(ctx: JobRunContext): Promise<JobOutcome> {
     const p = ctx.job.params as unknown as FastJobParams;
     const started = Date.now();

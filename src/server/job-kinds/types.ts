@@ -66,5 +66,7 @@ export interface JobKind {
   parse(fields: FieldReader, ctx: KindContext): Record<string, unknown>;
   /** The input images the parsed job needs. */
   inputs(params: Record<string, unknown>): InputRole[];
+  /** What to say when a needed image is missing (default: upload it or name a sample). */
+  missingInput?(role: InputRole): string | undefined;
   run(ctx: JobRunContext): Promise<JobOutcome>;
 }
