@@ -2,8 +2,9 @@
  * "Any painting" on the web page, in Debian's Chromium (headless, playwright-core): a painting
  * chosen on the page is fitted by the server (progress on the page), becomes a quick style, and
  * then paints in the browser with the arbitrary-style transformer in TF.js (CPU backend) — the
- * same picture the server paints with that style — and on the (synthetic) webcam. The fit is
- * short (one stage, 4 evaluations at 64 px, two training photos).
+ * same picture the server paints with that style — and on the (synthetic) webcam; its gallery
+ * card and "Paint again"; a file that is not an image. The fit is short (one stage, 4
+ * evaluations at 64 px, two training photos).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -148,6 +149,21 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     t.diagnostic(`hand-made vector, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     // Measured: mean 0.0000, max 0 (the same 8-bit pixels here too).
     assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('the fitted painting has a gallery card; its "Paint again" chooses the style', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const { jobs } = await json(await fetch(`${server.url}/api/jobs?method=fit&status=succeeded`));
+    const fit = jobs[0];
+    const card = page.locator(`#gallery .card[data-job-id="${fit.id}"]`);
+    assert.match((await card.locator('.title').textContent()) ?? '', /^style → quick style$/);
+    assert.match((await card.locator('.meta').textContent()) ?? '', new RegExp(`learnt as '${fit.result.details.style}'`));
+    await card.locator('button.rerun').click();
+    await page.waitForFunction((jid) => document.body.dataset.rerunLoaded === jid, fit.id);
+    assert.equal(await page.inputValue('#fast-style'), fit.result.details.style);
+    assert.equal(await page.isChecked('input[name="method"][value="stylize"]'), false);
     assert.deepEqual(consoleErrors, []);
   });
 
