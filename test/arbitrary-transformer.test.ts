@@ -1,6 +1,7 @@
 /**
  * The port of the Magenta arbitrary-style transformer: equal to the TF.js graph model run by
- * @tensorflow/tfjs (CPU backend) on the same input, in zero padding (the graph's own); the
+ * @tensorflow/tfjs (CPU backend) on the same input, in zero padding (the graph's own) and in
+ * reflection padding (the graph as the page runs it, its Pads turned into MirrorPads); the
  * gradient with respect to the style vector against finite differences; reflection padding
  * leaves no frame; bf16 stays close to fp32; any size in, the same size out.
  */
@@ -29,11 +30,16 @@ function photo(seed: number, h = H, w = W): Float32Array {
 }
 
 /** The graph model, run by TF.js on its CPU backend: NCHW photo in [0,1], style vector → NCHW output. */
-async function runTfjs(x: Float32Array, h: number, w: number, style: Float32Array): Promise<Float32Array> {
+async function runTfjs(x: Float32Array, h: number, w: number, style: Float32Array, padding: 'zero' | 'reflect' = 'zero'): Promise<Float32Array> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   const json = JSON.parse(fs.readFileSync(MODEL_JSON, 'utf8'));
+  // 'reflect': the graph as the page runs it (web/src/arbitrary-net.ts, withReflectionPadding).
+  if (padding === 'reflect') {
+    const mode = { s: Array.from('REFLECT', (c) => c.charCodeAt(0)) };
+    for (const n of json.modelTopology.node) if (n.op === 'Pad') Object.assign(n, { op: 'MirrorPad', attr: { ...(n.attr ?? {}), mode } });
+  }
   const shard = fs.readFileSync(path.join(MODEL_DIR, json.weightsManifest[0].paths[0]));
   const model = await tf.loadGraphModel({
     load: async () => ({
@@ -76,6 +82,16 @@ describe('arbitrary-style transformer', () => {
     // The style matters: another vector gives another image.
     const other = tidy(() => net.forward(tensor(x, [1, 3, H, W]), tensor(new Float32Array(STYLE_VECTOR_LENGTH), [STYLE_VECTOR_LENGTH])).data());
     assert.ok(maxAbsDiff(other, expected) > 0.05);
+  });
+
+  test("the graph with its paddings turned into reflections (the page's) equals the port's reflection padding to 1e-4", async () => {
+    const x = photo(4);
+    const expected = await runTfjs(x, H, W, style, 'reflect');
+    net.padding = 'reflect';
+    net.precision = 'fp32';
+    const actual = tidy(() => net.forward(tensor(x, [1, 3, H, W]), tensor(style, [STYLE_VECTOR_LENGTH])).data());
+    const diff = maxAbsDiff(actual, expected);
+    assert.ok(diff <= 1e-4, `max |port − tfjs| = ${diff}`);
   });
 
   test('the gradient with respect to the style vector matches finite differences', () => {

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, readTokenFile, SERVE_DEFAULTS, startServer } from '../server';
-import { parseChoice, parseDevice, parseInteger, parseNumber } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseNumber } from './parse';
 import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
 import { redactRedisUrl } from '../queue';
 import type { DeviceName } from '../engine/device';
@@ -33,6 +33,9 @@ interface ServeCommandOptions {
   storage?: string;
   role: QueueRole;
   lockTimeout?: number;
+  fitSizes?: number[];
+  fitEvaluations?: number[];
+  fitPhotos?: string;
 }
 
 export function serveCommand(): Command {
@@ -59,6 +62,9 @@ export function serveCommand(): Command {
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--log-requests', 'log every request to stdout')
+    .option('--fit-sizes <list>', 'fitting an uploaded painting: photo size of each stage (default 128,256)', parseIntegerList('fit-sizes'))
+    .option('--fit-evaluations <list>', 'fitting an uploaded painting: loss evaluations of each stage (default 60,40)', parseIntegerList('fit-evaluations'))
+    .option('--fit-photos <dir>', 'fitting an uploaded painting: folder of training photos (default ../shared/datasets/photos)')
     .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT), for workers on many machines: see docs/scale-out.md')
     .option('--storage <dir|s3://bucket/prefix>', 'with --queue: where workers find job images (default: the data directory)')
     .option('--role <role>', 'with --queue: all (API and workers in this process) or api (API only; run `nst worker` elsewhere)', parseChoice('role', QUEUE_ROLES), 'all')
@@ -100,6 +106,9 @@ export function serveCommand(): Command {
           resume: opts.resume,
           device: opts.device,
           logRequests: opts.logRequests,
+          fitSizes: opts.fitSizes,
+          fitEvaluations: opts.fitEvaluations,
+          fitPhotos: opts.fitPhotos,
         },
         { log, queue },
       );

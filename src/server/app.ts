@@ -17,6 +17,7 @@ import { catalogRoutes } from './routes/catalog';
 import { galleryEventRoutes } from './routes/gallery-events';
 import { jobThumbnailRoutes } from './routes/job-thumbnails';
 import { jobRoutes } from './routes/jobs';
+import { modelRoutes } from './routes/models';
 import { pageRoutes } from './routes/page';
 import { SampleLibrary } from './samples';
 import { Slots } from './slots';
@@ -127,6 +128,7 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     await app.register(catalogRoutes, { options, manager, samples, styles });
     await app.register(galleryEventRoutes, { manager, streams });
     await app.register(jobThumbnailRoutes, { manager });
+    await app.register(modelRoutes, { modelDir: options.modelDir });
     await app.register(pageRoutes);
     await app.listen({ host: options.host, port: options.port }).catch((err: NodeJS.ErrnoException) => {
       const why: Record<string, string> = { EADDRINUSE: 'the port is in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine', ENOTFOUND: 'unknown host' };

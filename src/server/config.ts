@@ -53,10 +53,16 @@ export interface ServeOptions {
   device?: DeviceName;
   /** Log each request (pino, to stdout). Default false. */
   logRequests?: boolean;
+  /** Fitting an uploaded painting: photo size per stage (default: the fit defaults, 128 then 256). */
+  fitSizes?: number[];
+  /** Fitting an uploaded painting: loss evaluations per stage (default 60 then 40). */
+  fitEvaluations?: number[];
+  /** Fitting an uploaded painting: the training photos (default ../shared/datasets/photos). */
+  fitPhotos?: string;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device' | 'maxVideoBytes'>> & { maxVideoBytes: number } &
-  Pick<ServeOptions, 'token' | 'modelDir' | 'samplesDir' | 'device'>;
+type OptionalSettings = 'token' | 'modelDir' | 'samplesDir' | 'device' | 'fitSizes' | 'fitEvaluations' | 'fitPhotos' | 'maxVideoBytes';
+export type ResolvedServeOptions = Required<Omit<ServeOptions, OptionalSettings>> & { maxVideoBytes: number } & Pick<ServeOptions, Exclude<OptionalSettings, 'maxVideoBytes'>>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -115,6 +121,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     );
   }
   if (o.device !== undefined) checkDeviceName(o.device);
+  checkFitStages(o.fitSizes, o.fitEvaluations);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
   return { ...o, threads, maxVideoBytes, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
 }
@@ -137,6 +144,19 @@ export function readTokenFile(file: string): { token: string; warning?: string }
   const mode = fs.statSync(file).mode;
   const warning = mode & 0o077 ? `the token file ${file} can be read by other users (chmod 600 ${file})` : undefined;
   return { token, warning };
+}
+
+/** Sizes: multiples of 4, at least 32; as many evaluation counts as sizes when both are given. */
+function checkFitStages(sizes: number[] | undefined, evaluations: number[] | undefined): void {
+  for (const s of sizes ?? []) {
+    if (!Number.isInteger(s) || s < 32 || s % 4 !== 0) throw new NstError(`--fit-sizes must be multiples of 4, at least 32 (got ${s})`);
+  }
+  for (const e of evaluations ?? []) positiveInt(e, 'fit-evaluations');
+  if (sizes?.length === 0 || evaluations?.length === 0) throw new NstError('--fit-sizes and --fit-evaluations need at least one stage');
+  if (sizes && evaluations && sizes.length !== evaluations.length) {
+    throw new NstError(`--fit-sizes and --fit-evaluations need one value per stage (got ${sizes.length} and ${evaluations.length})`);
+  }
+  if (!sizes && evaluations && evaluations.length !== 2) throw new NstError('with --fit-evaluations for other than 2 stages, give --fit-sizes too');
 }
 
 function positiveInt(v: number, name: string): void {

@@ -379,6 +379,7 @@ export class JobManager {
       device: this.options.device,
       modelDir: this.options.modelDir,
       maxPixels: this.options.maxPixels,
+      fit: { sizes: this.options.fitSizes, evaluations: this.options.fitEvaluations, photos: this.options.fitPhotos },
       checkpoint,
       progress: (progress) => {
         live.progress = progress;

@@ -42,6 +42,8 @@ export interface LossValues {
 }
 
 export interface JobProgress {
+  /** Jobs that fit a painting first: 'fitting' (iteration = loss evaluations), then 'painting'. */
+  phase?: 'fitting' | 'painting';
   iteration: number;
   iterations: number;
   losses?: LossValues;

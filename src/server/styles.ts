@@ -15,6 +15,8 @@ export interface StyleInfo {
   name: string;
   kind: StyleEntry['kind'];
   description: string;
+  /** The model file or folder (not shown to clients). */
+  path: string;
 }
 
 export class StyleLibrary {
@@ -24,7 +26,7 @@ export class StyleLibrary {
 
   list(): StyleInfo[] {
     try {
-      return listStyles(this.modelDir).map(({ name, kind, description }) => ({ name, kind, description }));
+      return listStyles(this.modelDir).map(({ name, kind, description, path }) => ({ name, kind, description, path }));
     } catch {
       return [];
     }

@@ -8,6 +8,8 @@ export interface Losses {
 }
 
 export interface Progress {
+  /** Jobs that fit a painting: 'fitting' (iteration = loss evaluation), then 'painting'. */
+  phase?: 'fitting' | 'painting';
   iteration: number;
   iterations: number;
   losses?: Losses;
@@ -33,7 +35,7 @@ export interface Job {
   queuePosition?: number;
   error: string | null;
   /** poster: a video result's first frame (JPEG). */
-  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean; poster?: string } | null;
+  result: { url: string; width: number; height: number; iterations: number; seconds: number; partial: boolean; poster?: string; details?: Record<string, unknown> } | null;
   links: { self: string; events: string; result: string | null; preview: string; report: string };
 }
 
@@ -48,9 +50,19 @@ export interface Sample {
 
 export interface StyleInfo {
   name: string;
-  kind: 'pretrained' | 'trained';
+  kind: 'pretrained' | 'trained' | 'fitted';
   description: string;
-  weights: string;
+  /** Networks: their weights (safetensors). */
+  weights?: string;
+  /** Fitted styles: their vector for the arbitrary-style transformer, and the painting's thumbnail. */
+  vector?: string;
+  thumbnail?: string;
+}
+
+export interface StyleCatalog {
+  styles: StyleInfo[];
+  /** The arbitrary-style transformer's graph model (model.json), null where not installed. */
+  arbitraryModel: string | null;
 }
 
 export interface ServerOptions {
@@ -85,7 +97,7 @@ export async function api<T>(path: string, init?: RequestInit): Promise<T> {
 
 export const getOptions = () => api<ServerOptions>('api/options');
 export const getSamples = () => api<{ samples: Sample[] }>('api/samples').then((r) => r.samples);
-export const getStyles = () => api<{ styles: StyleInfo[] }>('api/styles').then((r) => r.styles);
+export const getStyles = () => api<StyleCatalog>('api/styles');
 export const listJobs = (limit = 60, offset = 0) => api<{ jobs: Job[]; total: number }>(`api/jobs?limit=${limit}&offset=${offset}`);
 export const getJob = (id: string) => api<Job>(`api/jobs/${id}`);
 /** A small JPEG of one of a job's images (result, preview, content or style). */

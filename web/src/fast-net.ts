@@ -75,7 +75,7 @@ export function parseSafetensors(buf: ArrayBuffer): { tensors: Map<string, { sha
   return { tensors, metadata: typeof meta.nst === 'string' ? JSON.parse(meta.nst) : {} };
 }
 
-export class StyleNet {
+export class StyleNet implements BrowserStyleNet {
   private constructor(readonly name: string, readonly arch: Architecture, private readonly params: Map<string, TF.Tensor>) {}
 
   static async load(name: string, url: string): Promise<StyleNet> {
@@ -121,28 +121,8 @@ export class StyleNet {
   }
 
   /** Draws `source` stylised into `canvas`, its longest side at most `maxSide`. Returns milliseconds. */
-  async stylizeTo(source: HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap, canvas: HTMLCanvasElement, maxSide: number, strength = 1): Promise<number> {
-    const t0 = performance.now();
-    const sw = source instanceof HTMLVideoElement ? source.videoWidth : source instanceof HTMLImageElement ? source.naturalWidth : source.width;
-    const sh = source instanceof HTMLVideoElement ? source.videoHeight : source instanceof HTMLImageElement ? source.naturalHeight : source.height;
-    const scale = Math.min(1, maxSide / Math.max(sw, sh)) || 1;
-    const w = Math.max(1, Math.round(sw * scale));
-    const h = Math.max(1, Math.round(sh * scale));
-    const scratch = document.createElement('canvas');
-    scratch.width = w;
-    scratch.height = h;
-    scratch.getContext('2d')!.drawImage(source, 0, 0, w, h);
-    const out = tf.tidy(() => {
-      const x = tf.expandDims(tf.cast(tf.browser.fromPixels(scratch), 'float32'), 0) as TF.Tensor4D;
-      let y: TF.Tensor = this.forward(x);
-      if (strength < 1) y = tf.add(tf.mul(y, strength), tf.mul(x, 1 - strength));
-      return tf.div(tf.squeeze(y, [0]), 255) as TF.Tensor3D;
-    });
-    canvas.width = w;
-    canvas.height = h;
-    await tf.browser.toPixels(out, canvas);
-    out.dispose();
-    return performance.now() - t0;
+  stylizeTo(source: PaintSource, canvas: HTMLCanvasElement, maxSide: number, strength = 1): Promise<number> {
+    return paintInto((x) => this.forward(x), source, canvas, maxSide, strength);
   }
 
   private layer(spec: Layer, x: TF.Tensor4D, relu: boolean): TF.Tensor4D {
@@ -176,6 +156,43 @@ export class StyleNet {
     }
     return relu ? tf.relu(h) : h;
   }
+}
+
+/** A network that paints in the browser: Johnson networks (StyleNet) and the arbitrary-style transformer. */
+export interface BrowserStyleNet {
+  readonly name: string;
+  stylizeTo(source: PaintSource, canvas: HTMLCanvasElement, maxSide: number, strength?: number): Promise<number>;
+  dispose(): void;
+}
+
+export type PaintSource = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | ImageBitmap;
+
+/**
+ * Draws `source` painted by `forward` (RGB 0..255 [1,H,W,3] in and out) into `canvas`, its
+ * longest side at most `maxSide`; strength below 1 blends with the photo. Returns milliseconds.
+ */
+export async function paintInto(forward: (x: TF.Tensor4D) => TF.Tensor4D, source: PaintSource, canvas: HTMLCanvasElement, maxSide: number, strength = 1): Promise<number> {
+  const t0 = performance.now();
+  const sw = source instanceof HTMLVideoElement ? source.videoWidth : source instanceof HTMLImageElement ? source.naturalWidth : source.width;
+  const sh = source instanceof HTMLVideoElement ? source.videoHeight : source instanceof HTMLImageElement ? source.naturalHeight : source.height;
+  const scale = Math.min(1, maxSide / Math.max(sw, sh)) || 1;
+  const w = Math.max(1, Math.round(sw * scale));
+  const h = Math.max(1, Math.round(sh * scale));
+  const scratch = document.createElement('canvas');
+  scratch.width = w;
+  scratch.height = h;
+  scratch.getContext('2d')!.drawImage(source, 0, 0, w, h);
+  const out = tf.tidy(() => {
+    const x = tf.expandDims(tf.cast(tf.browser.fromPixels(scratch), 'float32'), 0) as TF.Tensor4D;
+    let y: TF.Tensor = forward(x);
+    if (strength < 1) y = tf.add(tf.mul(y, strength), tf.mul(x, 1 - strength));
+    return tf.div(tf.squeeze(y, [0]), 255) as TF.Tensor3D;
+  });
+  canvas.width = w;
+  canvas.height = h;
+  await tf.browser.toPixels(out, canvas);
+  out.dispose();
+  return performance.now() - t0;
 }
 
 /** Reflection padding; replication where the image is too small to reflect (as the server does). */

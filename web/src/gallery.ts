@@ -159,9 +159,10 @@ export class Gallery {
       ? thumbnailUrl(job.id, 'result', 480, job.finishedAt ?? '')
       : running && job.checkpointIteration !== null
         ? thumbnailUrl(job.id, 'preview', 320, String(job.checkpointIteration))
-        : thumbnailUrl(job.id, 'content', 320);
+        : thumbnailUrl(job.id, job.inputs.content ? 'content' : 'style', 320);
     const badge = running ? (job.status === 'queued' ? 'waiting' : 'painting') : job.status === 'succeeded' ? '' : STATUS_WORDS[job.status] ?? job.status;
-    const sources = [thumbnailUrl(job.id, 'content', 96)];
+    // A fit job has a painting only.
+    const sources = job.inputs.content ? [thumbnailUrl(job.id, 'content', 96)] : [];
     const style = job.inputs.style ? thumbnailUrl(job.id, 'style', 96) : this.actions.styleThumb(String(job.params.fastStyle ?? ''));
     if (style) sources.push(style);
     const clip = job.method === 'video' && job.result ? { src: `${job.result.url.replace(/^\//, '')}?v=${encodeURIComponent(job.finishedAt ?? '')}`, poster: main } : undefined;
@@ -313,6 +314,7 @@ function button(text: string, cls: string, onClick: () => void): HTMLButtonEleme
 
 /** "tubingen × starry night" */
 export function titleOf(job: Job): string {
+  if (job.method === 'fit') return `${job.inputs.style?.name.replace(/\.[a-z0-9]+$/i, '') ?? 'painting'} → quick style`;
   const name = (role: string) => {
     const input = job.inputs[role];
     if (!input) return String(job.params.fastStyle ?? '');
@@ -326,8 +328,12 @@ function describeShort(job: Job): string {
 }
 
 function metaOf(job: Job): string {
-  const how = job.method === 'stylize' ? 'any painting' : job.method === 'video' ? 'video · quick style' : 'quick style';
-  const parts = [how, job.params.size ? `${job.params.size} px` : 'as filmed'];
+  const how =
+    job.method === 'stylize' ? 'any painting'
+    : job.method === 'video' ? 'video · quick style'
+    : job.method === 'fit' ? `learnt as '${String(job.result?.details?.style ?? job.params.styleName ?? '…')}'`
+    : 'quick style';
+  const parts = job.method === 'fit' ? [how] : [how, job.params.size ? `${job.params.size} px` : 'as filmed'];
   if (job.result) parts.push(formatSeconds(job.result.seconds));
   if (job.status === 'failed') parts.push(`failed: ${job.error ?? 'unknown error'}`);
   else if (job.status !== 'succeeded') parts.push(STATUS_WORDS[job.status] ?? (job.status === 'queued' ? 'waiting' : 'painting'));

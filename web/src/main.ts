@@ -9,7 +9,9 @@
  */
 import { ApiError, cancelJob, createJob, getJob, getOptions, getSamples, getStyles, Job, LossRow, Sample, ServerOptions, StyleInfo, thumbnailUrl, watchJob } from './api.js';
 import { LossChart } from './chart.js';
-import { chooseBackend, StyleNet } from './fast-net.js';
+import { ArbitraryNet } from './arbitrary-net.js';
+import { BrowserStyleNet, chooseBackend, StyleNet } from './fast-net.js';
+import { fitPainting } from './fit-painting.js';
 import { formatSeconds, Gallery, titleOf } from './gallery.js';
 import { LocalResult, saveLocalResult } from './local-results.js';
 import { Viewer } from './viewer.js';
@@ -36,9 +38,11 @@ const state = {
   options: null as ServerOptions | null,
   samples: [] as Sample[],
   styles: [] as StyleInfo[],
+  /** The arbitrary-style transformer's graph model (fitted styles in this browser), if served. */
+  arbitraryModel: null as string | null,
   job: null as Job | null,
   stopWatching: null as (() => void) | null,
-  net: null as StyleNet | null,
+  net: null as BrowserStyleNet | null,
   webcam: null as MediaStream | null,
   /** Strength per mode: the optimisation's 0–200 scale and the quick styles' 0–100 %. */
   strength: { stylize: 100, fast: 100 },
@@ -66,6 +70,8 @@ const els = {
   formError: $<HTMLElement>('#form-error'),
   webcamStart: $<HTMLButtonElement>('#webcam-start'),
   webcamStop: $<HTMLButtonElement>('#webcam-stop'),
+  fitFile: $<HTMLInputElement>('#fit-file'),
+  fitStatus: $<HTMLElement>('#fit-status'),
 };
 const chart = new LossChart($<HTMLCanvasElement>('#chart'));
 const viewer = new Viewer();
@@ -341,6 +347,8 @@ function renderSamples(): void {
 /** The painting a quick style was trained on, where the server has it among its samples. */
 function styleThumb(name: string): string | null {
   if (!name) return null;
+  const fitted = state.styles.find((s) => s.name === name)?.thumbnail;
+  if (fitted) return fitted;
   const key = name.toLowerCase().replace(/[^a-z0-9]/g, '');
   const paintings = state.samples.filter((s) => s.kind === 'style');
   const norm = (s: Sample) => s.name.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -616,6 +624,7 @@ async function asFile(url: string, name: string): Promise<File> {
 
 async function rerun(job: Job): Promise<void> {
   clearErrors();
+  if (job.method === 'fit') return chooseFittedStyle(job);
   const p = job.params;
   const m: Method = job.method === 'stylize' ? 'stylize' : 'fast';
   $<HTMLInputElement>(`input[name="method"][value="${m}"]`).checked = true;
@@ -654,10 +663,22 @@ async function rerun(job: Job): Promise<void> {
   $<HTMLElement>('.panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
+/** "Paint again" on a fitted painting: its style becomes the chosen quick style. */
+async function chooseFittedStyle(job: Job): Promise<void> {
+  const name = job.result?.details?.style;
+  if (job.status !== 'succeeded' || typeof name !== 'string') throw new Error('That painting was not learnt as a style.');
+  await reloadStyles(name);
+  if (method() === 'stylize') $<HTMLInputElement>('input[name="method"][value="fast"]').checked = true;
+  updateMethod();
+  setStatus(`The style “${name}” is chosen: pick a photo and press Paint.`);
+  document.body.dataset.rerunLoaded = job.id;
+  $<HTMLElement>('.panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
 // ---------------------------------------------------------------------------------------------
 // In-browser quick styles
 
-async function browserNet(): Promise<StyleNet> {
+async function browserNet(): Promise<BrowserStyleNet> {
   const name = els.fastStyle.value;
   const style = state.styles.find((s) => s.name === name);
   if (!style) throw new Error('There is no quick style on this server.');
@@ -668,9 +689,47 @@ async function browserNet(): Promise<StyleNet> {
     await nextPaint();
     state.net?.dispose();
     state.net = null;
-    state.net = await StyleNet.load(name, rel(style.weights));
+    state.net = await loadBrowserNet(style);
   }
   return state.net;
+}
+
+/** A network: its weights; a fitted style: its vector, with the transformer the server serves. */
+function loadBrowserNet(style: StyleInfo): Promise<BrowserStyleNet> {
+  if (style.vector) {
+    if (!state.arbitraryModel) throw new Error('This server has no arbitrary-style transformer for fitted styles.');
+    return ArbitraryNet.load(style.name, rel(style.vector), rel(state.arbitraryModel));
+  }
+  return StyleNet.load(style.name, rel(style.weights ?? ''));
+}
+
+/** Reads the styles again (a painting was fitted) and picks `name`. */
+async function reloadStyles(name: string): Promise<void> {
+  const catalog = await getStyles();
+  state.styles = catalog.styles;
+  state.arbitraryModel = catalog.arbitraryModel;
+  els.fastStyle.replaceChildren(...catalog.styles.map((s) => new Option(s.name.replace(/_/g, ' '), s.name)));
+  els.fastStyle.value = name;
+  state.fastStyles = [name];
+  renderFastStyles();
+}
+
+function startFit(file: File): void {
+  clearErrors();
+  els.fitStatus.classList.remove('error');
+  fitPainting(file, {
+    status: (text, error = false) => {
+      els.fitStatus.textContent = text;
+      els.fitStatus.classList.toggle('error', error);
+    },
+    fitted: (name) => {
+      bump('stylesFitted');
+      reloadStyles(name).catch((e) => showError(String(e.message ?? e)));
+    },
+  }).catch((e) => {
+    els.fitStatus.textContent = String(e.message ?? e);
+    els.fitStatus.classList.add('error');
+  });
 }
 
 async function startInBrowser(): Promise<void> {
@@ -834,6 +893,11 @@ async function init(): Promise<void> {
   });
   els.webcamStart.addEventListener('click', () => startWebcam().catch((e) => showError(String(e.message ?? e))));
   els.webcamStop.addEventListener('click', stopWebcam);
+  els.fitFile.addEventListener('change', () => {
+    const file = els.fitFile.files?.[0];
+    els.fitFile.value = '';
+    if (file) startFit(file);
+  });
   els.fastStyle.addEventListener('change', () => {
     state.fastStyles = [els.fastStyle.value];
     renderFastStyles();
@@ -853,9 +917,11 @@ async function init(): Promise<void> {
   });
   updateMethod();
 
-  const [options, samples, styles] = await Promise.all([getOptions(), getSamples().catch(() => []), getStyles().catch(() => [])]);
+  const [options, samples, catalog] = await Promise.all([getOptions(), getSamples().catch(() => []), getStyles().catch(() => ({ styles: [], arbitraryModel: null }))]);
+  const styles = catalog.styles;
   state.options = options;
   state.styles = styles;
+  state.arbitraryModel = catalog.arbitraryModel;
   state.samples = samples;
   const sizes = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048].filter((s) => s >= options.limits.minSize && s <= options.limits.maxSize);
   els.size.replaceChildren(...sizes.map((s) => new Option(sizeLabel(s), String(s))));

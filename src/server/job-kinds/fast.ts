@@ -1,18 +1,22 @@
 /**
- * Feed-forward transfer (Johnson et al.) as a job: one forward pass of a pretrained or trained
- * style network (the library's `fastStylize()` in a worker thread). Strength blends the stylised
- * image with the photo. A run is seconds long, so an interrupted one simply runs again.
+ * Feed-forward transfer as a job: one forward pass of a pretrained or trained style network
+ * (Johnson et al.), or of the arbitrary-style transformer with a fitted style (by name) or with a
+ * painting uploaded as the style image (fitted first, cached by its hash; the fit's evaluations
+ * are the job's progress). The library's `fastStylize()` runs in a worker thread. Strength blends
+ * the stylised image with the photo. A run is seconds long, so an interrupted one runs again.
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { fastStylize } from '../../transfer/fast';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
+import { fitProgress } from './fit';
 import { parseColourMode } from './stylize';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 
 export interface FastJobParams {
-  fastStyle: string;
+  /** A style by name; absent: the style image (a painting) is fitted on the fly. */
+  fastStyle?: string;
   size: number;
   /** 0…1: how much of the stylised image (1) versus the photo (0). */
   strength: number;
@@ -23,13 +27,12 @@ export const DEFAULT_FAST_SIZE = 512;
 
 export const fastKind: JobKind = {
   name: 'fast',
-  description: 'feed-forward transfer with a pretrained or trained style network: needs a content image and fastStyle',
+  description: 'feed-forward transfer: needs a content image and fastStyle (a style network or a fitted style), or a style image (a painting, fitted first)',
   resumable: false,
 
   parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
     const fastStyle = f.string('fastStyle', { max: 100 });
-    if (!fastStyle) throw badRequest("the fast method needs 'fastStyle' (see GET /api/styles)");
-    if (!ctx.styles.find(fastStyle)) {
+    if (fastStyle && !ctx.styles.find(fastStyle)) {
       const known = ctx.styles.list().map((s) => s.name).join(', ') || 'none installed';
       throw badRequest(`unknown fast style '${fastStyle}' (available: ${known})`);
     }
@@ -42,18 +45,22 @@ export const fastKind: JobKind = {
     return params as unknown as Record<string, unknown>;
   },
 
-  inputs(): InputRole[] {
-    return ['content'];
+  inputs(params): InputRole[] {
+    return params.fastStyle ? ['content'] : ['content', 'style'];
+  },
+
+  missingInput(role) {
+    return role === 'style' ? "the fast method needs 'fastStyle' (see GET /api/styles), or a painting as the style image (it is fitted first)" : undefined;
   },
 
   async run(ctx: JobRunContext): Promise<JobOutcome> {
     const p = ctx.job.params as unknown as FastJobParams;
     const started = Date.now();
     const output = path.join(ctx.dir, 'final.png');
-    const style = ctx.job.params.fastStyle as string;
+    const style = p.fastStyle ?? ctx.job.inputs.style?.name ?? 'painting';
     const result = await fastStylize(
       {
-        style,
+        ...(p.fastStyle ? { style: p.fastStyle } : { styleImage: ctx.inputs.style!, fitEvaluations: ctx.fit?.evaluations, fitSizes: ctx.fit?.sizes, photos: ctx.fit?.photos }),
         content: ctx.inputs.content!,
         output,
         size: p.size,
@@ -65,9 +72,10 @@ export const fastKind: JobKind = {
       {
         signal: ctx.signal,
         onProgress: (q) => {
+          if (q.type === 'fit') ctx.progress(fitProgress(q, started));
           if (q.type !== 'image') return;
           const elapsed = (Date.now() - started) / 1000;
-          ctx.progress({ iteration: 1, iterations: 1, elapsedSeconds: elapsed, etaSeconds: 0, iterationsPerSecond: 1 / Math.max(elapsed, 1e-3) });
+          ctx.progress({ ...(p.fastStyle ? {} : { phase: 'painting' as const }), iteration: 1, iterations: 1, elapsedSeconds: elapsed, etaSeconds: 0, iterationsPerSecond: 1 / Math.max(elapsed, 1e-3) });
         },
       },
     );

@@ -1,5 +1,6 @@
 /** The registry of job kinds: the `method` field of a job request picks one. */
 import { fastKind } from './fast';
+import { fitKind } from './fit';
 import { stylizeKind } from './stylize';
 import type { JobKind } from './types';
 import { videoKind } from './video';
@@ -12,5 +13,6 @@ export function defaultJobKinds(): Map<string, JobKind> {
     [stylizeKind.name, stylizeKind],
     [fastKind.name, fastKind],
     [videoKind.name, videoKind],
+    [fitKind.name, fitKind],
   ]);
 }

@@ -29,6 +29,8 @@ export interface JobRunContext {
   device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
+  /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
+  fit?: FitSettings;
   /** The last image saved by an interrupted run of this job, to resume from. */
   checkpoint: { file: string; iteration: number } | null;
   progress(progress: JobProgress): void;
@@ -44,6 +46,12 @@ export interface OutcomeFile {
   height: number;
   /** A still of it for the gallery, also in the job's directory. */
   poster?: string;
+}
+
+export interface FitSettings {
+  sizes?: number[];
+  evaluations?: number[];
+  photos?: string;
 }
 
 export interface JobOutcome {
@@ -74,5 +82,7 @@ export interface JobKind {
   parse(fields: FieldReader, ctx: KindContext): Record<string, unknown>;
   /** The input images the parsed job needs. */
   inputs(params: Record<string, unknown>): InputRole[];
+  /** What to say when a needed image is missing (default: upload it or name a sample). */
+  missingInput?(role: InputRole): string | undefined;
   run(ctx: JobRunContext): Promise<JobOutcome>;
 }

@@ -11,6 +11,8 @@ import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
 import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
 import type { StyleLibrary } from '../styles';
+import { readStyleFile } from '../../transfer/arbitrary';
+import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
 
 export interface CatalogOptions {
@@ -59,14 +61,38 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     return reply.type('image/jpeg').header('Cache-Control', 'public, max-age=3600').send(bytes);
   });
 
+  // Networks come with their weights; fitted styles with their vector, which steers the
+  // arbitrary-style transformer (served under `arbitraryModel` when installed).
   app.get('/api/styles', async () => ({
-    styles: styles.list().map((s) => ({ ...s, weights: `/api/styles/${encodeURIComponent(s.name)}/weights` })),
+    styles: styles.list().map(({ path, ...s }) => {
+      const base = `/api/styles/${encodeURIComponent(s.name)}`;
+      return s.kind === 'fitted' ? { ...s, vector: `${base}/vector`, thumbnail: paintingThumbnail(path) } : { ...s, weights: `${base}/weights` };
+    }),
+    arbitraryModel: arbitraryModelFile(options.modelDir) ? ARBITRARY_MODEL_URL : null,
   }));
+
+  app.get<{ Params: { name: string } }>('/api/styles/:name/vector', async (req) => {
+    const entry = styles.find(req.params.name);
+    if (!entry) throw new HttpError(404, 'no such style');
+    if (entry.kind !== 'fitted') throw new HttpError(404, `'${entry.name}' is a style network, not a fitted style (see its weights)`);
+    const { name, model, vector, checksum, painting, created } = readStyleFile(entry.path);
+    return { name, model, vector, checksum, painting, created, modelUrl: ARBITRARY_MODEL_URL };
+  });
 
   app.get<{ Params: { name: string } }>('/api/styles/:name/weights', async (req, reply) => {
     const entry = styles.find(req.params.name);
     if (!entry) throw new HttpError(404, 'no such style');
+    if (entry.kind === 'fitted') throw new HttpError(404, `'${entry.name}' is a fitted style: it has a vector, not weights (see its vector)`);
     const bytes = styles.weights(entry);
     return reply.type('application/octet-stream').header('Cache-Control', 'private, max-age=300').send(bytes);
   });
+}
+
+/** A fitted style's painting as a small JPEG data: URL (null when its file is unreadable). */
+function paintingThumbnail(file: string): string | null {
+  try {
+    return readStyleFile(file).painting.thumbnail;
+  } catch {
+    return null;
+  }
 }

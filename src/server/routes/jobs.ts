@@ -125,7 +125,9 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
       const upload = files[role];
       const sampleId = samples[role];
       if (upload && sampleId) throw badRequest(`give either a ${role} file or ${role}Sample, not both`);
-      if (!upload && !sampleId) throw badRequest(`a ${role} image is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
+      if (!upload && !sampleId) {
+        throw badRequest(kind.missingInput?.(role) ?? `a ${role} image is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
+      }
       let file: string;
       let name: string;
       if (upload) {

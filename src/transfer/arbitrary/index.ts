@@ -1,5 +1,7 @@
 /** Any painting in one pass: the arbitrary-style transformer steered by fitted style vectors. */
 export * from './api';
+export { checkStyleNameFree, fitNamedStyle } from './fit-named';
+export type { FitNamedOptions, FitNamedResult } from './fit-named';
 export * from './options';
 export * from './style-file';
 export { resolveArbitrarySelection, styleCacheDir } from './selection';

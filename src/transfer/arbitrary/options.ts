@@ -94,7 +94,8 @@ export interface ResolvedFitOptions {
   maxPixels: number;
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** A style name: letters, digits, `_`, `-`, `.`; 1–64 characters. */
+export const STYLE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** The default training photos: the project's data folder, if it is there. */
 export function defaultPhotosDir(): string | undefined {
@@ -110,7 +111,7 @@ export function defaultStyleFilePath(name: string, modelDir?: string): string {
 export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: boolean } = {}): ResolvedFitOptions {
   requireFile(o.styleImage, 'style image');
   const name = o.name ?? path.basename(o.styleImage, path.extname(o.styleImage)).replace(/[^A-Za-z0-9_.-]/g, '_');
-  if (!NAME_PATTERN.test(name)) throw new NstError(`--name must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (got '${name}')`);
+  if (!STYLE_NAME_PATTERN.test(name)) throw new NstError(`--name must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (got '${name}')`);
   const output = o.output ?? defaultStyleFilePath(name, o.modelDir);
   if (!output.endsWith(STYLE_FILE_EXTENSION)) throw new NstError(`the style file must end in ${STYLE_FILE_EXTENSION} (got '${output}')`);
   if (options.checkOutput !== false && !o.overwrite && fs.existsSync(output)) {

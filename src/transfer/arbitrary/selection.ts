@@ -23,6 +23,8 @@ export interface ArbitrarySelection {
   cacheDir: string;
   /** Loss evaluations per stage of an on-the-fly fit (default: the fit defaults). */
   fitEvaluations?: number[];
+  /** Photo sizes per stage of an on-the-fly fit (default: the fit defaults, or 256 px per stage). */
+  fitSizes?: number[];
   /** Training photos of an on-the-fly fit (default: the fit default). */
   photos?: string;
   label: string;
@@ -36,6 +38,7 @@ export interface ArbitraryStyleOptions {
   styleBlendWeights?: number[];
   styleStrength?: number;
   fitEvaluations?: number[];
+  fitSizes?: number[];
   photos?: string;
   modelDir?: string;
 }
@@ -85,6 +88,7 @@ export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySe
     strength,
     cacheDir: styleCacheDir(o.modelDir),
     fitEvaluations: o.fitEvaluations,
+    fitSizes: o.fitSizes,
     photos: o.photos,
     label,
   };

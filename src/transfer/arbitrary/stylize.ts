@@ -54,7 +54,7 @@ export function stylizeWithVector(net: ArbitraryStyleTransformer, image: RgbImag
  */
 export async function cachedPaintingVector(
   painting: string,
-  selection: Pick<ArbitrarySelection, 'cacheDir' | 'fitEvaluations' | 'photos'>,
+  selection: Pick<ArbitrarySelection, 'cacheDir' | 'fitEvaluations' | 'fitSizes' | 'photos'>,
   options: { modelDir?: string; precision: Precision | 'auto'; threads?: number; device?: DeviceName },
   hooks: FastHooks,
 ): Promise<{ vector: Float32Array; cached: boolean }> {
@@ -76,7 +76,7 @@ export async function cachedPaintingVector(
       output: file,
       photos: selection.photos,
       stageEvaluations: evaluations,
-      stageSizes: evaluations.length === FIT_DEFAULTS.stageSizes.length ? undefined : evaluations.map(() => 256),
+      stageSizes: selection.fitSizes ?? (evaluations.length === FIT_DEFAULTS.stageSizes.length ? undefined : evaluations.map(() => 256)),
       precision: options.precision,
       threads: options.threads,
       device: options.device,

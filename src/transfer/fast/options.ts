@@ -52,6 +52,8 @@ export interface FastOptions {
   styleStrength?: number;
   /** Loss evaluations per stage of an on-the-fly fit. */
   fitEvaluations?: number[];
+  /** Photo sizes per stage of an on-the-fly fit (one per evaluation count). */
+  fitSizes?: number[];
   /** Training photos of an on-the-fly fit. */
   photos?: string;
   /** Memory budget (bytes or '6GB'); a photo too large for one pass is stylised in overlapping tiles. Default: 75 % of the machine's memory. */

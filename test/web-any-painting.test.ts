@@ -1,0 +1,181 @@
+/**
+ * "Any painting" on the web page, in Debian's Chromium (headless, playwright-core): a painting
+ * chosen on the page is fitted by the server (progress on the page), becomes a quick style, and
+ * then paints in the browser with the arbitrary-style transformer in TF.js (CPU backend) — the
+ * same picture the server paints with that style — and on the (synthetic) webcam; its gallery
+ * card and "Paint again"; a file that is not an image. The fit is short (one stage, 4
+ * evaluations at 64 px, two training photos).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningServer } from '../src/server';
+import { writeStyleFile } from '../src/transfer/arbitrary';
+import { makeFitModelDir, makeFitPhotosDir, SHORT_FIT } from './helpers/fit-models';
+import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
+
+const CHROMIUM = process.env.NST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set NST_CHROMIUM)`;
+
+/** Mean and max |a − b| over the RGB channels of two RGBA buffers of the same size (0..255). */
+function rgbDiff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (i % 4 === 3) continue;
+    const d = Math.abs(a[i] - b[i]);
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: sum / ((a.length / 4) * 3), max };
+}
+
+/** The server's result of a fast job with `style` on the small sample photo at 128 px (RGBA). */
+async function paintOnServer(base: string, style: string): Promise<Buffer> {
+  const created = await json(
+    await fetch(`${base}/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ method: 'fast', fastStyle: style, contentSample: 'content/tiny_photo.png', size: 128, format: 'png' }),
+    }),
+  );
+  const job = await waitForJob(base, created.id, (j) => j.status !== 'queued' && j.status !== 'running');
+  assert.equal(job.status, 'succeeded', job.error);
+  return sharp(Buffer.from(await (await fetch(`${base}/api/jobs/${job.id}/result`)).arrayBuffer())).ensureAlpha().raw().toBuffer();
+}
+
+/** The same photo painted with `style` in the page's in-browser mode (CPU backend); the canvas (RGBA). */
+async function paintInBrowser(page: Page, style: string): Promise<{ width: number; height: number; data: number[] }> {
+  await page.setInputFiles('#content-file', CONTENT_PNG);
+  await page.check('input[name="method"][value="browser"]');
+  await page.selectOption('#backend', 'cpu');
+  await page.selectOption('#fast-style', style);
+  await page.selectOption('#size', '128');
+  await page.click('#start');
+  await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+  return page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
+    return { width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+  });
+}
+
+describe('web page: any painting (headless Chromium)', { skip }, () => {
+  let server: RunningServer & { dataDir: string };
+  let browser: Browser;
+  let page: Page;
+  let modelDir: string;
+  let photos: string;
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    modelDir = makeFitModelDir();
+    photos = makeFitPhotosDir();
+    server = await startTestServer({ modelDir, dataDir: tempDir('nst-web-fit-'), fitPhotos: photos, ...SHORT_FIT });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...FAKE_CAMERA] });
+    page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    for (const d of [modelDir, photos, server?.dataDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('choose a painting: the server fits it with progress; then it paints in the browser as on the server, webcam too', async (t) => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.check('input[name="method"][value="fast"]');
+    await page.setInputFiles('#fit-file', STYLE_PNG);
+    await page.waitForFunction(() => /step \d of 4/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /is a quick style now/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+    const name = await page.inputValue('#fast-style');
+    assert.match(name, /^painting-[0-9a-f]{12}$/);
+    assert.ok(await page.isVisible(`#fast-styles button[data-id="${name}"] img`), 'the new style has a tile with its painting');
+
+    // The server paints the photo with the new style, and so does the browser (TF.js, the vector
+    // from the server), with nothing sent to the server.
+    const serverPixels = await paintOnServer(server.url, name);
+    const jobsBefore = (await json(await fetch(`${server.url}/api/jobs`))).total;
+    const canvas = await paintInBrowser(page, name);
+    assert.deepEqual([canvas.width, canvas.height], [128, 96]);
+    const { mean, max } = rgbDiff(canvas.data, serverPixels);
+    t.diagnostic(`fitted style, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    // Tolerance: measured mean 0.0000, max 0 (0..255: the same 8-bit pixels); in float the two
+    // agree within 1e-4 on the 0..1 scale (test/arbitrary-transformer.test.ts), so a pixel may
+    // round the other way: max 1 allowed.
+    assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, jobsBefore, 'nothing ran on the server');
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-any-painting.png'), fullPage: true });
+
+    // The webcam (Chromium's synthetic camera) with the fitted style.
+    await page.selectOption('#size', '64');
+    await page.click('#webcam-start');
+    await page.waitForFunction(() => /^webcam: [\d.]+ frames\/s/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.click('#webcam-stop');
+    const frame = await page.evaluate(() => [document.querySelector<HTMLCanvasElement>('#browser-output')!.width, document.querySelector<HTMLCanvasElement>('#browser-output')!.height]);
+    assert.equal(Math.max(...frame), 64);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('a style vector far from zero (a textured picture) paints the same in the browser as on the server', async (t) => {
+    // A 4-evaluation fit stays near the zero vector (a washed-out picture); this hand-made vector
+    // gives strong colours and texture, so that the comparison sees the whole network at work.
+    const vector = Array.from({ length: 100 }, (_, i) => Math.sin(i * 1.7) * 0.8);
+    await writeStyleFile(path.join(modelDir, 'fast-style', 'hand-made.style.json'), {
+      name: 'hand-made',
+      model: 'magenta-transformer-separable',
+      vector,
+      painting: { file: 'none.png', sha256: '0'.repeat(64), width: 1, height: 1, thumbnail: '' },
+      settings: {},
+      created: new Date().toISOString(),
+    });
+    const serverPixels = await paintOnServer(server.url, 'hand-made');
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const canvas = await paintInBrowser(page, 'hand-made');
+    const { mean, max } = rgbDiff(canvas.data, serverPixels);
+    t.diagnostic(`hand-made vector, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    // Measured: mean 0.0000, max 0 (the same 8-bit pixels here too).
+    assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('the fitted painting has a gallery card; its "Paint again" chooses the style', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const { jobs } = await json(await fetch(`${server.url}/api/jobs?method=fit&status=succeeded`));
+    const fit = jobs[0];
+    const card = page.locator(`#gallery .card[data-job-id="${fit.id}"]`);
+    assert.match((await card.locator('.title').textContent()) ?? '', /^style → quick style$/);
+    assert.match((await card.locator('.meta').textContent()) ?? '', new RegExp(`learnt as '${fit.result.details.style}'`));
+    await card.locator('button.rerun').click();
+    await page.waitForFunction((jid) => document.body.dataset.rerunLoaded === jid, fit.id);
+    assert.equal(await page.inputValue('#fast-style'), fit.result.details.style);
+    assert.equal(await page.isChecked('input[name="method"][value="stylize"]'), false);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('a file that is not an image: the page says so in one line, no style appears', async () => {
+    const before = (await json(await fetch(`${server.url}/api/styles`))).styles.length;
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.check('input[name="method"][value="fast"]');
+    await page.setInputFiles('#fit-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image\n') });
+    await page.waitForFunction(() => document.querySelector('#fit-status')!.classList.contains('error'), undefined, { timeout: 30_000 });
+    assert.match((await page.textContent('#fit-status')) ?? '', /not a supported image/);
+    assert.equal((await json(await fetch(`${server.url}/api/styles`))).styles.length, before);
+    consoleErrors.length = 0; // the refused upload's 415 is logged by the browser
+  });
+});
