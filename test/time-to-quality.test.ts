@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { configureThread, keep, tidy } from '../src/engine';
+import { configureThread, keep, tensor, tidy } from '../src/engine';
+import { LbfgsWolfe } from '../src/optim';
 import { loadImage, RgbImage } from '../src/image';
 import { Vgg19 } from '../src/models';
 import { GatysObjective } from '../src/losses';
@@ -17,6 +18,7 @@ import { hasConverged, planStages, resolveStylizeOptions, runStylize, StylizeOpt
 import { imageBox, makeOptimizer } from '../src/transfer/gatys/optimiser-choice';
 import { imageToTensor } from '../src/transfer/image-tensor';
 import { scoreImageFile } from '../src/transfer/gatys/score-file';
+import { disposePairs, resampledPairs } from '../src/transfer/gatys/warm-start';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 import { CONTENT_PNG, jobForm, json, startTestServer, STYLE_PNG, waitForJob } from './helpers/server';
@@ -229,5 +231,54 @@ describe('quality schedules', () => {
     assert.deepEqual(r.stages.map((s) => Math.max(s.size.width, s.size.height)), [136, 192]);
     for (const s of r.stages) assert.ok(s.converged || s.iterations === s.maxIterations, JSON.stringify(s));
     assert.equal(r.iterations, r.stages.reduce((n, s) => n + s.iterations, 0));
+  });
+});
+
+describe('warm start between stages', () => {
+  test('resampled curvature pairs keep s·y, and y·y shrinks with the pixel count (H0 grows with it)', () => {
+    tidy(() => {
+      const field = (h: number, w: number, fx: number, fy: number) => {
+        const data = new Float32Array(3 * h * w);
+        for (let c = 0; c < 3; c++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) data[(c * h + i) * w + j] = Math.sin((fx * j) / w + c) * Math.cos((fy * i) / h);
+        return tensor(data, [1, 3, h, w]);
+      };
+      const s = field(24, 32, 3, 2);
+      const y = field(24, 32, 2, 3).mul(1 / (24 * 32)); // a mean-normalised loss's gradient scale
+      const before = { sy: s.dot(y).item(), yy: y.dot(y).item() };
+      const out = resampledPairs({ s: [keep(s.clone())], y: [keep(y.clone())] }, 24 * 32, 34, 45);
+      const after = { sy: out.s[0].dot(out.y[0]).item(), yy: out.y[0].dot(out.y[0]).item() };
+      disposePairs(out);
+      assert.ok(Math.abs(after.sy / before.sy - 1) < 0.05, `s·y ${before.sy} → ${after.sy}`);
+      const expected = (24 * 32) / (34 * 45);
+      assert.ok(Math.abs(after.yy / before.yy / expected - 1) < 0.05, `y·y ratio ${after.yy / before.yy} vs ${expected}`);
+    });
+  });
+
+  test('L-BFGS warm-started with the pairs of an earlier run gets further in the same evaluations', () => {
+    // An ill-conditioned quadratic ½ Σ aᵢ(xᵢ − 1)²: curvature learnt once serves the next start.
+    const n = 200;
+    const a = tensor(Array.from({ length: n }, (_, i) => 10 ** ((3 * i) / (n - 1))), [n]);
+    const run = (start: number, evaluations: number, warm?: ReturnType<LbfgsWolfe['exportHistory']>) => {
+      const x = keep(tensor(new Array(n).fill(start), [n]));
+      const opt = new LbfgsWolfe(x, { warmStart: warm });
+      let f = Infinity;
+      for (let k = 0; k < evaluations; k++) {
+        tidy(() => {
+          const d = x.sub(1);
+          f = d.square().mul(a).sum().item() / 2;
+          opt.step(f, d.mul(a));
+        });
+      }
+      const pairs = opt.exportHistory((s, y) => [s.clone(), y.clone()]);
+      opt.dispose();
+      x.dispose();
+      return { f, pairs };
+    };
+    const earlier = run(3, 30);
+    const cold = run(-2, 12);
+    disposePairs(cold.pairs);
+    const warm = run(-2, 12, earlier.pairs);
+    disposePairs(warm.pairs);
+    assert.ok(warm.f < cold.f / 10, `after 12 evaluations: warm ${warm.f.toExponential(3)}, cold ${cold.f.toExponential(3)}`);
   });
 });

@@ -5,6 +5,12 @@
  */
 import { keep, Tensor } from '../engine';
 
+/** Curvature pairs handed from one optimisation to the next (oldest first); the receiver owns them. */
+export interface CurvaturePairs {
+  s: Tensor[];
+  y: Tensor[];
+}
+
 export class LbfgsHistory {
   private readonly ys: Tensor[] = [];
   private readonly ss: Tensor[] = [];
@@ -53,6 +59,17 @@ export class LbfgsHistory {
       r.addInPlace(this.ss[i], alpha[i] - beta);
     }
     return r;
+  }
+
+  /** Copies of the pairs, each mapped by `map` (e.g. resampled to a larger image). */
+  export(map: (s: Tensor, y: Tensor) => [Tensor, Tensor]): CurvaturePairs {
+    const out: CurvaturePairs = { s: [], y: [] };
+    for (let i = 0; i < this.ys.length; i++) {
+      const [s, y] = map(this.ss[i], this.ys[i]);
+      out.s.push(keep(s));
+      out.y.push(keep(y));
+    }
+    return out;
   }
 
   clear(): void {

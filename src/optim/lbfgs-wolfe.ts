@@ -13,7 +13,7 @@
  */
 import { keep, Tensor, tidy } from '../engine';
 import { Box } from './box';
-import { LbfgsHistory } from './lbfgs-history';
+import { CurvaturePairs, LbfgsHistory } from './lbfgs-history';
 import { LineSearchOptions, strongWolfe } from './line-search';
 import { Optimizer } from './optimizer';
 
@@ -27,6 +27,12 @@ export interface LbfgsWolfeOptions extends LineSearchOptions {
   firstStep?: 'torch' | 'polyak';
   /** Stop when max|projected g| ≤ this (default −1: never). */
   toleranceGrad?: number;
+  /**
+   * Curvature pairs from an earlier optimisation of a similar problem (the previous, coarser stage
+   * resampled to this one): the first step then follows them at `learningRate` instead of the
+   * first-step rule. Taken over (disposed by this optimiser).
+   */
+  warmStart?: CurvaturePairs;
 }
 
 interface Evaluation {
@@ -45,6 +51,8 @@ export class LbfgsWolfe implements Optimizer {
 
   constructor(private readonly x: Tensor, private readonly options: LbfgsWolfeOptions = {}) {
     this.history = new LbfgsHistory(options.history ?? 100);
+    const seed = options.warmStart;
+    if (seed) for (let i = 0; i < seed.s.length; i++) this.history.push(seed.s[i], seed.y[i]);
     this.driver = this.run();
     this.driver.next(); // run to the first request for an evaluation
   }
@@ -60,6 +68,11 @@ export class LbfgsWolfe implements Optimizer {
     return this.history.length;
   }
 
+  /** The curvature pairs, mapped by `map`, for a warm start of the next optimisation. */
+  exportHistory(map: (s: Tensor, y: Tensor) => [Tensor, Tensor]): CurvaturePairs {
+    return this.history.export(map);
+  }
+
   private *run(): Generator<void, void, Evaluation> {
     const { box } = this.options;
     const lr = this.options.learningRate ?? 1;
@@ -71,7 +84,7 @@ export class LbfgsWolfe implements Optimizer {
     let g = keep(first.grad.clone());
     let x0: Tensor | null = null;
     let d: Tensor | null = null;
-    let restart = true; // size the next step by the first-step rule
+    let restart = this.history.length === 0; // size the next step by the first-step rule
     const trials: Tensor[] = [];
     try {
       for (;;) {
@@ -82,15 +95,18 @@ export class LbfgsWolfe implements Optimizer {
           let dir = this.history.length === 0 ? pg.neg() : this.history.direction(pg);
           if (free) dir = dir.mul(free);
           let slope = pg.dot(dir).item();
+          let cleared = false;
           if (!(slope < 0) && this.history.length > 0) {
             // The curvature pairs no longer give descent (the active set changed): start afresh.
             this.history.clear();
+            cleared = true;
             dir = pg.neg();
             slope = pg.dot(dir).item();
           }
-          return { d: keep(dir), gtd: slope, dNorm: dir.abs().max().item(), pgMax: pg.abs().max().item() };
+          return { d: keep(dir), gtd: slope, dNorm: dir.abs().max().item(), pgMax: pg.abs().max().item(), cleared };
         });
         const { gtd, dNorm, pgMax } = found;
+        if (found.cleared) restart = true; // a gradient step is sized by the first-step rule
         d?.dispose();
         const dir = (d = found.d);
         if (pgMax <= tolGrad || !(gtd < 0)) return;

@@ -1,7 +1,8 @@
 /** The optimiser a run asks for, over the image x, inside the displayable range when bounded. */
 import { tensor, tidy } from '../../engine';
 import type { Vgg19 } from '../../models';
-import { Adam, Box, Lbfgs, LbfgsWolfe, Optimizer } from '../../optim';
+import { Adam, Box, CurvaturePairs, Lbfgs, LbfgsWolfe, Optimizer } from '../../optim';
+import { disposePairs } from './warm-start';
 import type { ResolvedStylizeOptions } from './options';
 import type { Tensor } from '../../engine';
 
@@ -17,9 +18,13 @@ export function imageBox(net: Vgg19, device: string): Box {
   });
 }
 
-export function makeOptimizer(options: ResolvedStylizeOptions, x: Tensor, box: Box | null): Optimizer {
+export function makeOptimizer(options: ResolvedStylizeOptions, x: Tensor, box: Box | null, warmStart?: CurvaturePairs): Optimizer {
   const bounds = box ?? undefined;
+  if (warmStart && (options.optimizer !== 'lbfgs' || options.lineSearch === 'none')) {
+    disposePairs(warmStart);
+    warmStart = undefined;
+  }
   if (options.optimizer === 'adam') return new Adam(x, { learningRate: options.learningRate, box: bounds, averageDecay: ADAM_AVERAGE_DECAY });
   if (options.lineSearch === 'none') return new Lbfgs(x, { learningRate: options.learningRate, history: options.lbfgsHistory, box: bounds });
-  return new LbfgsWolfe(x, { learningRate: options.learningRate, history: options.lbfgsHistory, box: bounds });
+  return new LbfgsWolfe(x, { learningRate: options.learningRate, history: options.lbfgsHistory, box: bounds, warmStart });
 }

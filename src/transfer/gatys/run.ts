@@ -10,7 +10,7 @@ import { configureThread, keep, resolvePrecision, rand, randn, resize, Tensor, t
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
-import { Box, Optimizer } from '../../optim';
+import { Box, CurvaturePairs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { BestPoint } from './best-point';
 import { MAX_NON_FINITE_RUN, NON_FINITE_AT_END, overflowedTerm } from './divergence';
@@ -18,6 +18,7 @@ import { imageBox, makeOptimizer } from './optimiser-choice';
 import { ResolvedStylizeOptions } from './options';
 import { upscaleStage } from './pyramid';
 import { hasConverged } from './quality';
+import { disposePairs, handOverPairs, resampledPairs } from './warm-start';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
 
@@ -109,6 +110,8 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   const intermediates: string[] = [];
   const box: Box | null = options.bounded ? imageBox(net, device) : null;
   let x: Tensor | null = null;
+  // L-BFGS's curvature pairs from the previous stage, at that stage's size (see warmStartPairs).
+  let handover: { pairs: CurvaturePairs; pixels: number } | null = null;
   let losses: LossBreakdown | null = null;
   let step = 0;
   let cancelled = false;
@@ -137,6 +140,8 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
         const tiling = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes);
         if (tiling) {
+          if (handover) disposePairs(handover.pairs); // tiles keep their own optimisers
+          handover = null;
           const previous: Tensor | null = x;
           x = keep(tidy((): Tensor => {
             const init: Tensor = previous ? upscaleStage(previous, height, width, options.init === 'content' ? content : undefined) : initialImage(net, options, content, sources[0].image, inputs.init, device);
@@ -190,7 +195,9 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         );
         previous?.dispose();
         x = start;
-        const optimizer: Optimizer = makeOptimizer(options, start, box);
+        const warmStart = handover ? resampledPairs(handover.pairs, handover.pixels, height, width) : undefined;
+        handover = null;
+        const optimizer: Optimizer = makeOptimizer(options, start, box, warmStart);
         held.push(optimizer);
         const best = new BestPoint();
         held.push(best);
@@ -266,6 +273,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         }
         // The next stage (and the output) continue from the best image of this one.
         if (best.image) tidy(() => start.copyInPlace(best.image!));
+        if (stage < options.scales.length - 1) handover = handOverPairs(optimizer, width, height);
         stages.push({
           size: { width, height },
           iterations: done,
@@ -284,6 +292,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
     }
   } finally {
     (x as Tensor | null)?.dispose();
+    if (handover) disposePairs((handover as { pairs: CurvaturePairs }).pairs);
     for (const m of inputs.masks) m.dispose();
     box?.dispose();
     net.dispose();
