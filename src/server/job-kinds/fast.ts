@@ -13,6 +13,7 @@ import type { FieldReader } from '../fields';
 import { fitProgress } from './fit';
 import { parseColourMode } from './stylize';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+import { computeSettings } from './types';
 
 export interface FastJobParams {
   /** A style by name; absent: the style image (a painting) is fitted on the fly. */
@@ -64,10 +65,7 @@ export const fastKind: JobKind = {
         content: ctx.inputs.content!,
         output,
         size: p.size,
-        threads: ctx.threads,
-        device: ctx.device,
-        modelDir: ctx.modelDir,
-        maxPixels: ctx.maxPixels,
+        ...computeSettings(ctx),
       },
       {
         signal: ctx.signal,

@@ -11,6 +11,7 @@ import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { JobProgress } from '../job-store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+import { computeSettings } from './types';
 
 export interface FitJobParams {
   /** Name of the new style; default `painting-<hash>`. */
@@ -50,10 +51,7 @@ export const fitKind: JobKind = {
         stageSizes: ctx.fit?.sizes,
         stageEvaluations: ctx.fit?.evaluations,
         photos: ctx.fit?.photos,
-        threads: ctx.threads,
-        device: ctx.device,
-        modelDir: ctx.modelDir,
-        maxPixels: ctx.maxPixels,
+        ...computeSettings(ctx),
       },
       {
         signal: ctx.signal,

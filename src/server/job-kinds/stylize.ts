@@ -10,6 +10,7 @@ import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { LossValues } from '../job-store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+import { computeSettings } from './types';
 
 /**
  * For people who do not want to pick numbers: an output size, and the library's quality of the same
@@ -154,10 +155,7 @@ export const stylizeKind: JobKind = {
         printEvery: 0,
         saveEvery: 0,
         previewEvery: p.previewEvery,
-        threads: ctx.threads,
-        device: ctx.device,
-        modelDir: ctx.modelDir,
-        maxPixels: ctx.maxPixels,
+        ...computeSettings(ctx),
       },
       {
         signal: ctx.signal,

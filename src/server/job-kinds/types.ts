@@ -86,3 +86,8 @@ export interface JobKind {
   missingInput?(role: InputRole): string | undefined;
   run(ctx: JobRunContext): Promise<JobOutcome>;
 }
+
+/** The server's compute settings every library call of a job takes (threads, device, models, size limit). */
+export function computeSettings(ctx: JobRunContext): { threads: number; device?: DeviceName; modelDir?: string; maxPixels: number } {
+  return { threads: ctx.threads, device: ctx.device, modelDir: ctx.modelDir, maxPixels: ctx.maxPixels };
+}

@@ -21,6 +21,7 @@ import { writeAtomic } from '../job-files';
 import type { JobProgress } from '../job-store';
 import { parseColourMode } from './stylize';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
+import { computeSettings } from './types';
 
 export interface VideoJobParams {
   /** A pretrained style (fast method); absent: optimisation towards the uploaded style image. */
@@ -97,10 +98,7 @@ export const videoKind: JobKind = {
         consistency: p.consistency,
         preserveColors: p.preserveColors,
         resume: true,
-        threads: ctx.threads,
-        device: ctx.device,
-        modelDir: ctx.modelDir,
-        maxPixels: ctx.maxPixels,
+        ...computeSettings(ctx),
       },
       {
         signal: ctx.signal,
