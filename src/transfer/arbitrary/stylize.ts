@@ -12,7 +12,7 @@ import { NstError } from '../../errors';
 import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import type { ResolvedFastOptions } from '../fast/options';
-import type { FastHooks, FastResult } from '../fast/run';
+import type { FastHooks, FastResult } from '../fast/results';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { FIT_DEFAULTS, resolveFitOptions } from './options';
 import { loadArbitraryTransformer, runFitStyle } from './run-fit';

@@ -5,40 +5,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configureThread, Precision, resolvePrecision } from '../../engine';
+import { configureThread, resolvePrecision } from '../../engine';
 import { NstError } from '../../errors';
 import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
 import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PreserveColors, ResolvedFastOptions } from './options';
-import type { FitProgress } from '../arbitrary/run-fit';
 import { runArbitraryFast } from '../arbitrary/stylize';
 import { planFastTiling, stylizeImageTiled } from './tiled';
+import type { FastHooks, FastResult } from './results';
 
-export type FastProgress =
-  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number }
-  | { type: 'warning'; message: string }
-  /** Fitting a painting's style vector before stylising (--style-image). */
-  | (Extract<FitProgress, { type: 'fit' }> & { painting?: string });
-
-export interface FastResult {
-  model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' | 'fitted-vector' };
-  /** tile: the tile side when the photo was too large for one pass (see tiled.ts). */
-  outputs: { input: string; output: string; width: number; height: number; ms: number; tile?: number }[];
-  skipped: { input: string; reason: string }[];
-  cancelled: boolean;
-  seconds: number;
-  threads: number;
-  device: string;
-  /** Convolution precision used ('auto' resolved). */
-  precision: Precision;
-}
-
-export interface FastHooks {
-  onProgress?(progress: FastProgress): void;
-  isCancelled?(): boolean;
-}
+export type { FastHooks, FastProgress, FastResult } from './results';
 
 /** One forward pass: RGB image in, stylised RGB image out (same size, clamped to [0,1]). */
 export function stylizeImage(net: TransformerNet, image: RgbImage, preserveColors: PreserveColors = 'none'): RgbImage {

@@ -1,0 +1,27 @@
+/** What a feed-forward run reports: its progress events, its hooks and its result. */
+import type { Precision } from '../../engine';
+import type { FitProgress } from '../arbitrary/run-fit';
+
+export type FastProgress =
+  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number }
+  | { type: 'warning'; message: string }
+  /** Fitting a painting's style vector before stylising (--style-image). */
+  | (Extract<FitProgress, { type: 'fit' }> & { painting?: string });
+
+export interface FastResult {
+  model: { path: string; style: string; variant: string; kind: 'nst' | 'deeplearn' | 'fitted-vector' };
+  /** tile: the tile side when the photo was too large for one pass (see tiled.ts). */
+  outputs: { input: string; output: string; width: number; height: number; ms: number; tile?: number }[];
+  skipped: { input: string; reason: string }[];
+  cancelled: boolean;
+  seconds: number;
+  threads: number;
+  device: string;
+  /** Convolution precision used ('auto' resolved). */
+  precision: Precision;
+}
+
+export interface FastHooks {
+  onProgress?(progress: FastProgress): void;
+  isCancelled?(): boolean;
+}
