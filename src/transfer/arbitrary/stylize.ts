@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configureThread, Precision, resolvePrecision, tensor } from '../../engine';
 import { NstError } from '../../errors';
-import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
+import { luminancePreserveColors, RgbImage } from '../../image';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import type { ResolvedFastOptions } from '../fast/options';
 import type { FastHooks, FastResult } from '../fast/results';
+import { paintPhotos } from '../fast/photo-batch';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { FIT_DEFAULTS, resolveFitOptions } from './options';
 import { loadArbitraryTransformer, runFitStyle } from './run-fit';
@@ -117,36 +118,18 @@ export async function runArbitraryFast(options: ResolvedFastOptions, hooks: Fast
     precision,
   };
   try {
-    if (options.batch && options.jobs.length > 0) fs.mkdirSync(path.dirname(options.jobs[0].output), { recursive: true });
-    for (const [index, job] of options.jobs.entries()) {
-      if (hooks.isCancelled?.()) {
-        result.cancelled = true;
-        break;
-      }
-      let image: RgbImage;
-      try {
-        image = await loadImage(job.input, { maxSide: options.size, maxPixels: options.maxPixels });
-      } catch (err) {
-        if (!options.batch || !(err instanceof NstError)) throw err;
-        result.skipped.push({ input: job.input, reason: err.message });
-        hooks.onProgress?.({ type: 'warning', message: `skipping ${job.input}: ${err.message}` });
-        continue;
-      }
+    await paintPhotos(options, hooks, result, async (image, input) => {
       let vector = styleVector;
       if (selection.strength < 1) {
-        const own = await cachedPaintingVector(job.input, selection, fitOptions, hooks);
+        const own = await cachedPaintingVector(input, selection, fitOptions, hooks);
         vector = interpolateVectors(own.vector, styleVector, selection.strength);
       }
       const t0 = performance.now();
       let out = stylizeWithVector(net, image, vector);
       const ms = performance.now() - t0;
       if (options.preserveColors === 'luminance') out = luminancePreserveColors(out, image);
-      await saveImage(out, job.output);
-      const entry = { input: job.input, output: job.output, width: out.width, height: out.height, ms };
-      result.outputs.push(entry);
-      hooks.onProgress?.({ type: 'image', index: index + 1, total: options.jobs.length, ...entry });
-    }
-    if (options.batch && result.outputs.length === 0 && !result.cancelled) throw new NstError(`none of the ${options.jobs.length} images could be read`);
+      return { image: out, ms };
+    });
   } finally {
     net.dispose();
   }

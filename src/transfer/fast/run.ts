@@ -3,17 +3,15 @@
  * pass per photo. In a batch (a folder of photos), unreadable photos are skipped with a warning;
  * cancellation stops between photos.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { configureThread, resolvePrecision } from '../../engine';
-import { NstError } from '../../errors';
-import { loadImage, luminancePreserveColors, RgbImage, saveImage } from '../../image';
+import { luminancePreserveColors, RgbImage } from '../../image';
 import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PreserveColors, ResolvedFastOptions } from './options';
 import { runArbitraryFast } from '../arbitrary/stylize';
 import { planFastTiling, stylizeImageTiled } from './tiled';
+import { paintPhotos } from './photo-batch';
 import type { FastHooks, FastResult } from './results';
 
 export type { FastHooks, FastProgress, FastResult } from './results';
@@ -52,40 +50,12 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
     precision: model.net.precision,
   };
   try {
-    if (options.batch && options.jobs.length > 0) {
-      const dir = path.dirname(options.jobs[0].output);
-      try {
-        fs.mkdirSync(dir, { recursive: true });
-      } catch (err) {
-        throw new NstError(`cannot create output folder ${dir}: ${String((err as Error).message).split('\n')[0]}`);
-      }
-    }
-    for (const [index, job] of options.jobs.entries()) {
-      if (hooks.isCancelled?.()) {
-        result.cancelled = true;
-        break;
-      }
-      let image: RgbImage;
-      try {
-        image = await loadImage(job.input, { maxSide: options.size, maxPixels: options.maxPixels });
-      } catch (err) {
-        if (!options.batch || !(err instanceof NstError)) throw err;
-        result.skipped.push({ input: job.input, reason: err.message });
-        hooks.onProgress?.({ type: 'warning', message: `skipping ${job.input}: ${err.message}` });
-        continue;
-      }
+    await paintPhotos(options, hooks, result, async (image) => {
       const t0 = performance.now();
       const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize);
       const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
-      const ms = performance.now() - t0;
-      await saveImage(out, job.output);
-      const entry = { input: job.input, output: job.output, width: out.width, height: out.height, ms, tile: tiling?.tile };
-      result.outputs.push(entry);
-      hooks.onProgress?.({ type: 'image', index: index + 1, total: options.jobs.length, ...entry });
-    }
-    if (options.batch && result.outputs.length === 0 && !result.cancelled) {
-      throw new NstError(`none of the ${options.jobs.length} images could be read`);
-    }
+      return { image: out, ms: performance.now() - t0, tile: tiling?.tile };
+    });
   } finally {
     model.net.dispose();
   }
