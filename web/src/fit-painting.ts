@@ -8,8 +8,8 @@ import { createJob, Job, watchJob } from './api.js';
 export interface FitPaintingHooks {
   /** Progress and outcome, in words. */
   status(text: string, error?: boolean): void;
-  /** The painting is a style now, under this name. */
-  fitted(name: string, job: Job): void;
+  /** The painting is a style now, under this name; the page shows it among its styles. */
+  fitted(name: string, job: Job): Promise<void>;
 }
 
 /** Starts fitting `file`; resolves once the job is created (its progress goes to hooks). */
@@ -30,8 +30,12 @@ export async function fitPainting(file: File, hooks: FitPaintingHooks): Promise<
       const name = ended.result?.details?.style;
       if (ended.status === 'succeeded' && typeof name === 'string') {
         const how = ended.result?.details?.cached ? 'known already' : `learnt in ${Math.round(ended.result?.seconds ?? 0)} s`;
-        hooks.status(`“${title}” is a quick style now (${how}): paint a photo with it, here or in this browser`);
-        hooks.fitted(name, ended);
+        // Said only once the page lists the style and has it chosen, so that what the words
+        // promise is already on the screen.
+        hooks
+          .fitted(name, ended)
+          .then(() => hooks.status(`“${title}” is a quick style now (${how}): paint a photo with it, here or in this browser`))
+          .catch((e) => hooks.status(`“${title}” was learnt, but the list of styles could not be read again: ${e.message ?? e}`, true));
       } else {
         hooks.status(`could not learn the style of “${title}”: ${ended.error ?? ended.status}`, true);
       }

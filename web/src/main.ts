@@ -724,7 +724,7 @@ function startFit(file: File): void {
     },
     fitted: (name) => {
       bump('stylesFitted');
-      reloadStyles(name).catch((e) => showError(String(e.message ?? e)));
+      return reloadStyles(name);
     },
   }).catch((e) => {
     els.fitStatus.textContent = String(e.message ?? e);
