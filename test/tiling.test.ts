@@ -10,13 +10,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cat, configureThread, full, keep, tidy, Tensor } from '../src/engine';
+import { cat, configureThread, full, keep, randn, tidy, Tensor } from '../src/engine';
 import { loadImage } from '../src/image';
 import { GatysObjective } from '../src/losses';
 import { Vgg19 } from '../src/models';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { resolveStylizeOptions, runStylize } from '../src/transfer/gatys';
-import { tileObjective, wholeImageGrams } from '../src/transfer/gatys/tiling';
+import { planStage, tileObjective, untiledStageBytes, wholeImageGrams } from '../src/transfer/gatys/tiling';
+import { MIB } from '../src/transfer/tiling/memory-size';
 import { imageToTensor } from '../src/transfer/image-tensor';
 import { blendSpecFor, blendWeights, overlapFor, passOffset, planGrid, seamMetric, parseMemorySize, tileSeamLines } from '../src/transfer/tiling';
 import { loadStyleModel } from '../src/models/style-model-format';
@@ -37,6 +38,78 @@ before(() => {
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+describe('gradient checkpointing', () => {
+  let net: Vgg19;
+  let content: Tensor;
+  let style: Tensor;
+  let x0: Tensor;
+  before(async () => {
+    net = Vgg19.load({ upTo: 'relu5_1', modelDir: MODELS_DIR });
+    const [c, s] = await Promise.all([loadImage(CONTENT), loadImage(STYLE)]);
+    content = keep(tidy(() => net.preprocess(imageToTensor(c))));
+    style = keep(tidy(() => net.preprocess(imageToTensor(s))));
+    x0 = keep(tidy(() => content.add(randn(content.shape).mul(20))));
+  });
+  after(() => [content, style, x0, net].forEach((t) => t.dispose()));
+
+  const evaluate = (objective: GatysObjective) => {
+    const x = keep(x0.clone().variable());
+    try {
+      return tidy(() => {
+        const e = objective.evaluate(x);
+        return { losses: e.losses, grad: e.grad.data() };
+      });
+    } finally {
+      x.dispose();
+      objective.dispose();
+    }
+  };
+
+  test('the same losses and gradient as keeping every activation (plain, masked styles, no content)', () => {
+    const mask = (left: boolean) => tidy(() => cat([full([1, 1, 96, 64], left ? 1 : 0), full([1, 1, 96, 64], left ? 0 : 1)], 3));
+    const masks = [keep(mask(true)), keep(mask(false))];
+    const cases: [string, (checkpoint: boolean) => GatysObjective][] = [
+      ['plain', (checkpoint) => new GatysObjective(net, content, style, LAYERS, { content: 5, style: 100, tv: 1e-3 }, { checkpoint })],
+      ['masked', (checkpoint) => new GatysObjective(net, content, [{ image: style, mask: masks[0] }, { image: content, mask: masks[1] }], LAYERS, { content: 5, style: 100, tv: 1e-3 }, { checkpoint, styleLayerWeights: [1, 2, 3, 4, 5] })],
+      ['texture', (checkpoint) => new GatysObjective(net, null, style, { content: [], style: ['relu1_1', 'relu3_1'] }, { content: 0, style: 1, tv: 0 }, { checkpoint })],
+    ];
+    try {
+      for (const [name, make] of cases) {
+        const plain = evaluate(make(false));
+        const checkpointed = evaluate(make(true));
+        assert.deepEqual(checkpointed.losses, plain.losses, name);
+        let diff = 0;
+        for (let i = 0; i < plain.grad.length; i++) diff = Math.max(diff, Math.abs(plain.grad[i] - checkpointed.grad[i]));
+        // Measured: 0 (the same operations in the same order); float reassociation would allow more.
+        assert.ok(diff <= 1e-5 * maxAbs(plain.grad), `${name}: max |Δgrad| ${diff} of ${maxAbs(plain.grad)}`);
+      }
+    } finally {
+      masks.forEach((m) => m.dispose());
+    }
+  });
+
+  test('auto: whole with checkpointing when only that fits; tiles without it; checkpointed tiles below the smallest plain tile', () => {
+    const base = { width: 1024, height: 1024, stylePixels: [512 * 512], precision: 'fp32' as const, optimizer: 'lbfgs' as const, history: 100, iterations: 50, baseBytes: 500 * MIB };
+    const plan = (maxMemory: number, checkpointing?: 'auto' | 'on' | 'off') => planStage({ ...base, maxMemory, checkpointing });
+    const whole = untiledStageBytes({ ...base, checkpoint: false });
+    const wholeCheckpointed = untiledStageBytes({ ...base, checkpoint: true });
+    const budgetFor = (bytes: number) => (bytes + base.baseBytes) / 0.9 + 1024;
+    assert.ok(wholeCheckpointed < 0.7 * whole);
+    assert.deepEqual(plan(budgetFor(whole)), { tiling: null, checkpoint: false });
+    assert.deepEqual(plan(budgetFor(wholeCheckpointed)), { tiling: null, checkpoint: true });
+    const tiled = plan(budgetFor(wholeCheckpointed) - 2 * MIB);
+    assert.equal(tiled.checkpoint, false);
+    assert.ok(tiled.tiling && tiled.tiling.grid.tile < 1024 && !tiled.tiling.checkpoint);
+    assert.equal(plan(budgetFor(whole), 'on').checkpoint, true);
+    assert.equal(plan(budgetFor(wholeCheckpointed), 'off').tiling !== null, true);
+    // Below the smallest plain tile: checkpointed tiles; below theirs too: the error names that minimum.
+    const fixed = 1024 * 1024 * 100 + 512 * 512 * 24;
+    const tight = plan(budgetFor(fixed + 40 * 40 * 2000));
+    assert.ok(tight.checkpoint && tight.tiling?.checkpoint, JSON.stringify(tight));
+    assert.throws(() => plan(budgetFor(fixed)), /one 32-px tile needs at least/);
+  });
+});
 
 describe('tile grid and blending', () => {
   const spec = { tile: 48, overlap: overlapFor(blendSpecFor(48)) };
@@ -206,7 +279,8 @@ describe('nst stylize --max-memory', () => {
 
   test('below one minimal tile: one line naming the minimum; just above it: tiled, peak memory under the budget', () => {
     const tooSmall = path.join(dir, 'small.png');
-    const refused = nst(['-o', tooSmall, '--size', '128', '--iterations', '4', '--max-memory', '100MB']);
+    // Checkpointing off: with 'auto' a budget a little higher runs the 128-px stage whole (checkpointed).
+    const refused = nst(['-o', tooSmall, '--size', '128', '--iterations', '4', '--max-memory', '100MB', '--checkpoint', 'off']);
     assert.equal(refused.status, 2, refused.stderr);
     const lines = refused.stderr.trim().split('\n');
     assert.equal(lines.length, 1, refused.stderr);
@@ -222,7 +296,7 @@ describe('nst stylize --max-memory', () => {
     let run: ReturnType<typeof nst> | null = null;
     for (let slack = 8; slack <= 64; slack += 8) {
       budgetMiB = Math.ceil(minimumMiB + slack);
-      run = nst(['-o', output, '--size', '128', '--iterations', '4', '--max-memory', `${budgetMiB}MB`]);
+      run = nst(['-o', output, '--size', '128', '--iterations', '4', '--max-memory', `${budgetMiB}MB`, '--checkpoint', 'off']);
       if (run.status === 0) break;
       assert.match(run.stderr, /is too small for 128x96/, run.stderr);
     }
@@ -231,6 +305,34 @@ describe('nst stylize --max-memory', () => {
     const stage = JSON.parse(fs.readFileSync(path.join(dir, 'budget.report.json'), 'utf8')).result.stages[0];
     assert.ok(stage.tiling.tile >= 32 && stage.tiling.tile < 128, `tile ${stage.tiling.tile}`);
     assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);
+  });
+
+  test('--checkpoint on: the minimal budget named is lower; a run there is tiled with checkpointing, peak under the budget', () => {
+    const minimum = (args: string[]) => {
+      const r = nst(['-o', path.join(dir, 'never.png'), '--size', '128', '--iterations', '2', '--max-memory', '100MB', ...args]);
+      assert.equal(r.status, 2, r.stderr);
+      const m = /needs at least ([0-9.]+) (MiB|GiB)/.exec(r.stderr);
+      assert.ok(m, r.stderr);
+      return Number(m[1]) * (m[2] === 'GiB' ? 1024 : 1);
+    };
+    const plain = minimum(['--checkpoint', 'off']);
+    const checkpointed = minimum(['--checkpoint', 'auto']);
+    assert.ok(checkpointed < plain, `minimum ${checkpointed} MiB with checkpointing, ${plain} without`);
+    const output = path.join(dir, 'checkpointed.png');
+    let run: ReturnType<typeof nst> | null = null;
+    let budgetMiB = 0;
+    for (let slack = 8; slack <= 64; slack += 8) {
+      budgetMiB = Math.ceil(checkpointed + slack);
+      run = nst(['-o', output, '--size', '128', '--iterations', '2', '--max-memory', `${budgetMiB}MB`, '--checkpoint', 'on', '--tile-size', '64']);
+      if (run.status === 0) break;
+    }
+    assert.equal(run!.status, 0, run!.stderr);
+    const stage = JSON.parse(fs.readFileSync(path.join(dir, 'checkpointed.report.json'), 'utf8')).result.stages[0];
+    assert.equal(stage.tiling.checkpoint, true);
+    assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);
+    const bad = nst(['-o', path.join(dir, 'bad.png'), '--checkpoint', 'sometimes']);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   });
 
   test('a malformed size is a one-line error', () => {

@@ -55,6 +55,7 @@ export function stylizeCommand(): Command {
     .option('--max-memory <size>', 'memory budget, e.g. 6GB; a stage that would not fit is optimised in overlapping tiles (default: 75% of the machine\'s memory)')
     .option('--tile-size <px>', 'optimise every stage in tiles of this side, whatever the budget', parseInteger('tile-size'))
     .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
+    .addOption(new Option('--checkpoint <when>', 'recompute VGG19 activations in the backward pass: half the memory, ~1.5x the time (auto: only where that avoids tiles, or no tile fits without it)').choices(['auto', 'on', 'off']).default('auto'))
     .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[]; unbounded?: boolean }) => {
       const progress = new ProgressReporter('stylize', opts.printEvery);
       const { unbounded, ...rest } = opts;

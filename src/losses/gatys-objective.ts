@@ -8,7 +8,7 @@
  * gradient of each loss term is L1-normalised at its layer before backpropagation to the image
  * (neural-style's -normalize_gradients); the reported losses are unchanged by that.
  */
-import { gradients, keep, noGrad, resize, stack, Tensor, tidy } from '../engine';
+import { full, gradients, keep, noGrad, resize, stack, Tensor, tidy } from '../engine';
 import { Vgg19 } from '../models/vgg19';
 import { contentLoss } from './content';
 import { gramMatrix, LossNormalization } from './gram';
@@ -47,6 +47,12 @@ export interface ObjectiveOptions {
    * sources' images (tiled runs share the whole style image's targets among tiles). Copied.
    */
   styleGrams?: Map<string, Tensor>[];
+  /**
+   * Recompute VGG19's activations block by block in the backward pass instead of keeping them all
+   * (gradient checkpointing): the same gradient, less memory per pixel, one more forward pass.
+   * Not combined with normalizeGradients (which needs every layer's graph at once).
+   */
+  checkpoint?: boolean;
 }
 
 /** Loss values of one evaluation, as plain numbers. */
@@ -143,19 +149,71 @@ export class GatysObjective {
   /** Every weighted term at x, plus the features they read; all join the caller's tidy() scope. */
   private termsAt(x: Tensor): { terms: Term[]; features: Map<string, Tensor>; tv: Tensor } {
     const features = this.net.forward(x, this.wanted);
+    return { terms: this.termsOf(features), features, tv: totalVariation(x).mul(this.weights.tv) };
+  }
+
+  /** The weighted terms that read these layers' features (content first, then style, in layer order). */
+  private termsOf(features: Map<string, Tensor>): Term[] {
     const terms: Term[] = [];
     for (const [layer, target] of this.contentTargets) {
-      terms.push({ kind: 'content', layer, weight: this.weights.content, loss: contentLoss(features.get(layer)!, target, this.weights.content, this.normalization) });
+      const f = features.get(layer);
+      if (f) terms.push({ kind: 'content', layer, weight: this.weights.content, loss: contentLoss(f, target, this.weights.content, this.normalization) });
     }
     this.layers.style.forEach((layer, i) => {
+      const f = features.get(layer);
+      if (!f) return;
       const weight = this.weights.style * this.styleLayerWeights[i];
       for (const style of this.styles) {
-        const f = features.get(layer)!;
         const mask = style.mask ? this.layerMask(style, layer, f) : undefined;
         terms.push({ kind: 'style', layer, weight, loss: styleLoss(f, style.grams.get(layer)!, weight, this.normalization, mask) });
       }
     });
-    return { terms, features, tv: totalVariation(x).mul(this.weights.tv) };
+    return terms;
+  }
+
+  /**
+   * evaluate() with checkpointing: a forward pass without a graph keeps only each VGG19 block's
+   * input; then, from the deepest block back, each block is run again with its graph, and its own
+   * terms plus ⟨gradient from the blocks above, its output⟩ are differentiated with respect to its
+   * input. At most one block's activations are alive at a time.
+   */
+  private evaluateCheckpointed(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
+    const segments = this.net.segments(this.wanted);
+    const want = new Set(this.wanted);
+    const inputs: Tensor[] = [x];
+    noGrad(() => {
+      for (const [start, end] of segments.slice(0, -1)) inputs.push(this.net.forwardRange(inputs[inputs.length - 1], start, end, new Set()).output);
+    });
+    const perBlock: Term[][] = [];
+    let tv: Tensor | undefined;
+    let upstream: Tensor | undefined; // d(the deeper blocks' terms) / d(this block's output)
+    for (let k = segments.length - 1; k >= 0; k--) {
+      const [start, end] = segments[k];
+      const step = tidy(() => {
+        const input = k === 0 ? x : inputs[k].variable();
+        const { output, features } = this.net.forwardRange(input, start, end, want);
+        const local = this.termsOf(features);
+        const outputs = local.map((t) => t.loss);
+        const blockTv = k === 0 ? totalVariation(x).mul(this.weights.tv) : undefined;
+        if (blockTv) outputs.push(blockTv);
+        const seeds = outputs.map((o) => full(o.shape, 1, o.device));
+        if (upstream) {
+          outputs.push(output);
+          seeds.push(upstream);
+        }
+        const [grad] = gradients(outputs, [input], { gradOutputs: seeds });
+        if (!grad) throw new Error('no gradient reached the image');
+        return { grad, tv: blockTv?.detach(), terms: local.map((t) => ({ ...t, loss: t.loss.detach() })) };
+      });
+      upstream?.dispose();
+      if (k > 0) inputs[k].dispose();
+      upstream = step.grad;
+      tv = step.tv ?? tv;
+      perBlock[k] = step.terms;
+    }
+    const terms = perBlock.flat(); // in layer order, as the reports list them
+    const total = terms.reduce((sum, t) => sum.add(t.loss), tv!);
+    return { losses: breakdown(total, group(terms), tv!), grad: upstream! };
   }
 
   private layerMask(style: StyleTargets, layer: string, features: Tensor): Tensor {
@@ -180,6 +238,7 @@ export class GatysObjective {
    * (requires grad). Returns plain numbers and the gradient tensor (in the caller's scope).
    */
   evaluate(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
+    if (this.options.checkpoint && !this.options.normalizeGradients) return this.evaluateCheckpointed(x);
     const { terms, features, tv } = this.termsAt(x);
     const total = terms.reduce((sum, t) => sum.add(t.loss), tv);
     if (!this.options.normalizeGradients) {

@@ -132,10 +132,44 @@ export class Vgg19 {
     const want = new Set(wanted);
     checkLayerNames([...want], 'requested');
     const last = Math.max(...[...want].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
-    const out = new Map<string, Tensor>();
+    const { output, features } = this.forwardRange(x, 0, last + 1, want);
+    if (![...features.values()].includes(output)) output.dispose();
+    return features;
+  }
+
+  /**
+   * The forward pass cut after each pooling layer, up to the deepest of `wanted`: [start, end)
+   * ranges of VGG19_LAYERS. Checkpointing keeps only each range's input and recomputes the range's
+   * activations when its backward pass comes (see GatysObjective's `checkpoint` option).
+   */
+  segments(wanted: Iterable<string>): [number, number][] {
+    const last = Math.max(...[...wanted].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
+    const ranges: [number, number][] = [];
+    let start = 0;
+    VGG19_LAYERS.slice(0, last + 1).forEach((op, i) => {
+      if (op.kind === 'pool' && i < last) {
+        ranges.push([start, i + 1]);
+        start = i + 1;
+      }
+    });
+    ranges.push([start, last + 1]);
+    return ranges;
+  }
+
+  /**
+   * Runs layers [start, end) on h: the network's input (preprocessed float32) when start is 0,
+   * otherwise the output of layer start − 1 as this method returned it. Returns that last output
+   * (in the compute precision and layout) and the wanted layers' activations in the range (float32).
+   * h itself is never disposed; the output joins the caller's scope.
+   */
+  forwardRange(x: Tensor, start: number, end: number, want: Set<string>): { output: Tensor; features: Map<string, Tensor> } {
+    const features = new Map<string, Tensor>();
     const returned = new Set<Tensor>();
-    let h = this.precision === 'bf16' ? x.cast('bfloat16') : x;
-    if (this.channelsLast) h = h.contiguous(true);
+    let h = x;
+    if (start === 0) {
+      if (this.precision === 'bf16') h = h.cast('bfloat16');
+      if (this.channelsLast) h = h.contiguous(true);
+    }
     // Release each intermediate handle as soon as the next layer has consumed it: autograd keeps
     // what backward needs, and holding the rest to the end of the caller's tidy() would double the
     // activation memory (at 512² that is over a gigabyte).
@@ -143,7 +177,7 @@ export class Vgg19 {
       if (h !== x && !returned.has(h)) h.dispose();
       h = next;
     };
-    for (const op of VGG19_LAYERS.slice(0, last + 1)) {
+    for (const op of VGG19_LAYERS.slice(start, end)) {
       if (op.kind === 'conv') {
         const w = this.weights.get(op.name);
         if (!w) throw new NstError(`VGG19 was loaded only up to an earlier layer than ${op.name}`);
@@ -153,18 +187,17 @@ export class Vgg19 {
       } else {
         const [, , fh, fw] = h.shape;
         if (fh < 2 || fw < 2) {
-          throw new NstError(`the image is too small for VGG19 layer ${last >= 0 ? VGG19_LAYER_NAMES[last] : ''}: ${x.shape[2]}x${x.shape[3]} px shrinks to ${fh}x${fw} before ${op.name} (use a larger size or shallower layers)`);
+          throw new NstError(`the image is too small for VGG19 layer ${VGG19_LAYER_NAMES[end - 1]}: it shrinks to ${fh}x${fw} before ${op.name} (use a larger size or shallower layers)`);
         }
         advance(this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2));
       }
       if (want.has(op.name)) {
         const feature = this.precision === 'bf16' ? h.cast('float32') : h;
         returned.add(feature);
-        out.set(op.name, feature);
+        features.set(op.name, feature);
       }
     }
-    if (h !== x && !returned.has(h)) h.dispose();
-    return out;
+    return { output: h, features };
   }
 
   dispose(): void {

@@ -34,6 +34,8 @@ export interface StageReport {
   peakRssMiB: number;
   /** Present when the stage was optimised in tiles: the tile grid and the memory estimates. */
   tiling?: TilingReport;
+  /** True when the whole-image stage recomputed activations in the backward pass to fit the budget. */
+  checkpoint?: boolean;
 }
 
 /** `out.jpg` → `out.report.json`, `out.losses.svg`, `out.anim.webp`. */

@@ -138,7 +138,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
         });
         // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
-        const tiling = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes);
+        const { tiling, checkpoint } = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes);
         if (tiling) {
           if (handover) disposePairs(handover.pairs); // tiles keep their own optimisers
           handover = null;
@@ -179,7 +179,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           sources,
           { content: options.contentLayers, style: options.styleLayers },
           { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
-          { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients },
+          { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, checkpoint },
         );
         held.push(objective);
         // Stage 0 starts as --init says; later stages from the upscaled previous result (plus the
@@ -282,6 +282,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           bestLoss: best.loss,
           seconds: round((Date.now() - stageStart) / 1000),
           peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+          ...(checkpoint ? { checkpoint } : {}),
         });
         if (stage === options.scales.length - 1 || cancelled || divergence) {
           if (best.image || !divergence) await saveImage(current(), options.output);

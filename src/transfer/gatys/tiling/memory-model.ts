@@ -16,6 +16,13 @@ import { NstError } from '../../../errors';
 export const ACTIVATION_BYTES_PER_PIXEL: Record<Precision, number> = { fp32: 3000, bf16: 2000 };
 
 /**
+ * The same with checkpointing (GatysObjective's `checkpoint`: one VGG19 block's activations alive
+ * at a time). Measured (bench/tile-memory.ts … checkpoint, fp32): 976–1,067 B/px against
+ * 2,048–2,272 without, for 1.45–1.5× the time per evaluation; the model keeps the same headroom.
+ */
+export const CHECKPOINTED_ACTIVATION_BYTES_PER_PIXEL: Record<Precision, number> = { fp32: 1500, bf16: 1400 };
+
+/**
  * Whole-image data a tiled stage holds besides the tiles, bytes per output pixel: the decoded
  * content (float32 RGB, 12 B), its preprocessed tensor (12 B), the image being optimised (12 B),
  * the transient copies of the stage's upscaling and of the final save (~4 × 12 B), masks.
@@ -42,6 +49,13 @@ export interface StageMemoryInput {
   history: number;
   /** Iterations one optimiser runs (bounds the L-BFGS history actually filled). */
   iterations: number;
+  /** Activations recomputed block by block in the backward pass (less memory, more time). */
+  checkpoint?: boolean;
+}
+
+/** VGG19's forward + backward, bytes per pixel, as this stage runs it. */
+export function activationBytesPerPixel(m: Pick<StageMemoryInput, 'precision' | 'checkpoint'>): number {
+  return (m.checkpoint ? CHECKPOINTED_ACTIVATION_BYTES_PER_PIXEL : ACTIVATION_BYTES_PER_PIXEL)[m.precision];
 }
 
 /** Optimiser state in bytes per optimised pixel. */
@@ -53,8 +67,9 @@ export function optimizerBytesPerPixel(m: Pick<StageMemoryInput, 'optimizer' | '
 /** Bytes a stage needs on top of the process's base when run on the whole image at once. */
 export function untiledStageBytes(m: StageMemoryInput): number {
   const px = m.width * m.height;
+  // The style image's targets are computed without a graph (about half the activation bytes).
   const styles = m.stylePixels.reduce((a, p) => a + p * (STYLE_BYTES_PER_PIXEL + ACTIVATION_BYTES_PER_PIXEL[m.precision] / 2), 0);
-  return px * (WHOLE_IMAGE_BYTES_PER_PIXEL + ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m)) + styles;
+  return px * (WHOLE_IMAGE_BYTES_PER_PIXEL + activationBytesPerPixel(m) + optimizerBytesPerPixel(m)) + styles;
 }
 
 /** Bytes of a tiled stage besides its tile: the whole images. */
@@ -64,7 +79,7 @@ export function tiledFixedBytes(m: StageMemoryInput): number {
 
 /** Bytes one square tile of `side` px needs (objective and optimiser). */
 export function tileBytes(side: number, m: StageMemoryInput): number {
-  return side * side * (ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m));
+  return side * side * (activationBytesPerPixel(m) + optimizerBytesPerPixel(m));
 }
 
 /**
@@ -72,7 +87,7 @@ export function tileBytes(side: number, m: StageMemoryInput): number {
  * NstError naming the budget a minimal tile needs.
  */
 export function largestTile(available: number, m: StageMemoryInput, budget: number, base: number): number {
-  const perPixel = ACTIVATION_BYTES_PER_PIXEL[m.precision] + optimizerBytesPerPixel(m);
+  const perPixel = activationBytesPerPixel(m) + optimizerBytesPerPixel(m);
   const side = Math.floor(Math.sqrt(Math.max(0, available) / perPixel) / 16) * 16;
   if (side < MIN_TILE) {
     const minimum = (base + tiledFixedBytes(m) + tileBytes(MIN_TILE, m)) / SAFETY;
