@@ -8,6 +8,7 @@
  * (never retried: bad input and storage faults do not heal by themselves); or, when the worker is
  * shutting down, the job goes back to the queue after saving its image, for any worker to resume.
  */
+import { latestOnlyWriter } from '../util/latest-only';
 import type { DeviceName } from '../engine/device';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -96,27 +97,20 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     const history: LossPoint[] = [];
     let storageFault: StorageError | null = null;
     // Previews are saved one at a time; when they come faster, only the newest is kept.
-    let pending: { raw: RgbImage; display: RgbImage; iteration: number } | null = null;
-    let writer: Promise<void> | null = null;
-    const writePreviews = async () => {
-      while (pending) {
-        const p: { raw: RgbImage; display: RgbImage; iteration: number } = pending;
-        pending = null;
-        try {
-          if (kind.resumable) await saveCheckpoint(env.storage, id, p.raw, p.iteration);
-          await env.storage.put(jobKey(id, 'preview.jpg'), await encodeImage(p.display, 'jpeg', { quality: 90 }));
-          send({ type: 'preview', iteration: p.iteration, checkpoint: kind.resumable });
-        } catch (err) {
-          if (err instanceof StorageError) {
-            storageFault ??= err;
-            active.controller.abort();
-          } else {
-            env.log.error(`job ${id}: cannot encode a preview: ${String((err as Error)?.message ?? err)}`);
-          }
+    const previews = latestOnlyWriter(async (p: { raw: RgbImage; display: RgbImage; iteration: number }) => {
+      try {
+        if (kind.resumable) await saveCheckpoint(env.storage, id, p.raw, p.iteration);
+        await env.storage.put(jobKey(id, 'preview.jpg'), await encodeImage(p.display, 'jpeg', { quality: 90 }));
+        send({ type: 'preview', iteration: p.iteration, checkpoint: kind.resumable });
+      } catch (err) {
+        if (err instanceof StorageError) {
+          storageFault ??= err;
+          active.controller.abort();
+        } else {
+          env.log.error(`job ${id}: cannot encode a preview: ${String((err as Error)?.message ?? err)}`);
         }
       }
-      writer = null;
-    };
+    });
 
     const record: JobRecord = {
       id,
@@ -150,14 +144,11 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
         if (p.losses) history.push([p.iteration, p.losses.content, p.losses.style, p.losses.tv, p.losses.total].map(round) as LossPoint);
         send({ type: 'progress', progress: p });
       },
-      preview: (raw, display, iteration) => {
-        pending = { raw, display, iteration };
-        writer ??= writePreviews();
-      },
+      preview: (raw, display, iteration) => previews.push({ raw, display, iteration }),
     };
 
     const outcome = await kind.run(ctx);
-    while (writer) await writer;
+    await previews.drained();
     if (storageFault) throw storageFault;
 
     if (active.handBack && !active.request) {

@@ -14,6 +14,7 @@
  *   stays up, a job record that cannot be written is kept in memory and written once space is
  *   free again, and creating a job answers 507 without leaving anything behind.
  */
+import { latestOnlyWriter } from '../util/latest-only';
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { encodeImage, RgbImage, saveImage } from '../image';
@@ -341,25 +342,18 @@ export class JobManager {
     live.history = checkpoint ? live.history.filter((row) => row[0] <= checkpoint.iteration) : [];
 
     // Previews are written one at a time; when they come faster than that, only the newest is kept.
-    let pending: { raw: RgbImage; display: RgbImage; iteration: number } | null = null;
-    let writer: Promise<void> | null = null;
-    const writePreviews = async () => {
-      while (pending) {
-        const p: { raw: RgbImage; display: RgbImage; iteration: number } = pending;
-        pending = null;
-        try {
-          if (kind.resumable) await saveImage(p.raw, this.files.file(id, 'checkpoint.png'));
-          await this.files.write(id, 'preview.jpg', await encodeImage(p.display, 'jpeg', { quality: 90 }));
-          this.store.update(id, { checkpointIteration: kind.resumable ? p.iteration : null, progress: live.progress, history: live.history });
-          live.lastWrite = Date.now();
-          this.hub.publish(id, 'preview', { iteration: p.iteration, url: `/api/jobs/${id}/preview?iteration=${p.iteration}` });
-        } catch (err) {
-          if (isDiskFull(err)) stopForFullDisk();
-          else this.log.error(`job ${id}: cannot save a preview: ${errorLine(err)}`);
-        }
+    const previews = latestOnlyWriter(async (p: { raw: RgbImage; display: RgbImage; iteration: number }) => {
+      try {
+        if (kind.resumable) await saveImage(p.raw, this.files.file(id, 'checkpoint.png'));
+        await this.files.write(id, 'preview.jpg', await encodeImage(p.display, 'jpeg', { quality: 90 }));
+        this.store.update(id, { checkpointIteration: kind.resumable ? p.iteration : null, progress: live.progress, history: live.history });
+        live.lastWrite = Date.now();
+        this.hub.publish(id, 'preview', { iteration: p.iteration, url: `/api/jobs/${id}/preview?iteration=${p.iteration}` });
+      } catch (err) {
+        if (isDiskFull(err)) stopForFullDisk();
+        else this.log.error(`job ${id}: cannot save a preview: ${errorLine(err)}`);
       }
-      writer = null;
-    };
+    });
 
     // A full disk stops the job at once (its checkpoints and results could not be kept anyway).
     const stopForFullDisk = () => {
@@ -399,15 +393,12 @@ export class JobManager {
           }
         }
       },
-      preview: (raw, display, iteration) => {
-        pending = { raw, display, iteration };
-        writer ??= writePreviews();
-      },
+      preview: (raw, display, iteration) => previews.push({ raw, display, iteration }),
     };
 
     try {
       const outcome = await kind.run(ctx);
-      while (writer) await writer;
+      await previews.drained();
       if (live.diskFull) {
         this.finish(id, { status: 'failed', error: live.diskFull, progress: live.progress, history: live.history });
         return;
@@ -449,7 +440,7 @@ export class JobManager {
       }
       this.finish(id, { status: outcome.cancelled ? 'cancelled' : 'succeeded', result, progress: live.progress, history: live.history });
     } catch (err) {
-      while (writer) await writer;
+      await previews.drained();
       if (isDiskFull(err)) stopForFullDisk();
       if (this.closing && !live.cancelRequested && !live.diskFull) return;
       const message = live.diskFull ?? (err instanceof NstError ? oneLine(err.message) : `internal error: ${errorLine(err)}`);
