@@ -11,7 +11,7 @@ import { PRESETS, PRESET_NAMES } from './presets';
 import { planStages, Quality, QUALITY_NAMES } from './quality';
 import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
 import { MIN_TILE } from './tiling/memory-model';
-import { CHECKPOINT_MODES, CheckpointMode, DEFAULT_PASSES } from './tiling/tiled-stage';
+import { CHECKPOINT_MODES, CheckpointMode, DEFAULT_PASSES } from './tiling/settings';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../validate';
 
 export type InitMode = 'content' | 'noise' | 'style';

@@ -1,4 +1,5 @@
 /** Tiled optimisation of stages too large for the memory budget (print sizes). */
 export * from './memory-model';
+export * from './settings';
 export * from './style-targets';
 export * from './tiled-stage';

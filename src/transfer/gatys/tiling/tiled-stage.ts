@@ -19,9 +19,7 @@ import { MIB } from '../../tiling/memory-size';
 import type { ResolvedStylizeOptions } from '../options';
 import { largestTile, SAFETY, StageMemoryInput, tiledFixedBytes, tileBytes, untiledStageBytes } from './memory-model';
 import { wholeImageGrams } from './style-targets';
-
-/** Passes over the tiles of a tiled stage; the stage's iterations are shared among them. */
-export const DEFAULT_PASSES = 2;
+import { CheckpointMode, DEFAULT_PASSES } from './settings';
 
 export interface StageTilingPlan {
   grid: GridSpec;
@@ -46,15 +44,6 @@ export interface StagePlan {
   checkpoint: boolean;
 }
 
-/**
- * Gradient checkpointing: 'on', 'off', or 'auto' (default): only where it lets a stage run whole
- * that would otherwise need tiles, or lets tiles fit a budget too small for any tile without it.
- * Measured: it halves the activation memory for ~1.5× the time per evaluation, while tiling
- * evaluates ~2× the pixels (each tile overlaps its neighbours by ~29 % of its side) and its seams
- * cost quality; bigger tiles do not cut that share, since the overlap scales with the tile.
- */
-export const CHECKPOINT_MODES = ['auto', 'on', 'off'] as const;
-export type CheckpointMode = (typeof CHECKPOINT_MODES)[number];
 
 /** What the run report records of a tiled stage. */
 export interface TilingReport {
