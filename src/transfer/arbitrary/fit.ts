@@ -4,7 +4,7 @@
  * (GatysObjective: content + style + TV, per photo, averaged) against the painting.
  *
  * The recipe measured for issue 17: one stage from the zero vector stalls (washed-out content),
- * so the first stage weights the content 10× (the network first learns to keep the photo), the
+ * so the first stage weights the content 30× (the network first learns to keep the photo), the
  * second uses the contract weights. Stages may run at different sizes (a small first stage is
  * cheap). The best vector seen (lowest loss) is kept (a line-search trial may be worse).
  */
