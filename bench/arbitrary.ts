@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/arbitrary.js [--styles scream,wave|none] [--threads N] [--repeats N]`: only the
+ * `node dist/bench/arbitrary.js [--styles scream,wave|none] [--threads N] [--repeats N] [--fitted-dir DIR]`: only the
  * arbitrary-style transformer part of `npm run bench` (see src/transfer/arbitrary/bench.ts), as JSON.
  */
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     styles: styles === undefined ? ['scream'] : styles === 'none' ? [] : styles.split(','),
     threads: threads ? Number(threads) : undefined,
     repeats: repeats ? Number(repeats) : undefined,
+    fittedDir: value('--fitted-dir'),
     outDir: path.join(PROJECT_ROOT, 'out', 'bench'),
   });
   process.stdout.write(JSON.stringify({ engine: engineInfo(), arbitrary: result }, null, 2) + '\n');

@@ -21,6 +21,7 @@ import { renderContactSheet, SheetCell } from '../explore/contact-sheet';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { contractLosses, FitLossSettings, imageContractLosses } from './fit';
 import { FIT_DEFAULTS, resolveFitOptions } from './options';
+import { readStyleFile } from './style-file';
 import { deepestLayer, loadArbitraryTransformer, loadSquare, runFitStyle } from './run-fit';
 
 /** The pretrained Johnson styles and their paintings in ../shared/images/style. */
@@ -33,6 +34,8 @@ export interface ArbitraryBenchOptions {
   styles?: string[];
   /** Where fitted style files and the contact sheet go. */
   outDir: string;
+  /** Reuse `<style>-fitted.style.json` files from this folder instead of fitting (quality only). */
+  fittedDir?: string;
   /** Held-out photos (default: tubingen, golden_gate). */
   heldOut?: string[];
   size?: number;
@@ -71,9 +74,16 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
   for (const style of styles) {
     const painting = path.join(images, 'style', JOHNSON_PAINTINGS[style]);
     const output = path.join(options.outDir, `${style}-fitted.style.json`);
-    const fit = await runFitStyle(resolveFitOptions({ styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
-    fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
-    quality.push(await compareWithJohnson(style, painting, Float32Array.from(fit.vector), heldOutFiles, size, rows));
+    let vector: number[];
+    if (options.fittedDir) {
+      vector = readStyleFile(path.join(options.fittedDir, `${style}-fitted.style.json`)).vector;
+      fits.push({ style, reused: options.fittedDir });
+    } else {
+      const fit = await runFitStyle(resolveFitOptions({ styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
+      vector = fit.vector;
+      fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
+    }
+    quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows));
   }
   const sheet = await renderContactSheet(`fitted vector vs Johnson network, ${size} px (photo | Johnson | fitted, reflect | fitted, zero padding)`, rows, size, size, { columns: 4 });
   const sheetPath = path.join(options.outDir, 'arbitrary-vs-johnson.png');
