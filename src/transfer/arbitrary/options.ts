@@ -57,11 +57,14 @@ export interface FitStyleOptions {
 
 export const FIT_DEFAULTS = {
   photoCount: 2,
-  stageSizes: [128, 256],
-  stageEvaluations: [60, 40],
-  // 30× content first: at 10× Udnie collapsed to a white page (fitted 1.4–1.5× the Johnson
-  // network's objective); at 30× it reaches 0.41–0.48×, Wave gains 6–11 %, The Scream loses ~10 %.
-  stageContentScales: [30, 1],
+  // Three stages, coarse to fine (the vector does not depend on the size): about 60 s on 2 cores
+  // where the former 128/256-px recipe of 60 + 40 evaluations took ~150 s, at 0.43–0.76 of the
+  // Johnson networks' objective on held-out photos (that recipe: 0.41–0.64; docs/arbitrary-style.md).
+  stageSizes: [64, 128, 256],
+  stageEvaluations: [40, 25, 12],
+  // 30× content first: at 10× Udnie collapsed to a white page (1.4–1.5× the Johnson network's
+  // objective); at 30× it reaches 0.41–0.48×, Wave gains 6–11 %, The Scream loses ~10 %.
+  stageContentScales: [30, 30, 1],
   contentWeight: 5,
   styleWeight: 100,
   tvWeight: 1e-3,
@@ -127,7 +130,7 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
 
   const sizes = o.stageSizes ?? [...FIT_DEFAULTS.stageSizes];
   const evaluations = o.stageEvaluations ?? (sizes.length === FIT_DEFAULTS.stageSizes.length ? [...FIT_DEFAULTS.stageEvaluations] : sizes.map(() => 50));
-  const scales = o.stageContentScales ?? (sizes.length === 2 ? [...FIT_DEFAULTS.stageContentScales] : sizes.map((_, i) => (i === sizes.length - 1 ? 1 : FIT_DEFAULTS.stageContentScales[0])));
+  const scales = o.stageContentScales ?? (sizes.length === FIT_DEFAULTS.stageSizes.length ? [...FIT_DEFAULTS.stageContentScales] : sizes.map((_, i) => (i === sizes.length - 1 ? 1 : FIT_DEFAULTS.stageContentScales[0])));
   if (sizes.length === 0) throw new NstError('at least one fitting stage is needed');
   if (evaluations.length !== sizes.length || scales.length !== sizes.length) {
     throw new NstError(`give one value per stage: ${sizes.length} sizes, ${evaluations.length} evaluation counts, ${scales.length} content scales`);

@@ -178,14 +178,16 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   try {
     for (let pass = 0; pass < grids.length && !cancelled; pass++) {
       const passLosses: { losses: LossBreakdown; area: number }[] = [];
+      const corrected = pass > 0 ? correctedTargets(net, image, grams, options.styleLayers, plan.styleTile) : null;
       for (const [index, rect] of grids[pass].entries()) {
         const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
-        const last = optimiseTile(input, grams, rect, (l) => input.onIteration?.(l, ++done, total, progress));
+        const last = optimiseTile(input, corrected ?? grams, rect, (l) => input.onIteration?.(l, ++done, total, progress));
         if (last.cancelled) cancelled = true;
         if (last.losses) passLosses.push({ losses: last.losses, area: rect.width * rect.height });
         if (cancelled) break;
       }
       if (passLosses.length > 0) losses = meanLosses(passLosses);
+      if (corrected) for (const g of corrected) for (const t of g.values()) t.dispose();
     }
   } finally {
     for (const g of grams) for (const t of g.values()) t.dispose();
@@ -193,11 +195,31 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   return { iterations: done, cancelled, losses, report };
 }
 
+/**
+ * Targets for the next pass: A + (A − G), G the Gram matrices of the whole current image. Tiles
+ * that each aim at A fall short of it together (every tile compromises with its own content the
+ * same way); aiming past A by the whole image's deficit brings the whole image's statistics
+ * nearer A. Measured (256 px in 128-px tiles, 40 iterations, 2 passes): whole-image objective
+ * 1.81× the untiled run's without, 1.41× with (2× the deficit: 2.18×). Only for one (blended)
+ * target; masked styles keep their own targets.
+ */
+function correctedTargets(net: Vgg19, image: Tensor, grams: Map<string, Tensor>[], layers: string[], maxSide: number): Map<string, Tensor>[] | null {
+  if (grams.length !== 1) return null;
+  const current = wholeImageGrams(net, image, layers, maxSide);
+  try {
+    return [new Map(layers.map((l) => [l, keep(noGrad(() => tidy(() => grams[0].get(l)!.mul(2).sub(current.get(l)!))))]))];
+  } finally {
+    for (const t of current.values()) t.dispose();
+  }
+}
+
 /** The objective of one tile: its crop of the content and masks, the shared style targets. */
-export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, styles: StyleSource[], grams: Map<string, Tensor>[], rect: TileRect, checkpoint = false): GatysObjective {
+export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, styles: StyleSource[], grams: Map<string, Tensor>[], rect: TileRect, checkpoint = false, valid?: Float32Array): GatysObjective {
   return tidy(() => {
     const crop = (t: Tensor) => t.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
-    let chosen = styles.map((s, i) => ({ source: { ...s, mask: s.mask ? crop(s.mask) : undefined }, grams: grams[i] }));
+    const v = valid ? tensor(valid, [1, 1, rect.height, rect.width], content.device) : undefined;
+    const mask = (m: Tensor | undefined) => (m && v ? crop(m).mul(v) : m ? crop(m) : v);
+    let chosen = styles.map((s, i) => ({ source: { ...s, mask: mask(s.mask) }, grams: grams[i] }));
     // A style whose mask is empty in this tile only adds a constant: leave it out (unless all are).
     if (chosen.every((c) => c.source.mask)) {
       const present = chosen.filter((c) => c.source.mask!.sum().item() > 1e-3);
@@ -218,7 +240,11 @@ export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, conte
 function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], rect: TileRect, onIteration: (l: LossBreakdown) => void): { losses: LossBreakdown | null; cancelled: boolean } {
   const { net, options, plan, image } = input;
   const [, , height, width] = image.shape;
-  const objective = tileObjective(net, options, input.content, input.styles, grams, rect, plan.checkpoint);
+  // The style statistics leave out the context margin at interior edges: its deep features see
+  // the tile's zero padding, and it is not blended back (measured: 2.01× → 1.81× the untiled
+  // objective at 256 px in 128-px tiles).
+  const valid = blendWeights(rect, width, height, plan.blend).map((w) => (w > 0 ? 1 : 0));
+  const objective = tileObjective(net, options, input.content, input.styles, grams, rect, plan.checkpoint, valid);
   const x = keep(noGrad(() => tidy(() => image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width).clone())).variable());
   const best = keep(noGrad(() => x.detach().clone()));
   let bestLoss = Infinity;
