@@ -63,7 +63,7 @@ export function serveCommand(): Command {
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--log-requests', 'log every request to stdout')
     .option('--fit-sizes <list>', 'fitting an uploaded painting: photo size of each stage (default 64,128,256)', parseIntegerList('fit-sizes'))
-    .option('--fit-evaluations <list>', 'fitting an uploaded painting: loss evaluations of each stage (default 60,40)', parseIntegerList('fit-evaluations'))
+    .option('--fit-evaluations <list>', 'fitting an uploaded painting: loss evaluations of each stage (default 40,25,12)', parseIntegerList('fit-evaluations'))
     .option('--fit-photos <dir>', 'fitting an uploaded painting: folder of training photos (default ../shared/datasets/photos)')
     .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT), for workers on many machines: see docs/scale-out.md')
     .option('--storage <dir|s3://bucket/prefix>', 'with --queue: where workers find job images (default: the data directory)')
