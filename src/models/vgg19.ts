@@ -133,7 +133,8 @@ export class Vgg19 {
     checkLayerNames([...want], 'requested');
     const last = Math.max(...[...want].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
     const { output, features } = this.forwardRange(x, 0, last + 1, want);
-    if (![...features.values()].includes(output)) output.dispose();
+    // (No layers wanted: the output is x itself, which belongs to the caller.)
+    if (output !== x && ![...features.values()].includes(output)) output.dispose();
     return features;
   }
 
