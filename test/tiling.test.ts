@@ -16,7 +16,7 @@ import { GatysObjective } from '../src/losses';
 import { Vgg19 } from '../src/models';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { resolveStylizeOptions, runStylize } from '../src/transfer/gatys';
-import { planStage, tileObjective, untiledStageBytes, wholeImageGrams } from '../src/transfer/gatys/tiling';
+import { BlockCoordinateTargets, planStage, tileObjective, tileShare, untiledStageBytes, wholeImageGrams } from '../src/transfer/gatys/tiling';
 import { MIB } from '../src/transfer/tiling/memory-size';
 import { imageToTensor } from '../src/transfer/image-tensor';
 import { blendSpecFor, blendWeights, overlapFor, passOffset, planGrid, seamMetric, parseMemorySize, tileSeamLines } from '../src/transfer/tiling';
@@ -187,6 +187,34 @@ describe('style targets and masks of tiles', () => {
       for (const t of tiles) t.dispose();
       whole.dispose();
       for (const g of grams.values()) g.dispose();
+    }
+  });
+
+  test('block targets: a tile that is the whole image aims at the painting with the untiled weights; the whole image\'s style loss follows the tiles', () => {
+    const goal = wholeImageGrams(net, style, LAYERS.style, 1024);
+    const block = BlockCoordinateTargets.measure(net, content, LAYERS.style, goal, 1024);
+    const [, , h, w] = content.shape;
+    const all = new Float32Array(h * w).fill(1);
+    const before = block.tileGrams(content, all);
+    const weighting = block.weighting(before, tileShare(all, { x: 0, y: 0, width: w, height: h }, w, h));
+    try {
+      assert.equal(weighting.styleScale, 1);
+      assert.equal(weighting.tvScale, 1);
+      for (const l of LAYERS.style) {
+        const [t, a] = [weighting.targets.get(l)!.data(), goal.get(l)!.data()];
+        const diff = t.reduce((m, v, i) => Math.max(m, Math.abs(v - a[i])), 0);
+        assert.ok(diff <= 1e-4 * maxAbs(a), `${l}: target = the painting's Gram (max diff ${diff})`);
+      }
+      // A quarter of the image changed to the painting's statistics: G moves a quarter of the way.
+      block.update(before, goal, 0.25);
+      const losses = block.styleLosses();
+      for (const l of LAYERS.style) {
+        const expected = tidy(() => before.get(l)!.sub(goal.get(l)!).mul(0.75).square().mean().item());
+        assert.ok(Math.abs(losses.get(l)! - expected) <= 1e-4 * expected, `${l}: ${losses.get(l)} vs ${expected}`);
+      }
+    } finally {
+      for (const t of [...goal.values(), ...before.values(), ...weighting.targets.values()]) t.dispose();
+      block.dispose();
     }
   });
 

@@ -6,18 +6,16 @@
  *   path including the flow; seconds per frame of the optimisation path, first vs later frames.
  */
 import * as path from 'node:path';
-import { configureThread, keep, noGrad, resolvePrecision, tidy } from '../engine';
+import { configureThread, resolvePrecision } from '../engine';
 import { loadImage, RgbImage } from '../image';
-import { GatysObjective } from '../losses';
 import { PROJECT_ROOT } from '../models/model-dir';
 import { loadStyleModel } from '../models/style-model-format';
 import { Vgg19 } from '../models/vgg19';
 import { resolveStyle } from '../transfer/fast/styles';
-import { resolveStylizeOptions, STYLIZE_DEFAULTS } from '../transfer/gatys/options';
-import { imageToTensor } from '../transfer/image-tensor';
+import { resolveStylizeOptions } from '../transfer/gatys/options';
 import { FastPainter } from './fast-painter';
 import { computeFlow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
-import { temporalWarpingError } from './metrics';
+import { meanStyleLoss, temporalWarpingError } from './metrics';
 import { OptimisationPainter } from './optimisation-painter';
 import { VIDEO_DEFAULTS } from './options';
 import type { FramePainter } from './painter';
@@ -63,19 +61,6 @@ async function paintClip(painter: FramePainter, clip: SyntheticClip, consistency
     paintMs += done.paintMs;
   }
   return { outputs, times, flowMs: flowMs / clip.frames.length, paintMs: paintMs / clip.frames.length };
-}
-
-/** Mean style loss of the frames against the painting (VGG19, the default Gatys style layers, weight 1). */
-function meanStyleLoss(net: Vgg19, style: RgbImage, frames: RgbImage[]): number {
-  const target = keep(tidy(() => net.preprocess(imageToTensor(style))));
-  const objective = new GatysObjective(net, null, target, { content: [], style: STYLIZE_DEFAULTS.styleLayers }, { content: 0, style: 1, tv: 0 });
-  try {
-    const losses = frames.map((f) => noGrad(() => tidy(() => objective.terms(net.preprocess(imageToTensor(f))).total.item())));
-    return losses.reduce((a, b) => a + b, 0) / losses.length;
-  } finally {
-    objective.dispose();
-    target.dispose();
-  }
 }
 
 function compare(perFrame: { error: number; style: number }, consistent: { error: number; style: number }) {
@@ -127,10 +112,12 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
   const style = resolveStyle('wave');
   const model = loadStyleModel(style.path);
   model.net.precision = resolvePrecision('auto', 'cpu');
-  const painterOf = (blend: number) => new FastPainter(model.net, { blend, preserveColors: 'none' });
-  await paintClip(painterOf(0), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
-  const perFrame = await paintClip(painterOf(0), clip, false);
-  const consistent = await paintClip(painterOf(VIDEO_DEFAULTS.blend), clip, true);
+  const blend = { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
+  const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
+  const none = { coarse: 0, detail: 0 };
+  await paintClip(painterOf(none), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
+  const perFrame = await paintClip(painterOf(none), clip, false);
+  const consistent = await paintClip(painterOf(blend), clip, true);
   const net = Vgg19.load({ upTo: 'relu5_1' });
   const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
   try {
@@ -143,7 +130,7 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
       frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
       frames: clip.frames.length,
       panPxPerFrame: o.speed ?? 2.5,
-      blend: VIDEO_DEFAULTS.blend,
+      blend,
       perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2), framesPerSecond: fps(perFrame) },
       consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2), framesPerSecond: fps(consistent), flowMs: round(consistent.flowMs, 1), paintMs: round(consistent.paintMs, 1) },
       ...compare(a, b),

@@ -10,5 +10,5 @@ export type { Flow, Grey, OpenCvModule } from './flow';
 export { warpImage, warpFlow } from './warp';
 export { consistencyMasks } from './consistency';
 export type { ConsistencyMasks } from './consistency';
-export { temporalWarpingError } from './metrics';
+export { meanStyleLoss, temporalWarpingError } from './metrics';
 export type { FramePainter, TemporalGuide } from './painter';

@@ -1,9 +1,16 @@
 /**
- * Flicker, measured as the temporal warping error (Lai et al. 2018; Ruder et al. 2016): the mean
- * |O_t − W(O_{t−1})| over the pixels visible in both frames, averaged over t, where W warps the
- * previous output onto frame t with the (true or estimated) backward flow.
+ * What the video benchmark and tests measure of painted frames:
+ * - flicker, as the temporal warping error (Lai et al. 2018; Ruder et al. 2016): the mean
+ *   |O_t − W(O_{t−1})| over the pixels visible in both frames, averaged over t, where W warps the
+ *   previous output onto frame t with the (true or estimated) backward flow;
+ * - how much of the style the frames keep: their mean Gatys style loss against the painting.
  */
+import { keep, noGrad, tidy } from '../engine';
 import type { RgbImage } from '../image';
+import { GatysObjective } from '../losses';
+import type { Vgg19 } from '../models/vgg19';
+import { STYLIZE_DEFAULTS } from '../transfer/gatys/options';
+import { imageToTensor } from '../transfer/image-tensor';
 import type { Flow } from './flow';
 import { warpImage } from './warp';
 
@@ -32,4 +39,17 @@ export function temporalWarpingError(outputs: RgbImage[], backward: Flow[], vali
     total += count > 0 ? sum / count : 0;
   }
   return outputs.length > 1 ? total / (outputs.length - 1) : 0;
+}
+
+/** Mean style loss of the frames against the painting (VGG19, the default Gatys style layers, weight 1). */
+export function meanStyleLoss(net: Vgg19, style: RgbImage, frames: RgbImage[]): number {
+  const target = keep(tidy(() => net.preprocess(imageToTensor(style))));
+  const objective = new GatysObjective(net, null, target, { content: [], style: STYLIZE_DEFAULTS.styleLayers }, { content: 0, style: 1, tv: 0 });
+  try {
+    const losses = frames.map((f) => noGrad(() => tidy(() => objective.terms(net.preprocess(imageToTensor(f))).total.item())));
+    return losses.reduce((a, b) => a + b, 0) / losses.length;
+  } finally {
+    objective.dispose();
+    target.dispose();
+  }
 }

@@ -80,7 +80,7 @@ function fingerprint(o: ResolvedVideoOptions): object {
     method: o.method,
     style: o.modelPath ?? g?.styles,
     consistency: o.consistency,
-    blend: o.method === 'fast' ? o.blend : undefined,
+    blend: o.method === 'fast' ? [o.blend, o.detailBlend] : undefined,
     temporalWeight: o.method === 'optimisation' ? o.temporalWeight : undefined,
     iterations: o.method === 'optimisation' ? [o.iterations, o.frameIterations] : undefined,
     preserveColors: o.preserveColors,
@@ -93,7 +93,7 @@ async function createPainter(o: ResolvedVideoOptions, device: string): Promise<{
     const model = loadStyleModel(o.modelPath!, device);
     model.net.precision = resolvePrecision(o.precision, device);
     return {
-      painter: new FastPainter(model.net, { blend: o.consistency ? o.blend : 0, preserveColors: o.preserveColors === 'luminance' ? 'luminance' : 'none' }),
+      painter: new FastPainter(model.net, { blend: o.consistency ? { coarse: o.blend, detail: o.detailBlend } : { coarse: 0, detail: 0 }, preserveColors: o.preserveColors === 'luminance' ? 'luminance' : 'none' }),
       precision: model.net.precision,
     };
   }

@@ -44,7 +44,7 @@ export class TemporalSequencer {
     const backward = computeFlow(this.cv!, grey, this.previousGrey);
     const forward = computeFlow(this.cv!, this.previousGrey, grey);
     const masks = consistencyMasks(backward, forward);
-    return { guide: { warped: warpImage(this.previousOut, backward), certainty: masks.certainty }, backward, masks };
+    return { guide: { warped: warpImage(this.previousOut, backward, 'cubic'), certainty: masks.certainty }, backward, masks };
   }
 
   /** Paints the next frame; null when cancelled mid-frame (then nothing is recorded). */

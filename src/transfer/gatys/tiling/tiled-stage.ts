@@ -18,6 +18,7 @@ import { GridSpec, passOffset, planGrid, TileRect } from '../../tiling/grid';
 import { MIB } from '../../tiling/memory-size';
 import type { ResolvedStylizeOptions } from '../options';
 import { largestTile, SAFETY, StageMemoryInput, tiledFixedBytes, tileBytes, untiledStageBytes } from './memory-model';
+import { BlockCoordinateTargets, tileShare } from './block-targets';
 import { wholeImageGrams } from './style-targets';
 import { CheckpointMode, DEFAULT_PASSES } from './settings';
 
@@ -172,22 +173,28 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
     checkpoint: plan.checkpoint,
   };
   const grams = input.styles.map((s) => wholeImageGrams(net, s.image, options.styleLayers, plan.styleTile));
+  // One unmasked target: tiles descend the whole image's objective (block-targets.ts). Masked
+  // styles keep per-tile targets (each mask's statistics are its own region's).
+  const blockwise = grams.length === 1 && !input.styles[0].mask;
   let done = 0;
   let cancelled = false;
   let losses: LossBreakdown | null = null;
   try {
     for (let pass = 0; pass < grids.length && !cancelled; pass++) {
       const passLosses: { losses: LossBreakdown; area: number }[] = [];
-      const corrected = pass > 0 ? correctedTargets(net, image, grams, options.styleLayers, plan.styleTile) : null;
-      for (const [index, rect] of grids[pass].entries()) {
-        const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
-        const last = optimiseTile(input, corrected ?? grams, rect, (l) => input.onIteration?.(l, ++done, total, progress));
-        if (last.cancelled) cancelled = true;
-        if (last.losses) passLosses.push({ losses: last.losses, area: rect.width * rect.height });
-        if (cancelled) break;
+      const block = blockwise ? BlockCoordinateTargets.measure(net, image, options.styleLayers, grams[0], plan.styleTile) : null;
+      try {
+        for (const [index, rect] of grids[pass].entries()) {
+          const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
+          const last = optimiseTile(input, grams, block, rect, (l) => input.onIteration?.(l, ++done, total, progress));
+          if (last.cancelled) cancelled = true;
+          if (last.losses) passLosses.push({ losses: last.losses, area: rect.width * rect.height });
+          if (cancelled) break;
+        }
+        if (passLosses.length > 0) losses = meanLosses(passLosses, block ? wholeStyleLosses(block, options) : null);
+      } finally {
+        block?.dispose();
       }
-      if (passLosses.length > 0) losses = meanLosses(passLosses);
-      if (corrected) for (const g of corrected) for (const t of g.values()) t.dispose();
     }
   } finally {
     for (const g of grams) for (const t of g.values()) t.dispose();
@@ -195,26 +202,14 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   return { iterations: done, cancelled, losses, report };
 }
 
-/**
- * Targets for the next pass: A + (A − G), G the Gram matrices of the whole current image. Tiles
- * that each aim at A fall short of it together (every tile compromises with its own content the
- * same way); aiming past A by the whole image's deficit brings the whole image's statistics
- * nearer A. Measured (256 px in 128-px tiles, 40 iterations, 2 passes): whole-image objective
- * 1.81× the untiled run's without, 1.41× with (2× the deficit: 2.18×). Only for one (blended)
- * target; masked styles keep their own targets.
- */
-function correctedTargets(net: Vgg19, image: Tensor, grams: Map<string, Tensor>[], layers: string[], maxSide: number): Map<string, Tensor>[] | null {
-  if (grams.length !== 1) return null;
-  const current = wholeImageGrams(net, image, layers, maxSide);
-  try {
-    return [new Map(layers.map((l) => [l, keep(noGrad(() => tidy(() => grams[0].get(l)!.mul(2).sub(current.get(l)!))))]))];
-  } finally {
-    for (const t of current.values()) t.dispose();
-  }
+/** The whole image's weighted style loss per layer, from the Gram matrices the tiles kept up to date. */
+function wholeStyleLosses(block: BlockCoordinateTargets, options: ResolvedStylizeOptions): Record<string, number> {
+  const raw = block.styleLosses();
+  return Object.fromEntries(options.styleLayers.map((l, i) => [l, raw.get(l)! * options.styleWeight * (options.styleLayerWeights?.[i] ?? 1)]));
 }
 
 /** The objective of one tile: its crop of the content and masks, the shared style targets. */
-export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, styles: StyleSource[], grams: Map<string, Tensor>[], rect: TileRect, checkpoint = false, valid?: Float32Array): GatysObjective {
+export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, content: Tensor, styles: StyleSource[], grams: Map<string, Tensor>[], rect: TileRect, checkpoint = false, valid?: Float32Array, scale = { style: 1, tv: 1 }): GatysObjective {
   return tidy(() => {
     const crop = (t: Tensor) => t.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
     const v = valid ? tensor(valid, [1, 1, rect.height, rect.width], content.device) : undefined;
@@ -230,21 +225,30 @@ export function tileObjective(net: Vgg19, options: ResolvedStylizeOptions, conte
       crop(content),
       chosen.map((c) => c.source),
       { content: options.contentLayers, style: options.styleLayers },
-      { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
+      { content: options.contentWeight, style: options.styleWeight * scale.style, tv: options.tvWeight * scale.tv },
       { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, styleGrams: chosen.map((c) => c.grams), checkpoint },
     );
   });
 }
 
-/** Optimises one tile from the current image, then blends it back in place. */
-function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], rect: TileRect, onIteration: (l: LossBreakdown) => void): { losses: LossBreakdown | null; cancelled: boolean } {
+/**
+ * Optimises one tile from the current image, then blends it back in place. With `block`, its
+ * style targets and weights come from the whole image's deficit, which it then updates.
+ */
+function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], block: BlockCoordinateTargets | null, rect: TileRect, onIteration: (l: LossBreakdown) => void): { losses: LossBreakdown | null; cancelled: boolean } {
   const { net, options, plan, image } = input;
   const [, , height, width] = image.shape;
+  const weights = blendWeights(rect, width, height, plan.blend);
   // The style statistics leave out the context margin at interior edges: its deep features see
   // the tile's zero padding, and it is not blended back (measured: 2.01× → 1.81× the untiled
   // objective at 256 px in 128-px tiles).
-  const valid = blendWeights(rect, width, height, plan.blend).map((w) => (w > 0 ? 1 : 0));
-  const objective = tileObjective(net, options, input.content, input.styles, grams, rect, plan.checkpoint, valid);
+  const valid = weights.map((w) => (w > 0 ? 1 : 0));
+  const crop = () => image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
+  const share = tileShare(weights, rect, width, height);
+  const before = block?.tileGrams(crop(), valid) ?? null;
+  const weighting = block && before ? block.weighting(before, share) : null;
+  const objective = tileObjective(net, options, input.content, input.styles, weighting ? [weighting.targets] : grams, rect, plan.checkpoint, valid, weighting ? { style: weighting.styleScale, tv: weighting.tvScale } : undefined);
+  if (weighting) for (const t of weighting.targets.values()) t.dispose();
   const x = keep(noGrad(() => tidy(() => image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width).clone())).variable());
   const best = keep(noGrad(() => x.detach().clone()));
   let bestLoss = Infinity;
@@ -279,21 +283,30 @@ function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], rect
     // Blend: image ← image·(1 − w) + tile·w over the tile (w smooth, 0 at interior edges).
     noGrad(() =>
       tidy(() => {
-        const w = tensor(blendWeights(rect, width, height, plan.blend), [1, 1, rect.height, rect.width], image.device);
+        const w = tensor(weights, [1, 1, rect.height, rect.width], image.device);
         const region = image.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
         region.copyInPlace(region.add(best.sub(region).mul(w)));
       }),
     );
+    if (block && before) {
+      const after = block.tileGrams(crop(), valid);
+      block.update(before, after, share);
+      for (const t of after.values()) t.dispose();
+    }
   } finally {
+    if (before) for (const t of before.values()) t.dispose();
     optimizer.dispose();
     objective.dispose();
     x.dispose();
     best.dispose();
   }
-  return { losses: bestLosses ?? losses, cancelled };
+  const last = (bestLosses ?? losses) as LossBreakdown | null;
+  // The stage reports the whole image's TV: undo the tile's TV scaling.
+  return { losses: last && weighting ? { ...last, tv: last.tv / weighting.tvScale } : last, cancelled };
 }
 
-function meanLosses(items: { losses: LossBreakdown; area: number }[]): LossBreakdown {
+/** Area-weighted mean of the tiles' content losses, their TV summed; the style from `style` when the whole image's is known. */
+function meanLosses(items: { losses: LossBreakdown; area: number }[], wholeStyle: Record<string, number> | null): LossBreakdown {
   const area = items.reduce((a, i) => a + i.area, 0);
   const mean = (pick: (l: LossBreakdown) => Record<string, number>) => {
     const out: Record<string, number> = {};
@@ -301,7 +314,7 @@ function meanLosses(items: { losses: LossBreakdown; area: number }[]): LossBreak
     return out;
   };
   const content = mean((l) => l.content);
-  const style = mean((l) => l.style);
+  const style = wholeStyle ?? mean((l) => l.style);
   const tv = items.reduce((a, i) => a + i.losses.tv, 0);
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   return { content, style, tv, total: sum(content) + sum(style) + tv };
