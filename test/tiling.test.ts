@@ -333,7 +333,7 @@ describe('nst stylize --max-memory', () => {
       assert.match(run.stderr, /is too small for 128x96/, run.stderr);
     }
     assert.equal(run!.status, 0, run!.stderr);
-    assert.match(run!.stderr, /tiled \d+x\d+ \+ \d+x\d+ tiles of \d+ px/);
+    assert.match(run!.stderr, /tiled \d+x\d+( \+ \d+x\d+)+ tiles of \d+ px/);
     const stage = JSON.parse(fs.readFileSync(path.join(dir, 'budget.report.json'), 'utf8')).result.stages[0];
     assert.ok(stage.tiling.tile >= 32 && stage.tiling.tile < 128, `tile ${stage.tiling.tile}`);
     assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);

@@ -288,17 +288,17 @@ function optimiseTile(input: TiledStageInput, grams: Map<string, Tensor>[], bloc
         region.copyInPlace(region.add(best.sub(region).mul(w)));
       }),
     );
-    if (block && before) {
-      const after = block.tileGrams(crop(), valid);
-      block.update(before, after, share);
-      for (const t of after.values()) t.dispose();
-    }
   } finally {
-    if (before) for (const t of before.values()) t.dispose();
     optimizer.dispose();
     objective.dispose();
     x.dispose();
     best.dispose();
+  }
+  if (block && before) {
+    // Measured after the tile's optimiser and objective are gone, so the peak stays the tile's.
+    const after = block.tileGrams(crop(), valid);
+    block.update(before, after, share);
+    for (const t of [...before.values(), ...after.values()]) t.dispose();
   }
   const last = (bestLosses ?? losses) as LossBreakdown | null;
   // The stage reports the whole image's TV: undo the tile's TV scaling.
