@@ -8,11 +8,49 @@
 import type { RgbImage } from '../image';
 import type { Flow } from './flow';
 
-/** Samples planes of size width × height (plane k at k·width·height) at p + flow(p). */
-function warpPlanes(src: Float32Array, planes: number, flow: Flow): Float32Array {
+/** A separable interpolation kernel: `count` taps starting at offset `first` from floor(s). */
+interface Kernel {
+  first: number;
+  count: number;
+  /** The taps' weights for the fraction t = s − floor(s). */
+  weights(t: number, out: Float64Array): void;
+}
+
+const BILINEAR: Kernel = {
+  first: 0,
+  count: 2,
+  weights(t, out) {
+    out[0] = 1 - t;
+    out[1] = t;
+  },
+};
+
+const CATMULL_ROM: Kernel = {
+  first: -1,
+  count: 4,
+  weights(t, out) {
+    const t2 = t * t;
+    const t3 = t2 * t;
+    out[0] = (-t3 + 2 * t2 - t) / 2;
+    out[1] = (3 * t3 - 5 * t2 + 2) / 2;
+    out[2] = (-3 * t3 + 4 * t2 + t) / 2;
+    out[3] = (t3 - t2) / 2;
+  },
+};
+
+/**
+ * Samples planes of size width × height (plane k at k·width·height) at p + flow(p); samples
+ * beyond the border repeat it. clamp01: clip the result to [0, 1] (Catmull-Rom overshoots at edges).
+ */
+function warpPlanes(src: Float32Array, planes: number, flow: Flow, kernel: Kernel = BILINEAR, clamp01 = false): Float32Array {
   const { width, height, u, v } = flow;
   const n = width * height;
   const out = new Float32Array(planes * n);
+  const { first, count } = kernel;
+  const wx = new Float64Array(count);
+  const wy = new Float64Array(count);
+  const xs = new Int32Array(count);
+  const rows = new Int32Array(count);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
@@ -20,61 +58,21 @@ function warpPlanes(src: Float32Array, planes: number, flow: Flow): Float32Array
       const sy = Math.min(Math.max(y + v[i], 0), height - 1);
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
-      const x1 = Math.min(x0 + 1, width - 1);
-      const y1 = Math.min(y0 + 1, height - 1);
-      const wx = sx - x0;
-      const wy = sy - y0;
-      const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
-      const a = y0 * width + x0, b = y0 * width + x1, c = y1 * width + x0, d = y1 * width + x1;
-      for (let k = 0; k < planes; k++) {
-        const o = k * n;
-        out[o + i] = w00 * src[o + a] + w01 * src[o + b] + w10 * src[o + c] + w11 * src[o + d];
-      }
-    }
-  }
-  return out;
-}
-
-/** Catmull-Rom weights of the samples at offsets −1, 0, 1, 2 for a fraction t in [0, 1). */
-function catmullRom(t: number, out: Float64Array): void {
-  const t2 = t * t;
-  const t3 = t2 * t;
-  out[0] = (-t3 + 2 * t2 - t) / 2;
-  out[1] = (3 * t3 - 5 * t2 + 2) / 2;
-  out[2] = (-3 * t3 + 4 * t2 + t) / 2;
-  out[3] = (t3 - t2) / 2;
-}
-
-/** warpPlanes with Catmull-Rom (bicubic) interpolation, clamped to [0, 1] (it overshoots at edges); samples beyond the border repeat it. */
-function warpPlanesCubic(src: Float32Array, planes: number, flow: Flow): Float32Array {
-  const { width, height, u, v } = flow;
-  const n = width * height;
-  const out = new Float32Array(planes * n);
-  const wx = new Float64Array(4);
-  const wy = new Float64Array(4);
-  const xs = new Int32Array(4);
-  const ys = new Int32Array(4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const sx = Math.min(Math.max(x + u[i], 0), width - 1);
-      const sy = Math.min(Math.max(y + v[i], 0), height - 1);
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      catmullRom(sx - x0, wx);
-      catmullRom(sy - y0, wy);
-      for (let j = 0; j < 4; j++) {
-        xs[j] = Math.min(Math.max(x0 - 1 + j, 0), width - 1);
-        ys[j] = Math.min(Math.max(y0 - 1 + j, 0), height - 1) * width;
+      kernel.weights(sx - x0, wx);
+      kernel.weights(sy - y0, wy);
+      for (let j = 0; j < count; j++) {
+        xs[j] = Math.min(Math.max(x0 + first + j, 0), width - 1);
+        rows[j] = Math.min(Math.max(y0 + first + j, 0), height - 1) * width;
       }
       for (let k = 0; k < planes; k++) {
         const o = k * n;
         let acc = 0;
-        for (let j = 0; j < 4; j++) {
-          const row = o + ys[j];
-          acc += wy[j] * (wx[0] * src[row + xs[0]] + wx[1] * src[row + xs[1]] + wx[2] * src[row + xs[2]] + wx[3] * src[row + xs[3]]);
+        for (let j = 0; j < count; j++) {
+          let row = 0;
+          for (let m = 0; m < count; m++) row += wx[m] * src[o + rows[j] + xs[m]];
+          acc += wy[j] * row;
         }
-        out[o + i] = acc < 0 ? 0 : acc > 1 ? 1 : acc;
+        out[o + i] = clamp01 ? Math.min(Math.max(acc, 0), 1) : acc;
       }
     }
   }
@@ -88,7 +86,7 @@ export function warpImage(image: RgbImage, flow: Flow, interpolation: WarpInterp
   if (image.width !== flow.width || image.height !== flow.height) {
     throw new Error(`warpImage: image ${image.width}x${image.height} vs flow ${flow.width}x${flow.height}`);
   }
-  const data = interpolation === 'cubic' ? warpPlanesCubic(image.data, 3, flow) : warpPlanes(image.data, 3, flow);
+  const data = interpolation === 'cubic' ? warpPlanes(image.data, 3, flow, CATMULL_ROM, true) : warpPlanes(image.data, 3, flow);
   return { width: image.width, height: image.height, data };
 }
 
