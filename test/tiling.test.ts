@@ -16,7 +16,7 @@ import { GatysObjective } from '../src/losses';
 import { Vgg19 } from '../src/models';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { resolveStylizeOptions, runStylize } from '../src/transfer/gatys';
-import { BlockCoordinateTargets, planStage, tileObjective, tileShare, untiledStageBytes, wholeImageGrams } from '../src/transfer/gatys/tiling';
+import { BlockCoordinateTargets, planStage, STYLE_BYTES_PER_PIXEL, tileObjective, tileShare, untiledStageBytes, WHOLE_IMAGE_BYTES_PER_PIXEL, wholeImageGrams } from '../src/transfer/gatys/tiling';
 import { MIB } from '../src/transfer/tiling/memory-size';
 import { imageToTensor } from '../src/transfer/image-tensor';
 import { blendSpecFor, blendWeights, overlapFor, passOffset, planGrid, seamMetric, parseMemorySize, tileSeamLines } from '../src/transfer/tiling';
@@ -108,7 +108,7 @@ describe('gradient checkpointing', () => {
     assert.equal(plan(budgetFor(whole), 'on').checkpoint, true);
     assert.equal(plan(budgetFor(wholeCheckpointed), 'off').tiling !== null, true);
     // Below the smallest plain tile: checkpointed tiles; below theirs too: the error names that minimum.
-    const fixed = 1024 * 1024 * 100 + 512 * 512 * 24;
+    const fixed = 1024 * 1024 * WHOLE_IMAGE_BYTES_PER_PIXEL + 512 * 512 * STYLE_BYTES_PER_PIXEL;
     const tight = plan(budgetFor(fixed + 40 * 40 * 2000));
     assert.ok(tight.checkpoint && tight.tiling?.checkpoint, JSON.stringify(tight));
     assert.throws(() => plan(budgetFor(fixed)), /one 32-px tile needs at least/);
