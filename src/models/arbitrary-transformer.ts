@@ -23,7 +23,7 @@ import { NstError } from '../errors';
 import { cat, conv2d, dispose, instanceNorm, keep, noGrad, pad, resize, tensor, Tensor, tidy } from '../engine';
 import type { Precision } from '../engine';
 import { readLayersModelWeights, NamedWeight } from './tfjs-layers';
-import { edgePadByGather } from './transformer-layers';
+import { edgePad } from './transformer-layers';
 
 /** Length of a style vector. */
 export const STYLE_VECTOR_LENGTH = 100;
@@ -274,9 +274,8 @@ export class ArbitraryStyleTransformer {
     if (this.padding === 'zero') return conv2d(x, weight, bias, stride, p, groups);
     const [, , h, w] = x.shape;
     const mode = p < Math.min(h, w) ? 'reflect' : 'replicate';
-    // libtorch 1.13 has no bf16 reflection padding on CPU: gather the padded rows and columns instead.
-    const padded = this.computePrecision === 'bf16' ? edgePadByGather(x, p, mode).contiguous(true) : pad(x, [p, p, p, p], mode);
-    return conv2d(padded, weight, bias, stride, 0, groups);
+    const padded = edgePad(x, p, mode);
+    return conv2d(this.computePrecision === 'bf16' ? padded.contiguous(true) : padded, weight, bias, stride, 0, groups);
   }
 
   private computeWeight(name: string): Tensor {

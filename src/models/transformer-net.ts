@@ -46,7 +46,7 @@ import {
   zeros,
   full,
 } from '../engine';
-import { edgePadByGather, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
+import { edgePad, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 
 export type TransformerVariant = 'johnson-ml5' | 'johnson-upsample';
 export const TRANSFORMER_VARIANTS: readonly TransformerVariant[] = ['johnson-ml5', 'johnson-upsample'];
@@ -342,9 +342,8 @@ export class TransformerNet {
       const p = Math.floor(kernel / 2);
       // Reflection needs the padding to be smaller than the image; tiny inputs fall back to replication.
       const mode = p < Math.min(h, w) ? 'reflect' : 'replicate';
-      // libtorch 1.13 has no bf16 reflection padding on CPU: gather the padded rows and columns instead.
-      if (this.computePrecision === 'bf16') return edgePadByGather(x, p, mode).contiguous(true);
-      return pad(x, [p, p, p, p], mode);
+      const padded = edgePad(x, p, mode);
+      return this.computePrecision === 'bf16' ? padded.contiguous(true) : padded;
     }
     const same = (n: number): [number, number] => {
       const total = Math.max((Math.ceil(n / stride) - 1) * stride + kernel - n, 0);

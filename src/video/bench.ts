@@ -3,8 +3,12 @@
  * - flow: endpoint error of the optical flow on synthetic shifts and a rotation, and its speed;
  * - fast and optimisation: flicker (temporal warping error with the true flow) and style loss,
  *   per-frame vs temporally consistent, on a synthetic pan of a photo; frames/s of the fast
- *   path including the flow; seconds per frame of the optimisation path, first vs later frames.
+ *   path including the flow; seconds per frame of the optimisation path, first vs later frames;
+ * - realClip: the fast path's flicker on a real camera clip, where no true flow exists: the error
+ *   is taken with the flow estimated between the input frames, over the pixels its
+ *   forward–backward check trusts (scripts/fetch-real-clip.sh gets the clip from Debian).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configureThread, resolvePrecision } from '../engine';
 import { loadImage, RgbImage } from '../image';
@@ -14,7 +18,9 @@ import { Vgg19 } from '../models/vgg19';
 import { resolveStyle } from '../transfer/fast/styles';
 import { resolveStylizeOptions } from '../transfer/gatys/options';
 import { FastPainter } from './fast-painter';
-import { computeFlow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
+import { consistencyMasks } from './consistency';
+import { decodeFrames, probeVideo } from './ffmpeg';
+import { computeFlow, Flow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
 import { meanStyleLoss, temporalWarpingError } from './metrics';
 import { OptimisationPainter } from './optimisation-painter';
 import { VIDEO_DEFAULTS } from './options';
@@ -34,7 +40,13 @@ export interface VideoBenchOptions {
   frameIterations?: number;
   /** Pan speed, px per frame at the frame width (sub-pixel on purpose). */
   speed?: number;
+  /** A real clip for the fast path's flicker; default REAL_CLIP when it is there. */
+  realClip?: string;
+  realClipFrames?: number;
 }
+
+/** A handheld camera circling a tree (320×240, 15 frames/s), from Debian's opencv-doc examples. */
+export const REAL_CLIP = path.join(PROJECT_ROOT, '.nst-cache', 'clips', 'tree.avi');
 
 const SHARED = path.join(PROJECT_ROOT, '..', 'shared');
 const PHOTO = path.join(SHARED, 'images', 'content', 'tubingen.jpg');
@@ -141,6 +153,70 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
   }
 }
 
+/** Decodes `frames` frames of a clip at `width` (even height, the clip's aspect). */
+async function decodeClip(file: string, width: number, frames: number, start: number): Promise<RgbImage[]> {
+  const info = probeVideo(file);
+  const height = 2 * Math.round((width * info.height) / info.width / 2);
+  const out: RgbImage[] = [];
+  for await (const frame of decodeFrames(file, { width, height, start })) {
+    out.push(frame);
+    if (out.length === frames) break;
+  }
+  return out;
+}
+
+/**
+ * The fast path on a real clip: per-frame vs consistent, flicker measured with the flow estimated
+ * between the input frames and only where the forward–backward check trusts it.
+ */
+export async function benchVideoRealClip(o: VideoBenchOptions = {}) {
+  const file = o.realClip ?? REAL_CLIP;
+  if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets one from Debian)` };
+  const size = o.fastSize ?? 256;
+  const frames = await decodeClip(file, size, o.realClipFrames ?? 24, 2);
+  const cv = await loadOpenCv();
+  const backward: Flow[] = [];
+  const valid: Float32Array[] = [];
+  for (let t = 1; t < frames.length; t++) {
+    const cur = toGrey(frames[t]), prev = toGrey(frames[t - 1]);
+    const b = computeFlow(cv, cur, prev);
+    backward.push(b);
+    valid.push(consistencyMasks(b, computeFlow(cv, prev, cur)).certainty);
+  }
+  const clip: SyntheticClip = { frames, backward };
+  const style = resolveStyle('wave');
+  const model = loadStyleModel(style.path);
+  model.net.precision = resolvePrecision('auto', 'cpu');
+  const blend = { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
+  const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
+  const perFrame = await paintClip(painterOf({ coarse: 0, detail: 0 }), clip, false);
+  const consistent = await paintClip(painterOf(blend), clip, true);
+  const net = Vgg19.load({ upTo: 'relu5_1' });
+  const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
+  try {
+    const a = { error: temporalWarpingError(perFrame.outputs, backward, valid), style: meanStyleLoss(net, painting, perFrame.outputs) };
+    const b = { error: temporalWarpingError(consistent.outputs, backward, valid), style: meanStyleLoss(net, painting, consistent.outputs) };
+    const trusted = valid.reduce((s, m) => s + m.reduce((x, y) => x + y, 0) / m.length, 0) / valid.length;
+    // The input frames' own error: how much of the measure is flow error rather than flicker.
+    const inputError = temporalWarpingError(frames, backward, valid);
+    return {
+      clip: path.basename(file),
+      style: 'wave',
+      precision: model.net.precision,
+      frame: `${frames[0].width}x${frames[0].height}`,
+      frames: frames.length,
+      trustedPixels: round(trusted, 3),
+      inputWarpingError: round(inputError),
+      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2) },
+      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2) },
+      ...compare(a, b),
+    };
+  } finally {
+    net.dispose();
+    model.net.dispose();
+  }
+}
+
 export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
   const size = o.optimisationSize ?? 128;
   const clip = await panClip(size, o.optimisationFrames ?? 4, (o.speed ?? 2.5) / 2);
@@ -183,6 +259,7 @@ export async function benchVideo(o: VideoBenchOptions = {}) {
     threads: runtime.threads,
     flow: await benchFlow(o.fastSize ?? 256),
     fast: await benchVideoFast(o),
+    realClip: await benchVideoRealClip(o),
     optimisation: await benchVideoOptimisation(o),
   };
 }
