@@ -24,7 +24,9 @@ import {
   probeVideo,
   stylizeVideo,
   meanStyleLoss,
+  photometricCertainty,
   temporalWarpingError,
+  warpImage,
   toGrey,
   VideoProgress,
 } from '../src/video';
@@ -137,6 +139,53 @@ describe('optical flow and consistency masks', () => {
     assert.ok(flagged(58, 70, 38, 58) < 0.1, `inside of the square flagged ${flagged(58, 70, 38, 58).toFixed(2)}`);
     assert.ok(flagged(100, 120, 8, 88) < 0.05, `background flagged ${flagged(100, 120, 8, 88).toFixed(2)}`);
     assert.ok(flagged(4, 20, 8, 88) < 0.05, `background flagged ${flagged(4, 20, 8, 88).toFixed(2)}`);
+  });
+});
+
+describe('warping and the photometric certainty', () => {
+  const noise = (w: number, h: number, seed: number): RgbImage => {
+    let s = seed;
+    const data = new Float32Array(3 * w * h).map(() => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648));
+    return { width: w, height: h, data };
+  };
+  const variance = (img: RgbImage, margin: number) => {
+    const vals: number[] = [];
+    for (let y = margin; y < img.height - margin; y++) for (let x = margin; x < img.width - margin; x++) vals.push(img.data[y * img.width + x]);
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    return vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length;
+  };
+
+  test('Lanczos-3 moves by whole pixels exactly and keeps the most texture over repeated half-pixel warps', () => {
+    const img = noise(48, 40, 7);
+    const shifted = warpImage(img, constantFlow(48, 40, 3, -2), 'lanczos');
+    for (let y = 4; y < 36; y++) for (let x = 4; x < 40; x++) assert.ok(Math.abs(shifted.data[y * 48 + x] - img.data[(y - 2) * 48 + x + 3]) < 1e-6);
+    // A stylised frame is warped once per frame: 8 half-pixel warps soften its strokes least with Lanczos.
+    const kept = (interpolation: 'bilinear' | 'cubic' | 'lanczos') => {
+      let out = img;
+      for (let i = 0; i < 8; i++) out = warpImage(out, constantFlow(48, 40, i % 2 ? -0.5 : 0.5, 0), interpolation);
+      return variance(out, 8) / variance(img, 8);
+    };
+    const [bilinear, cubic, lanczos] = [kept('bilinear'), kept('cubic'), kept('lanczos')];
+    assert.ok(lanczos > cubic && cubic > bilinear, `texture kept: bilinear ${bilinear.toFixed(3)}, cubic ${cubic.toFixed(3)}, lanczos ${lanczos.toFixed(3)}`);
+    assert.ok(lanczos > 0.45, `Lanczos keeps ${lanczos.toFixed(3)} of the variance`);
+  });
+
+  test('photometric certainty: 1 where the warped previous frame matches, low where the content changed under an agreeing flow', () => {
+    const previous = noise(64, 48, 11);
+    const frame = warpImage(previous, constantFlow(64, 48, 2, 0)); // the content moved left by 2 px
+    const n = 64 * 48;
+    // A "blink": a 12×12 patch changes in place, where any flow still says "moved by 2 px".
+    for (let y = 20; y < 32; y++) for (let x = 24; x < 36; x++) for (let k = 0; k < 3; k++) frame.data[k * n + y * 64 + x] = 1 - frame.data[k * n + y * 64 + x];
+    const certainty = photometricCertainty(frame, previous, constantFlow(64, 48, 2, 0));
+    const mean = (x0: number, x1: number, y0: number, y1: number) => {
+      let s = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += certainty[y * 64 + x];
+      return s / ((x1 - x0) * (y1 - y0));
+    };
+    assert.ok(mean(4, 20, 4, 44) > 0.999, `unchanged part ${mean(4, 20, 4, 44)}`);
+    assert.ok(mean(24, 36, 20, 32) < 0.05, `changed patch ${mean(24, 36, 20, 32)}`);
+    // With the wrong flow (none), the moved texture does not match either.
+    assert.ok(photometricCertainty(frame, previous, constantFlow(64, 48, 0, 0)).slice(0, 64 * 16).reduce((a, b) => a + b, 0) / (64 * 16) < 0.2);
   });
 });
 

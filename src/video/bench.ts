@@ -4,9 +4,10 @@
  * - fast and optimisation: flicker (temporal warping error with the true flow) and style loss,
  *   per-frame vs temporally consistent, on a synthetic pan of a photo; frames/s of the fast
  *   path including the flow; seconds per frame of the optimisation path, first vs later frames;
- * - realClip: the fast path's flicker on a real camera clip, where no true flow exists: the error
- *   is taken with the flow estimated between the input frames, over the pixels its
- *   forward–backward check trusts (scripts/fetch-real-clip.sh gets the clip from Debian).
+ * - realClips: the fast path's flicker on real clips, where no true flow exists: the error is
+ *   taken with the flow estimated between the input frames, weighted by the certainty the painter
+ *   uses (forward–backward checks × photometric match of the input frames, as Lai et al. 2018);
+ *   scripts/fetch-real-clip.sh gets the clips from Debian.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +19,7 @@ import { Vgg19 } from '../models/vgg19';
 import { resolveStyle } from '../transfer/fast/styles';
 import { resolveStylizeOptions } from '../transfer/gatys/options';
 import { FastPainter } from './fast-painter';
-import { consistencyMasks } from './consistency';
+import { consistencyMasks, photometricCertainty } from './consistency';
 import { decodeFrames, probeVideo } from './ffmpeg';
 import { computeFlow, Flow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
 import { meanStyleLoss, temporalWarpingError } from './metrics';
@@ -40,13 +41,29 @@ export interface VideoBenchOptions {
   frameIterations?: number;
   /** Pan speed, px per frame at the frame width (sub-pixel on purpose). */
   speed?: number;
-  /** A real clip for the fast path's flicker; default REAL_CLIP when it is there. */
-  realClip?: string;
+  /** Real clips for the fast path's flicker; default REAL_CLIPS (those that are there). */
+  realClips?: RealClip[];
   realClipFrames?: number;
+  /** The fast path's blend weights (default: the video defaults), for sweeps. */
+  blend?: { coarse: number; detail: number };
 }
 
-/** A handheld camera circling a tree (320×240, 15 frames/s), from Debian's opencv-doc examples. */
-export const REAL_CLIP = path.join(PROJECT_ROOT, '.nst-cache', 'clips', 'tree.avi');
+export interface RealClip {
+  file: string;
+  /** Seconds into the clip where the measured frames start. */
+  start: number;
+}
+
+const CLIPS_DIR = path.join(PROJECT_ROOT, '.nst-cache', 'clips');
+/**
+ * From Debian's opencv-doc sample data (scripts/fetch-real-clip.sh): a handheld camera circling a
+ * tree (320×240, 15 frames/s; it starts moving, ~0.5 px/frame at 256 px, after 23 s) and an
+ * animated film excerpt with camera moves (720×528, 24 frames/s, 0.3–1 px/frame).
+ */
+export const REAL_CLIPS: RealClip[] = [
+  { file: path.join(CLIPS_DIR, 'tree.avi'), start: 24 },
+  { file: path.join(CLIPS_DIR, 'Megamind.avi'), start: 1 },
+];
 
 const SHARED = path.join(PROJECT_ROOT, '..', 'shared');
 const PHOTO = path.join(SHARED, 'images', 'content', 'tubingen.jpg');
@@ -124,7 +141,7 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
   const style = resolveStyle('wave');
   const model = loadStyleModel(style.path);
   model.net.precision = resolvePrecision('auto', 'cpu');
-  const blend = { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
+  const blend = o.blend ?? { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
   const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
   const none = { coarse: 0, detail: 0 };
   await paintClip(painterOf(none), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
@@ -169,11 +186,11 @@ async function decodeClip(file: string, width: number, frames: number, start: nu
  * The fast path on a real clip: per-frame vs consistent, flicker measured with the flow estimated
  * between the input frames and only where the forward–backward check trusts it.
  */
-export async function benchVideoRealClip(o: VideoBenchOptions = {}) {
-  const file = o.realClip ?? REAL_CLIP;
-  if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets one from Debian)` };
+export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = {}) {
+  const { file, start } = clip;
+  if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets it from Debian)` };
   const size = o.fastSize ?? 256;
-  const frames = await decodeClip(file, size, o.realClipFrames ?? 24, 2);
+  const frames = await decodeClip(file, size, o.realClipFrames ?? 24, start);
   const cv = await loadOpenCv();
   const backward: Flow[] = [];
   const valid: Float32Array[] = [];
@@ -181,16 +198,17 @@ export async function benchVideoRealClip(o: VideoBenchOptions = {}) {
     const cur = toGrey(frames[t]), prev = toGrey(frames[t - 1]);
     const b = computeFlow(cv, cur, prev);
     backward.push(b);
-    valid.push(consistencyMasks(b, computeFlow(cv, prev, cur)).certainty);
+    const certainty = photometricCertainty(frames[t], frames[t - 1], b);
+    const masks = consistencyMasks(b, computeFlow(cv, prev, cur)).certainty;
+    valid.push(certainty.map((c, i) => c * masks[i]));
   }
-  const clip: SyntheticClip = { frames, backward };
   const style = resolveStyle('wave');
   const model = loadStyleModel(style.path);
   model.net.precision = resolvePrecision('auto', 'cpu');
-  const blend = { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
+  const blend = o.blend ?? { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
   const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
-  const perFrame = await paintClip(painterOf({ coarse: 0, detail: 0 }), clip, false);
-  const consistent = await paintClip(painterOf(blend), clip, true);
+  const perFrame = await paintClip(painterOf({ coarse: 0, detail: 0 }), { frames, backward }, false);
+  const consistent = await paintClip(painterOf(blend), { frames, backward }, true);
   const net = Vgg19.load({ upTo: 'relu5_1' });
   const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
   try {
@@ -201,6 +219,7 @@ export async function benchVideoRealClip(o: VideoBenchOptions = {}) {
     const inputError = temporalWarpingError(frames, backward, valid);
     return {
       clip: path.basename(file),
+      start,
       style: 'wave',
       precision: model.net.precision,
       frame: `${frames[0].width}x${frames[0].height}`,
@@ -252,6 +271,12 @@ export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
   }
 }
 
+async function sequential<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const job of jobs) out.push(await job());
+  return out;
+}
+
 /** Everything above, as one JSON-able object. */
 export async function benchVideo(o: VideoBenchOptions = {}) {
   const runtime = configureThread({ threads: o.threads });
@@ -259,7 +284,7 @@ export async function benchVideo(o: VideoBenchOptions = {}) {
     threads: runtime.threads,
     flow: await benchFlow(o.fastSize ?? 256),
     fast: await benchVideoFast(o),
-    realClip: await benchVideoRealClip(o),
+    realClips: await sequential((o.realClips ?? REAL_CLIPS).map((c) => () => benchVideoRealClip(c, o))),
     optimisation: await benchVideoOptimisation(o),
   };
 }

@@ -7,9 +7,15 @@
  * - on a motion boundary where |∇u|² + |∇v|² > 0.01 |w|² + 0.002: the flow is unreliable there;
  * - outside: p + w(p) leaves the previous frame (e.g. the new strip of a pan).
  * The certainty is 0 at such pixels and 1 elsewhere.
+ *
+ * Those checks trust the flow's own agreement; on non-rigid motion (faces, hands) both flows can
+ * agree and still be wrong, and blending along them paints ghosts (doubled eyes). The
+ * photometric certainty (Lai et al. 2018) catches that: exp(−α‖I_t − W(I_{t−1})‖²) over RGB in
+ * [0,1], α = 50, low wherever the previous input frame, warped, does not match the current one.
  */
+import type { RgbImage } from '../image';
 import type { Flow } from './flow';
-import { warpFlow } from './warp';
+import { warpFlow, warpImage } from './warp';
 
 export interface ConsistencyMasks {
   width: number;
@@ -53,4 +59,23 @@ export function consistencyMasks(backward: Flow, forward: Flow): ConsistencyMask
     }
   }
   return { width, height, certainty, occluded, motionBoundary, outside };
+}
+
+/** Weight of the squared colour difference in the photometric certainty (Lai et al. 2018). */
+export const PHOTOMETRIC_ALPHA = 50;
+
+/** exp(−α‖frame − W(previous)‖²) per pixel: how well the previous input frame, warped by the backward flow, matches this one. */
+export function photometricCertainty(frame: RgbImage, previous: RgbImage, backward: Flow, alpha = PHOTOMETRIC_ALPHA): Float32Array {
+  const warped = warpImage(previous, backward).data;
+  const n = frame.width * frame.height;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let d2 = 0;
+    for (let k = 0; k < 3; k++) {
+      const d = frame.data[k * n + i] - warped[k * n + i];
+      d2 += d * d;
+    }
+    out[i] = Math.exp(-alpha * d2);
+  }
+  return out;
 }

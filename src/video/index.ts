@@ -8,7 +8,7 @@ export type { VideoInfo } from './ffmpeg';
 export { computeFlow, loadOpenCv, toGrey, FLOW_MAX_SIDE } from './flow';
 export type { Flow, Grey, OpenCvModule } from './flow';
 export { warpImage, warpFlow } from './warp';
-export { consistencyMasks } from './consistency';
+export { consistencyMasks, photometricCertainty } from './consistency';
 export type { ConsistencyMasks } from './consistency';
 export { meanStyleLoss, temporalWarpingError } from './metrics';
 export type { FramePainter, TemporalGuide } from './painter';

@@ -16,8 +16,8 @@ import { warpImage } from './warp';
 
 /**
  * outputs: the painted frames; backward[t−1]: flow of frame t onto frame t−1; valid[t−1]
- * (optional): 1 where the pixel of frame t is visible in frame t−1 (default: its source lies
- * inside the frame). Values in [0,1] per channel.
+ * (optional): per-pixel weights in [0,1], 0 where the pixel of frame t is not visible in frame
+ * t−1 (default: 1 where its source lies inside the frame, else 0). Values in [0,1] per channel.
  */
 export function temporalWarpingError(outputs: RgbImage[], backward: Flow[], valid?: Float32Array[]): number {
   let total = 0;
@@ -31,10 +31,10 @@ export function temporalWarpingError(outputs: RgbImage[], backward: Flow[], vali
     for (let i = 0; i < n; i++) {
       const x = (i % flow.width) + flow.u[i];
       const y = Math.floor(i / flow.width) + flow.v[i];
-      const visible = valid ? valid[t - 1][i] > 0 : x >= 0 && y >= 0 && x <= flow.width - 1 && y <= flow.height - 1;
-      if (!visible) continue;
-      for (let k = 0; k < 3; k++) sum += Math.abs(cur[k * n + i] - warped.data[k * n + i]);
-      count += 3;
+      const weight = valid ? valid[t - 1][i] : x >= 0 && y >= 0 && x <= flow.width - 1 && y <= flow.height - 1 ? 1 : 0;
+      if (weight <= 0) continue;
+      for (let k = 0; k < 3; k++) sum += weight * Math.abs(cur[k * n + i] - warped.data[k * n + i]);
+      count += 3 * weight;
     }
     total += count > 0 ? sum / count : 0;
   }

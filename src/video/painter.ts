@@ -8,7 +8,10 @@ import type { RgbImage } from '../image';
 export interface TemporalGuide {
   /** The previous stylised frame, warped by the backward flow onto the current frame. */
   warped: RgbImage;
-  /** 1 where the warp is reliable (no occlusion, motion boundary or out-of-frame source), else 0. */
+  /**
+   * In [0,1]: 0 where the warp is unreliable (occlusion, motion boundary, out-of-frame source),
+   * else how well the warped previous input frame matches this one (1 = exactly).
+   */
   certainty: Float32Array;
 }
 

@@ -5,7 +5,7 @@
  * video run (frames from ffmpeg) and by the benchmark (synthetic pans in memory).
  */
 import type { RgbImage } from '../image';
-import { consistencyMasks, ConsistencyMasks } from './consistency';
+import { consistencyMasks, ConsistencyMasks, photometricCertainty } from './consistency';
 import { computeFlow, Flow, Grey, loadOpenCv, OpenCvModule, toGrey } from './flow';
 import type { FramePainter, PaintHooks, TemporalGuide } from './painter';
 import { warpImage } from './warp';
@@ -18,6 +18,7 @@ export interface PaintedFrame {
 }
 
 export class TemporalSequencer {
+  private previousFrame: RgbImage | null = null;
   private previousGrey: Grey | null = null;
   private previousOut: RgbImage | null = null;
 
@@ -34,27 +35,34 @@ export class TemporalSequencer {
 
   /** Records a frame painted earlier (resume): the next frame is made consistent with it. */
   seed(frame: RgbImage, painted: RgbImage | null): void {
+    this.previousFrame = frame;
     this.previousGrey = this.consistency ? toGrey(frame) : null;
     this.previousOut = painted;
   }
 
-  /** The guide for `frame` from the previous frame, or null for the first one. */
-  guideFor(grey: Grey): { guide: TemporalGuide; backward: Flow; masks: ConsistencyMasks } | null {
-    if (!this.consistency || !this.previousGrey || !this.previousOut) return null;
+  /**
+   * The guide for `frame` from the previous frame, or null for the first one. Its certainty is the
+   * flow checks' mask times the photometric certainty (see consistency.ts).
+   */
+  guideFor(frame: RgbImage, grey: Grey): { guide: TemporalGuide; backward: Flow; masks: ConsistencyMasks } | null {
+    if (!this.consistency || !this.previousGrey || !this.previousOut || !this.previousFrame) return null;
     const backward = computeFlow(this.cv!, grey, this.previousGrey);
     const forward = computeFlow(this.cv!, this.previousGrey, grey);
     const masks = consistencyMasks(backward, forward);
-    return { guide: { warped: warpImage(this.previousOut, backward, 'cubic'), certainty: masks.certainty }, backward, masks };
+    const certainty = photometricCertainty(frame, this.previousFrame, backward);
+    for (let i = 0; i < certainty.length; i++) certainty[i] *= masks.certainty[i];
+    return { guide: { warped: warpImage(this.previousOut, backward, 'lanczos'), certainty }, backward, masks };
   }
 
   /** Paints the next frame; null when cancelled mid-frame (then nothing is recorded). */
   async next(frame: RgbImage, hooks?: PaintHooks): Promise<PaintedFrame | null> {
     const t0 = performance.now();
     const grey = this.consistency ? toGrey(frame) : null;
-    const guided = grey ? this.guideFor(grey) : null;
+    const guided = grey ? this.guideFor(frame, grey) : null;
     const t1 = performance.now();
     const image = await this.painter.paint(frame, guided?.guide ?? null, hooks);
     if (!image) return null;
+    this.previousFrame = frame;
     this.previousGrey = grey;
     this.previousOut = image;
     return { image, flowMs: t1 - t0, paintMs: performance.now() - t1 };
