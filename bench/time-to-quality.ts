@@ -3,7 +3,8 @@
  * neural-style-pt's optimisation (torch.optim.LBFGS, lr 1, history 100, no line search) for 300
  * iterations from the content image; its image is saved as an 8-bit PNG, as a user gets it, and
  * scored by the loss contract. Then our default run (quality 'standard', same inputs, same threads)
- * is timed until the image it would write scores at or below that: the ratio of the two loop times
+ * is timed until the image it would write scores at or below that (in the precision a user gets:
+ * bf16 where the CPU has it): the ratio of the two loop times
  * is the figure. Both loops exclude loading; the same process, one after the other.
  */
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,8 @@ export interface TimeToQualityOptions {
   style?: string;
   pytorchIterations?: number;
   quality?: Quality;
+  /** Our compute precision; default 'auto' (bf16 where the CPU has it), what a user's run gets. */
+  precision?: 'auto' | 'fp32' | 'bf16';
   /** Run PyTorch again even when its result for the same inputs is cached. */
   freshPytorch?: boolean;
 }
@@ -88,7 +91,7 @@ export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<u
     let evaluations = 0;
     let stop = false;
     const ours = await runStylize(
-      resolveStylizeOptions({ content, style, output: path.join(dir, 'ours.png'), size: o.size, quality, threads: o.threads, seed: 1, report: false, printEvery: 0, precision: 'fp32' }),
+      resolveStylizeOptions({ content, style, output: path.join(dir, 'ours.png'), size: o.size, quality, threads: o.threads, seed: 1, report: false, printEvery: 0, precision: o.precision ?? 'auto' }),
       {
         isCancelled: () => stop,
         onProgress: (p) => {
@@ -108,6 +111,7 @@ export async function timeToQualityVsPytorch(o: TimeToQualityOptions): Promise<u
       pytorch: { ...pytorch, savedImageScore: target },
       ours: {
         quality,
+        precision: ours.precision,
         secondsToTarget: reachedAt === null ? null : round(reachedAt),
         evaluations,
         stages: ours.stages.map((st) => ({ size: `${st.size.width}x${st.size.height}`, iterations: st.iterations, converged: st.converged, seconds: st.seconds })),
