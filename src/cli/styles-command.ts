@@ -46,7 +46,7 @@ function fitCommand(): Command {
     .option('-o, --output <file>', 'the style file (default: <model dir>/fast-style/NAME.style.json)')
     .option('--photos <dir>', 'folder of training photos (default: ../shared/datasets/photos)')
     .option('--photo-count <n>', 'training photos used', parseInteger('photo-count'), d.photoCount)
-    .option('--stage-sizes <list>', 'photo size of each fitting stage', parseIntegerList('stage-sizes'), [...d.stageSizes])
+    .addOption(new Option('--stage-sizes <list>', 'photo size of each fitting stage').argParser(parseIntegerList('stage-sizes')).default([...d.stageSizes], d.stageSizes.join(',')))
     .option('--evaluations <list>', `loss evaluations of each stage (default: ${d.stageEvaluations.join(',')}; 50 each with other --stage-sizes)`, parseIntegerList('evaluations'))
     .option('--content-scales <list>', `content weight multiplier of each stage (default: ${d.stageContentScales.join(',')}; ${d.stageContentScales[0]} then 1 for the last with other --stage-sizes)`, parseNumberList('content-scales'))
     .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), d.contentWeight)
