@@ -76,6 +76,8 @@ export class JobManager {
   /** Record changes a full disk kept from the database, shown as if written and retried. */
   private readonly unsaved = new Map<string, Partial<JobRecord>>();
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Reports being written (close() waits for them before closing the database). */
+  private readonly pendingReports = new Set<Promise<void>>();
   private closing = false;
 
   constructor(
@@ -164,6 +166,8 @@ export class JobManager {
     await this.distributed?.close();
     this.writeUnsaved();
     if (this.retryTimer) clearInterval(this.retryTimer);
+    // Reports being written still read the database (and must not be cut off half-written).
+    await Promise.allSettled([...this.pendingReports]);
     this.store.close();
   }
 
@@ -468,7 +472,15 @@ export class JobManager {
       job = this.withUnsaved(stored);
     }
     this.publishEnd(job);
-    this.writeReport(id).catch((err) => this.log.error(`job ${id}: cannot write its report: ${errorLine(err)}`));
+    this.trackReport(id, (err) => this.log.error(`job ${id}: cannot write its report: ${errorLine(err)}`));
+  }
+
+  /** Writes a job's report in the background; close() waits for it. */
+  private trackReport(id: string, onError: (err: unknown) => void): void {
+    const pending: Promise<void> = this.writeReport(id)
+      .catch(onError)
+      .finally(() => this.pendingReports.delete(pending));
+    this.pendingReports.add(pending);
   }
 
   /** Writes the record changes a full disk held back, as far as there is space now. */
@@ -478,7 +490,7 @@ export class JobManager {
         this.store.update(id, patch);
         this.unsaved.delete(id);
         this.log.info(`job ${id}: its outcome is recorded now`);
-        this.writeReport(id).catch(() => undefined);
+        this.trackReport(id, () => undefined);
       } catch {
         return; // still full: try again later
       }
