@@ -57,8 +57,9 @@ export interface RealClip {
 const CLIPS_DIR = path.join(PROJECT_ROOT, '.nst-cache', 'clips');
 /**
  * From Debian's opencv-doc sample data (scripts/fetch-real-clip.sh): a handheld camera circling a
- * tree (320×240, 15 frames/s; it starts moving, ~0.5 px/frame at 256 px, after 23 s) and an
- * animated film excerpt with camera moves (720×528, 24 frames/s, 0.3–1 px/frame).
+ * tree (320×240, 15 frames/s, but each picture repeated ~6 times; it starts moving after 23 s,
+ * ~3 px between distinct pictures at 256 px) and an animated film excerpt with camera moves and
+ * talking faces (720×528, 24 frames/s, 0.3–1 px/frame).
  */
 export const REAL_CLIPS: RealClip[] = [
   { file: path.join(CLIPS_DIR, 'tree.avi'), start: 24 },
@@ -170,27 +171,33 @@ export async function benchVideoFast(o: VideoBenchOptions = {}) {
   }
 }
 
-/** Decodes `frames` frames of a clip at `width` (even height, the clip's aspect). */
+/**
+ * Decodes `frames` distinct frames of a clip at `width` (even height, the clip's aspect). Repeated
+ * frames are skipped: tree.avi repeats each of its frames about six times, and identical pairs
+ * would count as perfectly steady.
+ */
 async function decodeClip(file: string, width: number, frames: number, start: number): Promise<RgbImage[]> {
   const info = probeVideo(file);
   const height = 2 * Math.round((width * info.height) / info.width / 2);
   const out: RgbImage[] = [];
   for await (const frame of decodeFrames(file, { width, height, start })) {
+    const last = out[out.length - 1];
+    if (last && meanAbsDifference(last, frame) < 1e-3) continue;
     out.push(frame);
     if (out.length === frames) break;
   }
   return out;
 }
 
-/**
- * The fast path on a real clip: per-frame vs consistent, flicker measured with the flow estimated
- * between the input frames and only where the forward–backward check trusts it.
- */
-export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = {}) {
-  const { file, start } = clip;
-  if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets it from Debian)` };
-  const size = o.fastSize ?? 256;
-  const frames = await decodeClip(file, size, o.realClipFrames ?? 24, start);
+function meanAbsDifference(a: RgbImage, b: RgbImage): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i] - b.data[i]);
+  return sum / a.data.length;
+}
+
+/** A real clip's frames with the estimated backward flows and the certainty weights of the metric. */
+async function measuredClip(file: string, start: number, size: number, count: number) {
+  const frames = await decodeClip(file, size, count, start);
   const cv = await loadOpenCv();
   const backward: Flow[] = [];
   const valid: Float32Array[] = [];
@@ -202,6 +209,25 @@ export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = 
     const masks = consistencyMasks(b, computeFlow(cv, prev, cur)).certainty;
     valid.push(certainty.map((c, i) => c * masks[i]));
   }
+  const info = {
+    frame: `${frames[0].width}x${frames[0].height}`,
+    trustedPixels: round(valid.reduce((s, m) => s + m.reduce((x, y) => x + y, 0) / m.length, 0) / valid.length, 3),
+    // The input frames' own error: how much of the measure is flow error rather than flicker.
+    inputWarpingError: round(temporalWarpingError(frames, backward, valid)),
+  };
+  return { clip: { frames, backward, valid }, info };
+}
+
+/**
+ * Both methods on a real clip: per-frame vs consistent, flicker measured with the flow estimated
+ * between the input frames and weighted by the certainty (forward–backward × photometric).
+ */
+export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = {}) {
+  const { file, start } = clip;
+  if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets it from Debian)` };
+  const size = o.fastSize ?? 256;
+  const measured = await measuredClip(file, start, size, o.realClipFrames ?? 24);
+  const { frames, backward, valid } = measured.clip;
   const style = resolveStyle('wave');
   const model = loadStyleModel(style.path);
   model.net.precision = resolvePrecision('auto', 'cpu');
@@ -209,36 +235,42 @@ export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = 
   const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
   const perFrame = await paintClip(painterOf({ coarse: 0, detail: 0 }), { frames, backward }, false);
   const consistent = await paintClip(painterOf(blend), { frames, backward }, true);
+  model.net.dispose();
   const net = Vgg19.load({ upTo: 'relu5_1' });
   const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
+  let fast: Record<string, unknown>;
   try {
     const a = { error: temporalWarpingError(perFrame.outputs, backward, valid), style: meanStyleLoss(net, painting, perFrame.outputs) };
     const b = { error: temporalWarpingError(consistent.outputs, backward, valid), style: meanStyleLoss(net, painting, consistent.outputs) };
-    const trusted = valid.reduce((s, m) => s + m.reduce((x, y) => x + y, 0) / m.length, 0) / valid.length;
-    // The input frames' own error: how much of the measure is flow error rather than flicker.
-    const inputError = temporalWarpingError(frames, backward, valid);
-    return {
-      clip: path.basename(file),
-      start,
+    fast = {
       style: 'wave',
       precision: model.net.precision,
-      frame: `${frames[0].width}x${frames[0].height}`,
+      ...measured.info,
       frames: frames.length,
-      trustedPixels: round(trusted, 3),
-      inputWarpingError: round(inputError),
       perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2) },
       consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2) },
       ...compare(a, b),
     };
   } finally {
     net.dispose();
-    model.net.dispose();
   }
+  const small = await measuredClip(file, start, o.optimisationSize ?? 128, o.optimisationFrames ?? 4);
+  const optimisation = { ...small.info, ...(await compareOptimisation(small.clip, o)) };
+  return { clip: path.basename(file), start, fast, optimisation };
 }
 
 export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
   const size = o.optimisationSize ?? 128;
   const clip = await panClip(size, o.optimisationFrames ?? 4, (o.speed ?? 2.5) / 2);
+  return { frame: `${clip.frames[0].width}x${clip.frames[0].height}`, ...(await compareOptimisation(clip, o)) };
+}
+
+/**
+ * The optimisation method (starry_night, fp32) per frame and consistent on `clip`; the flicker
+ * weighted by `clip.valid` when given (real clips), else over the pixels whose source is inside.
+ */
+async function compareOptimisation(clip: SyntheticClip & { valid?: Float32Array[] }, o: VideoBenchOptions) {
+  const size = Math.max(clip.frames[0].width, clip.frames[0].height);
   const stylePath = path.join(SHARED, 'images', 'style', 'starry_night.jpg');
   const iterations = o.iterations ?? 60;
   const frameIterations = o.frameIterations ?? Math.round(iterations / 4);
@@ -251,13 +283,12 @@ export async function benchVideoOptimisation(o: VideoBenchOptions = {}) {
   try {
     const perFrame = await paintClip(painterOf(false), clip, false);
     const consistent = await paintClip(painterOf(true), clip, true);
-    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward), style: meanStyleLoss(net, styles[0], perFrame.outputs) };
-    const b = { error: temporalWarpingError(consistent.outputs, clip.backward), style: meanStyleLoss(net, styles[0], consistent.outputs) };
+    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward, clip.valid), style: meanStyleLoss(net, styles[0], perFrame.outputs) };
+    const b = { error: temporalWarpingError(consistent.outputs, clip.backward, clip.valid), style: meanStyleLoss(net, styles[0], consistent.outputs) };
     const later = consistent.times.slice(1);
     const laterMean = later.reduce((x, y) => x + y, 0) / Math.max(later.length, 1);
     return {
       style: 'starry_night',
-      frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
       frames: clip.frames.length,
       iterations,
       frameIterations,
