@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../src/server';
+import { cpuHasBf16 } from '../src/engine';
 import { writeStyleFile } from '../src/transfer/arbitrary';
 import { makeFitModelDir, makeFitPhotosDir, SHORT_FIT } from './helpers/fit-models';
 import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
@@ -37,6 +38,14 @@ function rgbDiff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; ma
 }
 
 /** The server's result of a fast job with `style` on the small sample photo at 128 px (RGBA). */
+/**
+ * How close the browser's pixels (TF.js, fp32) must be to the server's. In fp32 they are the same
+ * 8-bit pixels (a pixel may round the other way: max 1). A server on a CPU with bf16 instructions
+ * paints in bf16 ('auto'), whose 8-bit significand moves pixels a little more: measured mean 0.38,
+ * max 6 (0..255) with the hand-made vector below.
+ */
+const SAME_PIXELS = cpuHasBf16() ? { mean: 1, max: 10 } : { mean: 0.05, max: 1 };
+
 async function paintOnServer(base: string, style: string): Promise<Buffer> {
   const created = await json(
     await fetch(`${base}/api/jobs`, {
@@ -115,7 +124,7 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     // Tolerance: measured mean 0.0000, max 0 (0..255: the same 8-bit pixels); in float the two
     // agree within 1e-4 on the 0..1 scale (test/arbitrary-transformer.test.ts), so a pixel may
     // round the other way: max 1 allowed.
-    assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, jobsBefore, 'nothing ran on the server');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-any-painting.png'), fullPage: true });
 
@@ -148,7 +157,7 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     const { mean, max } = rgbDiff(canvas.data, serverPixels);
     t.diagnostic(`hand-made vector, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     // Measured: mean 0.0000, max 0 (the same 8-bit pixels here too).
-    assert.ok(mean < 0.05 && max <= 1, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     assert.deepEqual(consoleErrors, []);
   });
 
