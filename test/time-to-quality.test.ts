@@ -190,18 +190,20 @@ describe('overflow is a failure', () => {
 });
 
 describe('quality schedules', () => {
-  test('stages √2 apart from a quarter of the size (never below 128 px), ending at the size', () => {
-    const sizes = planStages(512, 'standard').map((s) => s.size);
-    assert.deepEqual(sizes, [128, 181, 256, 362, 512]);
+  test('stages 2× apart (standard) or √2 (draft, high) from a fraction of the size (never below 128 px), ending at the size', () => {
+    assert.deepEqual(planStages(512, 'standard').map((s) => s.size), [128, 256, 512]);
+    assert.deepEqual(planStages(1024, 'standard').map((s) => s.size), [256, 512, 1024]);
     assert.deepEqual(planStages(512, 'draft').map((s) => s.size), [256, 362, 512]);
     assert.deepEqual(planStages(100, 'standard').map((s) => s.size), [100]);
+    const sizes = planStages(512, 'high').map((s) => s.size);
+    assert.deepEqual(sizes, [128, 181, 256, 362, 512]);
     for (let i = 1; i < sizes.length; i++) assert.ok(Math.abs(sizes[i] / sizes[i - 1] - Math.SQRT2) < 0.01);
   });
 
   test('the default is the standard quality; explicit iterations give one stage of exactly that many', () => {
     const d = resolveStylizeOptions(options('q.png', { iterations: undefined, size: 256 }));
     assert.equal(d.quality, 'standard');
-    assert.deepEqual(d.scales, [128, 181, 256]);
+    assert.deepEqual(d.scales, [128, 256]);
     assert.ok(d.scaleTolerances.every((t) => t > 0));
     const explicit = resolveStylizeOptions(options('q.png', { iterations: 42, size: 256 }));
     assert.equal(explicit.quality, null);
