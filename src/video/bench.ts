@@ -4,7 +4,7 @@
  * - fast and optimisation: flicker (temporal warping error with the true flow) and style loss,
  *   per-frame vs temporally consistent, on a synthetic pan of a photo; frames/s of the fast
  *   path including the flow; seconds per frame of the optimisation path, first vs later frames;
- * - realClips: the fast path's flicker on real clips, where no true flow exists: the error is
+ * - realClips: both methods' flicker on real clips, where no true flow exists: the error is
  *   taken with the flow estimated between the input frames, weighted by the certainty the painter
  *   uses (forward–backward checks × photometric match of the input frames, as Lai et al. 2018);
  *   scripts/fetch-real-clip.sh gets the clips from Debian.
@@ -19,7 +19,7 @@ import { Vgg19 } from '../models/vgg19';
 import { resolveStyle } from '../transfer/fast/styles';
 import { resolveStylizeOptions } from '../transfer/gatys/options';
 import { FastPainter } from './fast-painter';
-import { consistencyMasks, photometricCertainty } from './consistency';
+import { warpCertainty } from './consistency';
 import { decodeFrames, probeVideo } from './ffmpeg';
 import { computeFlow, Flow, FLOW_MAX_SIDE, loadOpenCv, toGrey } from './flow';
 import { meanStyleLoss, temporalWarpingError } from './metrics';
@@ -139,35 +139,52 @@ export async function benchFlow(size = 256) {
 export async function benchVideoFast(o: VideoBenchOptions = {}) {
   const size = o.fastSize ?? 256;
   const clip = await panClip(size, o.fastFrames ?? 8, o.speed ?? 2.5);
-  const style = resolveStyle('wave');
-  const model = loadStyleModel(style.path);
+  const fps = (r: { times: number[] }) => round(r.times.length / r.times.reduce((x, y) => x + y, 0), 2);
+  const r = await compareFast(clip, size, o, true);
+  return {
+    ...r.report,
+    frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
+    frames: clip.frames.length,
+    panPxPerFrame: o.speed ?? 2.5,
+    perFrame: { ...r.report.perFrame, framesPerSecond: fps(r.perFrame) },
+    consistent: { ...r.report.consistent, framesPerSecond: fps(r.consistent), flowMs: round(r.consistent.flowMs, 1), paintMs: round(r.consistent.paintMs, 1) },
+  };
+}
+
+/**
+ * The fast method (wave, 'auto' precision) per frame and with the blend (default: the video
+ * defaults) on `clip`; flicker weighted by `clip.valid` when given (real clips).
+ */
+async function compareFast(clip: SyntheticClip & { valid?: Float32Array[] }, size: number, o: VideoBenchOptions, warmUp = false) {
+  const model = loadStyleModel(resolveStyle('wave').path);
   model.net.precision = resolvePrecision('auto', 'cpu');
   const blend = o.blend ?? { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
   const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
   const none = { coarse: 0, detail: 0 };
-  await paintClip(painterOf(none), { frames: clip.frames.slice(0, 2), backward: [] }, true); // warm-up
-  const perFrame = await paintClip(painterOf(none), clip, false);
-  const consistent = await paintClip(painterOf(blend), clip, true);
+  let perFrame, consistent;
+  try {
+    if (warmUp) await paintClip(painterOf(none), { frames: clip.frames.slice(0, 2), backward: [] }, true);
+    perFrame = await paintClip(painterOf(none), clip, false);
+    consistent = await paintClip(painterOf(blend), clip, true);
+  } finally {
+    model.net.dispose();
+  }
   const net = Vgg19.load({ upTo: 'relu5_1' });
   const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
   try {
-    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward), style: meanStyleLoss(net, painting, perFrame.outputs) };
-    const b = { error: temporalWarpingError(consistent.outputs, clip.backward), style: meanStyleLoss(net, painting, consistent.outputs) };
-    const fps = (r: { times: number[] }) => round(r.times.length / r.times.reduce((x, y) => x + y, 0), 2);
-    return {
+    const a = { error: temporalWarpingError(perFrame.outputs, clip.backward, clip.valid), style: meanStyleLoss(net, painting, perFrame.outputs) };
+    const b = { error: temporalWarpingError(consistent.outputs, clip.backward, clip.valid), style: meanStyleLoss(net, painting, consistent.outputs) };
+    const report = {
       style: 'wave',
       precision: model.net.precision,
-      frame: `${clip.frames[0].width}x${clip.frames[0].height}`,
-      frames: clip.frames.length,
-      panPxPerFrame: o.speed ?? 2.5,
       blend,
-      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2), framesPerSecond: fps(perFrame) },
-      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2), framesPerSecond: fps(consistent), flowMs: round(consistent.flowMs, 1), paintMs: round(consistent.paintMs, 1) },
+      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2) },
+      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2) },
       ...compare(a, b),
     };
+    return { report, perFrame, consistent };
   } finally {
     net.dispose();
-    model.net.dispose();
   }
 }
 
@@ -205,9 +222,7 @@ async function measuredClip(file: string, start: number, size: number, count: nu
     const cur = toGrey(frames[t]), prev = toGrey(frames[t - 1]);
     const b = computeFlow(cv, cur, prev);
     backward.push(b);
-    const certainty = photometricCertainty(frames[t], frames[t - 1], b);
-    const masks = consistencyMasks(b, computeFlow(cv, prev, cur)).certainty;
-    valid.push(certainty.map((c, i) => c * masks[i]));
+    valid.push(warpCertainty(frames[t], frames[t - 1], b, computeFlow(cv, prev, cur)).certainty);
   }
   const info = {
     frame: `${frames[0].width}x${frames[0].height}`,
@@ -227,33 +242,7 @@ export async function benchVideoRealClip(clip: RealClip, o: VideoBenchOptions = 
   if (!fs.existsSync(file)) return { skipped: `no clip at ${file} (bash scripts/fetch-real-clip.sh gets it from Debian)` };
   const size = o.fastSize ?? 256;
   const measured = await measuredClip(file, start, size, o.realClipFrames ?? 24);
-  const { frames, backward, valid } = measured.clip;
-  const style = resolveStyle('wave');
-  const model = loadStyleModel(style.path);
-  model.net.precision = resolvePrecision('auto', 'cpu');
-  const blend = o.blend ?? { coarse: VIDEO_DEFAULTS.blend, detail: VIDEO_DEFAULTS.detailBlend };
-  const painterOf = (weights: typeof blend) => new FastPainter(model.net, { blend: weights, preserveColors: 'none' });
-  const perFrame = await paintClip(painterOf({ coarse: 0, detail: 0 }), { frames, backward }, false);
-  const consistent = await paintClip(painterOf(blend), { frames, backward }, true);
-  model.net.dispose();
-  const net = Vgg19.load({ upTo: 'relu5_1' });
-  const painting = await loadImage(path.join(SHARED, 'images', 'style', 'wave.jpg'), { maxSide: size });
-  let fast: Record<string, unknown>;
-  try {
-    const a = { error: temporalWarpingError(perFrame.outputs, backward, valid), style: meanStyleLoss(net, painting, perFrame.outputs) };
-    const b = { error: temporalWarpingError(consistent.outputs, backward, valid), style: meanStyleLoss(net, painting, consistent.outputs) };
-    fast = {
-      style: 'wave',
-      precision: model.net.precision,
-      ...measured.info,
-      frames: frames.length,
-      perFrame: { warpingError: round(a.error), styleLoss: round(a.style, 2) },
-      consistent: { warpingError: round(b.error), styleLoss: round(b.style, 2) },
-      ...compare(a, b),
-    };
-  } finally {
-    net.dispose();
-  }
+  const fast = { ...measured.info, frames: measured.clip.frames.length, ...(await compareFast(measured.clip, size, o)).report };
   const small = await measuredClip(file, start, o.optimisationSize ?? 128, o.optimisationFrames ?? 4);
   const optimisation = { ...small.info, ...(await compareOptimisation(small.clip, o)) };
   return { clip: path.basename(file), start, fast, optimisation };

@@ -79,3 +79,11 @@ export function photometricCertainty(frame: RgbImage, previous: RgbImage, backwa
   }
   return out;
 }
+
+/** The certainty a warp of the previous frame gets: the flow checks' mask times the photometric certainty. */
+export function warpCertainty(frame: RgbImage, previous: RgbImage, backward: Flow, forward: Flow): { masks: ConsistencyMasks; certainty: Float32Array } {
+  const masks = consistencyMasks(backward, forward);
+  const certainty = photometricCertainty(frame, previous, backward);
+  for (let i = 0; i < certainty.length; i++) certainty[i] *= masks.certainty[i];
+  return { masks, certainty };
+}

@@ -5,7 +5,7 @@
  * video run (frames from ffmpeg) and by the benchmark (synthetic pans in memory).
  */
 import type { RgbImage } from '../image';
-import { consistencyMasks, ConsistencyMasks, photometricCertainty } from './consistency';
+import { ConsistencyMasks, warpCertainty } from './consistency';
 import { computeFlow, Flow, Grey, loadOpenCv, OpenCvModule, toGrey } from './flow';
 import type { FramePainter, PaintHooks, TemporalGuide } from './painter';
 import { warpImage } from './warp';
@@ -48,9 +48,7 @@ export class TemporalSequencer {
     if (!this.consistency || !this.previousGrey || !this.previousOut || !this.previousFrame) return null;
     const backward = computeFlow(this.cv!, grey, this.previousGrey);
     const forward = computeFlow(this.cv!, this.previousGrey, grey);
-    const masks = consistencyMasks(backward, forward);
-    const certainty = photometricCertainty(frame, this.previousFrame, backward);
-    for (let i = 0; i < certainty.length; i++) certainty[i] *= masks.certainty[i];
+    const { masks, certainty } = warpCertainty(frame, this.previousFrame, backward, forward);
     return { guide: { warped: warpImage(this.previousOut, backward, 'lanczos'), certainty }, backward, masks };
   }
 
