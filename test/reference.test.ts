@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { configureThread, noGrad, tensor, Tensor, tidy, keep } from '../src/engine';
 import { Vgg19, VGG19_LAYER_NAMES, toCaffe } from '../src/models';
-import { GatysObjective } from '../src/losses';
+import { GatysObjective, gramMatrix, styleLoss } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { imageTensor, MODELS_DIR, readJson, readNpy, REFERENCE_DIR, relErr } from './helpers/reference';
 
@@ -106,6 +106,31 @@ describe('bf16 compute precision', () => {
       objective.dispose();
       bf16.dispose();
     }
+  });
+
+  test('Gram matrices of bf16 channels-last features (multiplied in bf16) match float32 ones, value and gradient', () => {
+    tidy(() => {
+      // relu3_1 of the content image: 256 channels, a Gram entry sums 4,096 products here.
+      const features = noGrad(() => net.forward(content, ['relu3_1']).get('relu3_1')!).cast('bfloat16').contiguous(true);
+      const exact = features.cast('float32'); // the same bf16 values, multiplied in float32
+      const target = noGrad(() => gramMatrix(exact).mul(0.9));
+      const a = features.detach().variable();
+      const b = exact.detach().variable();
+      const ga = gramMatrix(a);
+      const gb = gramMatrix(b);
+      assert.equal(ga.dtype, 'float32');
+      assert.ok(ga.sub(gb).norm().item() / gb.norm().item() < 4e-3, 'Gram matrix within 0.4 % (Frobenius)');
+      const la = styleLoss(a, target, 1);
+      const lb = styleLoss(b, target, 1);
+      assert.ok(relErr(la.item(), lb.item()) < 0.01, `style loss ${la.item()} vs ${lb.item()}`);
+      la.backward();
+      lb.backward();
+      const da = a.grad()!.cast('float32');
+      const db = b.grad()!;
+      const cosine = da.mul(db).sum().item() / (da.norm().item() * db.norm().item());
+      assert.ok(cosine > 0.999, `gradient cosine ${cosine}`);
+      assert.ok(relErr(da.norm().item(), db.norm().item()) < 0.01, 'gradient norm within 1 %');
+    });
   });
 });
 

@@ -7,6 +7,7 @@ import { mseLoss, Tensor } from '../engine';
 import type { LossNormalization } from './gram';
 
 export function contentLoss(features: Tensor, target: Tensor, weight: number, normalization: LossNormalization = 'mean'): Tensor {
+  if (features.dtype !== target.dtype) features = features.cast(target.dtype as 'float32');
   if (normalization === 'sum') return features.sub(target).square().sum().mul(0.5 * weight);
   return mseLoss(features, target).mul(weight);
 }

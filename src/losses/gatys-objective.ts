@@ -148,7 +148,9 @@ export class GatysObjective {
 
   /** Every weighted term at x, plus the features they read; all join the caller's tidy() scope. */
   private termsAt(x: Tensor): { terms: Term[]; features: Map<string, Tensor>; tv: Tensor } {
-    const features = this.net.forward(x, this.wanted);
+    // bf16 activations stay bf16 for the losses (faster Gram matrices), except where each term's
+    // gradient is normalised at its layer: that arithmetic stays in float32.
+    const features = this.net.forward(x, this.wanted, { asComputed: !this.options.normalizeGradients });
     return { terms: this.termsOf(features), features, tv: totalVariation(x).mul(this.weights.tv) };
   }
 
@@ -191,7 +193,7 @@ export class GatysObjective {
       const [start, end] = segments[k];
       const step = tidy(() => {
         const input = k === 0 ? x : inputs[k].variable();
-        const { output, features } = this.net.forwardRange(input, start, end, want);
+        const { output, features } = this.net.forwardRange(input, start, end, want, { asComputed: true });
         const local = this.termsOf(features);
         const outputs = local.map((t) => t.loss);
         const blockTv = k === 0 ? totalVariation(x).mul(this.weights.tv) : undefined;
