@@ -16,6 +16,7 @@
  *          --no-pytorch  --no-quality  --no-time-to-quality  --no-fast  --quick (fwd+grad and iteration only)
  *          --ttq-sizes 256,512 (add 1024 for the print-size figure: PyTorch's 300 iterations take ~30 min there)
  *          --ttq-only (just this part); PyTorch's run is cached in .nst-cache/ per inputs, --ttq-fresh reruns it
+ *          --ttq-precision fp32 (ours as on a CPU without bf16; default auto)
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
  *          (bench/queue-bench.ts; needs redis-server)  --no-queue, or --queue-only for this part alone
  * - printSizes (--print, long): peak RSS and seams of 2,048 and 4,096 px tiled runs, tiled vs untiled objective
@@ -56,6 +57,8 @@ interface Args {
   videoOnly: boolean;
   ttqOnly: boolean;
   ttqFresh: boolean;
+  /** Our precision in the time-to-quality bench (default auto: what a user's run gets). */
+  ttqPrecision: 'auto' | 'fp32' | 'bf16';
   arbitrary: boolean;
   /** Johnson styles to fit and compare with (default scream; 'none' for timings only). */
   arbitraryStyles: string[];
@@ -64,7 +67,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, ttqOnly: false, ttqFresh: false, arbitrary: true, arbitraryStyles: ['scream'], print: false };
+  const args: Args = { sizes: [256, 512], repeats: 5, pytorch: true, precisions: ['fp32', 'bf16'], quality: true, timeToQuality: true, fast: true, ttqSizes: [256, 512], queue: true, queueOnly: false, video: true, videoOnly: false, ttqOnly: false, ttqFresh: false, ttqPrecision: 'auto', arbitrary: true, arbitraryStyles: ['scream'], print: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
@@ -81,6 +84,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
     else if (a === '--ttq-only') args.ttqOnly = true;
     else if (a === '--ttq-fresh') args.ttqFresh = true;
+    else if (a === '--ttq-precision') args.ttqPrecision = argv[++i] as Args['ttqPrecision'];
     else if (a === '--no-queue') args.queue = false;
     else if (a === '--queue-only') args.queueOnly = true;
     else if (a === '--no-video') args.video = false;
@@ -216,7 +220,7 @@ async function timeToQuality(args: Args, threads: number): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const size of args.ttqSizes) {
     process.stderr.write(`bench: time to quality at ${size} px, ours vs PyTorch's L-BFGS (300 iterations${args.ttqFresh ? '' : ', cached if run before'})\n`);
-    out.push(await timeToQualityVsPytorch({ size, threads, freshPytorch: args.ttqFresh }));
+    out.push(await timeToQualityVsPytorch({ size, threads, freshPytorch: args.ttqFresh, precision: args.ttqPrecision }));
   }
   return out;
 }
