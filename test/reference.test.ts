@@ -6,9 +6,9 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { configureThread, noGrad, tensor, Tensor, tidy, keep } from '../src/engine';
+import { cat, configureThread, noGrad, tensor, Tensor, tidy, keep } from '../src/engine';
 import { Vgg19, VGG19_LAYER_NAMES, toCaffe } from '../src/models';
-import { GatysObjective, gramMatrix, styleLoss } from '../src/losses';
+import { GatysObjective, gramMatrix, gramMatrixBatch, styleLoss } from '../src/losses';
 import { Lbfgs } from '../src/optim';
 import { imageTensor, MODELS_DIR, readJson, readNpy, REFERENCE_DIR, relErr } from './helpers/reference';
 
@@ -130,6 +130,13 @@ describe('bf16 compute precision', () => {
       const cosine = da.mul(db).sum().item() / (da.norm().item() * db.norm().item());
       assert.ok(cosine > 0.999, `gradient cosine ${cosine}`);
       assert.ok(relErr(da.norm().item(), db.norm().item()) < 0.01, 'gradient norm within 1 %');
+      // The batched form (training's perceptual loss): each image's Gram matrix, in float32.
+      const batch = cat([features, features.flip([3]).contiguous(true)], 0);
+      const gBatch = gramMatrixBatch(batch);
+      const gExact = gramMatrixBatch(batch.cast('float32'));
+      assert.equal(gBatch.dtype, 'float32');
+      assert.ok(gBatch.sub(gExact).norm().item() / gExact.norm().item() < 4e-3, 'batched Gram matrices within 0.4 %');
+      assert.ok(gBatch.narrow(0, 0, 1).sub(gBatch.narrow(0, 1, 1)).abs().max().item() < 1e-3 * gExact.abs().max().item(), 'a mirrored image has the same Gram matrix');
     });
   });
 });

@@ -30,9 +30,16 @@ export function gramMatrix(features: Tensor, normalization: LossNormalization = 
   return g.div(c * area);
 }
 
-/** Gram matrices of a batch of feature maps: [N, C, H, W] → [N, C, C], each normalised by C·H·W. */
+/**
+ * Gram matrices of a batch of feature maps: [N, C, H, W] → [N, C, C] (float32), each normalised by
+ * C·H·W; bfloat16 features are multiplied in bf16 as in gramMatrix.
+ */
 export function gramMatrixBatch(features: Tensor): Tensor {
   const [n, c, h, w] = features.shape;
+  if (features.dtype === 'bfloat16') {
+    const f = features.permute([0, 2, 3, 1]).reshape([n, h * w, c]);
+    return f.transpose(1, 2).matmul(f).cast('float32').div(c * h * w);
+  }
   const f = features.reshape([n, c, h * w]);
   return f.matmul(f.transpose(1, 2)).div(c * h * w);
 }
