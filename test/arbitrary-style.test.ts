@@ -169,4 +169,22 @@ describe('nst styles fit, nst styles, nst fast', () => {
     assert.doesNotMatch(second.stderr, /fit \d/);
     assert.ok(fs.existsSync(cached));
   });
+
+  test('--model-dir of nst styles fit, after or before fit, is where the networks are read and the style is written', () => {
+    // A model folder of its own: the shared networks linked in, no styles.
+    const own = path.join(dir, 'own-models');
+    fs.mkdirSync(own, { recursive: true });
+    for (const sub of ['vgg19', ARBITRARY_MODEL_SUBDIR.split('/')[0]]) {
+      if (!fs.existsSync(path.join(own, sub))) fs.symlinkSync(path.join(MODELS_DIR, sub), path.join(own, sub));
+    }
+    const fitArgs = ['--style-image', PAINTING, '--photos', photosDir, '--photo-count', '1', '--stage-sizes', '64', '--evaluations', '1', '--content-scales', '1', '--threads', '2'];
+    const after = nst(['styles', 'fit', '--name', 'own-after', ...fitArgs, '--model-dir', own]);
+    assert.equal(after.status, 0, after.stderr);
+    const before = nst(['styles', '--model-dir', own, 'fit', '--name', 'own-before', ...fitArgs]);
+    assert.equal(before.status, 0, before.stderr);
+    for (const name of ['own-after', 'own-before']) {
+      assert.ok(fs.existsSync(path.join(own, 'fast-style', `${name}.style.json`)), `${name} is in --model-dir`);
+      assert.ok(!fs.existsSync(path.join(dir, 'fast-style', `${name}.style.json`)), `${name} is not in $NST_MODEL_DIR`);
+    }
+  });
 });

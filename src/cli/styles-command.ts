@@ -16,6 +16,9 @@ export function stylesCommand(): Command {
     .description('list the styles available to nst fast (pretrained, trained and fitted) and where they come from')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--json', 'print JSON')
+    // Options after `fit` are fit's own: without this, commander hands `nst styles fit --model-dir X`
+    // to `styles`, and the fit wrote its style file elsewhere.
+    .enablePositionalOptions()
     .action((opts: { modelDir?: string; json?: boolean }) => {
       const styles = listStyles(opts.modelDir);
       if (opts.json) {
@@ -62,9 +65,11 @@ function fitCommand(): Command {
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .option('--model-dir <dir>', 'directory searched for the networks and written to (default: $NST_MODEL_DIR, ./models, ../shared/models; writes to the user cache)')
-    .action(async (opts: FitStyleOptions & { evaluations: number[]; contentScales: number[] }) => {
+    .action(async (opts: FitStyleOptions & { evaluations: number[]; contentScales: number[] }, command: Command) => {
       const bar = new FitProgressBar('fit');
-      const options: FitStyleOptions = { ...opts, stageEvaluations: opts.evaluations, stageContentScales: opts.contentScales };
+      // `nst styles --model-dir X fit …` means the same as `nst styles fit --model-dir X …`.
+      const modelDir = opts.modelDir ?? (command.parent?.opts() as { modelDir?: string } | undefined)?.modelDir;
+      const options: FitStyleOptions = { ...opts, modelDir, stageEvaluations: opts.evaluations, stageContentScales: opts.contentScales };
       const result = await interruptible(
         (signal) =>
           fitStyle(options, {
