@@ -48,7 +48,9 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
 
   before(async () => {
     redis = await startRedis();
-    workerArgs = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2'];
+    // fp32 (not auto): the precision reaches the jobs through the queue, and the results compare with
+    // an embedded server's set the same way.
+    workerArgs = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2', '--precision', 'fp32'];
     api = await spawnServer(['--queue', redis.url, '--role', 'api', '--storage', storeDir, '--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR]);
     await Promise.all([addWorker(), addWorker()]);
   });
@@ -75,6 +77,7 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     const ranOn = new Set(done.map((j) => j.result.details.worker));
     assert.deepEqual([...ranOn].sort(), workers.map((w) => w.name).sort(), 'both workers took jobs');
     assert.equal(done[20].result.iterations, 8);
+    assert.equal(done[20].result.details.precision, 'fp32', "the worker's --precision");
     const report = await json(await fetch(`${api.url}/api/jobs/${slow[0].id}/report`));
     assert.equal(report.lossHistory.rows.length, 8, 'one loss row per iteration reached the API');
 
@@ -88,7 +91,7 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
     assert.deepEqual(after.queue.depth, { waiting: 0, active: 0 });
 
     // The embedded queue, same inputs and seeds, one thread: the same images, byte for byte.
-    const embedded = await startTestServer({ threads: 1 });
+    const embedded = await startTestServer({ threads: 1, precision: 'fp32' });
     try {
       const run = async (body: object) => {
         const res = await fetch(`${embedded.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -238,7 +241,7 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
 });
 
 describe('scale-out: bad addresses and storage', { skip }, () => {
-  test('Redis unreachable at start, bad --queue, unwritable --storage: one line, exit 2', async () => {
+  test('Redis unreachable at start, bad --queue, unwritable --storage, bad --precision: one line, exit 2', async () => {
     const closed = await freePort();
     // A directory below a plain file can never be created.
     const aFile = path.join(tempDir('nst-x-'), 'a-file');
@@ -250,6 +253,8 @@ describe('scale-out: bad addresses and storage', { skip }, () => {
       [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', `${aFile}/store`], new RegExp(`^nst: error: the storage directory ${aFile}/store is not writable: ENOTDIR\\n$`)],
       [['serve', '--role', 'api'], /^nst: error: --role api needs --queue/],
       [['serve', '--storage', '/tmp'], /^nst: error: --storage needs --queue/],
+      [['serve', '--precision', 'fp16'], /^error: option '--precision <p>' argument 'fp16' is invalid\. Allowed choices are auto, fp32, bf16\./],
+      [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', '/tmp', '--precision', 'half'], /^error: option '--precision <p>' argument 'half' is invalid\. Allowed choices are auto, fp32, bf16\./],
     ];
     for (const [args, want] of cases) {
       const r = await runNst(args);

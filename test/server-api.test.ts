@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
+import { cpuHasBf16 } from '../src/engine';
 import { resolveServeOptions } from '../src/server';
 import type { RunningServer } from '../src/server';
 import { CONTENT_PNG, jobForm, json, readEvents, startTestServer, STYLE_PNG, waitForJob } from './helpers/server';
@@ -140,6 +141,7 @@ describe('HTTP API', () => {
     assert.equal(report.result.iterations, 10);
     assert.equal(report.lossHistory.rows.length, 10);
     assert.equal(typeof report.result.details.seed, 'number');
+    assert.equal(report.result.details.precision, cpuHasBf16() ? 'bf16' : 'fp32', "the server's default precision, auto");
     const input = await fetch(`${base}/api/jobs/${job.id}/inputs/style`);
     assert.deepEqual(Buffer.from(await input.arrayBuffer()), fs.readFileSync(STYLE_PNG));
 

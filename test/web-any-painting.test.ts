@@ -13,7 +13,6 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../src/server';
-import { cpuHasBf16 } from '../src/engine';
 import { writeStyleFile } from '../src/transfer/arbitrary';
 import { makeFitModelDir, makeFitPhotosDir, SHORT_FIT } from './helpers/fit-models';
 import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
@@ -39,12 +38,11 @@ function rgbDiff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; ma
 
 /** The server's result of a fast job with `style` on the small sample photo at 128 px (RGBA). */
 /**
- * How close the browser's pixels (TF.js, fp32) must be to the server's. In fp32 they are the same
- * 8-bit pixels (a pixel may round the other way: max 1). A server on a CPU with bf16 instructions
- * paints in bf16 ('auto'), whose 8-bit significand moves pixels a little more: measured mean 0.38,
- * max 6 (0..255) with the hand-made vector below.
+ * How close the browser's pixels (TF.js, fp32) must be to the server's, which paints in fp32 here
+ * (`precision: 'fp32'`; with 'auto' a CPU with bf16 instructions would paint in bf16 and move pixels
+ * by up to 6): the same 8-bit pixels, where one may round the other way.
  */
-const SAME_PIXELS = cpuHasBf16() ? { mean: 1, max: 10 } : { mean: 0.05, max: 1 };
+const SAME_PIXELS = { mean: 0.05, max: 1 };
 
 async function paintOnServer(base: string, style: string): Promise<Buffer> {
   const created = await json(
@@ -85,7 +83,7 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
   before(async () => {
     modelDir = makeFitModelDir();
     photos = makeFitPhotosDir();
-    server = await startTestServer({ modelDir, dataDir: tempDir('nst-web-fit-'), fitPhotos: photos, ...SHORT_FIT });
+    server = await startTestServer({ modelDir, dataDir: tempDir('nst-web-fit-'), fitPhotos: photos, precision: 'fp32', ...SHORT_FIT });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...FAKE_CAMERA] });
     page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });

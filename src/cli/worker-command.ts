@@ -1,6 +1,7 @@
 /** `nst worker`: takes jobs from the BullMQ queue of `nst serve --queue` (src/queue) until Ctrl-C. */
 import type { DeviceName } from '../engine/device';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { Precision } from '../engine/runtime';
 import { startQueueWorker, WORKER_DEFAULTS } from '../queue';
 import { openStorage } from '../storage';
 import { parseInteger, parseNumber, parseDevice } from './parse';
@@ -13,6 +14,7 @@ interface WorkerCommandOptions {
   concurrency: number;
   threads?: number;
   device?: DeviceName;
+  precision: Precision | 'auto';
   modelDir?: string;
   lockTimeout: number;
   name?: string;
@@ -26,6 +28,7 @@ export function workerCommand(): Command {
     .option('--concurrency <n>', 'jobs run at once', parseInteger('concurrency'), WORKER_DEFAULTS.concurrency)
     .option('--threads <n>', 'compute threads per job (default: cores / concurrency)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
+    .addOption(new Option('--precision <p>', 'compute precision of the jobs: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
     .option('--model-dir <dir>', 'directory of vgg19/ and fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--lock-timeout <s>', "seconds before a silent worker's job goes to another worker", parseNumber('lock-timeout'), WORKER_DEFAULTS.lockSeconds)
     .option('--name <name>', 'name shown in job reports and /api/health (default: host:pid)')
@@ -40,6 +43,7 @@ export function workerCommand(): Command {
         concurrency: opts.concurrency,
         threads: opts.threads,
         device: opts.device,
+        precision: opts.precision,
         modelDir: opts.modelDir,
         lockSeconds: opts.lockTimeout,
         name: opts.name,

@@ -10,6 +10,7 @@
  */
 import { latestOnlyWriter } from '../util/latest-only';
 import type { DeviceName } from '../engine/device';
+import type { Precision } from '../engine/runtime';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +27,7 @@ export interface RunEnvironment {
   kinds: Map<string, JobKind>;
   threads: number;
   device?: DeviceName;
+  precision?: Precision | 'auto';
   modelDir?: string;
   /** This worker's name (host:pid), shown in job reports. */
   worker: string;
@@ -136,6 +138,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       signal: active.controller.signal,
       threads: env.threads,
       device: env.device,
+      precision: env.precision,
       modelDir: env.modelDir,
       maxPixels: payload.maxPixels,
       checkpoint,

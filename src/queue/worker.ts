@@ -6,6 +6,7 @@
  * API are read from Redis once a second.
  */
 import type { DeviceName } from '../engine/device';
+import type { Precision } from '../engine/runtime';
 import * as os from 'node:os';
 import { Worker } from 'bullmq';
 import { defaultJobKinds, JobKind } from '../server/job-kinds';
@@ -24,6 +25,8 @@ export interface QueueWorkerOptions {
   /** Compute threads per job. Default: the cores divided among the jobs. */
   threads?: number;
   device?: DeviceName;
+  /** Compute precision of the jobs (default auto). */
+  precision?: Precision | 'auto';
   modelDir?: string;
   /** Seconds without a sign of life before a job is given to another worker. Default 30. */
   lockSeconds?: number;
@@ -66,7 +69,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   });
 
   const active = new Map<string, ActiveJob>();
-  const env = { storage: options.storage, kinds, threads, device: options.device, modelDir: options.modelDir, worker: name, log };
+  const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, worker: name, log };
   const worker = new Worker(
     QUEUE_NAME,
     async (job, token) => {

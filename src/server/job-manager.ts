@@ -375,6 +375,7 @@ export class JobManager {
       signal: live.controller.signal,
       threads: this.options.threads,
       device: this.options.device,
+      precision: this.options.precision,
       modelDir: this.options.modelDir,
       maxPixels: this.options.maxPixels,
       fit: { sizes: this.options.fitSizes, evaluations: this.options.fitEvaluations, photos: this.options.fitPhotos },
