@@ -31,7 +31,18 @@ export function buildProgram(): Command {
   program.addCommand(modelsCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
   program.addCommand(workerCommand().exitOverride());
+  prefixParseErrors(program);
   return program;
+}
+
+/**
+ * Commander's own parse errors (unknown option, missing value, a value outside the choices) print
+ * `error: …`; ours print `nst: error: …`. One form for every command, however deep: added
+ * commands do not inherit output settings, so each gets them.
+ */
+function prefixParseErrors(command: Command): void {
+  command.configureOutput({ outputError: (message, write) => write(message.startsWith('error:') ? `nst: ${message}` : message) });
+  for (const sub of command.commands) prefixParseErrors(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {
