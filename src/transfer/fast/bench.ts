@@ -2,7 +2,7 @@
  * Timings of the feed-forward method, for `npm run bench`: one stylisation (forward pass of a
  * pretrained network, no I/O) at 256² and 512², and one training step (network + VGG19 loss +
  * backward + Adam, random photos, no I/O) at 256² with batch 1 and 4, in fp32 and (batch 4) in
- * bf16, the precision `nst train` picks on CPUs with bf16 instructions. Runs in the calling thread;
+ * bf16, as `nst train --precision auto` runs on CPUs with bf16 instructions. Runs in the calling thread;
  * each number is the median of `repeats` runs after one warm-up run.
  */
 import { configureThread, DeviceName, keep, rand, Tensor, tidy } from '../../engine';
@@ -27,7 +27,7 @@ export interface FastBenchResult {
   stylize512MsBf16: number;
   trainStep256Batch1Ms: number;
   trainStep256Batch4Ms: number;
-  /** Batch 4 in bf16 (network and VGG19 in bf16, as `nst train --precision auto` on such CPUs). */
+  /** Batch 4 in bf16 (network and VGG19 in bf16). */
   trainStep256Batch4MsBf16: number;
 }
 
