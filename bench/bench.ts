@@ -84,7 +84,10 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--ttq-sizes') args.ttqSizes = argv[++i].split(',').map(Number);
     else if (a === '--ttq-only') args.ttqOnly = true;
     else if (a === '--ttq-fresh') args.ttqFresh = true;
-    else if (a === '--ttq-precision') args.ttqPrecision = argv[++i] as Args['ttqPrecision'];
+    else if (a === '--ttq-precision') {
+      args.ttqPrecision = argv[++i] as Args['ttqPrecision'];
+      if (!['auto', 'fp32', 'bf16'].includes(args.ttqPrecision)) throw new Error(`--ttq-precision must be auto, fp32 or bf16 (got '${args.ttqPrecision}')`);
+    }
     else if (a === '--no-queue') args.queue = false;
     else if (a === '--queue-only') args.queueOnly = true;
     else if (a === '--no-video') args.video = false;

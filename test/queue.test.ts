@@ -48,8 +48,8 @@ describe('scale-out: API + workers on BullMQ/Redis', { skip }, () => {
 
   before(async () => {
     redis = await startRedis();
-    // fp32 (not auto): the precision reaches the jobs through the queue, and the results compare with
-    // an embedded server's set the same way.
+    // fp32 (not auto): the workers' --precision reaches their jobs, and the results compare with an
+    // embedded server's set the same way.
     workerArgs = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2', '--precision', 'fp32'];
     api = await spawnServer(['--queue', redis.url, '--role', 'api', '--storage', storeDir, '--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR]);
     await Promise.all([addWorker(), addWorker()]);
@@ -253,6 +253,7 @@ describe('scale-out: bad addresses and storage', { skip }, () => {
       [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', `${aFile}/store`], new RegExp(`^nst: error: the storage directory ${aFile}/store is not writable: ENOTDIR\\n$`)],
       [['serve', '--role', 'api'], /^nst: error: --role api needs --queue/],
       [['serve', '--storage', '/tmp'], /^nst: error: --storage needs --queue/],
+      [['serve', '--queue', `redis://127.0.0.1:${closed}`, '--role', 'api', '--precision', 'fp32'], /^nst: error: --precision fp32 has no effect with --role api: give it to each nst worker\n$/],
       [['serve', '--precision', 'fp16'], /^nst: error: option '--precision <p>' argument 'fp16' is invalid\. Allowed choices are auto, fp32, bf16\./],
       [['worker', '--queue', `redis://127.0.0.1:${closed}`, '--storage', '/tmp', '--precision', 'half'], /^nst: error: option '--precision <p>' argument 'half' is invalid\. Allowed choices are auto, fp32, bf16\./],
     ];

@@ -1,5 +1,6 @@
 /** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue. */
 import type { DeviceName } from '../engine/device';
+import type { Precision } from '../engine/runtime';
 import { NstError } from '../errors';
 import { BullJobQueue } from '../queue';
 import { resolveServeOptions } from '../server';
@@ -17,6 +18,7 @@ export interface QueueCommandOptions {
   workers: number;
   threads?: number;
   device?: DeviceName;
+  precision?: Precision | 'auto';
   modelDir?: string;
   maxPixels: number;
 }
@@ -34,6 +36,10 @@ export async function openServeQueue(opts: QueueCommandOptions, log: { info(m: s
     return undefined;
   }
   checkLockTimeout(opts.lockTimeout);
+  // The jobs run on the workers, each with its own --precision.
+  if (opts.role === 'api' && opts.precision !== undefined && opts.precision !== 'auto') {
+    throw new NstError(`--precision ${opts.precision} has no effect with --role api: give it to each nst worker`);
+  }
   const resolved = resolveServeOptions({ dataDir: opts.dataDir, workers: opts.workers, threads: opts.threads });
   const storage = openStorage(opts.storage ?? resolved.dataDir);
   return BullJobQueue.open({
@@ -46,6 +52,7 @@ export async function openServeQueue(opts: QueueCommandOptions, log: { info(m: s
             concurrency: resolved.workers,
             threads: resolved.threads,
             device: opts.device,
+            precision: opts.precision,
             modelDir: opts.modelDir,
             lockSeconds: opts.lockTimeout,
             log: { info: (m) => log.info(`worker: ${m}`), error: (m) => log.error(`worker: ${m}`) },

@@ -69,7 +69,10 @@ export function cpuHasBf16(): boolean {
   }
 }
 
-/** Compute precision of the convolutions (losses, Gram matrices and optimiser state stay fp32). */
+/**
+ * Compute precision of the convolutions and Gram products (bf16 products accumulate in fp32 and are
+ * rounded to bf16 once); losses, gradients at the image and optimiser state stay fp32.
+ */
 export type Precision = 'fp32' | 'bf16';
 
 /** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */

@@ -63,7 +63,7 @@ export interface Vgg19Options {
   device?: string;
   /** Only load weights up to this layer (saves memory when deeper layers are unused). */
   upTo?: string;
-  /** 'fp32' (default) or 'bf16': weights and activations in bfloat16, features returned as float32. */
+  /** 'fp32' (default) or 'bf16': weights and activations in bfloat16, features returned as float32 (unless `asComputed`). */
   precision?: Precision;
   /**
    * Channels-last memory layout. Default: on for bf16 (its oneDNN kernels need it: 6x faster

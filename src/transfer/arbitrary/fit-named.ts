@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DeviceName } from '../../engine/device';
+import type { Precision } from '../../engine/runtime';
 import { NstError } from '../../errors';
 import type { WorkerCallbacks } from '../worker-host';
 import { listStyles } from '../fast/styles';
@@ -29,6 +30,7 @@ export interface FitNamedOptions {
   photos?: string;
   threads?: number;
   device?: DeviceName;
+  precision?: Precision | 'auto';
   modelDir?: string;
   maxPixels?: number;
 }
@@ -82,6 +84,7 @@ export async function fitNamedStyle(o: FitNamedOptions, callbacks: WorkerCallbac
       photos: o.photos,
       threads: o.threads,
       device: o.device,
+      precision: o.precision,
       modelDir: o.modelDir,
       maxPixels: o.maxPixels,
     },
