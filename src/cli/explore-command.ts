@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { NstError } from '../errors';
 import { explore, ExploreOptions, ExploreProgress, EXPERIMENTS, EXPERIMENT_NAMES, EXPLORE_DEFAULTS, Experiment, formatRatio } from '../transfer/explore';
-import { parseDevice, parseInteger, parseNumberList } from './parse';
+import { parseDevice, parseInteger, parseNumberList, precisionOption } from './parse';
 import { formatLoss } from './progress';
 import { interruptible } from './signals';
 
@@ -49,7 +49,7 @@ function experimentCommand(experiment: Experiment): Command {
     .option('--seed <n>', 'random seed, the same for every cell (default: random, printed at the end)', parseInteger('seed'))
     .option('--columns <n>', 'cells per row of the sheet (default: one row up to 6 cells)', parseInteger('columns'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
-    .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(EXPLORE_DEFAULTS.precision))
+    .addOption(precisionOption('compute precision', EXPLORE_DEFAULTS.precision))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--print-every <n>', 'a progress line every n iterations when stderr is not a terminal', parseInteger('print-every'), 50)

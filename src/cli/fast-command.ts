@@ -1,7 +1,7 @@
 /** `nst fast`: stylise a photo or a folder of photos with a trained feed-forward network. */
 import { Command, Option } from 'commander';
 import { fastStylize, FastOptions } from '../transfer/fast';
-import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { FitProgressBar } from './fit-progress';
 import { interruptible } from './signals';
 
@@ -14,7 +14,7 @@ export function fastCommand(): Command {
     .requiredOption('-o, --output <file|dir>', 'output image, or output folder for a folder of photos')
     .option('--size <px>', "longest side of the output (default: the photo's size)", parseInteger('size'))
     .addOption(new Option('--preserve-colors <how>', "keep the photo's colours").choices(['none', 'luminance']).default('none'))
-    .addOption(new Option('--precision <p>', 'convolution precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .addOption(precisionOption('convolution precision'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')

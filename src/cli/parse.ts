@@ -1,6 +1,8 @@
 /** Parsers for command-line values: each turns bad input into a one-line NstError. */
 import { NstError } from '../errors';
+import { Option } from 'commander';
 import { checkDeviceName, DeviceName } from '../engine/device';
+import { PRECISION_OPTIONS, PrecisionOption } from '../engine/runtime';
 
 export function parseNumber(name: string) {
   return (value: string): number => {
@@ -49,4 +51,9 @@ export function parseIntegerList(name: string) {
 /** Accumulates a repeatable option into an array. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The --precision option of the computing commands ("<what>: auto picks bf16 where …"). */
+export function precisionOption(what: string, fallback: PrecisionOption = 'auto'): Option {
+  return new Option('--precision <p>', `${what}: auto picks bf16 where the CPU has bf16 instructions`).choices(PRECISION_OPTIONS).default(fallback);
 }

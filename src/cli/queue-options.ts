@@ -1,6 +1,6 @@
 /** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue. */
 import type { DeviceName } from '../engine/device';
-import type { Precision } from '../engine/runtime';
+import type { PrecisionOption } from '../engine/runtime';
 import { NstError } from '../errors';
 import { BullJobQueue } from '../queue';
 import { resolveServeOptions } from '../server';
@@ -18,7 +18,7 @@ export interface QueueCommandOptions {
   workers: number;
   threads?: number;
   device?: DeviceName;
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   modelDir?: string;
   maxPixels: number;
 }

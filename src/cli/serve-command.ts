@@ -1,12 +1,12 @@
 /** `nst serve`: the web page and HTTP API (src/server), until Ctrl-C. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, readTokenFile, SERVE_DEFAULTS, startServer } from '../server';
-import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseNumber } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseNumber, precisionOption } from './parse';
 import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
 import { redactRedisUrl } from '../queue';
 import type { DeviceName } from '../engine/device';
-import type { Precision } from '../engine/runtime';
+import type { PrecisionOption } from '../engine/runtime';
 
 interface ServeCommandOptions {
   host: string;
@@ -29,7 +29,7 @@ interface ServeCommandOptions {
   maxIterations: number;
   resume: boolean;
   device?: DeviceName;
-  precision: Precision | 'auto';
+  precision: PrecisionOption;
   logRequests?: boolean;
   queue?: string;
   storage?: string;
@@ -63,7 +63,7 @@ export function serveCommand(): Command {
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
-    .addOption(new Option('--precision <p>', 'compute precision of the jobs: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .addOption(precisionOption('compute precision of the jobs'))
     .option('--log-requests', 'log every request to stdout')
     .option('--fit-sizes <list>', 'fitting an uploaded painting: photo size of each stage (default 64,128,256)', parseIntegerList('fit-sizes'))
     .option('--fit-evaluations <list>', 'fitting an uploaded painting: loss evaluations of each stage (default 40,25,12)', parseIntegerList('fit-evaluations'))

@@ -8,7 +8,7 @@ import { fitStyle, FitStyleOptions, FIT_DEFAULTS } from '../transfer/arbitrary';
 import { modelDirCandidates } from '../models/model-dir';
 import { FitProgressBar } from './fit-progress';
 import { formatLoss } from './progress';
-import { parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { parseChoice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { interruptible } from './signals';
 
 export function stylesCommand(): Command {
@@ -61,7 +61,7 @@ function fitCommand(): Command {
     .option('--init-style <name|file>', 'start from this fitted style (a warm start helps some paintings)')
     .option('--seed <n>', 'seed of the choice of training photos', parseInteger('seed'), d.seed)
     .option('--overwrite', 'replace an existing style of that name')
-    .addOption(new Option('--precision <p>', 'convolution precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .addOption(precisionOption('convolution precision'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')
     .option('--model-dir <dir>', 'directory searched for the networks and written to (default: $NST_MODEL_DIR, ./models, ../shared/models; writes to the user cache)')

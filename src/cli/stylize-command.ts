@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS, QUALITY_NAMES, QUALITY_PRESETS } from '../transfer/gatys';
-import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList } from './parse';
+import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
 
@@ -49,7 +49,7 @@ export function stylizeCommand(): Command {
     .option('--no-report', 'do not write <output>.report.json and <output>.losses.svg')
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
-    .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default(STYLIZE_DEFAULTS.precision))
+    .addOption(precisionOption('compute precision', STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
     .option('--max-memory <size>', 'memory budget, e.g. 6GB; a stage that would not fit is optimised in overlapping tiles (default: 75% of the machine\'s memory)')

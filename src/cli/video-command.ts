@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { STYLIZE_DEFAULTS } from '../transfer/gatys';
 import { stylizeVideo, VideoOptions, VIDEO_DEFAULTS } from '../video';
-import { parseChoice, parseInteger, parseList, parseNumber, parseNumberList, parseDevice } from './parse';
+import { parseChoice, parseDevice, parseInteger, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { ProgressReporter } from './progress';
 import { interruptible } from './signals';
 
@@ -49,7 +49,7 @@ export function videoCommand(): Command {
     .option('--keep-frames', 'keep <output>.frames/ (the painted frames as PNG) after a complete run')
     .option('--max-frames <n>', 'refuse clips with more frames to paint than this', parseInteger('max-frames'), VIDEO_DEFAULTS.maxFrames)
     .option('--max-pixels <n>', 'refuse clips with larger frames', parseInteger('max-pixels'))
-    .addOption(new Option('--precision <p>', 'compute precision: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .addOption(precisionOption('compute precision'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ and vgg19/')

@@ -1,10 +1,10 @@
 /** `nst worker`: takes jobs from the BullMQ queue of `nst serve --queue` (src/queue) until Ctrl-C. */
 import type { DeviceName } from '../engine/device';
-import { Command, Option } from 'commander';
-import type { Precision } from '../engine/runtime';
+import { Command } from 'commander';
+import type { PrecisionOption } from '../engine/runtime';
 import { startQueueWorker, WORKER_DEFAULTS } from '../queue';
 import { openStorage } from '../storage';
-import { parseInteger, parseNumber, parseDevice } from './parse';
+import { parseDevice, parseInteger, parseNumber, precisionOption } from './parse';
 import { checkLockTimeout } from './queue-options';
 import { NstError } from '../errors';
 
@@ -14,7 +14,7 @@ interface WorkerCommandOptions {
   concurrency: number;
   threads?: number;
   device?: DeviceName;
-  precision: Precision | 'auto';
+  precision: PrecisionOption;
   modelDir?: string;
   lockTimeout: number;
   name?: string;
@@ -28,7 +28,7 @@ export function workerCommand(): Command {
     .option('--concurrency <n>', 'jobs run at once', parseInteger('concurrency'), WORKER_DEFAULTS.concurrency)
     .option('--threads <n>', 'compute threads per job (default: cores / concurrency)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
-    .addOption(new Option('--precision <p>', 'compute precision of the jobs: auto picks bf16 where the CPU has bf16 instructions').choices(['auto', 'fp32', 'bf16']).default('auto'))
+    .addOption(precisionOption('compute precision of the jobs'))
     .option('--model-dir <dir>', 'directory of vgg19/ and fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--lock-timeout <s>', "seconds before a silent worker's job goes to another worker", parseNumber('lock-timeout'), WORKER_DEFAULTS.lockSeconds)
     .option('--name <name>', 'name shown in job reports and /api/health (default: host:pid)')

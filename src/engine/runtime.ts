@@ -74,9 +74,12 @@ export function cpuHasBf16(): boolean {
  * rounded to bf16 once); losses, gradients at the image and optimiser state stay fp32.
  */
 export type Precision = 'fp32' | 'bf16';
+/** A precision as users choose it: 'auto' resolves per device (resolvePrecision). */
+export type PrecisionOption = Precision | 'auto';
+export const PRECISION_OPTIONS: readonly PrecisionOption[] = ['auto', 'fp32', 'bf16'];
 
 /** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
-export function resolvePrecision(option: Precision | 'auto', device: string): Precision {
+export function resolvePrecision(option: PrecisionOption, device: string): Precision {
   if (option !== 'auto') return option;
   return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
 }

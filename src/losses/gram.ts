@@ -19,8 +19,7 @@ export function gramMatrix(features: Tensor, normalization: LossNormalization = 
   if (n !== 1) throw new Error(`gramMatrix expects a batch of one (got ${n})`);
   let g: Tensor;
   if (features.dtype === 'bfloat16' && !mask) {
-    const f = features.permute([0, 2, 3, 1]).reshape([h * w, c]);
-    g = f.transpose(0, 1).matmul(f).cast('float32');
+    g = bf16GramProducts(features).reshape([c, c]);
   } else {
     const f32 = features.dtype === 'float32' ? features : features.cast('float32');
     const f = (mask ? f32.mul(mask) : f32).reshape([c, h * w]);
@@ -37,10 +36,22 @@ export function gramMatrix(features: Tensor, normalization: LossNormalization = 
  */
 export function gramMatrixBatch(features: Tensor): Tensor {
   const [n, c, h, w] = features.shape;
-  if (features.dtype === 'bfloat16') {
-    const f = features.permute([0, 2, 3, 1]).reshape([n, h * w, c]);
-    return f.transpose(1, 2).matmul(f).cast('float32').div(c * h * w);
-  }
+  if (features.dtype === 'bfloat16') return bf16GramProducts(features).div(c * h * w);
   const f = features.reshape([n, c, h * w]);
   return f.matmul(f.transpose(1, 2)).div(c * h * w);
+}
+
+/**
+ * Fᵀ F per image of bf16 channels-last features, [N, C, C] in float32, not normalised. One image
+ * goes through a plain matrix product: with it, libtorch's batched product and its backward take
+ * 1.4–3.7× as long (a batch of 4 is faster batched than image by image).
+ */
+function bf16GramProducts(features: Tensor): Tensor {
+  const [n, c, h, w] = features.shape;
+  if (n === 1) {
+    const f = features.permute([0, 2, 3, 1]).reshape([h * w, c]);
+    return f.transpose(0, 1).matmul(f).cast('float32').reshape([1, c, c]);
+  }
+  const f = features.permute([0, 2, 3, 1]).reshape([n, h * w, c]);
+  return f.transpose(1, 2).matmul(f).cast('float32');
 }

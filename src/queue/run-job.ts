@@ -10,7 +10,7 @@
  */
 import { latestOnlyWriter } from '../util/latest-only';
 import type { DeviceName } from '../engine/device';
-import type { Precision } from '../engine/runtime';
+import type { PrecisionOption } from '../engine/runtime';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,7 +27,7 @@ export interface RunEnvironment {
   kinds: Map<string, JobKind>;
   threads: number;
   device?: DeviceName;
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   modelDir?: string;
   /** This worker's name (host:pid), shown in job reports. */
   worker: string;

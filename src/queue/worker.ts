@@ -6,7 +6,7 @@
  * API are read from Redis once a second.
  */
 import type { DeviceName } from '../engine/device';
-import type { Precision } from '../engine/runtime';
+import type { PrecisionOption } from '../engine/runtime';
 import * as os from 'node:os';
 import { Worker } from 'bullmq';
 import { defaultJobKinds, JobKind } from '../server/job-kinds';
@@ -26,7 +26,7 @@ export interface QueueWorkerOptions {
   threads?: number;
   device?: DeviceName;
   /** Compute precision of the jobs (default auto). */
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   modelDir?: string;
   /** Seconds without a sign of life before a job is given to another worker. Default 30. */
   lockSeconds?: number;

@@ -8,9 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NstError } from '../errors';
 import { checkDeviceName, DeviceName } from '../engine/device';
-import type { Precision } from '../engine/runtime';
-
-const PRECISIONS: (Precision | 'auto')[] = ['auto', 'fp32', 'bf16'];
+import { PRECISION_OPTIONS, PrecisionOption } from '../engine/runtime';
 import { DEFAULT_MAX_PIXELS } from '../image';
 
 export interface ServeOptions {
@@ -55,7 +53,7 @@ export interface ServeOptions {
   /** Compute device of the jobs. */
   device?: DeviceName;
   /** Compute precision of the jobs: auto (bf16 where the CPU has bf16 instructions), fp32 or bf16. */
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   /** Log each request (pino, to stdout). Default false. */
   logRequests?: boolean;
   /** Fitting an uploaded painting: photo size per stage (default: the fit defaults, 128 then 256). */
@@ -126,7 +124,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     );
   }
   if (o.device !== undefined) checkDeviceName(o.device);
-  if (o.precision !== undefined && !PRECISIONS.includes(o.precision)) throw new NstError(`--precision must be one of ${PRECISIONS.join(', ')} (got '${o.precision}')`);
+  if (o.precision !== undefined && !PRECISION_OPTIONS.includes(o.precision)) throw new NstError(`--precision must be one of ${PRECISION_OPTIONS.join(', ')} (got '${o.precision}')`);
   checkFitStages(o.fitSizes, o.fitEvaluations);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
   return { ...o, threads, maxVideoBytes, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;

@@ -6,7 +6,7 @@
  */
 import type { RgbImage } from '../../image';
 import type { DeviceName } from '../../engine/device';
-import type { Precision } from '../../engine/runtime';
+import type { PrecisionOption } from '../../engine/runtime';
 import type { JobProgress, JobRecord, LossValues } from '../job-store';
 import type { FieldReader } from '../fields';
 import type { StyleLibrary } from '../styles';
@@ -29,7 +29,7 @@ export interface JobRunContext {
   threads: number;
   device?: DeviceName;
   /** Compute precision of every job (the server's --precision; default auto). */
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   modelDir?: string;
   maxPixels: number;
   /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
@@ -91,6 +91,6 @@ export interface JobKind {
 }
 
 /** The server's compute settings every library call of a job takes (threads, device, precision, models, size limit). */
-export function computeSettings(ctx: JobRunContext): { threads: number; device?: DeviceName; precision?: Precision | 'auto'; modelDir?: string; maxPixels: number } {
+export function computeSettings(ctx: JobRunContext): { threads: number; device?: DeviceName; precision?: PrecisionOption; modelDir?: string; maxPixels: number } {
   return { threads: ctx.threads, device: ctx.device, precision: ctx.precision, modelDir: ctx.modelDir, maxPixels: ctx.maxPixels };
 }

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DeviceName } from '../../engine/device';
-import type { Precision } from '../../engine/runtime';
+import type { PrecisionOption } from '../../engine/runtime';
 import { NstError } from '../../errors';
 import type { WorkerCallbacks } from '../worker-host';
 import { listStyles } from '../fast/styles';
@@ -30,7 +30,7 @@ export interface FitNamedOptions {
   photos?: string;
   threads?: number;
   device?: DeviceName;
-  precision?: Precision | 'auto';
+  precision?: PrecisionOption;
   modelDir?: string;
   maxPixels?: number;
 }

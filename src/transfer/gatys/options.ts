@@ -4,6 +4,7 @@
  */
 import { NstError } from '../../errors';
 import { checkDeviceName, DeviceName } from '../../engine/device';
+import type { PrecisionOption } from '../../engine/runtime';
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
@@ -17,7 +18,7 @@ import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUnde
 export type InitMode = 'content' | 'noise' | 'style';
 export type OptimizerName = 'lbfgs' | 'adam';
 export type LineSearch = 'strong-wolfe' | 'none';
-export type PrecisionOption = 'fp32' | 'bf16' | 'auto';
+export type { PrecisionOption };
 export type ColourPreservation = 'none' | 'luminance' | 'histogram';
 export type AnimationFormat = 'none' | 'gif' | 'webp';
 
