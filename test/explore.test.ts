@@ -56,7 +56,7 @@ function expectedSize(cells: number, columns: number, cellW: number, cellH: numb
 
 describe('explore options', () => {
   test('each experiment resolves to the cells it promises', () => {
-    const cl = resolveExploreOptions(options('content-layers', 'a'));
+    const cl = resolveExploreOptions(options('content-layers', 'a', { style: undefined }));
     assert.deepEqual(cl.cells.map((c) => c.options.contentLayers), CONTENT_RECONSTRUCTION_LAYERS.map((l) => [l]));
     for (const c of cl.cells) {
       assert.equal(c.options.init, 'noise');
@@ -82,6 +82,28 @@ describe('explore options', () => {
     assert.equal(formatRatio(25000), '2.5e4');
   });
 
+  test('each experiment asks only for the images it uses', () => {
+    // content-layers reconstructs the photo alone; style-layers synthesises the style alone.
+    const cl = resolveExploreOptions(options('content-layers', 'u1', { style: undefined }));
+    assert.equal(cl.cells.length, CONTENT_RECONSTRUCTION_LAYERS.length);
+    const sl = resolveExploreOptions(options('style-layers', 'u2', { content: undefined }));
+    assert.equal(sl.cells.length, STYLE_SYNTHESIS_LAYERS.length);
+    const cases: [string, Partial<ExploreOptions>, RegExp][] = [
+      ['content-layers', {}, /^--style is not used by content-layers/],
+      ['content-layers', { content: undefined, style: undefined }, /^a content image is required \(--content\)$/],
+      ['style-layers', { style: undefined }, /^a style image is required \(--style\)$/],
+      ['init', { style: undefined }, /^a style image is required \(--style\)$/],
+      ['weights', { content: undefined }, /^a content image is required \(--content\)$/],
+    ];
+    for (const [experiment, extra, message] of cases) {
+      assert.throws(
+        () => resolveExploreOptions(options(experiment, 'bad', extra)),
+        (err: Error) => err instanceof NstError && message.test(err.message),
+        `${experiment} ${JSON.stringify(extra)}`,
+      );
+    }
+  });
+
   test('bad input is one NstError line', () => {
     const cases: [string, Partial<ExploreOptions>, RegExp][] = [
       ['nope', {}, /^unknown experiment 'nope' \(expected content-layers, .*presets\)$/],
@@ -89,11 +111,11 @@ describe('explore options', () => {
       ['weights', { ratios: [0] }, /^--ratios must be positive/],
       ['weights', { ratios: [NaN] }, /^--ratios must be positive/],
       ['weights', { ratios: [] }, /^--ratios needs at least one/],
-      ['content-layers', { ratios: [10] }, /^--ratios applies to the weights experiment only/],
+      ['content-layers', { style: undefined, ratios: [10] }, /^--ratios applies to the weights experiment only/],
       ['style-layers', { init: 'content' }, /^--init does not apply to style-layers/],
-      ['content-layers', { content: path.join(dir, 'missing.jpg') }, /content image .*does not exist/],
-      ['content-layers', { size: 0 }, /--size must be a positive integer/],
-      ['content-layers', { output: path.join(dir, 'no', 'such', 'dir', 'x') }, /cannot write/],
+      ['content-layers', { style: undefined, content: path.join(dir, 'missing.jpg') }, /content image .*does not exist/],
+      ['content-layers', { style: undefined, size: 0 }, /--size must be a positive integer/],
+      ['content-layers', { style: undefined, output: path.join(dir, 'no', 'such', 'dir', 'x') }, /cannot write/],
     ];
     for (const [experiment, extra, message] of cases) {
       assert.throws(
@@ -132,7 +154,7 @@ describe('contact sheet', () => {
 describe('explore runs', () => {
   test('content-layers (worker): one cell per layer, losses fall, relu1_2 reconstructs better than relu5_2', async () => {
     const events: ExploreProgress[] = [];
-    const r = await explore(options('content-layers', 'cl'), { onProgress: (p) => events.push(p) });
+    const r = await explore(options('content-layers', 'cl', { style: undefined }), { onProgress: (p) => events.push(p) });
     const [w, h] = expectedSize(6, 6, 40, 30);
     assert.deepEqual([r.width, r.height, r.columns, r.cellWidth, r.cellHeight], [w, h, 6, 40, 30]);
     const meta = await sharp(r.sheet).metadata();
@@ -206,6 +228,23 @@ describe('nst explore', () => {
     assert.ok(json.cells.every((c: any) => finite(c.losses.total) && Object.values(c.losses.style).every(finite)));
   });
 
+  test('content-layers needs no --style, style-layers no --content (the style is synthesised at its own size)', () => {
+    const common = ['--size', '32', '--iterations', '2', '--seed', '3', '--threads', '2', '--model-dir', MODELS_DIR];
+    const cl = nst(['explore', 'content-layers', '-c', CONTENT, '-o', path.join(dir, 'only-content'), ...common]);
+    assert.equal(cl.status, 0, cl.stderr);
+    assert.deepEqual(readJson(path.join(dir, 'only-content.json')).cells.length, 5);
+    const sl = nst(['explore', 'style-layers', '-s', STYLE, '-o', path.join(dir, 'only-style'), ...common]);
+    assert.equal(sl.status, 0, sl.stderr);
+    // style.png is 128×80: cells of 32×20.
+    assert.match(sl.stderr, /1 input \+ 5 result cells of 32x20 /);
+    const json = readJson(path.join(dir, 'only-style.json'));
+    assert.equal(json.cells.length, 5);
+    assert.equal(json.settings.content, undefined);
+    const unused = nst(['explore', 'content-layers', '-c', CONTENT, '-s', STYLE, '-o', path.join(dir, 'unused'), ...common]);
+    assert.equal(unused.status, 2, unused.stderr);
+    assert.match(unused.stderr, /^nst: error: --style is not used by content-layers .*\n$/);
+  });
+
   test('Ctrl-C stops the current cell and writes the sheet of the cells done (exit 130)', async () => {
     const out = path.join(dir, 'sigint');
     const child = spawn(process.execPath, [NST, 'explore', 'init', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '32', '--iterations', '100000', '--print-every', '1', '--threads', '1', '--seed', '4', '--model-dir', MODELS_DIR]);
@@ -235,8 +274,8 @@ describe('nst explore', () => {
       [['explore'], /^nst: error: name an experiment/],
       [['explore', 'weights', ...base, '--ratios', '1e2,abc'], /^nst: error: --ratios must be a number \(got 'abc'\)/],
       [['explore', 'weights', ...base, '--ratios', '0,10'], /^nst: error: --ratios must be positive numbers/],
-      [['explore', 'content-layers', ...base, '--ratios', '10'], /unknown option '--ratios'/],
-      [['explore', 'content-layers', '-c', path.join(dir, 'missing.jpg'), '-s', STYLE], /^nst: error: content image .* does not exist/],
+      [['explore', 'content-layers', '-c', CONTENT, '-o', path.join(dir, 'bad'), '--ratios', '10'], /unknown option '--ratios'/],
+      [['explore', 'content-layers', '-c', path.join(dir, 'missing.jpg')], /^nst: error: content image .* does not exist/],
     ];
     for (const [args, message] of cases) {
       const r = nst(args);

@@ -28,10 +28,14 @@ export function exploreCommand(): Command {
 }
 
 function experimentCommand(experiment: Experiment): Command {
-  const cmd = new Command(experiment.name)
-    .description(experiment.summary)
-    .requiredOption('-c, --content <file>', 'content photo')
-    .requiredOption('-s, --style <file>', 'style painting')
+  const cmd = new Command(experiment.name).description(experiment.summary);
+  // Ask only for the images the experiment uses. An unused --style is still parsed (hidden), so
+  // that resolveExploreOptions says in one line that it is not used.
+  if (experiment.inputs.includes('content')) cmd.requiredOption('-c, --content <file>', 'content photo');
+  else if (experiment.contentSetsSize) cmd.option('-c, --content <file>', "a photo whose size the synthesised images take (default: the style's size)");
+  if (experiment.inputs.includes('style')) cmd.requiredOption('-s, --style <file>', 'style painting');
+  else cmd.addOption(new Option('-s, --style <file>').hideHelp());
+  cmd
     .option('-o, --output <base>', 'writes <base>.png (the sheet) and <base>.json (the losses)', experiment.name)
     .option('--size <px>', 'longest side of each cell', parseInteger('size'), EXPLORE_DEFAULTS.size)
     .option('--iterations <n>', 'iterations of each cell', parseInteger('iterations'), EXPLORE_DEFAULTS.iterations);

@@ -32,8 +32,13 @@ export interface Experiment {
   name: ExperimentName;
   /** One line, for --help and the sheet's title. */
   summary: string;
-  /** The input images shown before the results. */
+  /** The images the experiment uses, shown before the results; only these are asked for. */
   inputs: ExploreInput[];
+  /**
+   * Style-only experiments: a content photo, if given, sets only the size of the synthesised
+   * image (the style's own size otherwise).
+   */
+  contentSetsSize?: boolean;
   /** Report each cell's pixel MSE to the content image (reconstructions). */
   measureContentMse: boolean;
   /** Transfer experiments take --init; this is their default. Absent: the cells fix init. */
@@ -80,6 +85,7 @@ export const EXPERIMENTS: Readonly<Record<ExperimentName, Experiment>> = {
     name: 'style-layers',
     summary: 'synthesise the style from noise with the style loss alone, on growing layer sets {relu1_1} … {relu1_1, …, relu5_1}',
     inputs: ['style'],
+    contentSetsSize: true,
     measureContentMse: false,
     cells: () =>
       STYLE_SYNTHESIS_LAYERS.map((_, i) => {

@@ -8,15 +8,15 @@ import { NstError } from '../../errors';
 import type { DeviceName } from '../../engine/device';
 import { checkOutputPath, DEFAULT_MAX_PIXELS } from '../../image';
 import { InitMode, PrecisionOption, resolveStylizeOptions, ResolvedStylizeOptions } from '../gatys/options';
-import { DEFAULT_RATIOS, EXPERIMENTS, EXPERIMENT_NAMES, ExperimentName, ExploreInput } from './experiments';
+import { DEFAULT_RATIOS, EXPERIMENTS, EXPERIMENT_NAMES, Experiment, ExperimentName, ExploreInput } from './experiments';
 
 export interface ExploreOptions {
   /** One of EXPERIMENT_NAMES. */
   experiment: string;
-  /** Content photo (path). */
-  content: string;
-  /** Style painting (path). */
-  style: string;
+  /** Content photo (path); not used by style-layers, where it only sets the size. */
+  content?: string;
+  /** Style painting (path); not used by content-layers. */
+  style?: string;
   /** Base name of the outputs: `<output>.png` (the sheet) and `<output>.json`. A trailing .png or .json is dropped. Default: the experiment's name. */
   output?: string;
   /** Longest side of each cell, in pixels. Default 256. */
@@ -46,8 +46,11 @@ export interface ResolvedExploreCell {
 
 export interface ResolvedExploreOptions {
   experiment: ExperimentName;
-  content: string;
-  style: string;
+  /** Present when the experiment uses it (see Experiment.inputs). */
+  content?: string;
+  style?: string;
+  /** The image whose size every cell takes: the content photo, else the style. */
+  canvas: string;
   /** `<output>.png` and `<output>.json`. */
   sheet: string;
   json: string;
@@ -85,8 +88,7 @@ export function resolveExploreOptions(options: ExploreOptions): ResolvedExploreO
     throw new NstError(`unknown experiment '${name}' (expected ${EXPERIMENT_NAMES.join(', ')})`);
   }
   const experiment = EXPERIMENTS[name as ExperimentName];
-  if (!options.content) throw new NstError('a content image is required (--content)');
-  if (!options.style) throw new NstError('a style image is required (--style)');
+  const { content, style } = usedImages(experiment, options);
 
   if (options.ratios !== undefined && !experiment.takesRatios) throw new NstError(`--ratios applies to the weights experiment only, not ${name}`);
   const ratios = experiment.takesRatios ? (options.ratios ?? EXPLORE_DEFAULTS.ratios) : undefined;
@@ -118,11 +120,14 @@ export function resolveExploreOptions(options: ExploreOptions): ResolvedExploreO
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
 
   const specs = experiment.cells({ ratios: ratios ?? EXPLORE_DEFAULTS.ratios, init: init ?? 'content' });
+  // The stylizer wants both images: an unused one is stood in for by the other, whose loss weight
+  // is 0 in those cells (a style-only run takes its size from the style).
+  const canvas = content ?? style!;
   const cells = specs.map((spec) => ({
     label: spec.label,
     options: resolveStylizeOptions({
-      content: options.content,
-      style: options.style,
+      content: canvas,
+      style: style ?? content!,
       output: sheet,
       size,
       iterations,
@@ -139,8 +144,9 @@ export function resolveExploreOptions(options: ExploreOptions): ResolvedExploreO
 
   return {
     experiment: experiment.name,
-    content: options.content,
-    style: options.style,
+    content,
+    style,
+    canvas,
     sheet,
     json,
     size,
@@ -158,6 +164,16 @@ export function resolveExploreOptions(options: ExploreOptions): ResolvedExploreO
     measureContentMse: experiment.measureContentMse,
     cells,
   };
+}
+
+/** The images of the experiment: those it uses are required, one it does not use is refused. */
+function usedImages(experiment: Experiment, options: ExploreOptions): { content?: string; style?: string } {
+  const uses = (input: ExploreInput) => experiment.inputs.includes(input);
+  if (uses('content') && !options.content) throw new NstError('a content image is required (--content)');
+  if (uses('style') && !options.style) throw new NstError('a style image is required (--style)');
+  if (!uses('style') && options.style) throw new NstError(`--style is not used by ${experiment.name} (it works on the content photo alone)`);
+  if (!uses('content') && !experiment.contentSetsSize && options.content) throw new NstError(`--content is not used by ${experiment.name}`);
+  return { content: options.content || undefined, style: uses('style') ? options.style : undefined };
 }
 
 /** `out/sheet.png` → `out/sheet`; `out/sheet` stays. */

@@ -12,7 +12,7 @@ import type { LossBreakdown } from '../../losses';
 import { writeFileAtomicSync as writeFileAtomic } from '../../util/atomic-write';
 import type { ResolvedStylizeOptions } from '../gatys/options';
 import { runStylize } from '../gatys/run';
-import { EXPERIMENTS, ExperimentName } from './experiments';
+import { EXPERIMENTS, ExperimentName, ExploreInput } from './experiments';
 import { LabelFont, renderContactSheet, SheetCell } from './contact-sheet';
 import type { ResolvedExploreOptions } from './options';
 
@@ -94,12 +94,14 @@ export interface ExploreHooks {
 export async function runExplore(options: ResolvedExploreOptions, hooks: ExploreHooks = {}): Promise<ExploreResult> {
   const started = Date.now();
   const experiment = EXPERIMENTS[options.experiment];
-  const content = await loadImage(options.content, { maxSide: options.size, maxPixels: options.maxPixels });
-  const style = options.inputs.includes('style') ? await loadImage(options.style, { maxSide: options.size, maxPixels: options.maxPixels }) : null;
-  const sheetCells: SheetCell[] = options.inputs.map((input) =>
-    input === 'content'
-      ? { image: content, lines: ['content', path.basename(options.content)] }
-      : { image: style!, lines: ['style', path.basename(options.style)] },
+  // Every cell takes the canvas's size (the content photo; the style in a style-only experiment).
+  const canvas = await loadImage(options.canvas, { maxSide: options.size, maxPixels: options.maxPixels });
+  const inputFile = (input: ExploreInput) => (input === 'content' ? options.content! : options.style!);
+  const sheetCells: SheetCell[] = await Promise.all(
+    options.inputs.map(async (input) => ({
+      image: inputFile(input) === options.canvas ? canvas : await loadImage(inputFile(input), { maxSide: options.size, maxPixels: options.maxPixels }),
+      lines: [input, path.basename(inputFile(input))],
+    })),
   );
 
   const records: Omit<ExploreCellRecord, 'row' | 'column'>[] = [];
@@ -172,7 +174,8 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
           seconds: round((Date.now() - cellStart) / 1000, 3),
           initialLoss,
           losses: result.losses && activeTerms(result.losses, o.contentWeight, o.styleWeight),
-          ...(experiment.measureContentMse ? { pixelMseToContent: pixelMse(image, content) } : {}),
+          // Only the reconstructions measure it, and their canvas is the content photo.
+          ...(experiment.measureContentMse ? { pixelMseToContent: pixelMse(image, canvas) } : {}),
         });
         sheetCells.push({ image, lines: [cell.label, cellNote(records[records.length - 1], iterations)] });
         hooks.onProgress?.(progress('cell', result.iterations, result.losses));
@@ -188,9 +191,9 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 
-  const used = options.inputs.map((input) => (input === 'content' ? options.content : options.style));
-  const title = `${options.experiment}: ${used.map((f) => path.basename(f)).join(' × ')} · ${content.width}×${content.height} · ${options.iterations} it · seed ${options.seed}${cancelled ? ' · stopped' : ''}`;
-  const { png, layout, font } = await renderContactSheet(title, sheetCells, content.width, content.height, { columns: options.columns });
+  const used = options.inputs.map(inputFile);
+  const title = `${options.experiment}: ${used.map((f) => path.basename(f)).join(' × ')} · ${canvas.width}×${canvas.height} · ${options.iterations} it · seed ${options.seed}${cancelled ? ' · stopped' : ''}`;
+  const { png, layout, font } = await renderContactSheet(title, sheetCells, canvas.width, canvas.height, { columns: options.columns });
   const cells: ExploreCellRecord[] = records.map((r, i) => {
     const at = options.inputs.length + i;
     return { ...r, row: Math.floor(at / layout.columns), column: at % layout.columns };
@@ -235,7 +238,7 @@ export async function runExplore(options: ResolvedExploreOptions, hooks: Explore
       file: options.sheet,
       ...geometry,
       labelFont: font,
-      inputs: options.inputs.map((input, i) => ({ label: input, file: input === 'content' ? options.content : options.style, row: Math.floor(i / layout.columns), column: i % layout.columns })),
+      inputs: options.inputs.map((input, i) => ({ label: input, file: inputFile(input), row: Math.floor(i / layout.columns), column: i % layout.columns })),
     },
     cancelled,
     cellsPlanned: options.cells.length,
