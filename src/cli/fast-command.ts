@@ -53,5 +53,11 @@ export function fastCommand(): Command {
         );
       }
       if (result.cancelled) process.exitCode = 130;
+      else if (result.skipped.length > 0) {
+        // The good photos are written, but a script must not take a partial batch for a whole one.
+        const total = result.outputs.length + result.skipped.length;
+        process.stderr.write(`nst: error: ${result.skipped.length} of ${total} photos could not be stylised (see the warnings above); ${n === 1 ? 'the other one was' : `the other ${n} were`} written\n`);
+        process.exitCode = 2;
+      }
     });
 }
