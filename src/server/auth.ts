@@ -59,9 +59,24 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
   });
 }
 
-/** The URL with the value of any `token` query parameter replaced, for logs. */
+/**
+ * The URL with the value of any `token` query parameter replaced, for logs. Names are compared
+ * decoded, as the query parser reads them: `?tok%65n=` and `?%74oken=` authenticate too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    return eq >= 0 && isTokenName(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q + 1)}${pairs.join('&')}`;
+}
+
+/** Whether a raw query name decodes to "token" (any case); escapes are decoded one by one, so a malformed one elsewhere does not hide it. */
+function isTokenName(raw: string): boolean {
+  const name = raw.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return name.trim().toLowerCase() === 'token';
 }
 
 function digest(s: string): Buffer {
