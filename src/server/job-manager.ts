@@ -12,7 +12,8 @@
  *   first, so the next start resumes them;
  * - a full disk fails the job it hits (with a message that says so) and nothing else: the server
  *   stays up, a job record that cannot be written is kept in memory and written once space is
- *   free again, and creating a job answers 507 without leaving anything behind.
+ *   free again, and creating a job answers 507 without leaving anything behind; deleting a job
+ *   works on a full disk (it is how space is freed): its files go first, then its record.
  */
 import { latestOnlyWriter } from '../util/latest-only';
 import * as fs from 'node:fs';
@@ -144,6 +145,9 @@ export class JobManager {
     } catch {
       return;
     }
+    // A record without a folder is a deletion that a full disk cut short (the files go first).
+    const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+    for (const id of this.store.ids()) if (!folders.has(id)) this.store.delete(id);
     for (const e of entries) {
       if (!e.isDirectory() || !JOB_ID_PATTERN.test(e.name)) continue;
       if (!this.store.get(e.name)) {
@@ -312,9 +316,11 @@ export class JobManager {
     } finally {
       this.deleting.delete(id);
     }
-    const deleted = this.store.delete(id);
-    this.unsaved.delete(id);
+    // The files first: on a full disk, that frees the space the database needs to drop the record.
     await this.files.remove(id);
+    this.unsaved.delete(id);
+    const deleted = this.store.delete(id);
+    if (this.store.pendingDeletes > 0) this.retryTimer ??= setInterval(() => this.writeUnsaved(), UNSAVED_RETRY_MS).unref();
     this.hub.publish(id, 'end', { ...job, status: 'deleted' });
     return deleted;
   }
@@ -484,8 +490,9 @@ export class JobManager {
     this.pendingReports.add(pending);
   }
 
-  /** Writes the record changes a full disk held back, as far as there is space now. */
+  /** Writes the record changes (and deletions) a full disk held back, as far as there is space now. */
   private writeUnsaved(): void {
+    this.store.retryDeletes();
     for (const [id, patch] of this.unsaved) {
       try {
         this.store.update(id, patch);
@@ -496,7 +503,7 @@ export class JobManager {
         return; // still full: try again later
       }
     }
-    if (this.unsaved.size === 0 && this.retryTimer) {
+    if (this.unsaved.size === 0 && this.store.pendingDeletes === 0 && this.retryTimer) {
       clearInterval(this.retryTimer);
       this.retryTimer = null;
     }

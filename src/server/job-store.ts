@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { isDiskFull } from './disk-full';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
@@ -136,6 +137,11 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 
 export class JobStore {
   private readonly db: Database.Database;
+  /**
+   * Deleted jobs whose row a full disk kept in the database (SQLite needs room in its journal to
+   * delete): nothing here returns them, and retryDeletes() drops them once there is room.
+   */
+  private readonly deleted = new Set<string>();
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -163,14 +169,16 @@ export class JobStore {
   }
 
   get(id: string): JobRecord | undefined {
+    if (this.deleted.has(id)) return undefined;
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   /** Newest first. */
   list(filter: { status?: JobStatus; method?: string; limit: number; offset: number }): { jobs: JobRecord[]; total: number } {
-    const where: string[] = [];
-    const args: unknown[] = [];
+    const hidden = this.hidden();
+    const where: string[] = hidden.clause ? [hidden.clause] : [];
+    const args: unknown[] = [...hidden.args];
     if (filter.status) {
       where.push('status = ?');
       args.push(filter.status);
@@ -188,11 +196,18 @@ export class JobStore {
   /** Oldest first. */
   withStatus(statuses: JobStatus[]): JobRecord[] {
     const marks = statuses.map(() => '?').join(',');
-    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN (${marks}) ORDER BY seq`).all(...statuses) as Row[]).map(fromRow);
+    const hidden = this.hidden(' AND ');
+    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN (${marks})${hidden.clause} ORDER BY seq`).all(...statuses, ...hidden.args) as Row[]).map(fromRow);
+  }
+
+  /** Every job's id. */
+  ids(): string[] {
+    return (this.db.prepare('SELECT id FROM jobs').pluck().all() as string[]).filter((id) => !this.deleted.has(id));
   }
 
   countWithStatus(status: JobStatus): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE status = ?').get(status) as { n: number }).n;
+    const hidden = this.hidden(' AND ');
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = ?${hidden.clause}`).get(status, ...hidden.args) as { n: number }).n;
   }
 
   update(id: string, patch: Partial<Omit<JobRecord, 'id' | 'seq'>>): JobRecord | undefined {
@@ -206,8 +221,40 @@ export class JobStore {
     return this.get(id);
   }
 
+  /** Removes a job's record; on a full disk it is gone for every reader at once, and from the file on retryDeletes(). */
   delete(id: string): boolean {
-    return this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
+    if (this.deleted.has(id)) return false;
+    try {
+      return this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
+    } catch (err) {
+      if (!isDiskFull(err) || !this.db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(id)) throw err;
+      this.deleted.add(id);
+      return true;
+    }
+  }
+
+  /** Deletions a full disk held back. */
+  get pendingDeletes(): number {
+    return this.deleted.size;
+  }
+
+  /** Drops the rows of deletions a full disk held back, as far as there is room now. */
+  retryDeletes(): void {
+    for (const id of this.deleted) {
+      try {
+        this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+        this.deleted.delete(id);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** The SQL condition that leaves out deletions a full disk held back. */
+  private hidden(prefix = ''): { clause: string; args: string[] } {
+    if (this.deleted.size === 0) return { clause: '', args: [] };
+    const args = [...this.deleted];
+    return { clause: `${prefix}id NOT IN (${args.map(() => '?').join(',')})`, args };
   }
 
   close(): void {
