@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { LossBreakdown } from '../../losses';
 import type { TilingReport } from './tiling';
+import type { StageMemoryReport } from './memory-watch';
 import { writeFileAtomic, writeFileAtomicSync } from '../../util/atomic-write';
 
 export { writeFileAtomic, writeFileAtomicSync };
@@ -34,6 +35,8 @@ export interface StageReport {
   peakRssMiB: number;
   /** Present when the stage was optimised in tiles: the tile grid and the memory estimates. */
   tiling?: TilingReport;
+  /** The budget, the plan, the objective's measured cost and the peak (see memory-watch.ts). */
+  memory?: StageMemoryReport;
   /** True when the whole-image stage recomputed activations in the backward pass to fit the budget. */
   checkpoint?: boolean;
 }

@@ -21,6 +21,8 @@ import { hasConverged } from './quality';
 import { disposePairs, handOverPairs, resampledPairs } from './warm-start';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
+import { RunMemoryWatch } from './memory-watch';
+import { residentBytes } from '../memory';
 
 export interface StylizeProgress {
   /** Iteration within the current stage. */
@@ -102,7 +104,8 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
   VGG19_LAYER_NAMES[0]);
   const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
-  const baseBytes = process.memoryUsage().rss;
+  const memory = new RunMemoryWatch(options.maxMemory, residentBytes(), { threads: runtime.threads, device, modelDir: options.modelDir });
+  const baseBytes = memory.baseBytes;
 
   let steps = options.scaleIterations.reduce((a, b) => a + b, 0);
   const records: LossRecord[] = [];
@@ -138,7 +141,8 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
         });
         // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
-        const { tiling, checkpoint } = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes);
+        const stagePlan = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes, memory.measureSettings());
+        const { tiling, checkpoint } = stagePlan;
         if (tiling) {
           if (handover) disposePairs(handover.pairs); // tiles keep their own optimisers
           handover = null;
@@ -169,7 +173,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           cancelled = tiled.cancelled;
           losses = tiled.losses ?? losses;
           const image = x!;
-          stages.push({ size: { width, height }, iterations: step - stepBefore, maxIterations: iterations, converged: false, bestLoss: losses?.total ?? NaN, seconds: round((Date.now() - stageStart) / 1000), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), tiling: tiled.report });
+          stages.push({ size: { width, height }, iterations: step - stepBefore, maxIterations: iterations, converged: false, bestLoss: losses?.total ?? NaN, seconds: round((Date.now() - stageStart) / 1000), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), tiling: tiled.report, memory: memory.stageDone(stagePlan) });
           if (stage === options.scales.length - 1 || cancelled) await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content), options.output);
           continue;
         }
@@ -282,6 +286,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           bestLoss: best.loss,
           seconds: round((Date.now() - stageStart) / 1000),
           peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+          memory: memory.stageDone(stagePlan),
           ...(checkpoint ? { checkpoint } : {}),
         });
         if (stage === options.scales.length - 1 || cancelled || divergence) {

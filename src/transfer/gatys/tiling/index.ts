@@ -4,3 +4,4 @@ export * from './memory-model';
 export * from './settings';
 export * from './style-targets';
 export * from './tiled-stage';
+export * from './measured-plan';

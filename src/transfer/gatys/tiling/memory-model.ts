@@ -1,11 +1,14 @@
 /**
  * How much memory a stage of optimisation-based transfer needs, and the largest tile that fits a
- * budget. The per-pixel figures were measured with the real engine (bench/tile-memory.ts: peak
- * RSS of the objective's forward + backward in a fresh process, minus the RSS after loading
- * VGG19), at the default layers (relu1_1 … relu5_1, relu4_2); `npm run bench -- --tiling` re-measures.
+ * budget. The objective's cost (VGG19 forward + backward) is measured on the machine itself
+ * (../../memory: a probe at two sizes, cached per machine) wherever the budget is close; the
+ * tables below are the fallback and the first guess, measured on one AMD EPYC (bench/tile-memory.ts:
+ * peak RSS of the objective's forward + backward in a fresh process, minus the RSS after loading
+ * VGG19), at the default layers (relu1_1 … relu5_1, relu4_2).
  */
 import type { Precision } from '../../../models';
 import { formatBytes } from '../../tiling/memory-size';
+import type { MemoryCost } from '../../memory';
 import { NstError } from '../../../errors';
 
 /**
@@ -60,11 +63,19 @@ export interface StageMemoryInput {
   iterations: number;
   /** Activations recomputed block by block in the backward pass (less memory, more time). */
   checkpoint?: boolean;
+  /** The objective's cost measured on this machine (plain or checkpointed); the tables without it. */
+  cost?: (checkpoint: boolean) => MemoryCost;
+}
+
+/** The objective's forward + backward as this stage runs it: measured, or from the tables. */
+export function objectiveCost(m: Pick<StageMemoryInput, 'precision' | 'checkpoint' | 'cost'>): MemoryCost {
+  if (m.cost) return m.cost(m.checkpoint ?? false);
+  return { fixedBytes: 0, bytesPerPixel: (m.checkpoint ? CHECKPOINTED_ACTIVATION_BYTES_PER_PIXEL : ACTIVATION_BYTES_PER_PIXEL)[m.precision] };
 }
 
 /** VGG19's forward + backward, bytes per pixel, as this stage runs it. */
-export function activationBytesPerPixel(m: Pick<StageMemoryInput, 'precision' | 'checkpoint'>): number {
-  return (m.checkpoint ? CHECKPOINTED_ACTIVATION_BYTES_PER_PIXEL : ACTIVATION_BYTES_PER_PIXEL)[m.precision];
+export function activationBytesPerPixel(m: Pick<StageMemoryInput, 'precision' | 'checkpoint' | 'cost'>): number {
+  return objectiveCost(m).bytesPerPixel;
 }
 
 /** Optimiser state in bytes per optimised pixel. */
@@ -76,9 +87,11 @@ export function optimizerBytesPerPixel(m: Pick<StageMemoryInput, 'optimizer' | '
 /** Bytes a stage needs on top of the process's base when run on the whole image at once. */
 export function untiledStageBytes(m: StageMemoryInput): number {
   const px = m.width * m.height;
-  // The style image's targets are computed without a graph (about half the activation bytes).
-  const styles = m.stylePixels.reduce((a, p) => a + p * (STYLE_BYTES_PER_PIXEL + ACTIVATION_BYTES_PER_PIXEL[m.precision] / 2), 0);
-  return px * (WHOLE_IMAGE_BYTES_PER_PIXEL + activationBytesPerPixel(m) + optimizerBytesPerPixel(m)) + styles;
+  const cost = objectiveCost(m);
+  // The style image's targets are computed without a graph (about half the plain objective's bytes).
+  const noGraph = objectiveCost({ ...m, checkpoint: false }).bytesPerPixel / 2;
+  const styles = m.stylePixels.reduce((a, p) => a + p * (STYLE_BYTES_PER_PIXEL + noGraph), 0);
+  return cost.fixedBytes + px * (WHOLE_IMAGE_BYTES_PER_PIXEL + cost.bytesPerPixel + optimizerBytesPerPixel(m)) + styles;
 }
 
 /** Bytes of a tiled stage besides its tile: the whole images. */
@@ -88,7 +101,8 @@ export function tiledFixedBytes(m: StageMemoryInput): number {
 
 /** Bytes one square tile of `side` px needs (objective and optimiser). */
 export function tileBytes(side: number, m: StageMemoryInput): number {
-  return side * side * (activationBytesPerPixel(m) + optimizerBytesPerPixel(m));
+  const cost = objectiveCost(m);
+  return cost.fixedBytes + side * side * (cost.bytesPerPixel + optimizerBytesPerPixel(m));
 }
 
 /**
@@ -96,8 +110,9 @@ export function tileBytes(side: number, m: StageMemoryInput): number {
  * NstError naming the budget a minimal tile needs.
  */
 export function largestTile(available: number, m: StageMemoryInput, budget: number, base: number): number {
-  const perPixel = activationBytesPerPixel(m) + optimizerBytesPerPixel(m);
-  const side = Math.floor(Math.sqrt(Math.max(0, available) / perPixel) / 16) * 16;
+  const cost = objectiveCost(m);
+  const perPixel = cost.bytesPerPixel + optimizerBytesPerPixel(m);
+  const side = Math.floor(Math.sqrt(Math.max(0, available - cost.fixedBytes) / perPixel) / 16) * 16;
   if (side < MIN_TILE) {
     const minimum = (base + tiledFixedBytes(m) + tileBytes(MIN_TILE, m)) / SAFETY;
     throw new NstError(`--max-memory ${formatBytes(budget)} is too small for ${m.width}x${m.height}: one ${MIN_TILE}-px tile needs at least ${formatBytes(minimum)}`);

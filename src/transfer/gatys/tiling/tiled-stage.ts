@@ -17,10 +17,11 @@ import { BlendSpec, blendSpecFor, blendWeights, overlapFor } from '../../tiling/
 import { GridSpec, passOffset, planGrid, TileRect } from '../../tiling/grid';
 import { MIB } from '../../tiling/memory-size';
 import type { ResolvedStylizeOptions } from '../options';
-import { largestTile, SAFETY, StageMemoryInput, tiledFixedBytes, tileBytes, untiledStageBytes } from './memory-model';
+import { largestTile, MIN_TILE, SAFETY, StageMemoryInput, tiledFixedBytes, tileBytes, untiledStageBytes } from './memory-model';
 import { BlockCoordinateTargets, tileShare } from './block-targets';
 import { wholeImageGrams } from './style-targets';
 import { CheckpointMode, DEFAULT_PASSES } from './settings';
+import { peakResidentBytes } from '../../memory';
 
 export interface StageTilingPlan {
   grid: GridSpec;
@@ -59,6 +60,8 @@ export interface TilingReport {
   tiledEstimateMiB: number;
   /** Activations recomputed in the backward pass. */
   checkpoint: boolean;
+  /** Tile sides of later passes, each shrunk because the process had passed the budget. */
+  shrunkTo?: number[];
 }
 
 export interface TileProgress {
@@ -152,6 +155,13 @@ export interface TiledStageResult {
   report: TilingReport;
 }
 
+/** The plan with tiles ¾ the side (at least MIN_TILE), for a stage that went over its budget. */
+export function shrunkPlan(plan: StageTilingPlan): StageTilingPlan {
+  const tile = Math.max(MIN_TILE, Math.floor((plan.grid.tile * 0.75) / 16) * 16);
+  const blend = blendSpecFor(tile);
+  return { ...plan, grid: { tile, overlap: overlapFor(blend) }, blend };
+}
+
 /** Optimises `input.image` tile by tile, pass by pass. */
 export function runTiledStage(input: TiledStageInput): TiledStageResult {
   const { net, options, plan, image } = input;
@@ -160,7 +170,8 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   }
   const [, , height, width] = image.shape;
   const grids = Array.from({ length: plan.passes }, (_, p) => planGrid(width, height, plan.grid, passOffset(plan.grid, p, plan.passes)));
-  const total = grids.reduce((a, g) => a + g.length, 0) * plan.tileIterations;
+  let total = grids.reduce((a, g) => a + g.length, 0) * plan.tileIterations;
+  let current = input;
   const report: TilingReport = {
     tile: plan.grid.tile,
     overlap: plan.grid.overlap,
@@ -181,12 +192,20 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   let losses: LossBreakdown | null = null;
   try {
     for (let pass = 0; pass < grids.length && !cancelled; pass++) {
+      // Over the budget all the same (something the plan did not count): smaller tiles from here on.
+      if (pass > 0 && peakResidentBytes() > plan.budgetBytes && current.plan.grid.tile > MIN_TILE) {
+        current = { ...input, plan: shrunkPlan(current.plan) };
+        for (let p = pass; p < grids.length; p++) grids[p] = planGrid(width, height, current.plan.grid, passOffset(current.plan.grid, p, plan.passes));
+        total = done + grids.slice(pass).reduce((a, g) => a + g.length, 0) * plan.tileIterations;
+        (report.shrunkTo ??= []).push(current.plan.grid.tile);
+        report.grids.splice(pass, Infinity, ...grids.slice(pass).map((g) => ({ columns: new Set(g.map((t) => t.x)).size, rows: new Set(g.map((t) => t.y)).size, tiles: g.length })));
+      }
       const passLosses: { losses: LossBreakdown; area: number }[] = [];
       const block = blockwise ? BlockCoordinateTargets.measure(net, image, options.styleLayers, grams[0], plan.styleTile) : null;
       try {
         for (const [index, rect] of grids[pass].entries()) {
           const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
-          const last = optimiseTile(input, grams, block, rect, (l) => input.onIteration?.(l, ++done, total, progress));
+          const last = optimiseTile(current, grams, block, rect, (l) => input.onIteration?.(l, ++done, total, progress));
           if (last.cancelled) cancelled = true;
           if (last.losses) passLosses.push({ losses: last.losses, area: rect.width * rect.height });
           if (cancelled) break;
@@ -321,20 +340,3 @@ function meanLosses(items: { losses: LossBreakdown; area: number }[], wholeStyle
 }
 
 
-/** How stage `stage` of a run runs: whole or tiled, with or without checkpointing. */
-export function planRunStage(options: ResolvedStylizeOptions, stage: number, width: number, height: number, styles: Tensor[], precision: Precision, baseBytes: number): StagePlan {
-  return planStage({
-    width,
-    height,
-    stylePixels: styles.map((s) => s.shape[2] * s.shape[3]),
-    precision,
-    optimizer: options.optimizer,
-    history: options.lbfgsHistory,
-    iterations: options.scaleIterations[stage],
-    maxMemory: options.maxMemory,
-    baseBytes,
-    tileSize: options.tileSize,
-    passes: options.tilePasses,
-    checkpointing: options.checkpoint,
-  });
-}

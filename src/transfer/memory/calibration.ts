@@ -1,0 +1,136 @@
+/**
+ * The memory a computation needs on THIS machine, measured rather than assumed. oneDNN picks
+ * other kernels, weight layouts and workspaces per CPU (AMX, AVX-512 BF16, AVX2) and per
+ * precision, so bytes per pixel measured on one CPU do not hold on another. A probe runs the real
+ * computation at two sizes in a fresh child process (probe.ts) and the peaks over its base are
+ * fitted as fixed + per-pixel bytes, with a margin. The result is cached per machine (CPU model
+ * and flags, libtorch build, allocator, threads) in the user cache, so each machine pays the
+ * probe (a few seconds) once per kind of computation.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { engineInfo } from '../../engine';
+import { writeFileAtomicSync } from '../../util/atomic-write';
+import { MIB } from '../tiling/memory-size';
+import type { Calibration, MemoryCost, ProbeResult, ProbeSpec } from './types';
+
+/** Bumped whenever the probe or the fit changes, so old cached figures are measured again. */
+const CALIBRATION_VERSION = 1;
+/** Headroom on the measured figures: allocator slack and shapes the probe did not see. */
+export const PLAN_MARGIN = 1.15;
+/** Probe sides: large enough that the allocator's free pool at start-up does not hide the slope. */
+export const GATYS_PROBE_SIZES = [192, 320];
+export const FAST_PROBE_SIZES = [256, 512];
+const PROBE_TIMEOUT_MS = 300_000;
+
+/**
+ * Fixed + per-pixel bytes through the probe's peaks (the slope between its smallest and largest
+ * size), times the margin. Where the allocator's free pool flattens the small size's peak the
+ * slope is steeper and so errs on the safe side; a slope below half the largest size's own
+ * bytes per pixel (a noisy small peak) falls back to that ratio with no fixed part.
+ */
+export function fitCost(result: ProbeResult, margin = PLAN_MARGIN): MemoryCost {
+  const px = result.sizes.map((s) => s * s);
+  const last = px.length - 1;
+  const ratio = Math.max(0, result.peaks[last]) / px[last];
+  let perPixel = last > 0 ? (result.peaks[last] - result.peaks[0]) / (px[last] - px[0]) : ratio;
+  if (!Number.isFinite(perPixel) || perPixel < ratio / 2) perPixel = ratio;
+  const fixed = Math.max(0, result.peaks[last] - perPixel * px[last]);
+  return { fixedBytes: Math.ceil(fixed * margin), bytesPerPixel: Math.ceil(perPixel * margin) };
+}
+
+/** The user cache file of measured costs (`$XDG_CACHE_HOME/nst/memory-calibration.json`). */
+export function calibrationCacheFile(): string {
+  const root = process.env.XDG_CACHE_HOME ? path.resolve(process.env.XDG_CACHE_HOME) : path.join(os.homedir(), '.cache');
+  return path.join(root, 'nst', 'memory-calibration.json');
+}
+
+/** What the figures depend on besides the spec: the CPU, the libtorch build, the allocator. */
+function machineKey(): string {
+  let cpu = `${os.cpus()[0]?.model ?? 'unknown'}`;
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    cpu += /^flags\s*:(.*)$/m.exec(info)?.[1] ?? '';
+  } catch {
+    // not Linux: the model name alone
+  }
+  const engine = engineInfo();
+  return `${cpu}|${engine.torchVersion}|${engine.allocator}|${os.totalmem()}`;
+}
+
+function cacheKey(spec: ProbeSpec): string {
+  const what = spec.kind === 'gatys'
+    ? `gatys|${spec.precision}|${spec.checkpoint}|${spec.threads}|${spec.sizes}`
+    : `fast|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
+  return createHash('sha256').update(`${CALIBRATION_VERSION}|${machineKey()}|${what}`).digest('hex').slice(0, 32);
+}
+
+/** A fast-style model file by name and size: the architecture is what matters, not the weights. */
+function modelSignature(file: string): string {
+  try {
+    return `${path.basename(file)}:${fs.statSync(file).size}`;
+  } catch {
+    return path.basename(file);
+  }
+}
+
+function readCache(): Record<string, ProbeResult> {
+  try {
+    return JSON.parse(fs.readFileSync(calibrationCacheFile(), 'utf8')) as Record<string, ProbeResult>;
+  } catch {
+    return {};
+  }
+}
+
+function writeCache(key: string, result: ProbeResult): void {
+  try {
+    const file = calibrationCacheFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomicSync(file, JSON.stringify({ ...readCache(), [key]: result }, null, 1));
+  } catch {
+    // A read-only cache only means measuring again next time.
+  }
+}
+
+/** Runs the probe in a child process; null when it could not run (the caller keeps its table). */
+function measure(spec: ProbeSpec): ProbeResult | null {
+  const script = path.join(__dirname, 'probe.js');
+  const child = spawnSync(process.execPath, [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, env: process.env });
+  if (child.status !== 0) return null;
+  try {
+    const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as ProbeResult;
+    return result.peaks.length === spec.sizes.length && result.peaks.every(Number.isFinite) ? result : null;
+  } catch {
+    return null;
+  }
+}
+
+const memo = new Map<string, Calibration>();
+
+/**
+ * The measured cost of `spec` on this machine (cached), or `fallback` (source 'table') when the
+ * probe cannot run.
+ */
+export function calibratedCost(spec: ProbeSpec, fallback: MemoryCost): Calibration {
+  const key = cacheKey(spec);
+  const known = memo.get(key);
+  if (known) return known;
+  const cached = readCache()[key];
+  let calibration: Calibration;
+  if (cached) {
+    calibration = { ...fitCost(cached), source: 'cache', probe: probeSummary(cached) };
+  } else {
+    const result = measure(spec);
+    if (result) writeCache(key, result);
+    calibration = result ? { ...fitCost(result), source: 'measured', probe: probeSummary(result) } : { ...fallback, source: 'table' };
+  }
+  memo.set(key, calibration);
+  return calibration;
+}
+
+function probeSummary(r: ProbeResult): { sizes: number[]; peaksMiB: number[] } {
+  return { sizes: r.sizes, peaksMiB: r.peaks.map((p) => Math.round(p / MIB)) };
+}
