@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BullJobQueue } from '../src/queue';
 import { startServer } from '../src/server';
-import { DirectoryStorage, openStorage, Storage } from '../src/storage';
+import { DirectoryStorage, openStorage, Storage, StorageError } from '../src/storage';
 import { MODELS_DIR } from './helpers/reference';
 import { json, makeSamplesDir, tempDir } from './helpers/server';
 import { redisSkip, startRedis, until } from './helpers/queue';
@@ -68,6 +68,31 @@ describe('storage', () => {
     try {
       await contract(new DirectoryStorage(dir));
       assert.deepEqual(fs.readdirSync(path.join(dir, 'jobs')), ['aaab'], 'no temp files left');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a storage error says what failed in one line: the code once, no file path', async () => {
+    const dir = tempDir('nst-dirstore-');
+    try {
+      const storage = new DirectoryStorage(dir);
+      fs.mkdirSync(path.join(dir, 'jobs', 'aaaa', 'result.png'), { recursive: true });
+      const err = await storage.put('jobs/aaaa/result.png', Buffer.from('x')).then(() => null, (e: StorageError) => e);
+      assert.ok(err instanceof StorageError);
+      assert.equal(err.message, `cannot write jobs/aaaa/result.png in the storage ${dir}: EISDIR: illegal operation on a directory`);
+      assert.equal(err.publicMessage, 'cannot write jobs/aaaa/result.png in the job storage: EISDIR: illegal operation on a directory');
+      // A real EPERM (a hard link to a folder): "EPERM: EPERM: …" was the message.
+      const eperm = (() => {
+        try {
+          fs.linkSync(path.join(dir, 'jobs'), path.join(dir, 'link'));
+        } catch (e) {
+          return e as NodeJS.ErrnoException;
+        }
+        throw new Error('linking a folder succeeded');
+      })();
+      assert.equal(eperm.code, 'EPERM');
+      assert.equal(new StorageError(dir, 'write', 'jobs/aaaa/x.png', eperm).message, `cannot write jobs/aaaa/x.png in the storage ${dir}: EPERM: operation not permitted`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

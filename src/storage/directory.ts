@@ -62,7 +62,7 @@ export class DirectoryStorage implements Storage {
       await fs.promises.rm(this.localPath(key), { force: true });
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      throw new NstError(`the storage directory ${this.root} is not writable: ${e instanceof StorageError ? e.message.split(': ').slice(1).join(': ') : (e.code ?? e.message)}`);
+      throw new NstError(`the storage directory ${this.root} is not writable: ${e instanceof StorageError ? e.reason : (e.code ?? e.message)}`);
     }
   }
 }

@@ -10,7 +10,7 @@ import type { Storage } from './types';
 export { DirectoryStorage } from './directory';
 export { parseS3Url, S3Storage } from './s3';
 export type { S3Location } from './s3';
-export { jobKey, StorageError } from './types';
+export { errorReason, jobKey, StorageError } from './types';
 export type { Storage } from './types';
 
 /** `s3://BUCKET/PREFIX[?endpoint=URL&region=R]` or a directory path. */

@@ -14,7 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { NstError } from '../errors';
-import { Storage, StorageError } from './types';
+import { errorReason, Storage, StorageError } from './types';
 
 export interface S3Location {
   bucket: string;
@@ -106,7 +106,7 @@ export class S3Storage implements Storage {
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = e?.$metadata?.httpStatusCode;
-      const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied' : (e?.code ?? e?.name ?? 'error') + (e?.message ? `: ${String(e.message).split('\n')[0]}` : '');
+      const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied' : e instanceof StorageError ? e.reason : errorReason(e);
       throw new NstError(`the storage ${this.description}${this.location.endpoint ? ` at ${this.location.endpoint}` : ''} is not usable: ${why}`);
     }
   }

@@ -26,10 +26,31 @@ export function jobKey(jobId: string, file?: string): string {
 
 /** Turns a storage failure into one line that names the object and the storage. */
 export class StorageError extends Error {
+  /** Why, e.g. "EISDIR: illegal operation on a directory". */
+  readonly reason: string;
+  /** The message without the storage's location (a path of the server), for API clients. */
+  readonly publicMessage: string;
+
   constructor(readonly storage: string, readonly action: string, readonly key: string, cause: unknown) {
-    const e = cause as { code?: string; name?: string; message?: string };
-    const why = [e?.code ?? e?.name, String(e?.message ?? cause).split('\n')[0]].filter(Boolean).join(': ');
-    super(`cannot ${action} ${key} in the storage ${storage}: ${why}`);
+    const reason = errorReason(cause);
+    super(`cannot ${action} ${key} in the storage ${storage}: ${reason}`);
     this.name = 'StorageError';
+    this.reason = reason;
+    this.publicMessage = `cannot ${action} ${key} in the job storage: ${reason}`;
   }
+}
+
+/**
+ * One line saying why something failed: its code once (Node's messages start with it already:
+ * "EPERM: operation not permitted, open '/x'"), without the file paths Node appends.
+ */
+export function errorReason(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null | undefined;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' && e.name !== 'Error' ? e.name : '';
+  const message = String(e?.message ?? err ?? '')
+    .split('\n')[0]
+    .replace(/, \w+ '[^']*'(?: -> '[^']*')?$/, '')
+    .trim();
+  if (!code || message.includes(code)) return message || code || 'unknown error';
+  return message ? `${code}: ${message}` : code;
 }
