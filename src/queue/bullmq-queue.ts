@@ -14,7 +14,7 @@ import type IORedis from 'ioredis';
 import { HttpError } from '../server/http-error';
 import type { JobRecord, LossPoint, JobProgress } from '../server/job-store';
 import { TERMINAL_STATUSES } from '../server/job-store';
-import { jobKey, Storage } from '../storage';
+import { jobKey, Storage, StorageError } from '../storage';
 import { CancelRequest, cancelKey, JobPayload, PAYLOAD_VERSION, QUEUE_NAME, WorkerMessage, WorkerResult } from './protocol';
 import { checkRedisUrl, connectChecked, redactRedisUrl, redisConnection } from './redis';
 import type { DistributedQueue, JobSink } from './types';
@@ -127,7 +127,7 @@ export class BullJobQueue implements DistributedQueue {
     } catch (err) {
       const why = String((err as Error)?.message ?? err).split('\n')[0];
       this.sink.log.error(`job ${job.id}: cannot queue it: ${why}`);
-      throw new HttpError(503, /storage/.test(why) ? `cannot store the job's images: ${why}` : `the job queue is unreachable (Redis at ${redactRedisUrl(this.options.url)}); try again shortly`);
+      throw new HttpError(503, err instanceof StorageError ? `cannot store the job's images: ${err.publicMessage}` : `the job queue is unreachable (Redis at ${redactRedisUrl(this.options.url)}); try again shortly`);
     } finally {
       this.submitting.delete(job.id);
     }
@@ -155,7 +155,9 @@ export class BullJobQueue implements DistributedQueue {
   }
 
   health(): Record<string, unknown> {
-    return { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage: this.options.storage.description, ...this.healthInfo };
+    // A storage directory is a path of the server: said as such, not named.
+    const storage = this.options.storage.localPath ? 'directory' : this.options.storage.description;
+    return { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage, ...this.healthInfo };
   }
 
   /** Also closes the local worker (its jobs go back to the queue) and the storage. */
@@ -297,10 +299,16 @@ export class BullJobQueue implements DistributedQueue {
     copy.then(
       (ok) => {
         if (!this.openRecord(jobId)) return;
-        if (!ok) return this.end(job, { status: 'failed', error: `the result ${r.result!.file} is missing from the storage ${this.options.storage.description}` });
+        if (!ok) {
+          this.sink.log.error(`job ${job.id}: its result ${r.result!.file} is missing from the storage ${this.options.storage.description}`);
+          return this.end(job, { status: 'failed', error: `the result ${r.result!.file} is missing from the job storage` });
+        }
         this.end(job, { status: r.status === 'cancelled' ? 'cancelled' : 'succeeded', result: r.result, progress: r.progress ?? job.progress, history });
       },
-      (err) => this.end(job, { status: 'failed', error: `cannot fetch the result: ${String(err?.message ?? err)}` }),
+      (err) => {
+        this.sink.log.error(`job ${job.id}: cannot fetch its result: ${String(err?.message ?? err)}`);
+        this.end(job, { status: 'failed', error: `cannot fetch the result: ${err instanceof StorageError ? err.publicMessage : String(err?.message ?? err)}` });
+      },
     );
   }
 

@@ -75,7 +75,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     const inputs: Record<string, string> = {};
     for (const [role, info] of Object.entries(payload.inputs)) {
       const bytes = await env.storage.get(jobKey(id, info.file));
-      if (!bytes) throw new NstError(`the ${role} image of job ${id} is not in the storage ${env.storage.description} (do the API server and this worker use the same --storage?)`);
+      if (!bytes) throw new NstError(`the ${role} image of job ${id} is not in the job storage (do the API server and this worker use the same --storage?)`);
       inputs[role] = path.join(dir, info.file);
       await fs.promises.writeFile(inputs[role], bytes);
     }
@@ -202,7 +202,8 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     }
     const message = err instanceof NstError || err instanceof StorageError ? oneLine(err.message) : `internal error: ${oneLine(String((err as Error)?.message ?? err))}`;
     env.log.error(`job ${id} failed: ${message}`);
-    throw new UnrecoverableError(message);
+    // The reason becomes the job's error in the API: what happened, not where this worker keeps files.
+    throw new UnrecoverableError(withoutLocalPaths(err instanceof StorageError ? err.publicMessage : message, dir, env.storage));
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -220,6 +221,13 @@ async function saveCheckpoint(storage: Storage, id: string, raw: RgbImage, itera
   // Image first, then the iteration that names it: a crash between the two resumes from an older number, never a newer one.
   await storage.put(jobKey(id, 'checkpoint.png'), await encodeImage(raw, 'png'));
   await storage.put(jobKey(id, 'checkpoint.json'), Buffer.from(JSON.stringify({ iteration }) + '\n'));
+}
+
+/** A message without this worker's paths: its temporary folder (files by name) and its storage directory. */
+function withoutLocalPaths(message: string, dir: string, storage: Storage): string {
+  let out = message.split(`${dir}/`).join('').split(dir).join("the job's folder");
+  if (storage.localPath) out = out.split(`${storage.description}/`).join('').split(storage.description).join('the job storage');
+  return out;
 }
 
 function oneLine(message: string): string {

@@ -23,6 +23,7 @@ import { NstError } from '../errors';
 import type { ResolvedServeOptions } from './config';
 import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 import { EventHub } from './events';
+import { hideServerPaths } from './hide-paths';
 import { HttpError, oneLine } from './http-error';
 import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
 import type { InputRole, JobKind, JobRunContext } from './job-kinds';
@@ -463,7 +464,8 @@ export class JobManager {
   }
 
   private finish(id: string, patch: Partial<JobRecord>): void {
-    const change = { ...patch, finishedAt: new Date().toISOString() };
+    // Clients see what happened, not where the server keeps its files (the log has the paths).
+    const change = { ...patch, ...(patch.error ? { error: hideServerPaths(patch.error, this.options.dataDir) } : {}), finishedAt: new Date().toISOString() };
     let job: JobRecord;
     try {
       if (this.deleting.has(id) || !this.store.get(id)) return; // being deleted, or deleted meanwhile

