@@ -173,5 +173,63 @@ describe("the server's paths stay out of API answers", needsFfmpeg, () => {
   });
 });
 
+describe('video frames are counted at upload', needsFfmpeg, () => {
+  const tmp = tempDir('nst-faults-frames-');
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  before(async () => {
+    // 10 s at 1,000 fps: within the default 20 s, with 10,000 frames to paint. In MP4 the container
+    // counts the frames; in Matroska they are estimated from the duration and the rate.
+    makeClip(path.join(tmp, 'many.mp4'), { frames: 10_000, fps: 1000, size: '32x32' });
+    makeClip(path.join(tmp, 'many.mkv'), { frames: 10_000, fps: 1000, size: '32x32' });
+    makeClip(path.join(tmp, 'six.mp4'), { frames: 6, fps: 12, size: '32x32' });
+    server = await startTestServer({ threads: 1 });
+  });
+  after(async () => {
+    await server?.close();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const upload = (base: string, file: string) =>
+    fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: path.basename(file), bytes: fs.readFileSync(file), type: 'video/mp4' } }) });
+
+  test('a 10,000-frame video is refused at upload: 413, one line with the limit, nothing kept', async () => {
+    const limits = (await json(await fetch(`${server.url}/api/options`))).limits;
+    assert.equal(limits.maxVideoFrames, 9000);
+    for (const name of ['many.mp4', 'many.mkv']) {
+      const res = await upload(server.url, path.join(tmp, name));
+      const body = await json(res);
+      assert.equal(res.status, 413, `${name}: ${JSON.stringify(body)}`);
+      assert.equal(body.error, 'the content video has 10000 frames; this server accepts at most 9000');
+    }
+    assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'jobs')), []);
+    assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'uploads')), []);
+  });
+
+  test('the limit is a setting (maxVideoFrames), and the job paints what was accepted', async () => {
+    const strict = await startTestServer({ threads: 1, maxVideoFrames: 5 });
+    try {
+      const res = await upload(strict.url, path.join(tmp, 'six.mp4'));
+      assert.equal(res.status, 413);
+      assert.equal((await json(res)).error, 'the content video has 6 frames; this server accepts at most 5');
+    } finally {
+      await strict.close();
+      fs.rmSync(strict.dataDir, { recursive: true, force: true });
+    }
+    // A server that accepts 6 frames paints them (the painter is held to the same limit).
+    const exact = await startTestServer({ threads: 1, maxVideoFrames: 6 });
+    try {
+      const res = await upload(exact.url, path.join(tmp, 'six.mp4'));
+      const job = await json(res);
+      assert.equal(res.status, 201, JSON.stringify(job));
+      const end = await waitForJob(exact.url, job.id, (j) => j.status === 'succeeded' || j.status === 'failed');
+      assert.equal(end.status, 'succeeded', end.error);
+      assert.equal(end.result.details.frames, 6);
+    } finally {
+      await exact.close();
+      fs.rmSync(exact.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 void net;
 void CONTENT_PNG;

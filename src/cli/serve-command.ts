@@ -24,6 +24,7 @@ interface ServeCommandOptions {
   maxVideoMb?: number;
   maxVideoSeconds: number;
   maxVideoPixels: number;
+  maxVideoFrames: number;
   maxPixels: number;
   maxSize: number;
   maxIterations: number;
@@ -59,6 +60,7 @@ export function serveCommand(): Command {
     .option('--max-video-mb <n>', 'largest accepted video upload, MiB (default: --max-upload-mb)', parseInteger('max-video-mb'))
     .option('--max-video-seconds <s>', 'longest accepted video, seconds', parseNumber('max-video-seconds'), SERVE_DEFAULTS.maxVideoSeconds)
     .option('--max-video-pixels <n>', 'largest accepted video frame, pixels', parseInteger('max-video-pixels'), SERVE_DEFAULTS.maxVideoPixels)
+    .option('--max-video-frames <n>', 'most frames an accepted video may have', parseInteger('max-video-frames'), SERVE_DEFAULTS.maxVideoFrames)
     .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
@@ -104,6 +106,7 @@ export function serveCommand(): Command {
           maxVideoBytes: opts.maxVideoMb === undefined ? undefined : opts.maxVideoMb * 1024 * 1024,
           maxVideoSeconds: opts.maxVideoSeconds,
           maxVideoPixels: opts.maxVideoPixels,
+          maxVideoFrames: opts.maxVideoFrames,
           maxSize: opts.maxSize,
           maxIterations: opts.maxIterations,
           resume: opts.resume,

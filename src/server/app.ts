@@ -123,7 +123,7 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
       slots: new Slots(options.maxConcurrentUploads),
       waitMs: UPLOAD_WAIT_MS,
     };
-    const video = { maxBytes: options.maxVideoBytes, maxSeconds: options.maxVideoSeconds, maxPixels: options.maxVideoPixels };
+    const video = { maxBytes: options.maxVideoBytes, maxSeconds: options.maxVideoSeconds, maxPixels: options.maxVideoPixels, maxFrames: options.maxVideoFrames };
     await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, maxImageBytes: options.maxUploadBytes, video, streams, uploads });
     await app.register(catalogRoutes, { options, manager, samples, styles });
     await app.register(galleryEventRoutes, { manager, streams });

@@ -10,6 +10,7 @@ import { NstError } from '../errors';
 import { checkDeviceName, DeviceName } from '../engine/device';
 import { PRECISION_OPTIONS, PrecisionOption } from '../engine/runtime';
 import { DEFAULT_MAX_PIXELS } from '../image';
+import { VIDEO_DEFAULTS } from '../video/options';
 
 export interface ServeOptions {
   /** Interface to listen on. Default 127.0.0.1 (this machine only). */
@@ -42,6 +43,8 @@ export interface ServeOptions {
   maxVideoSeconds?: number;
   /** Largest accepted video frame, pixels (width × height as stored). Default 1920×1080. */
   maxVideoPixels?: number;
+  /** Most frames a video may have (counted at upload; its job paints at most this many). Default 9000. */
+  maxVideoFrames?: number;
   /** Largest output side a job may ask for. Default 1024. */
   maxSize?: number;
   /** Most iterations an optimisation job may ask for. Default 3000. */
@@ -77,6 +80,7 @@ export const SERVE_DEFAULTS = {
   maxPixels: DEFAULT_MAX_PIXELS,
   maxVideoSeconds: 20,
   maxVideoPixels: 1920 * 1080,
+  maxVideoFrames: VIDEO_DEFAULTS.maxFrames,
   maxSize: 1024,
   maxIterations: 3000,
   maxQueued: 500,
@@ -110,6 +114,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   positiveInt(maxVideoBytes, 'max-video-bytes');
   if (!(o.maxVideoSeconds > 0 && Number.isFinite(o.maxVideoSeconds))) throw new NstError(`--max-video-seconds must be a positive number (got ${o.maxVideoSeconds})`);
   positiveInt(o.maxVideoPixels, 'max-video-pixels');
+  positiveInt(o.maxVideoFrames, 'max-video-frames');
   positiveInt(o.maxSize, 'max-size');
   if (o.maxSize < 32) throw new NstError(`--max-size must be at least 32 (got ${o.maxSize})`);
   positiveInt(o.maxIterations, 'max-iterations');

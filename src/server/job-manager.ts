@@ -385,6 +385,7 @@ export class JobManager {
       precision: this.options.precision,
       modelDir: this.options.modelDir,
       maxPixels: this.options.maxPixels,
+      maxVideoFrames: this.options.maxVideoFrames,
       fit: { sizes: this.options.fitSizes, evaluations: this.options.fitEvaluations, photos: this.options.fitPhotos },
       checkpoint,
       progress: (progress) => {

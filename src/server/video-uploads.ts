@@ -15,6 +15,8 @@ export interface VideoLimits {
   maxSeconds: number;
   /** Largest frame, pixels (width × height as stored). */
   maxPixels: number;
+  /** Most frames (the job's painter is held to the same number). */
+  maxFrames: number;
 }
 
 export interface CheckedVideo {
@@ -48,6 +50,9 @@ export async function checkVideo(file: string, label: string, limits: VideoLimit
   if (info.width * info.height > limits.maxPixels) {
     throw new HttpError(413, `the ${label} video's frames are ${info.width}x${info.height} (${info.width * info.height} pixels), over the server's limit of ${limits.maxPixels} pixels`);
   }
+  // Counted as the painter counts them (duration × rate), or as the container says when that is more.
+  const frames = Math.max(info.frameCount, Math.round(info.duration * info.fps));
+  if (frames > limits.maxFrames) throw new HttpError(413, `the ${label} video has ${frames} frames; this server accepts at most ${limits.maxFrames}`);
   const { format, extension } = containerOf(info);
   return {
     format,

@@ -32,6 +32,8 @@ export interface JobRunContext {
   precision?: PrecisionOption;
   modelDir?: string;
   maxPixels: number;
+  /** Most frames a video job paints (the server's limit, checked at upload). */
+  maxVideoFrames?: number;
   /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
   fit?: FitSettings;
   /** The last image saved by an interrupted run of this job, to resume from. */

@@ -98,6 +98,7 @@ export const videoKind: JobKind = {
         consistency: p.consistency,
         preserveColors: p.preserveColors,
         resume: true,
+        ...(ctx.maxVideoFrames ? { maxFrames: ctx.maxVideoFrames } : {}),
         ...computeSettings(ctx),
       },
       {

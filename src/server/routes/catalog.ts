@@ -44,7 +44,7 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     defaultQuality: DEFAULT_QUALITY,
     formats: RESULT_FORMATS,
     limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels,
-      maxVideoBytes: options.maxVideoBytes, maxVideoSeconds: options.maxVideoSeconds, maxVideoPixels: options.maxVideoPixels },
+      maxVideoBytes: options.maxVideoBytes, maxVideoSeconds: options.maxVideoSeconds, maxVideoPixels: options.maxVideoPixels, maxVideoFrames: options.maxVideoFrames },
   }));
 
   app.get('/api/samples', async () => ({
