@@ -1,6 +1,6 @@
 /**
  * Faults of the command line found in review, each end to end through bin/nst.js: a batch with
- * unreadable photos exits non-zero, an impossible --size is refused before decoding.
+ * unreadable photos exits non-zero, an impossible --size is refused before decoding or compute.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,5 +39,37 @@ describe('nst fast on a folder', () => {
     const lines = r.stderr.trim().split('\n');
     assert.match(lines[lines.length - 1], /^nst: error: 1 of 3 photos could not be stylised \(see the warnings above\); the other 2 were written$/);
     assert.ok(lines.some((l) => /skipping .*c\.jpg/.test(l)), r.stderr);
+  });
+});
+
+describe('an impossible --size', () => {
+  const refusal = (option: string, size: number, w: number, h: number, limit: number, largest: number) =>
+    new RegExp(`^nst: error: ${option} ${size} makes '.*content\\.png' ${w}x${h} \\(${w * h} pixels\\), over the limit of ${limit} pixels \\(--max-pixels\\); the largest ${option} that fits it is ${largest}\n$`);
+
+  test('nst stylize --size 100000 refuses the size (not the photo) in one line, exit 2, nothing written', () => {
+    const out = path.join(dir, 'huge.png');
+    const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '100000', '--iterations', '1', '--model-dir', MODELS_DIR]);
+    assert.equal(r.status, 2, r.stderr);
+    // content.png is 128x96: 8164x6123 fits in 50,000,000 pixels, 8165x6124 does not.
+    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, 50000000, 8164));
+    assert.ok(!fs.existsSync(out));
+  });
+
+  test('nst stylize --quality standard: the full-size stage is checked before the coarse stages run', () => {
+    // Stages 128 and 256 px: 128x96 fits in 20,000 pixels, 256x192 does not (163x122 does).
+    const out = path.join(dir, 'staged.png');
+    const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '256', '--quality', 'standard', '--iterations', '1', '--max-pixels', '20000', '--threads', '2', '--model-dir', MODELS_DIR]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, refusal('--size', 256, 256, 192, 20000, 163));
+    assert.doesNotMatch(r.stderr, /stylize \d+\//, 'no iteration ran');
+    assert.ok(!fs.existsSync(out));
+  });
+
+  test('nst fast --size 100000: the same one line, exit 2, nothing written', () => {
+    const out = path.join(dir, 'huge-fast.png');
+    const r = nst(['fast', '--style', 'wave', '--model-dir', MODELS_DIR, '-c', CONTENT, '-o', out, '--size', '100000']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, 50000000, 8164));
+    assert.ok(!fs.existsSync(out));
   });
 });

@@ -6,8 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { NstError } from '../src/errors';
 import {
+  BYTES_PER_LOADED_PIXEL,
   checkOutputPath,
+  checkSideFits,
+  DEFAULT_MAX_PIXELS,
   encodeImage,
+  imageMemoryPixels,
+  largestSideWithin,
   imageSize,
   imageStats,
   loadImage,
@@ -159,6 +164,34 @@ describe('loadImage: sizing', () => {
     await rejectsNst(() => loadImage(p('40x30.png'), { maxPixels: 1199 }), /1200 pixels.*--max-pixels/);
     const ok = await loadImage(p('40x30.png'), { maxPixels: 1200 });
     assert.equal(ok.width, 40);
+  });
+
+  it('refuses a resize to more than maxPixels, before decoding, naming the largest side that fits', async () => {
+    // 100x75 = 7500 pixels; 81x61 = 4941 fits, 82x62 = 5084 does not.
+    await rejectsNst(
+      () => loadImage(p('40x30.png'), { maxSide: 100, maxPixels: 5000 }),
+      /^resizing '.*40x30\.png' to a longest side of 100 makes it 100x75 \(7500 pixels\), over the limit of 5000 pixels \(--max-pixels\); the largest side that fits is 81 \(lower --size\)$/,
+    );
+    const fits = await loadImage(p('40x30.png'), { maxSide: 81, maxPixels: 5000 });
+    assert.deepEqual([fits.width, fits.height], [81, 61]);
+    // Portrait: 57x86 = 4902 fits, 58x87 = 5046 does not.
+    await rejectsNst(() => loadImage(p('30x45.png'), { maxSide: 200, maxPixels: 5000 }), /makes it 133x200 \(26600 pixels\).* the largest side that fits is 86 /);
+    assert.equal(largestSideWithin(30, 45, 5000), 86);
+    assert.equal(largestSideWithin(40, 30, 7500), 100);
+    // From the size alone, as the CLI checks --size before decoding: a 4:3 photo at 100000 px
+    // needs 28 GiB of pixel buffers (vips failed with "out of memory", blaming the photo).
+    await rejectsNst(() => checkSideFits(p('40x30.png'), 40, 30, 100000, DEFAULT_MAX_PIXELS, '--size'), /^--size 100000 makes '.*40x30\.png' 100000x75000 \(7500000000 pixels\), over the limit of 50000000 pixels \(--max-pixels\); the largest --size that fits it is 8164$/);
+    checkSideFits(p('40x30.png'), 40, 30, 8164, DEFAULT_MAX_PIXELS, '--size');
+  });
+
+  it('a --max-pixels above what memory holds: the machine\'s memory is the bound', async () => {
+    const limit = imageMemoryPixels();
+    assert.equal(limit, Math.floor(os.totalmem() / BYTES_PER_LOADED_PIXEL));
+    const side = largestSideWithin(40, 30, limit);
+    await rejectsNst(
+      () => loadImage(p('40x30.png'), { maxSide: side + 1, maxPixels: Infinity }),
+      new RegExp(`over the ${limit} pixels whose buffers fit in this machine's [0-9.]+ GiB of memory; the largest side that fits is ${side} `),
+    );
   });
 });
 

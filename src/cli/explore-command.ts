@@ -6,6 +6,7 @@ import { explore, ExploreOptions, ExploreProgress, EXPERIMENTS, EXPERIMENT_NAMES
 import { parseDevice, parseInteger, parseNumberList, precisionOption } from './parse';
 import { formatLoss } from './progress';
 import { interruptible } from './signals';
+import { checkOutputSide } from './size-check';
 
 type CommandOptions = Omit<ExploreOptions, 'experiment'> & { printEvery: number };
 
@@ -60,6 +61,7 @@ function experimentCommand(experiment: Experiment): Command {
     .action(async (opts: CommandOptions) => {
       const { printEvery, ...rest } = opts;
       const options: ExploreOptions = { ...rest, experiment: experiment.name };
+      await checkOutputSide(options.content ?? options.style, options.size, options.maxPixels, '--size');
       const progress = new ExploreProgressReporter(experiment.name, printEvery);
       const result = await interruptible(
         (signal) => explore(options, { signal, onProgress: (p) => progress.update(p) }),

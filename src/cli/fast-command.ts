@@ -4,6 +4,7 @@ import { fastStylize, FastOptions } from '../transfer/fast';
 import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { FitProgressBar } from './fit-progress';
 import { interruptible } from './signals';
+import { checkOutputSide } from './size-check';
 
 export function fastCommand(): Command {
   return new Command('fast')
@@ -18,7 +19,7 @@ export function fastCommand(): Command {
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .option('--model-dir <dir>', 'directory searched for fast-style/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
-    .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'))
+    .option('--max-pixels <n>', 'refuse larger images (the input, and the output --size makes)', parseInteger('max-pixels'))
     .option('--style-image <file>', 'any painting: fit its style vector now (about a minute, cached by the file\'s hash) and paint with the arbitrary-style network', parseList('style-image'))
     .option('--style-blend-weights <list>', 'fitted styles: one weight per style (--style a,b), normalised to sum 1', parseNumberList('style-blend-weights'))
     .option('--style-strength <s>', "fitted styles: 1 = the style, 0 = the photo's own vector (fits the photo too: slow)", parseNumber('style-strength'))
@@ -27,6 +28,7 @@ export function fastCommand(): Command {
     .option('--max-memory <size>', "memory budget, e.g. 6GB; larger photos are stylised in overlapping tiles (default: 75% of the machine's memory)")
     .option('--tile-size <px>', 'stylise in tiles of this side whatever the budget', parseInteger('tile-size'))
     .action(async (opts: FastOptions) => {
+      await checkOutputSide(opts.content, opts.size, opts.maxPixels, '--size');
       const bar = new FitProgressBar('fit');
       const result = await interruptible(
         (signal) =>

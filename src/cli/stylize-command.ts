@@ -5,6 +5,7 @@ import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS, QUALITY_NAMES, QUAL
 import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
+import { checkOutputSide } from './size-check';
 
 const qualityHelp = QUALITY_NAMES.map((q) => `${q}: ${QUALITY_PRESETS[q].description}`).join('; ');
 const presetHelp = Object.entries(PRESETS).map(([name, p]) => `${name}: ${p.description}`).join('; ');
@@ -51,7 +52,7 @@ export function stylizeCommand(): Command {
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
     .addOption(precisionOption('compute precision', STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
-    .option('--max-pixels <n>', 'refuse larger input images', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
+    .option('--max-pixels <n>', 'refuse larger images (the input, and the output --size makes)', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
     .option('--max-memory <size>', 'memory budget, e.g. 6GB; a stage that would not fit is optimised in overlapping tiles (default: 75% of the machine\'s memory)')
     .option('--tile-size <px>', 'optimise every stage in tiles of this side, whatever the budget', parseInteger('tile-size'))
     .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
@@ -60,6 +61,9 @@ export function stylizeCommand(): Command {
       const progress = new ProgressReporter('stylize', opts.printEvery);
       const { unbounded, ...rest } = opts;
       const options: StylizeOptions = { ...rest, bounded: !unbounded, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
+      // The full-size stage is the largest (those of --quality and --scales before it are smaller).
+      const scales = options.scales?.length ? options.scales : undefined;
+      await checkOutputSide(options.content, scales ? Math.max(...scales) : options.size, options.maxPixels, scales ? '--scales' : '--size');
       const result = await interruptible(
         (signal) => {
           let started = false;

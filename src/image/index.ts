@@ -1,4 +1,4 @@
-export { DEFAULT_MAX_PIXELS, imageSize, loadImage, loadImageFromBuffer } from './load';
+export { BYTES_PER_LOADED_PIXEL, checkSideFits, DEFAULT_MAX_PIXELS, imageMemoryPixels, imageSize, largestSideWithin, loadImage, loadImageFromBuffer } from './load';
 export type { LoadOptions, RgbImage } from './load';
 export { OUTPUT_EXTENSIONS, checkOutputPath, encodeImage, outputFormatFor, saveImage } from './save';
 export type { OutputFormat, SaveOptions } from './save';

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import sharp from 'sharp';
 import { NstError } from '../errors';
 
@@ -20,6 +21,51 @@ export interface LoadOptions {
 }
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/**
+ * Bytes per pixel a loaded image holds at its peak: sharp's raw RGBA output (8 at 16 bits) and
+ * our planar float RGB copy (12), with room for vips's resampling buffers. Past what the machine's
+ * memory holds, vips fails with "out of memory", which would read as a corrupt photo.
+ */
+export const BYTES_PER_LOADED_PIXEL = 24;
+
+/** The most pixels whose loading buffers fit in this machine's memory. */
+export function imageMemoryPixels(): number {
+  return Math.floor(os.totalmem() / BYTES_PER_LOADED_PIXEL);
+}
+
+/** The largest longest side at which a width×height image (resized as maxSide does) has at most `limit` pixels. */
+export function largestSideWithin(width: number, height: number, limit: number): number {
+  const pixels = (side: number) => {
+    const t = targetSize(width, height, { maxSide: side });
+    return t.width * t.height;
+  };
+  // The side from the aspect ratio, then corrected by a step or two for the short side's rounding.
+  let side = Math.max(1, Math.floor(Math.sqrt((limit * Math.max(width, height)) / Math.min(width, height))));
+  while (side > 1 && pixels(side) > limit) side--;
+  while (pixels(side + 1) <= limit) side++;
+  return side;
+}
+
+/**
+ * Refuses to resize a width×height image to a longest side of `side` when the result would have
+ * more pixels than --max-pixels allows or than memory holds, naming the largest side that fits.
+ * Needs only the image's size, so callers check the size before decoding anything; `option`
+ * ('--size') names the setting in the message.
+ */
+export function checkSideFits(label: string, width: number, height: number, side: number, maxPixels = DEFAULT_MAX_PIXELS, option?: string): void {
+  const target = targetSize(width, height, { maxSide: side });
+  const bound = pixelBound(maxPixels);
+  const pixels = target.width * target.height;
+  if (pixels <= bound.limit) return;
+  const largest = largestSideWithin(width, height, bound.limit);
+  const made = `${target.width}x${target.height} (${pixels} pixels), over ${bound.reason}`;
+  throw new NstError(
+    option
+      ? `${option} ${side} makes ${quotePath(label)} ${made}; the largest ${option} that fits it is ${largest}`
+      : `resizing ${quotePath(label)} to a longest side of ${side} makes it ${made}; the largest side that fits is ${largest} (lower --size)`,
+  );
+}
 
 /** Decodes an image file into sRGB floats, honouring EXIF orientation and flattening alpha onto white. */
 export async function loadImage(path: string, options: LoadOptions = {}): Promise<RgbImage> {
@@ -45,6 +91,7 @@ export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}
   const wide = meta.depth === 'ushort';
   let pipeline = sharp(buf, { limitInputPixels, failOn: 'error' }).rotate();
   const target = targetSize(width, height, options);
+  checkTargetFits(label, width, height, target, options, maxPixels);
   if (target.width !== width || target.height !== height) {
     pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
   }
@@ -114,6 +161,24 @@ function orientedSize(meta: sharp.Metadata, label: string): { width: number; hei
   // EXIF orientations 5-8 are transposed: displayed width is the stored height.
   const swap = (meta.orientation ?? 1) >= 5;
   return swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
+/** The pixel limit of a loaded image: --max-pixels, or what memory holds if that is lower. */
+function pixelBound(maxPixels: number): { limit: number; reason: string } {
+  const memory = imageMemoryPixels();
+  if (maxPixels <= memory) return { limit: maxPixels, reason: `the limit of ${maxPixels} pixels (--max-pixels)` };
+  return { limit: memory, reason: `the ${memory} pixels whose buffers fit in this machine's ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of memory` };
+}
+
+/** The resized image must fit too: an upscale (a large --size) can exceed what the input did. */
+function checkTargetFits(label: string, width: number, height: number, target: { width: number; height: number }, options: LoadOptions, maxPixels: number): void {
+  if (options.maxSide !== undefined && options.width === undefined && options.height === undefined) {
+    checkSideFits(label, width, height, options.maxSide, maxPixels);
+    return;
+  }
+  const bound = pixelBound(maxPixels);
+  const pixels = target.width * target.height;
+  if (pixels > bound.limit) throw new NstError(`image ${quotePath(label)} at ${target.width}x${target.height} (${pixels} pixels) is over ${bound.reason}`);
 }
 
 function targetSize(width: number, height: number, o: LoadOptions): { width: number; height: number } {
