@@ -1,6 +1,7 @@
 /**
  * Faults of the command line found in review, each end to end through bin/nst.js: a batch with
- * unreadable photos exits non-zero, an impossible --size is refused before decoding or compute.
+ * unreadable photos exits non-zero, an impossible --size is refused before decoding or compute,
+ * an SVG is refused as the server refuses it.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../src/models/model-dir';
+import { HttpError } from '../src/server/http-error';
+import { checkImage } from '../src/server/uploads';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 
 const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
@@ -71,5 +74,26 @@ describe('an impossible --size', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, 50000000, 8164));
     assert.ok(!fs.existsSync(out));
+  });
+});
+
+describe('an SVG', () => {
+  test('the CLI refuses it as the server does: one line naming the same accepted formats', async () => {
+    const svg = path.join(dir, 'drawing.svg');
+    fs.writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="red"/></svg>');
+    const out = path.join(dir, 'from-svg.png');
+    const r = nst(['stylize', '-c', svg, '-s', STYLE, '-o', out, '--size', '32', '--iterations', '1', '--model-dir', MODELS_DIR]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^nst: error: cannot read image '.*drawing\.svg': not an image in a supported format \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)\n$/);
+    assert.ok(!fs.existsSync(out));
+    const f = nst(['fast', '--style', 'wave', '--model-dir', MODELS_DIR, '-c', svg, '-o', out]);
+    assert.equal(f.status, 2, f.stderr);
+    assert.match(f.stderr, /not an image in a supported format \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)\n$/);
+    await assert.rejects(checkImage(svg, 'content', 50_000_000), (err: unknown) => {
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.statusCode, 415);
+      assert.match(err.message, /^the content file is not a supported image \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)$/);
+      return true;
+    });
   });
 });

@@ -21,6 +21,7 @@ import {
   resizeRgb,
   rgbToYuv,
   saveImage,
+  sniffImageFormat,
   yuvToRgb,
   type RgbImage,
 } from '../src/image';
@@ -221,6 +222,20 @@ describe('loadImage: errors are one-line NstErrors', () => {
     const full = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
     fs.writeFileSync(p('truncated.jpg'), full.subarray(0, full.length >> 1));
     await rejectsNst(() => loadImage(p('truncated.jpg')), /truncated or corrupt/);
+  });
+
+  it('an SVG is refused by its bytes, naming the formats accepted (the same rule as the server)', async () => {
+    // librsvg would render it, fetching what it links to; it is a drawing, not a photo.
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="red"/></svg>';
+    fs.writeFileSync(p('drawing.svg'), svg);
+    fs.writeFileSync(p('drawing.png'), svg);
+    const accepted = /: not an image in a supported format \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)$/;
+    await rejectsNst(() => loadImage(p('drawing.svg')), accepted);
+    await rejectsNst(() => loadImage(p('drawing.png')), accepted);
+    await rejectsNst(() => loadImageFromBuffer(Buffer.from(svg), {}, 'upload'), accepted);
+    await rejectsNst(() => imageSize(p('drawing.svg')), accepted);
+    assert.equal(sniffImageFormat(Buffer.from(svg)), null);
+    assert.equal(sniffImageFormat(await solid(4, 4, '#000').png().toBuffer()), 'png');
   });
 
   it('a newline in the file name stays escaped', async () => {

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import sharp from 'sharp';
 import { NstError } from '../errors';
+import { ACCEPTED_IMAGE_FORMATS, decodedAs, IMAGE_HEAD_BYTES, ImageFormat, sniffImageFormat } from './formats';
 
 /** An RGB image as planar CHW floats: three planes R, G, B, each width*height, values in [0,1]. */
 export interface RgbImage {
@@ -77,6 +78,7 @@ export async function loadImage(path: string, options: LoadOptions = {}): Promis
 export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}, label = 'image'): Promise<RgbImage> {
   const maxPixels = checkOptions(options);
   if (buf.length === 0) throw cannotRead(label, 'the file is empty');
+  const format = acceptedFormat(buf, label);
   const limitInputPixels = Number.isFinite(maxPixels) ? maxPixels : false;
 
   // The header read is cheap and unlimited so the size check below can say how big the image is;
@@ -84,6 +86,7 @@ export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}
   const meta = await sharp(buf, { limitInputPixels: false }).metadata().catch((err) => {
     throw decodeError(label, err, maxPixels);
   });
+  checkDecodedAs(format, meta, label);
   const { width, height } = orientedSize(meta, label);
   if (width * height > maxPixels) throw tooManyPixels(label, width, height, maxPixels);
 
@@ -110,9 +113,11 @@ export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}
 /** Displayed size of an image file (after EXIF orientation), without decoding its pixels. */
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
   await statImageFile(path);
+  const format = acceptedFormat(await readHead(path), path);
   const meta = await sharp(path, { limitInputPixels: false }).metadata().catch((err) => {
     throw decodeError(path, err, Infinity);
   });
+  checkDecodedAs(format, meta, path);
   return orientedSize(meta, path);
 }
 
@@ -140,6 +145,32 @@ async function readImageFile(path: string): Promise<Buffer> {
   } catch (err) {
     throw cannotRead(path, fsReason(err));
   }
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  try {
+    const fh = await fsp.open(path, 'r');
+    try {
+      const head = Buffer.alloc(IMAGE_HEAD_BYTES);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw cannotRead(path, fsReason(err));
+  }
+}
+
+/** The one rule of formats (see formats.ts), by the bytes: SVG and the like are refused here. */
+function acceptedFormat(head: Buffer, label: string): ImageFormat {
+  const format = sniffImageFormat(head);
+  if (!format) throw cannotRead(label, NOT_ACCEPTED);
+  return format;
+}
+
+function checkDecodedAs(format: ImageFormat, meta: sharp.Metadata, label: string): void {
+  if (!decodedAs(format, meta.format)) throw cannotRead(label, `its bytes are not a valid ${format.toUpperCase()}`);
 }
 
 function checkOptions(o: LoadOptions): number {
@@ -231,6 +262,8 @@ export function quotePath(p: string): string {
   return `'${p.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }
 
+const NOT_ACCEPTED = `not an image in a supported format (${ACCEPTED_IMAGE_FORMATS})`;
+
 function firstLine(s: string): string {
   return s.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
 }
@@ -264,7 +297,7 @@ function fsReason(err: unknown): string {
 
 function decodeError(label: string, err: unknown, maxPixels: number): NstError {
   const msg = firstLine(err instanceof Error ? err.message : String(err));
-  if (/unsupported image format/i.test(msg)) return cannotRead(label, 'not an image, or an unsupported format');
+  if (/unsupported image format/i.test(msg)) return cannotRead(label, NOT_ACCEPTED);
   if (/pixel limit/i.test(msg)) {
     return new NstError(`image ${quotePath(label)} has more than ${maxPixels} pixels; raise the limit with --max-pixels`);
   }

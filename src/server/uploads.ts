@@ -6,42 +6,12 @@
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';
+import { ACCEPTED_IMAGE_FORMATS, decodedAs, FORMAT_EXTENSION, IMAGE_HEAD_BYTES, ImageFormat, sniffImageFormat } from '../image/formats';
 import { HttpError } from './http-error';
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
-
-export const FORMAT_EXTENSION: Record<ImageFormat, string> = {
-  jpeg: '.jpg',
-  png: '.png',
-  webp: '.webp',
-  gif: '.gif',
-  tiff: '.tif',
-  avif: '.avif',
-};
-
-const SHARP_FORMATS: Record<ImageFormat, string[]> = {
-  jpeg: ['jpeg'],
-  png: ['png'],
-  webp: ['webp'],
-  gif: ['gif'],
-  tiff: ['tiff'],
-  avif: ['heif', 'avif'],
-};
-
-/** The image format the bytes start with, or null. */
-export function sniffImageFormat(buf: Buffer): ImageFormat | null {
-  const starts = (sig: number[], at = 0) => buf.length >= at + sig.length && sig.every((b, i) => buf[at + i] === b);
-  if (starts([0xff, 0xd8, 0xff])) return 'jpeg';
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
-  if (starts([0x47, 0x49, 0x46, 0x38, 0x37, 0x61]) || starts([0x47, 0x49, 0x46, 0x38, 0x39, 0x61])) return 'gif';
-  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
-  if (starts([0x66, 0x74, 0x79, 0x70], 4)) {
-    const brand = buf.subarray(8, 12).toString('latin1');
-    if (brand === 'avif' || brand === 'avis') return 'avif';
-  }
-  return null;
-}
+// The accepted formats and their sniffing are the CLI's too (one rule, src/image/formats.ts).
+export { FORMAT_EXTENSION, sniffImageFormat } from '../image/formats';
+export type { ImageFormat } from '../image/formats';
 
 export interface CheckedImage {
   format: ImageFormat;
@@ -55,17 +25,17 @@ export interface CheckedImage {
 
 /** Checks an image file; throws HttpError 415 (not an image), 413 (too many pixels) or 400 (corrupt). */
 export async function checkImage(file: string, label: string, maxPixels: number): Promise<CheckedImage> {
-  const { head, bytes } = await readHead(file, 32);
+  const { head, bytes } = await readHead(file, IMAGE_HEAD_BYTES);
   if (bytes === 0) throw new HttpError(400, `the ${label} image is empty`);
   const format = sniffImageFormat(head);
-  if (!format) throw new HttpError(415, `the ${label} file is not a supported image (JPEG, PNG, WebP, GIF, TIFF or AVIF)`);
+  if (!format) throw new HttpError(415, `the ${label} file is not a supported image (${ACCEPTED_IMAGE_FORMATS})`);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch {
     throw new HttpError(400, `the ${label} image cannot be read (corrupt ${format.toUpperCase()} header)`);
   }
-  if (!meta.format || !SHARP_FORMATS[format].includes(meta.format)) {
+  if (!decodedAs(format, meta.format)) {
     throw new HttpError(415, `the ${label} file is not a supported image (its bytes are not a valid ${format.toUpperCase()})`);
   }
   if (!meta.width || !meta.height) throw new HttpError(400, `the ${label} image has no size`);
