@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { MODELS_DIR } from './helpers/reference';
@@ -230,5 +231,140 @@ describe('video frames are counted at upload', needsFfmpeg, () => {
   });
 });
 
-void net;
-void CONTENT_PNG;
+const BOUNDARY = 'nst-faults-boundary-51c3';
+
+interface Outcome {
+  status: number | null;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+  /** When the answer ended (or the connection closed), ms after the start. */
+  ms: number;
+}
+
+/**
+ * An upload that trickles in: a content file part, then `bytesPerSecond` of it in tenths of a
+ * second, until the server answers or `giveUpMs` passes. `localAddress` picks the client's address.
+ */
+function slowUpload(base: string, o: { bytesPerSecond: number; giveUpMs: number; localAddress?: string }): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const out: Outcome = { status: null, body: '', headers: {}, ms: 0 };
+    let done = false;
+    const req = http.request(`${base}/api/jobs`, { method: 'POST', agent: false, localAddress: o.localAddress, headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` } });
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      out.ms = Date.now() - t0;
+      req.destroy();
+      resolve(out);
+    };
+    req.on('response', (res) => {
+      out.status = res.statusCode ?? null;
+      out.headers = res.headers;
+      res.setEncoding('utf8');
+      res.on('data', (d) => (out.body += d));
+      res.on('end', finish);
+    });
+    req.on('error', finish);
+    req.on('close', () => setTimeout(finish, 200));
+    req.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="content"; filename="slow.png"\r\nContent-Type: image/png\r\n\r\n`);
+    const drip = setInterval(() => {
+      if (!req.destroyed) req.write(Buffer.alloc(Math.max(1, Math.round(o.bytesPerSecond / 10)), 7));
+    }, 100);
+    const giveUp = setTimeout(finish, o.giveUpMs);
+  });
+}
+
+/** A whole multipart job request sent at once, from `localAddress`. */
+async function upload(base: string, form: FormData, localAddress: string): Promise<Outcome> {
+  const request = new Request(base, { method: 'POST', body: form });
+  const body = Buffer.from(await request.arrayBuffer());
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/api/jobs`, { method: 'POST', agent: false, localAddress, headers: { 'Content-Type': request.headers.get('content-type')!, 'Content-Length': body.length } });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? null, body: text, headers: res.headers, ms: Date.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('slow uploads', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  before(async () => {
+    // Small values keep the test fast: 4 slots, 2 per client, at least 1,000 bytes/s over every
+    // half second, 3 s for a body, 1 s for headers, 1 s of waiting for a slot.
+    server = await startTestServer({
+      threads: 1,
+      maxConcurrentUploads: 4,
+      maxUploadsPerClient: 2,
+      uploadSlotWaitMs: 1000,
+      minUploadBytesPerSecond: 1000,
+      uploadRateWindowMs: 500,
+      uploadTimeoutMs: 3000,
+      headersTimeoutMs: 1000,
+    });
+  });
+  after(async () => {
+    await server?.close();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  test('4 connections sending 100 B/s are cut off (408) at once, and another client uploads meanwhile', async () => {
+    const slow = Array.from({ length: 4 }, () => slowUpload(server.url, { bytesPerSecond: 100, giveUpMs: 40_000 }));
+    await new Promise((r) => setTimeout(r, 200));
+    // Another address of this machine: another client.
+    const other = await upload(server.url, jobForm({ method: 'fast', fastStyle: 'wave', size: 32 }, { content: CONTENT_PNG }), '127.0.0.2');
+    assert.equal(other.status, 201, other.body);
+    assert.ok(other.ms < 2000, `the other client waited ${other.ms} ms`);
+    const outcomes = await Promise.all(slow);
+    for (const o of outcomes) {
+      assert.ok(o.ms < 4000, `a slow upload ran ${o.ms} ms`);
+      assert.ok(o.status === 408 || o.status === 429, `${o.status}: ${o.body}`);
+    }
+    const cut = outcomes.filter((o) => o.status === 408);
+    assert.ok(cut.length >= 2, outcomes.map((o) => o.status).join(' '));
+    assert.equal(JSON.parse(cut[0].body).error, 'the upload is too slow (under 1000 bytes/s for 0.5 s); the server stopped receiving it');
+    assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'uploads')), [], 'nothing of them is kept');
+  });
+
+  test('an upload past its deadline is cut (408); a client holding its share waits, then gets 429', async () => {
+    // 2,000 bytes/s: fast enough for the rate, too slow to end within 3 s.
+    const steady = Array.from({ length: 3 }, () => slowUpload(server.url, { bytesPerSecond: 2000, giveUpMs: 40_000 }));
+    const outcomes = await Promise.all(steady);
+    const byStatus = outcomes.map((o) => o.status).sort();
+    assert.deepEqual(byStatus, [408, 408, 429], outcomes.map((o) => `${o.status} ${o.body}`).join('\n'));
+    const late = outcomes.find((o) => o.status === 408)!;
+    assert.equal(JSON.parse(late.body).error, 'the upload took longer than 3 s; the server stopped receiving it');
+    assert.ok(late.ms >= 2900 && late.ms < 5000, `cut after ${late.ms} ms`);
+    const waited = outcomes.find((o) => o.status === 429)!;
+    assert.equal(JSON.parse(waited.body).error, 'this client is sending 2 uploads already (the most one client may send at once); send this one when one has finished');
+    assert.equal(waited.headers['retry-after'], '5');
+  });
+
+  test('headers that trickle in are cut (408) after the headers deadline', async () => {
+    const t0 = Date.now();
+    const answer = await new Promise<{ text: string; ms: number }>((resolve) => {
+      const socket = net.connect((server.app.server.address() as net.AddressInfo).port, '127.0.0.1');
+      let text = '';
+      const drip = setInterval(() => socket.write('x'), 200);
+      const giveUp = setTimeout(() => socket.destroy(), 10_000);
+      socket.on('connect', () => socket.write('POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '));
+      socket.on('data', (d) => (text += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(drip);
+        clearTimeout(giveUp);
+        resolve({ text, ms: Date.now() - t0 });
+      });
+    });
+    assert.match(answer.text, /^HTTP\/1\.1 408 /);
+    assert.ok(answer.ms < 2500, `closed after ${answer.ms} ms`);
+  });
+});

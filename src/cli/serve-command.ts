@@ -21,6 +21,9 @@ interface ServeCommandOptions {
   samplesDir?: string;
   maxUploadMb: number;
   maxConcurrentUploads: number;
+  maxUploadsPerClient?: number;
+  uploadTimeout: number;
+  minUploadRate: number;
   maxVideoMb?: number;
   maxVideoSeconds: number;
   maxVideoPixels: number;
@@ -56,6 +59,9 @@ export function serveCommand(): Command {
     .option('--samples-dir <dir>', 'directory of sample images, content/ and style/ (default: $NST_SAMPLES_DIR, ./samples, ../shared/images)')
     .option('--max-upload-mb <n>', 'largest accepted upload, MiB', parseInteger('max-upload-mb'), SERVE_DEFAULTS.maxUploadBytes / 1024 / 1024)
     .option('--max-concurrent-uploads <n>', 'uploads received at once (others wait for a slot)', parseInteger('max-concurrent-uploads'), SERVE_DEFAULTS.maxConcurrentUploads)
+    .option('--max-uploads-per-client <n>', 'uploads one client address may send at once (default: half of --max-concurrent-uploads)', parseInteger('max-uploads-per-client'))
+    .option('--upload-timeout <s>', 'longest an upload may take once received', parseNumber('upload-timeout'), SERVE_DEFAULTS.uploadTimeoutMs / 1000)
+    .option('--min-upload-rate <bytes/s>', 'slower uploads (over 10 s) are cut off', parseInteger('min-upload-rate'), SERVE_DEFAULTS.minUploadBytesPerSecond)
     .option('--max-pixels <n>', 'largest accepted image, pixels', parseInteger('max-pixels'), SERVE_DEFAULTS.maxPixels)
     .option('--max-video-mb <n>', 'largest accepted video upload, MiB (default: --max-upload-mb)', parseInteger('max-video-mb'))
     .option('--max-video-seconds <s>', 'longest accepted video, seconds', parseNumber('max-video-seconds'), SERVE_DEFAULTS.maxVideoSeconds)
@@ -76,6 +82,7 @@ export function serveCommand(): Command {
     .option('--lock-timeout <s>', 'with --queue: seconds before a silent worker\'s job goes to another worker', parseNumber('lock-timeout'))
     .action(async (opts: ServeCommandOptions) => {
       if (opts.maxUploadMb < 1) throw new NstError(`--max-upload-mb must be a positive integer (got ${opts.maxUploadMb})`);
+      if (!(opts.uploadTimeout >= 1)) throw new NstError(`--upload-timeout must be at least 1 second (got ${opts.uploadTimeout})`);
       if (opts.token !== undefined && opts.tokenFile !== undefined) throw new NstError('give --token or --token-file, not both');
       const tokenFile = opts.tokenFile ?? (opts.token === undefined ? process.env.NST_TOKEN_FILE || undefined : undefined);
       let token = opts.token ?? (process.env.NST_TOKEN || undefined);
@@ -102,6 +109,9 @@ export function serveCommand(): Command {
           samplesDir: opts.samplesDir,
           maxUploadBytes: opts.maxUploadMb * 1024 * 1024,
           maxConcurrentUploads: opts.maxConcurrentUploads,
+          maxUploadsPerClient: opts.maxUploadsPerClient,
+          uploadTimeoutMs: Math.round(opts.uploadTimeout * 1000),
+          minUploadBytesPerSecond: opts.minUploadRate,
           maxPixels: opts.maxPixels,
           maxVideoBytes: opts.maxVideoMb === undefined ? undefined : opts.maxVideoMb * 1024 * 1024,
           maxVideoSeconds: opts.maxVideoSeconds,

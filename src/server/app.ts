@@ -46,9 +46,6 @@ export interface StartOptions {
 
 const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.write(`nst serve: ${m}\n`) };
 
-/** How long an upload waits for a free slot before it is answered 503. */
-const UPLOAD_WAIT_MS = 30_000;
-
 /** Request logs (--log-requests) show the URL with any ?token= value replaced. */
 const requestLogger = {
   serializers: {
@@ -74,6 +71,8 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     await manager.start();
     app = Fastify({
       logger: options.logRequests ? requestLogger : false,
+      // Headers that trickle in are cut (408) within a quarter of the deadline past it.
+      http: { headersTimeout: options.headersTimeoutMs, connectionsCheckingInterval: Math.min(Math.max(options.headersTimeoutMs / 4, 100), 5000) },
       bodyLimit: 64 * 1024,
       routerOptions: { maxParamLength: 200 },
       forceCloseConnections: true,
@@ -120,8 +119,9 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     const uploads = {
       // Images are held to maxUploadBytes after the upload (route); a video may be larger.
       limits: { fileBytes: Math.max(options.maxUploadBytes, options.maxVideoBytes), files: 2, fields: 40, fieldBytes: 1000 },
-      slots: new Slots(options.maxConcurrentUploads),
-      waitMs: UPLOAD_WAIT_MS,
+      slots: new Slots(options.maxConcurrentUploads, options.maxUploadsPerClient),
+      waitMs: options.uploadSlotWaitMs,
+      pace: { minBytesPerSecond: options.minUploadBytesPerSecond, windowMs: options.uploadRateWindowMs, timeoutMs: options.uploadTimeoutMs },
     };
     const video = { maxBytes: options.maxVideoBytes, maxSeconds: options.maxVideoSeconds, maxPixels: options.maxVideoPixels, maxFrames: options.maxVideoFrames };
     await app.register(jobRoutes, { manager, samples, kindContext, maxPixels: options.maxPixels, maxImageBytes: options.maxUploadBytes, video, streams, uploads });

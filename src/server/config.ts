@@ -33,8 +33,20 @@ export interface ServeOptions {
   samplesDir?: string;
   /** Largest accepted upload, bytes. Default 20 MiB. */
   maxUploadBytes?: number;
-  /** Uploads received at once; more wait for a slot (up to 30 s, then 503). Default 4. */
+  /** Uploads received at once; more wait for a slot (up to uploadSlotWaitMs, then 503). Default 4. */
   maxConcurrentUploads?: number;
+  /** Uploads one client (remote address) may send at once; its others wait. Default: half the slots, rounded up. */
+  maxUploadsPerClient?: number;
+  /** How long an upload waits for a slot before it is answered 503 (429 when its own client holds its share). Default 30 s. */
+  uploadSlotWaitMs?: number;
+  /** Slowest accepted upload, bytes per second, measured over every uploadRateWindowMs; slower ones are cut (408). Default 1024. */
+  minUploadBytesPerSecond?: number;
+  /** The window of that measure. Default 10 s. */
+  uploadRateWindowMs?: number;
+  /** Longest an upload's body may take, once it has a slot (408 after). Default 5 min. */
+  uploadTimeoutMs?: number;
+  /** Longest a request's headers may take (Node answers 408 and closes). Default 20 s. */
+  headersTimeoutMs?: number;
   /** Largest accepted image, decoded pixels (decompression bombs). */
   maxPixels?: number;
   /** Largest accepted video upload, bytes (may exceed maxUploadBytes, which then bounds images only). Default: maxUploadBytes. */
@@ -67,8 +79,8 @@ export interface ServeOptions {
   fitPhotos?: string;
 }
 
-type OptionalSettings = 'token' | 'modelDir' | 'samplesDir' | 'device' | 'precision' | 'fitSizes' | 'fitEvaluations' | 'fitPhotos' | 'maxVideoBytes';
-export type ResolvedServeOptions = Required<Omit<ServeOptions, OptionalSettings>> & { maxVideoBytes: number } & Pick<ServeOptions, Exclude<OptionalSettings, 'maxVideoBytes'>>;
+type OptionalSettings = 'token' | 'modelDir' | 'samplesDir' | 'device' | 'precision' | 'fitSizes' | 'fitEvaluations' | 'fitPhotos' | 'maxVideoBytes' | 'maxUploadsPerClient';
+export type ResolvedServeOptions = Required<Omit<ServeOptions, OptionalSettings>> & { maxVideoBytes: number; maxUploadsPerClient: number } & Pick<ServeOptions, Exclude<OptionalSettings, 'maxVideoBytes' | 'maxUploadsPerClient'>>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -77,6 +89,12 @@ export const SERVE_DEFAULTS = {
   insecure: false,
   maxUploadBytes: 20 * 1024 * 1024,
   maxConcurrentUploads: 4,
+  uploadSlotWaitMs: 30_000,
+  // 100 bytes/s clients held every slot for minutes; a phone on a poor link still sends far more.
+  minUploadBytesPerSecond: 1024,
+  uploadRateWindowMs: 10_000,
+  uploadTimeoutMs: 5 * 60_000,
+  headersTimeoutMs: 20_000,
   maxPixels: DEFAULT_MAX_PIXELS,
   maxVideoSeconds: 20,
   maxVideoPixels: 1920 * 1080,
@@ -109,6 +127,13 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
   positiveInt(o.maxUploadBytes, 'max-upload-bytes');
   positiveInt(o.maxConcurrentUploads, 'max-concurrent-uploads');
+  const maxUploadsPerClient = o.maxUploadsPerClient ?? Math.ceil(o.maxConcurrentUploads / 2);
+  positiveInt(maxUploadsPerClient, 'max-uploads-per-client');
+  positiveInt(o.uploadSlotWaitMs, 'upload-slot-wait-ms');
+  positiveInt(o.minUploadBytesPerSecond, 'min-upload-rate');
+  positiveInt(o.uploadRateWindowMs, 'upload-rate-window-ms');
+  positiveInt(o.uploadTimeoutMs, 'upload-timeout');
+  positiveInt(o.headersTimeoutMs, 'headers-timeout-ms');
   positiveInt(o.maxPixels, 'max-pixels');
   const maxVideoBytes = o.maxVideoBytes ?? o.maxUploadBytes;
   positiveInt(maxVideoBytes, 'max-video-bytes');
@@ -132,7 +157,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   if (o.precision !== undefined && !PRECISION_OPTIONS.includes(o.precision)) throw new NstError(`--precision must be one of ${PRECISION_OPTIONS.join(', ')} (got '${o.precision}')`);
   checkFitStages(o.fitSizes, o.fitEvaluations);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
-  return { ...o, threads, maxVideoBytes, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
+  return { ...o, threads, maxVideoBytes, maxUploadsPerClient, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Reading a multipart/form-data request (busboy): text fields into memory, files streamed to
  * temporary files on disk, so memory stays flat whatever the upload's size. Reading stops at the
  * first limit or error: the rest of the body is never read (the caller answers with
- * `Connection: close`), so an oversize or endless upload costs at most its limit.
+ * `Connection: close`), so an oversize or endless upload costs at most its limit, and a slow one
+ * (under a minimum rate, or past a deadline) at most that time.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -36,10 +37,18 @@ export interface MultipartBody {
   files: Record<string, UploadedFile>;
 }
 
+/** How slowly a body may come: at least `minBytesPerSecond` over every `windowMs`, all of it within `timeoutMs`. */
+export interface UploadPace {
+  minBytesPerSecond: number;
+  windowMs: number;
+  timeoutMs: number;
+}
+
 export interface MultipartOptions {
   /** Folder of the temporary files (on the same file system as their final place, for a rename). */
   tempDir: string;
   limits: MultipartLimits;
+  pace?: UploadPace;
   /** Says why a file field is refused (null: accepted); called before any byte of it is stored. */
   refuseFile(field: string): string | null;
 }
@@ -47,8 +56,8 @@ export interface MultipartOptions {
 const MiB = 1024 * 1024;
 
 /**
- * Reads the request's multipart body. Throws HttpError 400 (malformed, refused field), 413 (a
- * limit), 507 (disk full); on any failure the temporary files are already removed.
+ * Reads the request's multipart body. Throws HttpError 400 (malformed, refused field), 408 (too
+ * slow), 413 (a limit), 507 (disk full); on any failure the temporary files are already removed.
  */
 export function readMultipart(req: IncomingMessage, options: MultipartOptions): Promise<MultipartBody> {
   const { limits } = options;
@@ -62,6 +71,7 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
   const open = new Set<[{ destroy(): void }, fs.WriteStream]>();
   const writes: Promise<void>[] = [];
 
+  let stopPace = () => undefined as void;
   return new Promise<MultipartBody>((resolve, reject) => {
     let failed = false;
     let received = 0;
@@ -71,6 +81,7 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
+      stopPace();
       // Stop reading the body here: nothing more of it is parsed or stored.
       req.unpipe(busboy);
       req.pause();
@@ -141,14 +152,42 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
     busboy.on('fieldsLimit', () => fail(new HttpError(413, 'too many fields in the multipart request')));
     busboy.on('error', (err) => fail(badRequest(`malformed multipart request: ${oneLine(String((err as Error)?.message ?? err))}`)));
     busboy.on('finish', () => {
+      stopPace();
       void Promise.allSettled(writes).then(() => {
         if (!failed) resolve({ fields, files });
       });
     });
     req.on('aborted', () => fail(badRequest('the upload was interrupted')));
     req.on('data', count);
+    if (options.pace) stopPace = watchPace(options.pace, () => received, fail);
     req.pipe(busboy);
   });
+}
+
+/** Fails the upload (408) when it comes slower than the pace allows; returns the stop function. */
+function watchPace(pace: UploadPace, received: () => number, fail: (err: Error) => void): () => void {
+  let before = received();
+  const minBytes = (pace.minBytesPerSecond * pace.windowMs) / 1000;
+  const check = setInterval(() => {
+    const now = received();
+    if (now - before < minBytes) {
+      fail(new HttpError(408, `the upload is too slow (under ${rateText(pace.minBytesPerSecond)} for ${seconds(pace.windowMs)}); the server stopped receiving it`));
+    }
+    before = now;
+  }, pace.windowMs);
+  const deadline = setTimeout(() => fail(new HttpError(408, `the upload took longer than ${seconds(pace.timeoutMs)}; the server stopped receiving it`)), pace.timeoutMs);
+  return () => {
+    clearInterval(check);
+    clearTimeout(deadline);
+  };
+}
+
+function rateText(bytesPerSecond: number): string {
+  return bytesPerSecond >= 1024 ? `${Math.round((bytesPerSecond / 1024) * 10) / 10} KiB/s` : `${bytesPerSecond} bytes/s`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function limitText(bytes: number): string {

@@ -12,7 +12,7 @@ import { JOB_ID_PATTERN } from '../job-files';
 import type { InputRole, KindContext } from '../job-kinds';
 import { JobManager, NewJobInput, RESULT_FORMATS, ResultFormat } from '../job-manager';
 import { JOB_STATUSES, JobRecord, JobStatus, TERMINAL_STATUSES } from '../job-store';
-import { MultipartBody, MultipartLimits, readMultipart, UploadedFile } from '../multipart';
+import { MultipartBody, MultipartLimits, readMultipart, UploadedFile, UploadPace } from '../multipart';
 import type { SampleLibrary } from '../samples';
 import type { Slots } from '../slots';
 import { checkImage } from '../uploads';
@@ -29,7 +29,7 @@ export interface JobRoutesOptions {
   video: VideoLimits;
   /** Open SSE streams, closed when the server shuts down. */
   streams: Set<SseStream>;
-  uploads: { limits: MultipartLimits; slots: Slots; waitMs: number };
+  uploads: { limits: MultipartLimits; slots: Slots; waitMs: number; pace: UploadPace };
 }
 
 const ROLES: readonly InputRole[] = ['content', 'style'];
@@ -85,15 +85,18 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
 
   app.post('/api/jobs', async (req, reply) => {
     if (!isMultipart(req)) return createJob(readJsonBody(req.body), {}, reply);
-    // Uploads are read a few at a time; the others wait (their bodies unread) for a slot.
-    const release = await opts.uploads.slots.acquire(opts.uploads.waitMs);
-    if (!release) {
+    // Uploads are read a few at a time, a few per client; the others wait (their bodies unread) for a slot.
+    const { slots } = opts.uploads;
+    const slot = await slots.acquire(req.ip, opts.uploads.waitMs);
+    if ('refused' in slot) {
       reply.header('Retry-After', '5');
-      throw new HttpError(503, `the server is receiving ${opts.uploads.slots.size} uploads already; try again in a moment`);
+      if (slot.refused === 'client') throw new HttpError(429, `this client is sending ${slots.perClient} uploads already (the most one client may send at once); send this one when one has finished`);
+      throw new HttpError(503, `the server is receiving ${slots.size} uploads already; try again in a moment`);
     }
+    const release = slot.release;
     let body: MultipartBody | null = null;
     try {
-      body = await readMultipart(req.raw, { tempDir: manager.files.uploadsDir, limits: opts.uploads.limits, refuseFile });
+      body = await readMultipart(req.raw, { tempDir: manager.files.uploadsDir, limits: opts.uploads.limits, pace: opts.uploads.pace, refuseFile });
       return await createJob(body.fields, body.files, reply);
     } finally {
       release();
