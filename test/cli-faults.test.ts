@@ -1,7 +1,7 @@
 /**
  * Faults of the command line found in review, each end to end through bin/nst.js: a batch with
  * unreadable photos exits non-zero, an impossible --size is refused before decoding or compute,
- * an SVG is refused as the server refuses it.
+ * an SVG is refused as the server refuses it, the ETA of a coarse-to-fine run counts pixels.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ProgressReporter } from '../src/cli/progress';
 import { PROJECT_ROOT } from '../src/models/model-dir';
+import { stylize, StylizeProgress } from '../src/transfer/gatys';
+import { pixelsAtSide, StagedEta } from '../src/transfer/eta';
 import { HttpError } from '../src/server/http-error';
 import { checkImage } from '../src/server/uploads';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
@@ -95,5 +99,58 @@ describe('an SVG', () => {
       assert.match(err.message, /^the content file is not a supported image \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)$/);
       return true;
     });
+  });
+});
+
+describe('the ETA of a coarse-to-fine run', () => {
+  test('after the coarse stages it is the pixel-work left over the measured pixel rate', () => {
+    // --quality standard at 512 px on a 4:3 photo: 128 → 256 → 512, caps 40, 20, 150.
+    const pixels = [128, 256, 512].map((side) => pixelsAtSide(side, 640, 480));
+    assert.deepEqual(pixels, [128 * 96, 256 * 192, 512 * 384]);
+    const eta = new StagedEta([
+      { pixels: pixels[0], evaluations: 40 },
+      { pixels: pixels[1], evaluations: 20 },
+      { pixels: pixels[2], evaluations: 150 },
+    ]);
+    // Stage 0 converges after 30 of its 40 evaluations, stage 1 runs its 20: 15 s in all.
+    for (let i = 1; i <= 30; i++) eta.secondsLeft(0, i, (i / 30) * 5, i === 30);
+    for (let i = 1; i < 20; i++) eta.secondsLeft(1, i, 5 + (i / 20) * 10);
+    const left = eta.secondsLeft(1, 20, 15, true);
+    const rate = (30 * pixels[0] + 20 * pixels[1]) / 15; // pixel-evaluations per second
+    assert.ok(Math.abs(left - (150 * pixels[2]) / rate) < 1e-9, `ETA ${left}`);
+    // 327 s, where counting evaluations alone said (150 left) / (50 done / 15 s) = 45 s.
+    assert.equal(Math.round(left), 327);
+    // Midway through a stage, the unused part of its cap is still work to do.
+    const mid = new StagedEta([{ pixels: 100, evaluations: 10 }, { pixels: 400, evaluations: 10 }]);
+    assert.ok(Math.abs(mid.secondsLeft(0, 5, 5) - (5 * 100 + 10 * 400) / (500 / 5)) < 1e-9);
+    assert.equal(mid.secondsLeft(1, 10, 60, true), 0);
+  });
+
+  test('stylize reports it: at the end of the coarse stage, the fine stage\'s pixels over the measured rate', async () => {
+    const events: StylizeProgress[] = [];
+    await stylize(
+      { content: CONTENT, style: STYLE, output: path.join(dir, 'eta.png'), scales: [32, 64], scaleIterations: [4, 4], threads: 2, seed: 1, modelDir: MODELS_DIR, report: false },
+      { onProgress: (p) => events.push(p) },
+    );
+    assert.equal(events.length, 8);
+    // content.png is 128x96: stages of 32x24 and 64x48 pixels, so the fine stage's 4 evaluations
+    // are 4x the work of the coarse stage's 4.
+    const endOfCoarse = events[3];
+    assert.deepEqual([endOfCoarse.stage, endOfCoarse.iteration], [0, 4]);
+    const expected = (4 * 64 * 48) / ((4 * 32 * 24) / endOfCoarse.elapsedSeconds);
+    assert.ok(Math.abs(endOfCoarse.etaSeconds - expected) < 1e-6 * expected, `ETA ${endOfCoarse.etaSeconds} s, expected ${expected} s (elapsed ${endOfCoarse.elapsedSeconds} s)`);
+    assert.equal(events[7].etaSeconds, 0);
+  });
+
+  test("on a terminal the bar shows the run's ETA, not one of its own from counting iterations", () => {
+    // A terminal-like stream: cli-progress draws on anything that says it is a TTY.
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 200 }) as unknown as NodeJS.WriteStream;
+    let drawn = '';
+    (stream as unknown as PassThrough).on('data', (d: Buffer) => (drawn += d.toString()));
+    const bar = new ProgressReporter('stylize', 0, stream);
+    bar.start(210);
+    bar.update({ iteration: 50, iterations: 210, iterationsPerSecond: 3.33, etaSeconds: 67, values: { total: 1 } });
+    bar.stop();
+    assert.match(drawn, /50\/210 \| 3\.33 it\/s \| ETA 1m07s \|/);
   });
 });

@@ -25,23 +25,23 @@ export class ProgressReporter {
     if (this.tty) {
       this.bar = new SingleBar({
         stream,
-        format: `${label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {eta_formatted} | {values}`,
+        // Our ETA, not the bar's own: counting iterations misjudges runs whose stages differ in cost.
+        format: `${label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {timeLeft} | {values}`,
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
-        etaBuffer: 20,
       });
     }
   }
 
   start(total: number): void {
-    this.bar?.start(total, 0, { rate: '0.00', values: '' });
+    this.bar?.start(total, 0, { rate: '0.00', timeLeft: '?', values: '' });
   }
 
   update(p: ProgressLine): void {
     const values = (p.detail ? `${p.detail} | ` : '') + Object.entries(p.values).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ');
     if (this.bar) {
-      this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), values });
+      this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), timeLeft: formatEta(p.etaSeconds), values });
     } else if (this.printEvery > 0 && (p.iteration % this.printEvery === 0 || p.iteration === p.iterations)) {
       process.stderr.write(
         `${this.label} ${p.iteration}/${p.iterations} | ${p.iterationsPerSecond.toFixed(2)} ${this.unit}/s | ETA ${Math.round(p.etaSeconds)}s | ${values}\n`,
@@ -59,6 +59,16 @@ export class ProgressReporter {
     if (this.bar) process.stderr.write(`\n${line}\n`);
     else process.stderr.write(`${line}\n`);
   }
+}
+
+/** 7 → '7s', 67 → '1m07s', 4000 → '1h06m'; '?' before there is a rate. */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const t = Math.round(seconds);
+  const two = (v: number) => String(v).padStart(2, '0');
+  if (t >= 3600) return `${Math.floor(t / 3600)}h${two(Math.floor((t % 3600) / 60))}m`;
+  if (t >= 60) return `${Math.floor(t / 60)}m${two(t % 60)}s`;
+  return `${t}s`;
 }
 
 export function formatLoss(v: number): string {

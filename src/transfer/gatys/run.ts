@@ -18,6 +18,7 @@ import { imageBox, makeOptimizer } from './optimiser-choice';
 import { ResolvedStylizeOptions } from './options';
 import { upscaleStage } from './pyramid';
 import { hasConverged } from './quality';
+import { pixelsAtSide, StagedEta } from '../eta';
 import { disposePairs, handOverPairs, resampledPairs } from './warm-start';
 import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writeFileAtomicSync } from './report';
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
@@ -108,6 +109,9 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   const baseBytes = memory.baseBytes;
 
   let steps = options.scaleIterations.reduce((a, b) => a + b, 0);
+  // The ETA weighs each evaluation by its stage's pixels: coarse stages are cheap (see ../eta).
+  const { width: contentWidth, height: contentHeight } = inputs.content;
+  const eta = new StagedEta(options.scales.map((side, k) => ({ pixels: pixelsAtSide(side, contentWidth, contentHeight), evaluations: options.scaleIterations[k] })));
   const records: LossRecord[] = [];
   const stages: StageReport[] = [];
   const intermediates: string[] = [];
@@ -167,7 +171,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
               const elapsed = (Date.now() - loopStart) / 1000;
               const rate = step / Math.max(elapsed, 1e-9);
               if (advanced && options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations)) records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: tileLosses });
-              hooks.onProgress?.({ iteration: i, iterations, stage, stages: options.scales.length, step, steps, losses: tileLosses, evaluated: tileLosses.total, elapsedSeconds: elapsed, iterationsPerSecond: rate, etaSeconds: (steps - step) / rate, tile });
+              hooks.onProgress?.({ iteration: i, iterations, stage, stages: options.scales.length, step, steps, losses: tileLosses, evaluated: tileLosses.total, elapsedSeconds: elapsed, iterationsPerSecond: rate, etaSeconds: eta.secondsLeft(stage, i, elapsed), tile });
             },
           });
           cancelled = tiled.cancelled;
@@ -250,7 +254,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
             evaluated: lastEvaluated!.total,
             elapsedSeconds: elapsed,
             iterationsPerSecond: rate,
-            etaSeconds: (steps - step) / rate,
+            etaSeconds: eta.secondsLeft(stage, i, elapsed, converged),
           });
           if (options.saveEvery > 0 && step % options.saveEvery === 0 && step < steps) {
             const file = intermediatePath(options.output, step);
