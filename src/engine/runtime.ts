@@ -84,6 +84,11 @@ export function resolvePrecision(option: PrecisionOption, device: string): Preci
   return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
 }
 
+/** Whether autograd records in the calling thread (false inside noGrad). */
+export function gradEnabled(): boolean {
+  return native().isGradEnabled();
+}
+
 /** Disables autograd recording in the calling thread while fn runs. */
 export function noGrad<R>(fn: () => R): R {
   const engine = native();

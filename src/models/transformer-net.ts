@@ -45,6 +45,7 @@ import {
   tidy,
   zeros,
   full,
+  gradEnabled,
 } from '../engine';
 import { edgePad, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 
@@ -249,16 +250,27 @@ export class TransformerNet {
   /** RGB [0,1] NCHW in → RGB NCHW out, same size, on the [0,1] scale but not clamped. */
   forward(x: Tensor): Tensor {
     const [, , height, width] = x.shape;
+    // Without autograd nothing needs a layer's output once the next layer has read it: each step
+    // frees its intermediates and its input at once, so a pass holds ~2 activations instead of
+    // all of them until it ends (at 836² in bf16: 3.5 GB → a fraction; tiles of print-size photos
+    // are planned on this). Training keeps them for the backward pass.
+    const inference = !gradEnabled();
+    const step = (input: Tensor, fn: (h: Tensor) => Tensor): Tensor => {
+      if (!inference) return fn(input);
+      const out = tidy(() => fn(input));
+      if (input !== x) input.dispose();
+      return out;
+    };
     let h = this.toCompute(x.mul(255));
-    h = this.layer('conv_in', h, true);
-    h = this.layer('down1', h, true);
-    h = this.layer('down2', h, true);
+    h = step(h, (t) => this.layer('conv_in', t, true));
+    h = step(h, (t) => this.layer('down1', t, true));
+    h = step(h, (t) => this.layer('down2', t, true));
     for (let r = 1; r <= this.architecture.residualBlocks; r++) {
-      h = h.add(this.layer(`res${r}.conv2`, this.layer(`res${r}.conv1`, h, true), false));
+      h = step(h, (t) => t.add(this.layer(`res${r}.conv2`, this.layer(`res${r}.conv1`, t, true), false)));
     }
-    h = this.layer('up1', h, true);
-    h = this.layer('up2', h, true);
-    h = this.layer('conv_out', h, false);
+    h = step(h, (t) => this.layer('up1', t, true));
+    h = step(h, (t) => this.layer('up2', t, true));
+    h = step(h, (t) => this.layer('conv_out', t, false));
     if (h.shape[2] !== height || h.shape[3] !== width) h = h.narrow(2, 0, height).narrow(3, 0, width);
     const { outputScale, outputOffset } = this.architecture;
     if (this.computePrecision === 'bf16') h = h.cast('float32').contiguous();
@@ -371,9 +383,17 @@ export class TransformerNet {
     if (ns?.mode === 'use' && ns.stats.has(name)) {
       const { mean, variance } = ns.stats.get(name)!;
       const c = scale.shape[0];
+      // y = x·factor + (shift − mean·factor) in fp32, one full-size temporary at a time (tiles of
+      // print-size photos run here, planned with the plain pass's memory).
       const factor = scale.reshape([1, c, 1, 1]).div(variance.add(this.architecture.normEps).sqrt());
-      const y = x.cast('float32').sub(mean).mul(factor).add(shift.reshape([1, c, 1, 1]));
-      return this.toCompute(y);
+      const offset = shift.reshape([1, c, 1, 1]).sub(mean.mul(factor));
+      const f = x.cast('float32');
+      const y = f.mul(factor);
+      if (f !== x) f.dispose();
+      y.addInPlace(offset);
+      const out = this.toCompute(y);
+      if (out !== y) y.dispose();
+      return out;
     }
     if (ns?.mode === 'record') {
       const f = x.cast('float32');

@@ -1,6 +1,7 @@
 /** What a feed-forward run reports: its progress events, its hooks and its result. */
 import type { Precision } from '../../engine';
 import type { FitProgress } from '../arbitrary/run-fit';
+import type { Calibration } from '../memory';
 
 export type FastProgress =
   | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number }
@@ -19,6 +20,11 @@ export interface FastResult {
   device: string;
   /** Convolution precision used ('auto' resolved). */
   precision: Precision;
+  /** The network's memory measured on this machine, when a photo came close to --max-memory. */
+  memoryCost?: Calibration;
+  /** The process's peak resident memory, MiB, and whether it passed --max-memory. */
+  peakMiB?: number;
+  overBudget?: boolean;
 }
 
 export interface FastHooks {

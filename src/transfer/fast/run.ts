@@ -10,7 +10,8 @@ import { TransformerNet } from '../../models/transformer-net';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { PreserveColors, ResolvedFastOptions } from './options';
 import { runArbitraryFast } from '../arbitrary/stylize';
-import { planFastTiling, stylizeImageTiled } from './tiled';
+import { fastCostFor, planFastTiling, stylizeImageTiled } from './tiled';
+import { peakResidentBytes, residentBytes } from '../memory';
 import { paintPhotos } from './photo-batch';
 import type { FastHooks, FastResult } from './results';
 
@@ -38,7 +39,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const runtime = configureThread({ threads: options.threads, device: options.device });
   const model = loadStyleModel(options.modelPath, runtime.device);
   model.net.precision = resolvePrecision(options.precision, runtime.device);
-  const baseBytes = process.memoryUsage().rss;
+  const baseBytes = residentBytes();
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
     outputs: [],
@@ -52,7 +53,9 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   try {
     await paintPhotos(options, hooks, result, async (image) => {
       const t0 = performance.now();
-      const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize);
+      const cost = fastCostFor(image.width, image.height, options.maxMemory, baseBytes, { modelPath: options.modelPath, precision: model.net.precision, threads: runtime.threads, device: runtime.device });
+      if (cost) result.memoryCost = cost;
+      const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined);
       const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
       return { image: out, ms: performance.now() - t0, tile: tiling?.tile };
     });
@@ -60,5 +63,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
     model.net.dispose();
   }
   result.seconds = (Date.now() - started) / 1000;
+  result.peakMiB = Math.round(peakResidentBytes() / 2 ** 20);
+  result.overBudget = peakResidentBytes() > options.maxMemory;
   return result;
 }

@@ -15,15 +15,31 @@ import { planGrid } from '../tiling/grid';
 import { formatBytes } from '../tiling/memory-size';
 import { imageToTensor } from '../image-tensor';
 import type { PreserveColors } from './options';
+import type { Precision } from '../../models';
+import { calibratedCost, Calibration, FAST_PROBE_SIZES, MemoryCost } from '../memory';
 
 /**
  * Peak bytes per pixel of one forward pass of the transformer network (every layer's output is
  * held until the pass ends), measured with bench/fast-memory.ts: 2,870 B at 512 px, 3,150 B at 1,024 px (fp32).
  */
 export const FAST_BYTES_PER_PIXEL = 3200;
+/** The table's cost: the first guess, and the fallback where the probe cannot run. */
+export const FAST_TABLE_COST: MemoryCost = { fixedBytes: 0, bytesPerPixel: FAST_BYTES_PER_PIXEL };
 /** The photo, its tensor, the blended output and its weights: bytes per pixel. */
 const FAST_WHOLE_BYTES_PER_PIXEL = 60;
 const SAFETY = 0.9;
+/** Measure the network on this machine when the table's one pass needs more than this share of the budget's room. */
+const MEASURE_ABOVE = 0.5;
+
+/**
+ * The network's cost for planning a photo: the table far from the budget; measured on this
+ * machine (../memory, cached per machine) where the budget is close.
+ */
+export function fastCostFor(width: number, height: number, maxMemory: number, baseBytes: number, measure: { modelPath: string; precision: Precision; threads: number; device: string }): Calibration | null {
+  const room = maxMemory * SAFETY - baseBytes - width * height * FAST_WHOLE_BYTES_PER_PIXEL;
+  if (measure.device !== 'cpu' || width * height * FAST_BYTES_PER_PIXEL <= MEASURE_ABOVE * room) return null;
+  return calibratedCost({ kind: 'fast', precision: measure.precision, threads: measure.threads, sizes: FAST_PROBE_SIZES, modelPath: measure.modelPath }, FAST_TABLE_COST);
+}
 export const FAST_MIN_TILE = 64;
 
 export interface FastTilingPlan {
@@ -34,13 +50,13 @@ export interface FastTilingPlan {
 }
 
 /** null when the photo fits one pass; otherwise the tiles (or an NstError when not even a minimal tile fits). */
-export function planFastTiling(width: number, height: number, maxMemory: number, baseBytes: number, tileSize?: number): FastTilingPlan | null {
-  const available = maxMemory * SAFETY - baseBytes - width * height * FAST_WHOLE_BYTES_PER_PIXEL;
-  const fits = (px: number) => px * FAST_BYTES_PER_PIXEL <= available;
+export function planFastTiling(width: number, height: number, maxMemory: number, baseBytes: number, tileSize?: number, cost: MemoryCost = FAST_TABLE_COST): FastTilingPlan | null {
+  const available = maxMemory * SAFETY - baseBytes - width * height * FAST_WHOLE_BYTES_PER_PIXEL - cost.fixedBytes;
+  const fits = (px: number) => px * cost.bytesPerPixel <= available;
   if (tileSize === undefined && fits(width * height)) return null;
-  const largest = Math.floor(Math.sqrt(Math.max(0, available) / FAST_BYTES_PER_PIXEL) / 4) * 4;
+  const largest = Math.floor(Math.sqrt(Math.max(0, available) / cost.bytesPerPixel) / 4) * 4;
   if (largest < FAST_MIN_TILE) {
-    const minimum = (baseBytes + width * height * FAST_WHOLE_BYTES_PER_PIXEL + FAST_MIN_TILE ** 2 * FAST_BYTES_PER_PIXEL) / SAFETY;
+    const minimum = (baseBytes + width * height * FAST_WHOLE_BYTES_PER_PIXEL + cost.fixedBytes + FAST_MIN_TILE ** 2 * cost.bytesPerPixel) / SAFETY;
     throw new NstError(`--max-memory ${formatBytes(maxMemory)} is too small for ${width}x${height}: one ${FAST_MIN_TILE}-px tile needs at least ${formatBytes(minimum)}`);
   }
   const tile = Math.min(tileSize ?? largest, Math.max(width, height));

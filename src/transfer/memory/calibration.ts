@@ -18,7 +18,7 @@ import { MIB } from '../tiling/memory-size';
 import type { Calibration, MemoryCost, ProbeResult, ProbeSpec } from './types';
 
 /** Bumped whenever the probe or the fit changes, so old cached figures are measured again. */
-const CALIBRATION_VERSION = 1;
+const CALIBRATION_VERSION = 2;
 /** Headroom on the measured figures: allocator slack and shapes the probe did not see. */
 export const PLAN_MARGIN = 1.15;
 /** Probe sides: large enough that the allocator's free pool at start-up does not hide the slope. */

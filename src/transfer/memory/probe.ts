@@ -4,7 +4,7 @@
  * network's forward pass. Run by calibration.ts as a child process (`node probe.js '<spec JSON>'`),
  * so that nothing else the parent holds or has freed distorts the peak; prints one JSON line.
  */
-import { configureThread, keep, noGrad, rand, tidy } from '../../engine';
+import { configureThread, dispose, keep, noGrad, rand, tidy } from '../../engine';
 import { Vgg19 } from '../../models';
 import { GatysObjective } from '../../losses';
 import { loadStyleModel } from '../../models/style-model-format';
@@ -42,11 +42,19 @@ export function runProbe(spec: ProbeSpec): ProbeResult {
   const model = loadStyleModel(spec.modelPath, 'cpu');
   model.net.precision = spec.precision;
   const base = residentBytes();
+  // As a tile of a print-size photo runs (fast/tiled.ts), the costlier case: normalised with the
+  // whole photo's recorded statistics. One pass of a photo that fits costs a little less.
+  const net = model.net;
+  net.normStatistics = { mode: 'record', stats: new Map() };
+  noGrad(() => tidy(() => net.forward(rand([1, 3, 64, 64]))));
+  net.normStatistics.mode = 'use';
   for (const size of spec.sizes) {
-    for (let i = 0; i < REPEATS; i++) noGrad(() => tidy(() => model.net.stylise(rand([1, 3, size, size])).sum().item()));
+    for (let i = 0; i < REPEATS; i++) noGrad(() => tidy(() => net.stylise(rand([1, 3, size, size])).sum().item()));
     peaks.push(peakResidentBytes() - base);
   }
-  model.net.dispose();
+  for (const { mean, variance } of net.normStatistics.stats.values()) dispose([mean, variance]);
+  net.normStatistics = null;
+  net.dispose();
   return { sizes: spec.sizes, peaks, baseBytes: base };
 }
 
