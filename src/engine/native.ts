@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../errors';
+import { applyThreadPoolDefaults } from './thread-pools';
 
 /** A libtorch tensor owned by a JavaScript object (see native/src/tensor_wrap.h). */
 export interface NativeTensor {
@@ -110,6 +111,9 @@ export interface NativeEngine {
 }
 
 let engine: NativeEngine | undefined;
+
+// Before libtorch (and its OpenMP runtime) can be loaded by any thread of this process.
+applyThreadPoolDefaults();
 
 /** The addon, loaded on first use. A missing build is a clear error that says how to build it. */
 export function native(): NativeEngine {

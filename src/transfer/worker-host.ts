@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { NstError } from '../errors';
+import { applyThreadPoolDefaults } from '../engine/thread-pools';
 import type { RgbImage } from '../image';
 
 export type TaskKind = 'gatys' | 'fast' | 'train' | 'compare' | 'explore' | 'video' | 'fit-style';
@@ -41,6 +42,7 @@ export async function terminateWorkers(): Promise<void> {
 
 export function runInWorker<R, P>(kind: TaskKind, options: unknown, callbacks: WorkerCallbacks<P> = {}): Promise<R> {
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
+  applyThreadPoolDefaults();
   const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { kind, options, cancelFlag } });
   running.add(worker);
   worker.once('exit', () => running.delete(worker));
