@@ -338,6 +338,10 @@ describe('nst stylize --max-memory', () => {
     assert.match(run!.stderr, /tiled \d+x\d+( \+ \d+x\d+)+ tiles of \d+ px/);
     const stage = JSON.parse(fs.readFileSync(path.join(dir, 'budget.report.json'), 'utf8')).result.stages[0];
     assert.ok(stage.tiling.tile >= 32 && stage.tiling.tile < 128, `tile ${stage.tiling.tile}`);
+    // Planned with the objective's memory measured on this machine (not one CPU's table).
+    assert.ok(['measured', 'cache'].includes(stage.memory.objective?.source), JSON.stringify(stage.memory));
+    assert.equal(stage.memory.budgetMiB, budgetMiB);
+    assert.equal(stage.memory.overBudget, false, JSON.stringify(stage.memory));
     assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);
   });
 
@@ -367,6 +371,7 @@ describe('nst stylize --max-memory', () => {
     assert.equal(run!.status, 0, run!.stderr);
     const stage = JSON.parse(fs.readFileSync(path.join(dir, 'checkpointed.report.json'), 'utf8')).result.stages[0];
     assert.equal(stage.tiling.checkpoint, true);
+    assert.ok(['measured', 'cache'].includes(stage.memory.objective?.source), JSON.stringify(stage.memory));
     assert.ok(stage.peakRssMiB <= budgetMiB, `peak ${stage.peakRssMiB} MiB within the ${budgetMiB} MiB budget`);
     const bad = nst(['-o', path.join(dir, 'bad.png'), '--checkpoint', 'sometimes']);
     assert.equal(bad.status, 2);

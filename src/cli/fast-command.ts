@@ -40,7 +40,7 @@ export function fastCommand(): Command {
               else {
                 bar.stop();
                 const count = p.total > 1 ? `[${p.index}/${p.total}] ` : '';
-                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}${p.tile ? `, in ${p.tile}-px tiles` : ''}, ${p.ms.toFixed(0)} ms)\n`);
+                process.stderr.write(`${count}wrote ${p.output} (${p.width}x${p.height}${p.tile ? `, in ${p.tile}-px tiles, peak memory ${p.peakMiB} MiB` : ''}, ${p.ms.toFixed(0)} ms)\n`);
               }
             },
           }),
@@ -54,6 +54,7 @@ export function fastCommand(): Command {
           `stylised ${n} image${n === 1 ? '' : 's'} with '${result.model.style}'${skipped}${stopped} in ${result.seconds.toFixed(1)} s (${result.threads} threads, ${result.precision})\n`,
         );
       }
+      if (result.overBudget) process.stderr.write(`nst: warning: the process peaked at ${result.peakMiB} MiB, over the --max-memory budget of ${result.budgetMiB} MiB\n`);
       if (result.cancelled) process.exitCode = 130;
       else if (result.skipped.length > 0) {
         // The good photos are written, but a script must not take a partial batch for a whole one.

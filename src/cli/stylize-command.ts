@@ -92,12 +92,13 @@ export function stylizeCommand(): Command {
       process.stderr.write(
         `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
       );
-      if (result.stages.length > 1 || result.stages.some((s) => s.tiling)) {
+      if (result.stages.length > 1 || result.stages.some((s) => s.tiling || s.memory?.overBudget)) {
         for (const [i, s] of result.stages.entries()) {
           const t = s.tiling;
           const tiles = t ? `, tiled ${t.grids.map((g) => `${g.columns}x${g.rows}`).join(' + ')} tiles of ${t.tile} px (overlap ${t.overlap}, ${t.passes} passes)` : '';
           const stop = s.converged ? 'converged' : `of ${s.maxIterations}`;
-          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop})${tiles}, ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB\n`);
+          const over = s.memory?.overBudget ? ` — over the --max-memory budget of ${s.memory.budgetMiB} MiB` : '';
+          process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop})${tiles}, ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB${over}\n`);
         }
       }
       for (const f of result.sidecars) process.stderr.write(`wrote ${f}\n`);

@@ -15,6 +15,8 @@ export interface PaintedPhoto {
   image: RgbImage;
   ms: number;
   tile?: number;
+  /** The process's peak resident memory after this photo, MiB (reported with tiles). */
+  peakMiB?: number;
 }
 
 /** Runs `paint` on every photo of `options.jobs`, filling `result`'s outputs, skipped and cancelled. */
@@ -48,7 +50,7 @@ export async function paintPhotos(
     }
     const painted = await paint(image, job.input);
     await saveImage(painted.image, job.output);
-    const entry = { input: job.input, output: job.output, width: painted.image.width, height: painted.image.height, ms: painted.ms, ...('tile' in painted ? { tile: painted.tile } : {}) };
+    const entry = { input: job.input, output: job.output, width: painted.image.width, height: painted.image.height, ms: painted.ms, ...('tile' in painted ? { tile: painted.tile } : {}), ...(painted.peakMiB !== undefined ? { peakMiB: painted.peakMiB } : {}) };
     result.outputs.push(entry);
     hooks.onProgress?.({ type: 'image', index: index + 1, total: options.jobs.length, ...entry });
   }

@@ -4,7 +4,7 @@ import type { FitProgress } from '../arbitrary/run-fit';
 import type { Calibration } from '../memory';
 
 export type FastProgress =
-  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number }
+  | { type: 'image'; index: number; total: number; input: string; output: string; width: number; height: number; ms: number; tile?: number; peakMiB?: number }
   | { type: 'warning'; message: string }
   /** Fitting a painting's style vector before stylising (--style-image). */
   | (Extract<FitProgress, { type: 'fit' }> & { painting?: string });
@@ -24,6 +24,7 @@ export interface FastResult {
   memoryCost?: Calibration;
   /** The process's peak resident memory, MiB, and whether it passed --max-memory. */
   peakMiB?: number;
+  budgetMiB?: number;
   overBudget?: boolean;
 }
 

@@ -57,13 +57,14 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
       if (cost) result.memoryCost = cost;
       const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined);
       const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
-      return { image: out, ms: performance.now() - t0, tile: tiling?.tile };
+      return { image: out, ms: performance.now() - t0, tile: tiling?.tile, ...(tiling ? { peakMiB: Math.round(peakResidentBytes() / 2 ** 20) } : {}) };
     });
   } finally {
     model.net.dispose();
   }
   result.seconds = (Date.now() - started) / 1000;
   result.peakMiB = Math.round(peakResidentBytes() / 2 ** 20);
+  result.budgetMiB = Math.round(options.maxMemory / 2 ** 20);
   result.overBudget = peakResidentBytes() > options.maxMemory;
   return result;
 }
