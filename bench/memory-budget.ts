@@ -33,8 +33,9 @@ function timed(args: string[]): { peakMiB: number; seconds: number; exit: number
   const started = Date.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, path.join(ROOT, 'bin', 'nst.js'), ...args], { encoding: 'utf8', cwd: ROOT });
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  const lines = r.stderr.split('\n').filter((l) => l.trim() && !/^\s+\S.*: /.test(l) && !l.startsWith('\tCommand'));
-  return { peakMiB: Math.round(kb / 1024), seconds: (Date.now() - started) / 1000, exit: r.status, last: lines.filter((l) => !l.startsWith('\t')).pop() ?? '' };
+  // GNU time's own lines are tab-indented, plus 'Command exited with non-zero status N'.
+  const ours = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('\t') && !l.startsWith('Command exited'));
+  return { peakMiB: Math.round(kb / 1024), seconds: (Date.now() - started) / 1000, exit: r.status, last: ours.pop() ?? '' };
 }
 
 function cases(size: number, budget: string, out: string, only: Set<string>): { name: string; args: string[] }[] {

@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ffmpeg: video decoding and encoding for `nst video` (spawned directly).
-packages=(libopenblas0-pthread libtcmalloc-minimal4 g++ make python3 ffmpeg)
+# ffmpeg: video decoding and encoding for `nst video` (spawned directly). time: GNU time, whose
+# peak-memory figure the memory-budget bench reports.
+packages=(libopenblas0-pthread libtcmalloc-minimal4 g++ make python3 ffmpeg time)
 [ -n "${LIBTORCH:-}" ] || packages+=(libtorch-dev)
 # chromium: the headless browser of the web tests (NST_WITH_BROWSER=0 skips it; those tests then skip).
 [ "${NST_WITH_BROWSER:-1}" = 0 ] || packages+=(chromium)
