@@ -314,4 +314,127 @@ describe('queue faults: paths, outages', { skip }, () => {
     const report = await json(await fetch(`${server.url}/api/jobs/${job.id}/report`));
     assert.ok(!JSON.stringify(report).includes(dataDir), 'no data directory in the report');
   });
+
+  test('Redis down: /api/health says the queue is unreachable and lists no stale workers; 503s carry Retry-After', async () => {
+    worker ??= await startQueueWorker({ queue: redis.url, storage: openStorage(dataDir), threads: 1, modelDir: MODELS_DIR, lockSeconds: 5, name: 'faults-worker', log: quiet });
+    await until('the worker in the health report', async () => ((await health()).body.queue.workerNames ?? []).includes('faults-worker'), 20_000);
+    await redis.kill();
+    try {
+      const down = await until('the API to notice', async () => {
+        const h = await health();
+        return h.body.queue.connected === false ? h : undefined;
+      }, 20_000);
+      assert.equal(down.res.status, 503);
+      assert.equal(down.res.headers.get('retry-after'), '5');
+      assert.equal(down.body.ok, false);
+      for (const stale of ['workers', 'workerNames', 'depth', 'checkedAt']) assert.ok(!(stale in down.body.queue), `no ${stale} while Redis is down: ${JSON.stringify(down.body.queue)}`);
+      assert.match(down.body.queue.error, /^the job queue is unreachable \(Redis at redis:\/\/127\.0\.0\.1:\d+\)/);
+      const refused = await post({ method: 'fast', ...SAMPLE, fastStyle: 'wave', size: 32 });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '5', 'a client knows when to try again');
+      assert.match((await json(refused)).error, /job queue is unreachable/);
+    } finally {
+      await redis.start();
+    }
+    const back = await until('the worker back in the health report', async () => {
+      const h = await health();
+      return h.res.status === 200 && (h.body.queue.workerNames ?? []).includes('faults-worker') ? h : undefined;
+    }, 30_000);
+    assert.equal(back.body.queue.connected, true);
+  });
+
+  test('after a Redis restart (empty), a running job runs to its end on one worker only', async () => {
+    // Workers as processes (their logs tell who ran what), each job's lock 2 s.
+    await worker?.close();
+    worker = undefined;
+    const args = ['--queue', redis.url, '--storage', dataDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2', '--precision', 'fp32'];
+    const workers = [await spawnWorker([...args, '--name', 'first']), await spawnWorker([...args, '--name', 'second'])];
+    try {
+      const res = await post({ ...PAIR, size: 64, iterations: 60, previewEvery: 4, seed: 9 });
+      const job = await json(res);
+      assert.equal(res.status, 201, JSON.stringify(job));
+      await until('a saved image', async () => ((await json(await fetch(`${server.url}/api/jobs/${job.id}`))).checkpointIteration ?? 0) >= 4, 60_000);
+      const first = workers.find((w) => w.started(job.id))!;
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 1000));
+      await redis.start();
+      const end = await until('the job to end', async () => {
+        const j = await json(await fetch(`${server.url}/api/jobs/${job.id}`));
+        return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+      }, 180_000);
+      assert.equal(end.status, 'succeeded', end.error);
+      assert.equal(end.result.iterations, 60);
+      await new Promise((r) => setTimeout(r, 3000)); // what a stale run would still log
+      const ranToEnd = workers.filter((w) => w.stderr().includes(`job ${job.id}: succeeded`));
+      assert.equal(ranToEnd.length, 1, workers.map((w) => `${w.name}:\n${w.stderr()}`).join('\n'));
+      if (ranToEnd[0] !== first) assert.match(first.stderr(), new RegExp(`job ${job.id}: lost its lock`), 'the first worker stopped the job it lost');
+    } finally {
+      for (const w of workers) await killAndWait(w.child);
+    }
+  });
+});
+
+describe('queue faults: the Redis password', { skip }, () => {
+  const password = 'redis-secret-0123456789';
+  let redis: TestRedis;
+  const dirs: string[] = [];
+  before(async () => {
+    redis = await startRedis(['--requirepass', password]);
+  });
+  after(async () => {
+    await redis?.stop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const dir = () => {
+    const d = tempDir('nst-qpass-');
+    dirs.push(d);
+    return d;
+  };
+
+  test('from a file or $NST_REDIS_PASSWORD (never in ps); wrong, missing or given twice: one line, exit 2', async () => {
+    const file = path.join(dir(), 'redis-password');
+    fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    const fromFile = await spawnWorker(['--queue', redis.url, '--redis-password-file', file, '--storage', dir(), '--model-dir', MODELS_DIR, '--name', 'pw-file']);
+    try {
+      assert.ok(!fs.readFileSync(`/proc/${fromFile.child.pid}/cmdline`, 'utf8').includes(password), 'not on the command line');
+    } finally {
+      await killAndWait(fromFile.child);
+    }
+    process.env.NST_REDIS_PASSWORD = password;
+    let fromEnv: WorkerProcess;
+    let api: Awaited<ReturnType<typeof spawnServer>>;
+    try {
+      fromEnv = await spawnWorker(['--queue', redis.url, '--storage', dir(), '--model-dir', MODELS_DIR, '--name', 'pw-env']);
+      api = await spawnServer(['--queue', redis.url, '--role', 'api', '--data-dir', dir(), '--model-dir', MODELS_DIR]);
+    } finally {
+      delete process.env.NST_REDIS_PASSWORD;
+    }
+    try {
+      const h = await until('the worker in the health report', async () => {
+        const body = await json(await fetch(`${api.url}/api/health`));
+        return (body.queue.workerNames ?? []).includes('pw-env') ? body : undefined;
+      }, 20_000);
+      assert.equal(h.queue.connected, true);
+      assert.ok(!JSON.stringify(h).includes(password));
+      assert.ok(!api.stderr().includes(password) && !fromEnv.stderr().includes(password), 'not in the logs');
+    } finally {
+      await killAndWait(fromEnv.child);
+      await killAndWait(api.child);
+    }
+    const wrong = path.join(dir(), 'wrong');
+    fs.writeFileSync(wrong, 'not-the-password\n', { mode: 0o600 });
+    const cases: [string[], RegExp][] = [
+      [['worker', '--queue', redis.url, '--redis-password-file', wrong, '--storage', dir()], new RegExp(`^nst: error: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}: WRONGPASS`)],
+      [['worker', '--queue', redis.url, '--storage', dir()], new RegExp(`^nst: error: cannot reach Redis at redis://127\\.0\\.0\\.1:${redis.port}: NOAUTH`)],
+      [['worker', '--queue', `redis://:${password}@127.0.0.1:${redis.port}`, '--redis-password-file', file, '--storage', dir()], /^nst: error: the Redis password is given twice: in the --queue address and by --redis-password-file or \$NST_REDIS_PASSWORD\n$/],
+      [['worker', '--queue', redis.url, '--redis-password-file', path.join(dir(), 'missing'), '--storage', dir()], /^nst: error: cannot read the Redis password file .*missing: no such file\n$/],
+      [['serve', '--redis-password-file', file], /^nst: error: --redis-password-file needs --queue\n$/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runNst(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want, args.join(' '));
+      assert.ok(!r.stderr.includes(password), 'the password is not echoed');
+    }
+  });
 });

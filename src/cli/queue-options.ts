@@ -1,9 +1,10 @@
-/** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue. */
+/** The scale-out options of `nst serve` (--queue, --storage, --role, --lock-timeout), turned into a queue; the Redis address and password of `nst serve` and `nst worker`. */
 import type { DeviceName } from '../engine/device';
 import type { PrecisionOption } from '../engine/runtime';
 import { NstError } from '../errors';
-import { BullJobQueue } from '../queue';
+import { BullJobQueue, checkRedisUrl } from '../queue';
 import { resolveServeOptions } from '../server';
+import { readSecretFile } from '../server/config';
 import { openStorage } from '../storage';
 
 export const QUEUE_ROLES = ['all', 'api'] as const;
@@ -21,6 +22,34 @@ export interface QueueCommandOptions {
   precision?: PrecisionOption;
   modelDir?: string;
   maxPixels: number;
+}
+
+/** Help text of the password options, shared by both commands. */
+export const REDIS_PASSWORD_HELP = 'read the Redis password from the first line of a file (default: $NST_REDIS_PASSWORD_FILE; or give it in $NST_REDIS_PASSWORD), so it is not in the --queue address that ps shows';
+
+/**
+ * The queue's Redis address with its password: --queue (default $NST_QUEUE), the password from
+ * --redis-password-file ($NST_REDIS_PASSWORD_FILE) or $NST_REDIS_PASSWORD, none of which `ps`
+ * shows. Undefined without an address.
+ */
+export function queueAddress(opts: { queue?: string; redisPasswordFile?: string }, warn: (message: string) => void): string | undefined {
+  const url = opts.queue ?? (process.env.NST_QUEUE || undefined);
+  if (!url) {
+    if (opts.redisPasswordFile !== undefined) throw new NstError('--redis-password-file needs --queue');
+    return undefined;
+  }
+  const file = opts.redisPasswordFile ?? (process.env.NST_REDIS_PASSWORD_FILE || undefined);
+  let password = process.env.NST_REDIS_PASSWORD || undefined;
+  if (file !== undefined) {
+    const read = readSecretFile(file, 'Redis password');
+    if (read.warning) warn(read.warning);
+    password = read.secret;
+  }
+  if (password === undefined) return url;
+  const address = checkRedisUrl(url);
+  if (address.password) throw new NstError('the Redis password is given twice: in the --queue address and by --redis-password-file or $NST_REDIS_PASSWORD');
+  address.password = encodeURIComponent(password);
+  return address.toString();
 }
 
 export function checkLockTimeout(seconds: number | undefined): void {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { NstError } from '../errors';
 import { defaultDataDir, readTokenFile, SERVE_DEFAULTS, startServer } from '../server';
 import { parseChoice, parseDevice, parseInteger, parseIntegerList, parseNumber, precisionOption } from './parse';
-import { openServeQueue, QUEUE_ROLES, QueueRole } from './queue-options';
+import { openServeQueue, queueAddress, QUEUE_ROLES, QueueRole, REDIS_PASSWORD_HELP } from './queue-options';
 import { redactRedisUrl } from '../queue';
 import type { DeviceName } from '../engine/device';
 import type { PrecisionOption } from '../engine/runtime';
@@ -36,6 +36,7 @@ interface ServeCommandOptions {
   precision: PrecisionOption;
   logRequests?: boolean;
   queue?: string;
+  redisPasswordFile?: string;
   storage?: string;
   role: QueueRole;
   lockTimeout?: number;
@@ -76,7 +77,8 @@ export function serveCommand(): Command {
     .option('--fit-sizes <list>', 'fitting an uploaded painting: photo size of each stage (default 64,128,256)', parseIntegerList('fit-sizes'))
     .option('--fit-evaluations <list>', 'fitting an uploaded painting: loss evaluations of each stage (default 40,25,12)', parseIntegerList('fit-evaluations'))
     .option('--fit-photos <dir>', 'fitting an uploaded painting: folder of training photos (default ../shared/datasets/photos)')
-    .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT), for workers on many machines: see docs/scale-out.md')
+    .option('--queue <url>', 'run jobs on a BullMQ queue in Redis (redis://HOST:PORT; default: $NST_QUEUE), for workers on many machines: see docs/scale-out.md')
+    .option('--redis-password-file <file>', `with --queue: ${REDIS_PASSWORD_HELP}`)
     .option('--storage <dir|s3://bucket/prefix>', 'with --queue: where workers find job images (default: the data directory)')
     .option('--role <role>', 'with --queue: all (API and workers in this process) or api (API only; run `nst worker` elsewhere)', parseChoice('role', QUEUE_ROLES), 'all')
     .option('--lock-timeout <s>', 'with --queue: seconds before a silent worker\'s job goes to another worker', parseNumber('lock-timeout'))
@@ -95,6 +97,7 @@ export function serveCommand(): Command {
         info: (m: string) => process.stderr.write(`nst serve: ${m}\n`),
         error: (m: string) => process.stderr.write(`nst serve: error: ${m}\n`),
       };
+      opts.queue = queueAddress(opts, (m) => process.stderr.write(`nst serve: warning: ${m}\n`));
       const queue = await openServeQueue(opts, log);
       const server = await startServer(
         {

@@ -5,11 +5,12 @@ import type { PrecisionOption } from '../engine/runtime';
 import { startQueueWorker, WORKER_DEFAULTS } from '../queue';
 import { openStorage } from '../storage';
 import { parseDevice, parseInteger, parseNumber, precisionOption } from './parse';
-import { checkLockTimeout } from './queue-options';
+import { checkLockTimeout, queueAddress, REDIS_PASSWORD_HELP } from './queue-options';
 import { NstError } from '../errors';
 
 interface WorkerCommandOptions {
-  queue: string;
+  queue?: string;
+  redisPasswordFile?: string;
   storage: string;
   concurrency: number;
   threads?: number;
@@ -23,7 +24,8 @@ interface WorkerCommandOptions {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('process jobs from the queue of `nst serve --queue` (on this or another machine)')
-    .requiredOption('--queue <url>', 'the Redis of the queue: redis://HOST:PORT')
+    .option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT (default: $NST_QUEUE)')
+    .option('--redis-password-file <file>', REDIS_PASSWORD_HELP)
     .requiredOption('--storage <dir|s3://bucket/prefix>', "where job images are: the API server's --storage (or its data directory)")
     .option('--concurrency <n>', 'jobs run at once', parseInteger('concurrency'), WORKER_DEFAULTS.concurrency)
     .option('--threads <n>', 'compute threads per job (default: cores / concurrency)', parseInteger('threads'))
@@ -37,8 +39,10 @@ export function workerCommand(): Command {
       if (opts.threads !== undefined && opts.threads < 1) throw new NstError(`--threads must be a positive integer (got ${opts.threads})`);
       if (opts.device !== undefined && opts.device !== 'cpu' && opts.device !== 'cuda') throw new NstError(`unknown device '${opts.device}' (expected cpu or cuda)`);
       checkLockTimeout(opts.lockTimeout);
+      const queue = queueAddress(opts, (m) => process.stderr.write(`nst worker: warning: ${m}\n`));
+      if (!queue) throw new NstError("required option '--queue <url>' not specified (or set $NST_QUEUE)");
       const worker = await startQueueWorker({
-        queue: opts.queue,
+        queue,
         storage: openStorage(opts.storage),
         concurrency: opts.concurrency,
         threads: opts.threads,

@@ -11,7 +11,7 @@
 import * as os from 'node:os';
 import { Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
-import { HttpError } from '../server/http-error';
+import { HttpError, RETRY_AFTER_SECONDS } from '../server/http-error';
 import type { JobRecord, LossPoint, JobProgress } from '../server/job-store';
 import { TERMINAL_STATUSES } from '../server/job-store';
 import { jobKey, Storage, StorageError } from '../storage';
@@ -101,6 +101,7 @@ export class BullJobQueue implements DistributedQueue {
     this.connection.on('close', () => {
       if (!this.wasDown && !this.closed) sink.log.error(`lost the connection to Redis at ${redactRedisUrl(this.options.url)}; new jobs get 503 until it is back`);
       this.wasDown = true;
+      this.healthInfo = {};
     });
     await this.events.waitUntilReady();
     await this.reconcile();
@@ -116,7 +117,11 @@ export class BullJobQueue implements DistributedQueue {
   }
 
   assertAvailable(): void {
-    if (!this.connected) throw new HttpError(503, `the job queue is unreachable (Redis at ${redactRedisUrl(this.options.url)}); try again shortly`);
+    if (!this.connected) throw new HttpError(503, this.unreachable(), RETRY_AFTER_SECONDS);
+  }
+
+  private unreachable(): string {
+    return `the job queue is unreachable (Redis at ${redactRedisUrl(this.options.url)}); try again shortly`;
   }
 
   async submit(job: JobRecord): Promise<void> {
@@ -127,7 +132,7 @@ export class BullJobQueue implements DistributedQueue {
     } catch (err) {
       const why = String((err as Error)?.message ?? err).split('\n')[0];
       this.sink.log.error(`job ${job.id}: cannot queue it: ${why}`);
-      throw new HttpError(503, err instanceof StorageError ? `cannot store the job's images: ${err.publicMessage}` : `the job queue is unreachable (Redis at ${redactRedisUrl(this.options.url)}); try again shortly`);
+      throw new HttpError(503, err instanceof StorageError ? `cannot store the job's images: ${err.publicMessage}` : this.unreachable(), RETRY_AFTER_SECONDS);
     } finally {
       this.submitting.delete(job.id);
     }
@@ -157,7 +162,9 @@ export class BullJobQueue implements DistributedQueue {
   health(): Record<string, unknown> {
     // A storage directory is a path of the server: said as such, not named.
     const storage = this.options.storage.localPath ? 'directory' : this.options.storage.description;
-    return { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage, ...this.healthInfo };
+    const base = { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage };
+    // While Redis is away, the workers and the depth last seen may be long gone: not shown.
+    return this.connected ? { ...base, ...this.healthInfo } : { ...base, error: this.unreachable() };
   }
 
   /** Also closes the local worker (its jobs go back to the queue) and the storage. */
@@ -166,8 +173,10 @@ export class BullJobQueue implements DistributedQueue {
     if (this.timer) clearInterval(this.timer);
     await this.localWorker?.close().catch(() => undefined);
     await this.reconciling;
-    await this.events.close().catch(() => undefined);
-    await this.queue.close().catch(() => undefined);
+    // BullMQ's close waits for the connection to end, which never comes while it is reconnecting
+    // (Redis away or just back): a bounded wait, then the connections are dropped all the same.
+    await closeWithin(this.events.close(), CLOSE_WAIT_MS);
+    await closeWithin(this.queue.close(), CLOSE_WAIT_MS);
     this.connection.disconnect();
     this.eventsConnection.disconnect();
     this.options.storage.close?.();
@@ -375,6 +384,16 @@ export class BullJobQueue implements DistributedQueue {
       checkedAt: new Date().toISOString(),
     };
   }
+}
+
+const CLOSE_WAIT_MS = 2000;
+
+function closeWithin(closing: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    closing.then(() => undefined, () => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function round(x: number): number {

@@ -37,7 +37,14 @@ export interface RunEnvironment {
 /** A job this worker is running; the worker's poller and shutdown steer it. */
 export interface ActiveJob {
   id: string;
+  /** The queue's id of the job (job-<id>). */
+  queueId: string;
   controller: AbortController;
+  /**
+   * Set when its lock could not be renewed: the job is not this worker's any more (Redis restarted
+   * empty, or was away past the lock), and another worker may run it. Nothing more is written for it.
+   */
+  lost: boolean;
   /** Set when the API asked to cancel or delete the job. */
   request: CancelRequest | null;
   /** Set when this worker is shutting down: hand the job back instead of finishing it. */
@@ -64,10 +71,11 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
   });
   if (firstRequest) return done(firstRequest === 'delete' ? 'deleted' : 'cancelled', null, null, [], null);
 
-  // Messages go out in order; a lost one (Redis away for a moment) is not fatal.
+  // Messages go out in order; a lost one (Redis away for a moment) is not fatal. A job this worker
+  // lost sends nothing more: the worker that has it now reports.
   let sending: Promise<unknown> = Promise.resolve();
   const send = (msg: WorkerMessage) => {
-    sending = sending.then(() => job.updateProgress(msg as unknown as object)).catch(() => undefined);
+    sending = sending.then(() => (active.lost ? undefined : job.updateProgress(msg as unknown as object))).catch(() => undefined);
   };
 
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `nst-job-${id}-`));
@@ -100,6 +108,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     let storageFault: StorageError | null = null;
     // Previews are saved one at a time; when they come faster, only the newest is kept.
     const previews = latestOnlyWriter(async (p: { raw: RgbImage; display: RgbImage; iteration: number }) => {
+      if (active.lost) return;
       try {
         if (kind.resumable) await saveCheckpoint(env.storage, id, p.raw, p.iteration);
         await env.storage.put(jobKey(id, 'preview.jpg'), await encodeImage(p.display, 'jpeg', { quality: 90 }));
@@ -152,6 +161,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
 
     const outcome = await kind.run(ctx);
     await previews.drained();
+    if (active.lost) throw letGo(id, env);
     if (storageFault) throw storageFault;
 
     if (active.handBack && !active.request) {
@@ -192,6 +202,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     return done(status, result, progress, history, resumedFrom);
   } catch (err) {
     if (err instanceof WaitingError) throw err;
+    if (active.lost) throw letGo(id, env);
     await sending;
     if (active.handBack && !active.request && !(err instanceof NstError) && !(err instanceof StorageError)) {
       send({ type: 'requeued', worker: env.worker, checkpoint: null });
@@ -207,6 +218,12 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** A lost job is left alone: no result, no failure, no hand-back (WaitingError: BullMQ moves nothing). */
+function letGo(id: string, env: RunEnvironment): WaitingError {
+  env.log.info(`job ${id}: stopped here, it is another worker's now`);
+  return new WaitingError();
 }
 
 /**

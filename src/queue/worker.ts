@@ -73,7 +73,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   const worker = new Worker(
     QUEUE_NAME,
     async (job, token) => {
-      const entry: ActiveJob = { id: String(job.data?.id ?? job.id), controller: new AbortController(), request: null, handBack: false };
+      const entry: ActiveJob = { id: String(job.data?.id ?? job.id), queueId: String(job.id), controller: new AbortController(), request: null, handBack: false, lost: false };
       const key = token ?? String(job.id);
       active.set(key, entry);
       try {
@@ -93,10 +93,22 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       name,
     },
   );
+  // A lock that cannot be renewed is gone (Redis restarted empty, or away past the lock): the queue
+  // hands the job to a worker again, so this one stops it at once rather than run it to the end
+  // alongside (after a Redis restart one job ran to its end on two workers).
+  worker.on('lockRenewalFailed', (queueIds: string[]) => {
+    for (const entry of active.values()) {
+      if (!queueIds.includes(entry.queueId) || entry.lost) continue;
+      entry.lost = true;
+      entry.controller.abort();
+      log.error(`job ${entry.id}: lost its lock (Redis restarted, or was away for longer than the lock timeout); stopping it`);
+    }
+  });
   // While Redis is away BullMQ reports every retry: say it once, and again when it is back.
   let away = false;
   worker.on('error', (err) => {
-    if (away) return;
+    if (away || /could not renew lock/.test(String((err as Error)?.message))) return; // said by lockRenewalFailed
+
     away = true;
     setTimeout(() => (away = false), 60_000).unref();
     log.error(`queue: ${String((err as Error)?.message ?? err).split('\n')[0]} (retrying until Redis answers)`);

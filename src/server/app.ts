@@ -7,7 +7,7 @@ import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { redactUrl, registerSecurity } from './auth';
 import { ResolvedServeOptions, resolveServeOptions, ServeOptions } from './config';
 import { SseStream } from './events';
-import { oneLine, toHttpError } from './http-error';
+import { HttpError, oneLine, toHttpError } from './http-error';
 import { NstError } from '../errors';
 import { defaultJobKinds, JobKind } from './job-kinds';
 import { JobManager, Logger } from './job-manager';
@@ -93,6 +93,7 @@ export async function startServer(serveOptions: ServeOptions = {}, start: StartO
     app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null));
     app.setErrorHandler((err, req, reply) => {
       const { statusCode, message } = toHttpError(err);
+      if (err instanceof HttpError && err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
       if (statusCode >= 500 && statusCode !== 503 && statusCode !== 507) log.error(`${req.method} ${redactUrl(req.url)}: ${String((err as Error)?.stack ?? err)}`);
       // A body left unread (an upload cut at a limit) is not read further: the connection closes
       // once the answer is out (lingering briefly, so that the client gets to read it).

@@ -165,19 +165,25 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
  * in a file (or in $NST_TOKEN) does not show in `ps` the way `--token <secret>` does.
  */
 export function readTokenFile(file: string): { token: string; warning?: string } {
+  const { secret, warning } = readSecretFile(file, 'token');
+  return { token: secret, warning };
+}
+
+/** The first line of a file holding a secret (`what`: "token", "Redis password"), trimmed; warns when others can read it. */
+export function readSecretFile(file: string, what: string): { secret: string; warning?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message).split('\n')[0];
-    throw new NstError(`cannot read the token file ${file}: ${why}`);
+    throw new NstError(`cannot read the ${what} file ${file}: ${why}`);
   }
-  const token = text.split(/\r?\n/)[0].trim();
-  if (!token) throw new NstError(`the token file ${file} is empty`);
+  const secret = text.split(/\r?\n/)[0].trim();
+  if (!secret) throw new NstError(`the ${what} file ${file} is empty`);
   const mode = fs.statSync(file).mode;
-  const warning = mode & 0o077 ? `the token file ${file} can be read by other users (chmod 600 ${file})` : undefined;
-  return { token, warning };
+  const warning = mode & 0o077 ? `the ${what} file ${file} can be read by other users (chmod 600 ${file})` : undefined;
+  return { secret, warning };
 }
 
 /** Sizes: multiples of 4, at least 32; as many evaluation counts as sizes when both are given. */

@@ -6,11 +6,15 @@ import { NstError } from '../errors';
 import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  /** `retryAfterSeconds`: sent as Retry-After (a 503 the client may retry, e.g. the queue is away). */
+  constructor(readonly statusCode: number, message: string, readonly retryAfterSeconds?: number) {
     super(oneLine(message));
     this.name = 'HttpError';
   }
 }
+
+/** Seconds a client is told to wait before trying again after a passing 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export const badRequest = (message: string) => new HttpError(400, message);
 export const notFound = (message = 'not found') => new HttpError(404, message);

@@ -24,7 +24,7 @@ import type { ResolvedServeOptions } from './config';
 import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
 import { EventHub } from './events';
 import { hideServerPaths } from './hide-paths';
-import { HttpError, oneLine } from './http-error';
+import { HttpError, oneLine, RETRY_AFTER_SECONDS } from './http-error';
 import { JOB_ID_PATTERN, JobFiles, newJobId } from './job-files';
 import type { InputRole, JobKind, JobRunContext } from './job-kinds';
 import { InputInfo, JobProgress, JobRecord, JobResultInfo, JobStore, LossPoint, TERMINAL_STATUSES } from './job-store';
@@ -185,13 +185,13 @@ export class JobManager {
 
   /** `format`: of an image result; absent for kinds that write their own result (video). */
   async create(method: string, params: Record<string, unknown>, inputs: NewJobInput[], format?: ResultFormat): Promise<JobRecord> {
-    if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    if (this.closing) throw new HttpError(503, 'the server is shutting down', RETRY_AFTER_SECONDS);
     if (this.distributed && this.kinds.get(method)?.localOnly) {
       throw new HttpError(400, `'${method}' jobs cannot run on the distributed queue (--queue); send them to a server without --queue`);
     }
     this.distributed?.assertAvailable();
     if (this.store.countWithStatus('queued') >= this.options.maxQueued) {
-      throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
+      throw new HttpError(503, `the queue is full (${this.options.maxQueued} jobs waiting); try again later`, RETRY_AFTER_SECONDS);
     }
     const id = newJobId();
     let job: JobRecord;

@@ -40,13 +40,13 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** redis-server on a free port of 127.0.0.1, in a temporary directory, never saving to disk. */
-export async function startRedis(): Promise<TestRedis> {
+/** redis-server on a free port of 127.0.0.1, in a temporary directory, never saving to disk; `extra`: more arguments (e.g. --requirepass). */
+export async function startRedis(extra: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir('nst-redis-');
   let child: ChildProcess | null = null;
   const start = async () => {
-    const c = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
+    const c = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;

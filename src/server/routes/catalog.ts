@@ -3,7 +3,7 @@
  * styles and their weights (for the in-browser mode), and the API description.
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../http-error';
+import { HttpError, RETRY_AFTER_SECONDS } from '../http-error';
 import type { ResolvedServeOptions } from '../config';
 import { QUALITIES, DEFAULT_QUALITY } from '../job-kinds';
 import { PRESETS, STYLIZE_DEFAULTS } from '../../transfer/gatys';
@@ -31,6 +31,7 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     const stats = manager.stats;
     const ok = stats.queue?.connected !== false;
     reply.code(ok ? 200 : 503);
+    if (!ok) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return { ok, version, workers: options.workers, threads: options.threads, ...stats };
   });
 
