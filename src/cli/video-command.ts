@@ -2,8 +2,9 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { STYLIZE_DEFAULTS } from '../transfer/gatys';
-import { stylizeVideo, VideoOptions, VIDEO_DEFAULTS } from '../video';
-import { parseChoice, parseDevice, parseInteger, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
+import { terminateWorkers } from '../transfer/worker-host';
+import { finishStoppedRun, paintVideo, resolveVideoOptions, STOP_GRACE_MS, StoppedRunState, VideoOptions, VideoProgress, VideoResult, VIDEO_DEFAULTS } from '../video';
+import { parseDevice, parseInteger, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { ProgressReporter } from './progress';
 import { interruptible } from './signals';
 
@@ -49,6 +50,7 @@ export function videoCommand(): Command {
     .option('--keep-frames', 'keep <output>.frames/ (the painted frames as PNG) after a complete run')
     .option('--max-frames <n>', 'refuse clips with more frames to paint than this', parseInteger('max-frames'), VIDEO_DEFAULTS.maxFrames)
     .option('--max-pixels <n>', 'refuse clips with larger frames', parseInteger('max-pixels'))
+    .option('--max-memory <size>', "memory budget, e.g. 6GB: frames too large for it are painted in tiles, a --size whose frames cannot fit is refused (default: 75% of the machine's memory)")
     .addOption(precisionOption('compute precision'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice, 'cpu')
@@ -57,40 +59,59 @@ export function videoCommand(): Command {
     .action(async (opts: VideoOptions & { styleImage: string[]; printEvery: number }) => {
       const progress = new ProgressReporter('video', opts.printEvery, process.stderr, 'frames');
       const options: VideoOptions = { ...opts, styleImage: opts.styleImage.length > 0 ? opts.styleImage : undefined };
+      const resolved = resolveVideoOptions(options);
+      const state: StoppedRunState = { started: Date.now(), painting: false, resumed: 0, painted: 0 };
+      let assembling = false;
       let started = false;
       let frameValues: Record<string, number> = {};
       let last = { frame: 0, frames: 1, rate: 0, eta: 0 };
+      const onProgress = (p: VideoProgress) => {
+        if (p.type === 'warning') return progress.log(`nst: warning: ${p.message}`);
+        if (p.type === 'painting') {
+          state.painting = true;
+          state.resumed = p.resumed;
+          if (p.resumed > 0) progress.log(`continuing after the ${p.resumed} frame(s) already in ${p.framesDir}`);
+          return;
+        }
+        if (p.type === 'assembling') {
+          assembling = true;
+          return progress.log(`assembling ${p.frames} frame(s)${p.partial ? ' into a partial video' : ''}…`);
+        }
+        if (!started) {
+          progress.start(p.type === 'frame' ? p.frames : Math.max(last.frames, 1));
+          started = true;
+        }
+        if (p.type === 'frame') {
+          state.painted = p.frame - p.resumed;
+          last = { frame: p.frame, frames: p.frames, rate: p.framesPerSecond, eta: p.etaSeconds };
+          frameValues = { 'flow ms': Math.round(p.flowMs), 'paint ms': Math.round(p.paintMs) };
+        } else {
+          frameValues = { frame: p.frame, it: p.iteration, loss: p.loss };
+        }
+        // Iteration updates only refresh the bar on a terminal (the line log counts frames).
+        if (p.type === 'frame' || process.stderr.isTTY) {
+          progress.update({ iteration: last.frame, iterations: last.frames, iterationsPerSecond: last.rate, etaSeconds: last.eta, values: frameValues });
+        }
+      };
+      // A frame of a large clip can take minutes of native computation: past the grace period the
+      // compute thread is terminated and the frames it finished are assembled here.
+      const abandon = async (): Promise<VideoResult> => {
+        progress.log('the frame in progress is dropped');
+        await terminateWorkers();
+        return finishStoppedRun(resolved, state, onProgress);
+      };
       const result = await interruptible(
-        (signal) =>
-          stylizeVideo(options, {
-            signal,
-            onProgress: (p) => {
-              if (p.type === 'warning') return progress.log(`nst: warning: ${p.message}`);
-              if (p.type === 'assembling') return progress.log(`assembling ${p.frames} frame(s)${p.partial ? ' into a partial video' : ''}…`);
-              if (!started && (p.type === 'frame' || p.type === 'iteration')) {
-                progress.start(p.type === 'frame' ? p.frames : Math.max(last.frames, 1));
-                started = true;
-              }
-              if (p.type === 'frame') {
-                last = { frame: p.frame, frames: p.frames, rate: p.framesPerSecond, eta: p.etaSeconds };
-                frameValues = { 'flow ms': Math.round(p.flowMs), 'paint ms': Math.round(p.paintMs) };
-              } else {
-                frameValues = { frame: p.frame, it: p.iteration, loss: p.loss };
-              }
-              // Iteration updates only refresh the bar on a terminal (the line log counts frames).
-              if (p.type === 'frame' || process.stderr.isTTY) {
-                progress.update({ iteration: last.frame, iterations: last.frames, iterationsPerSecond: last.rate, etaSeconds: last.eta, values: frameValues });
-              }
-            },
-          }),
+        (signal) => stopInTime(paintVideo(resolved, { signal, onProgress }), signal, () => assembling, abandon),
         () => progress.log('stopping after this frame; the frames done are kept and assembled (Ctrl-C again to quit now)'),
       ).finally(() => progress.stop());
-      const timing = result.painted > 0 ? `, ${(result.painted / Math.max(result.seconds, 1e-9)).toFixed(2)} frames/s overall (flow ${result.flowMs.toFixed(0)} ms + paint ${result.paintMs.toFixed(0)} ms per frame)` : '';
+      const timing = result.painted > 0 && result.paintMs > 0 ? `, ${(result.painted / Math.max(result.seconds, 1e-9)).toFixed(2)} frames/s overall (flow ${result.flowMs.toFixed(0)} ms + paint ${result.paintMs.toFixed(0)} ms per frame)` : '';
       const resumed = result.resumed > 0 ? `, ${result.resumed} from an earlier run` : '';
+      const m = result.memory;
+      const memory = `; peak ${m.peakMiB} MiB of --max-memory ${m.budgetMiB} MiB${m.overBudget ? ' (over it)' : ''}${m.tile !== null ? `, ${m.tiledFrames} frame(s) in ${m.tile}-px tiles` : ''}`;
       if (result.written) {
         const what = result.cancelled ? `a partial video of ${result.frames} frame(s)` : `${result.frames} frames`;
         process.stderr.write(
-          `wrote ${result.output} (${what}, ${result.width}x${result.height} at ${result.frameRate} fps${result.hasAudio ? ', with audio' : ''}${resumed}; ${result.seconds.toFixed(1)} s${timing}; ${result.precision})\n`,
+          `wrote ${result.output} (${what}, ${result.width}x${result.height} at ${result.frameRate} fps${result.hasAudio ? ', with audio' : ''}${resumed}; ${result.seconds.toFixed(1)} s${timing}${result.precision ? `; ${result.precision}` : ''}${memory})\n`,
         );
       } else {
         process.stderr.write('stopped before the first frame was finished; nothing written\n');
@@ -98,6 +119,29 @@ export function videoCommand(): Command {
       if (result.cancelled && result.framesDir) process.stderr.write(`finished frames are in ${result.framesDir}; run again with --resume to continue\n`);
       if (result.cancelled) process.exitCode = 130;
     });
+}
+
+/**
+ * The run's result; or, when it has not ended STOP_GRACE_MS after the signal (its frame is long)
+ * and is not already assembling its video, what `abandon` makes of it.
+ */
+function stopInTime<R>(run: Promise<R>, signal: AbortSignal, finishing: () => boolean, abandon: () => Promise<R>): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        if (!settled && !finishing()) abandon().then(resolve, reject);
+      }, STOP_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    run.then(resolve, reject).finally(() => {
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /** --style-image a.jpg,b.jpg or repeated: commas split unless the value names an existing file. */

@@ -1,6 +1,6 @@
 /** The public entry point of video stylisation: validate (one-line NstError), then run off the event loop. */
 import { runInWorker, WorkerCallbacks } from '../transfer/worker-host';
-import { resolveVideoOptions, VideoOptions } from './options';
+import { resolveVideoOptions, ResolvedVideoOptions, VideoOptions } from './options';
 import type { VideoProgress, VideoResult } from './run';
 
 /**
@@ -10,5 +10,10 @@ import type { VideoProgress, VideoResult } from './run';
  * from the frames done (`resume: true` continues later).
  */
 export async function stylizeVideo(options: VideoOptions, callbacks: WorkerCallbacks<VideoProgress> = {}): Promise<VideoResult> {
-  return runInWorker<VideoResult, VideoProgress>('video', resolveVideoOptions(options), callbacks);
+  return paintVideo(resolveVideoOptions(options), callbacks);
+}
+
+/** stylizeVideo() with the options already resolved (a caller that needs them too, e.g. to finish a stopped run). */
+export function paintVideo(options: ResolvedVideoOptions, callbacks: WorkerCallbacks<VideoProgress> = {}): Promise<VideoResult> {
+  return runInWorker<VideoResult, VideoProgress>('video', options, callbacks);
 }

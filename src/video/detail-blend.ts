@@ -40,13 +40,59 @@ function gaussianBlur(x: Tensor, sigma: number): Tensor {
   return conv2d(conv2d(padded, vertical, null, 1, 0, channels), horizontal, null, 1, 0, channels);
 }
 
-/** The network's frame blended with the warped previous result, band by band. */
-export function blendWarped(current: RgbImage, guide: TemporalGuide, weights: BlendWeights): RgbImage {
+/**
+ * Rows a band reaches beyond itself: the band split's blur (3σ = 3 px) feeds the contrast
+ * window's (3σ = 12 px), so rows this far inside a band are exactly what the whole frame gives.
+ */
+const HALO = Math.ceil(3 * SPLIT_SIGMA) + Math.ceil(3 * CONTRAST_SIGMA);
+/** Pixels blended at once (plus the halo), and what the blend holds per pixel: ~35 tensors of the band. */
+export const BLEND_BAND_PIXELS = 1 << 17;
+const BLEND_BYTES_PER_PIXEL = 440;
+
+/** Rows of each band of a frame `width` wide. */
+function bandRows(width: number, bandPixels: number): number {
+  return Math.max(2 * HALO, Math.floor(bandPixels / width));
+}
+
+/**
+ * Peak bytes of one blend of a width × height frame: the band with its halo (a 4,000-px frame in
+ * one piece would hold 3.8 GB; in bands, ~110 MB).
+ */
+export function blendBytes(width: number, height: number): number {
+  return Math.min(height, bandRows(width, BLEND_BAND_PIXELS) + 2 * HALO) * width * BLEND_BYTES_PER_PIXEL;
+}
+
+/**
+ * The network's frame blended with the warped previous result, band by band (rows of at most
+ * `bandPixels`, each computed with a HALO of rows around it: the same result as in one piece).
+ */
+export function blendWarped(current: RgbImage, guide: TemporalGuide, weights: BlendWeights, bandPixels = BLEND_BAND_PIXELS): RgbImage {
   const { width, height } = current;
+  const n = width * height;
+  const rows = bandRows(width, bandPixels);
+  if (rows >= height) return blendBand(current.data, guide.warped.data, guide.certainty, width, height, weights);
+  const out = new Float32Array(3 * n);
+  for (let y0 = 0; y0 < height; y0 += rows) {
+    const y1 = Math.min(height, y0 + rows);
+    const top = Math.max(0, y0 - HALO);
+    const bottom = Math.min(height, y1 + HALO);
+    const rowsOf = (planes: Float32Array, count: number) => {
+      const band = new Float32Array(count * (bottom - top) * width);
+      for (let k = 0; k < count; k++) band.set(planes.subarray(k * n + top * width, k * n + bottom * width), k * (bottom - top) * width);
+      return band;
+    };
+    const blended = blendBand(rowsOf(current.data, 3), rowsOf(guide.warped.data, 3), rowsOf(guide.certainty, 1), width, bottom - top, weights).data;
+    const bandPlane = (bottom - top) * width;
+    for (let k = 0; k < 3; k++) out.set(blended.subarray(k * bandPlane + (y0 - top) * width, k * bandPlane + (y1 - top) * width), k * n + y0 * width);
+  }
+  return { width, height, data: out };
+}
+
+function blendBand(current: Float32Array, warpedData: Float32Array, certaintyData: Float32Array, width: number, height: number, weights: BlendWeights): RgbImage {
   return tidy(() => {
-    const net = tensor(current.data, [1, 3, height, width]);
-    const warped = tensor(guide.warped.data, [1, 3, height, width]);
-    const certainty = tensor(guide.certainty, [1, 1, height, width]);
+    const net = tensor(current, [1, 3, height, width]);
+    const warped = tensor(warpedData, [1, 3, height, width]);
+    const certainty = tensor(certaintyData, [1, 1, height, width]);
     const netCoarse = gaussianBlur(net, SPLIT_SIGMA);
     const warpedCoarse = gaussianBlur(warped, SPLIT_SIGMA);
     const netDetail = net.sub(netCoarse);

@@ -4,7 +4,7 @@
  * PNG frames plus the original audio into a video. Every ffmpeg failure becomes a one-line
  * NstError; the assembled file goes to a temporary file that is renamed into place.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -155,18 +155,23 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
     child.on('close', (code) => resolve(code));
   });
   exited.catch(() => undefined);
+  // One frame's bytes at a time, in one reused buffer: while a frame is painted nothing reads the
+  // pipe, so ffmpeg blocks on it (a stream reads at most its highWaterMark ahead) and no frame of
+  // a 4,000-px clip queues up here.
   const frameBytes = width * height * 3;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const frame = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const all = Buffer.concat(pending);
-        yield rgb24ToImage(all.subarray(0, frameBytes), width, height);
-        pending = [all.subarray(frameBytes)];
-        pendingBytes = all.length - frameBytes;
+      for (let offset = 0; offset < chunk.length; ) {
+        const n = Math.min(frameBytes - filled, chunk.length - offset);
+        chunk.copy(frame, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === frameBytes) {
+          filled = 0;
+          yield rgb24ToImage(frame, width, height);
+        }
       }
     }
     const code = await exited;
@@ -221,18 +226,27 @@ export async function assembleVideo(options: AssembleOptions): Promise<void> {
   // No -frames:v / -shortest: with an audio input they cut the audio to its first packets
   // (ffmpeg 5.1); the frame sequence ends at the last finished frame and -t bounds the audio.
   args.push(...codecs.video, tmp);
+  // The process quitting mid-encode (a second Ctrl-C) takes the encoder and its temporary file along.
+  let child: ChildProcess | null = null;
+  const onExit = () => {
+    child?.kill('SIGKILL');
+    fs.rmSync(tmp, { force: true });
+  };
+  process.once('exit', onExit);
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(tool('ffmpeg'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const encoder = spawn(tool('ffmpeg'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = encoder;
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
+      encoder.stderr.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4000);
       });
-      child.on('error', (err) => reject(new NstError(`ffmpeg cannot run (install it with 'apt-get install ffmpeg'): ${err.message}`)));
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new NstError(`cannot encode '${options.output}': ${lastLine(stderr) || `ffmpeg exited with code ${code}`}`))));
+      encoder.on('error', (err) => reject(new NstError(`ffmpeg cannot run (install it with 'apt-get install ffmpeg'): ${err.message}`)));
+      encoder.on('close', (code) => (code === 0 ? resolve() : reject(new NstError(`cannot encode '${options.output}': ${lastLine(stderr) || `ffmpeg exited with code ${code}`}`))));
     });
     fs.renameSync(tmp, options.output);
   } finally {
+    process.off('exit', onExit);
     fs.rmSync(tmp, { force: true });
   }
 }

@@ -43,6 +43,14 @@ export class FrameStore {
     return { store, finished: store.finishedFrames(), discarded };
   }
 
+  /**
+   * The folder as a run left it, without touching its settings (to assemble what a stopped run
+   * finished).
+   */
+  static existing(dir: string): FrameStore {
+    return new FrameStore(dir);
+  }
+
   /** Frame i (from 1). */
   framePath(i: number): string {
     return FrameStore.framePath(this.dir, i);
@@ -71,6 +79,18 @@ export class FrameStore {
 
   async load(i: number): Promise<RgbImage> {
     return loadImage(this.framePath(i));
+  }
+
+  /**
+   * Removes the temporary files of frames whose writing was cut short (a compute thread stopped
+   * mid-save): only this process's (atomic-write names carry the pid).
+   */
+  removeUnfinishedWrites(): void {
+    if (!fs.existsSync(this.dir)) return;
+    const mine = new RegExp(`^\\.frame_\\d+\\.png\\.${process.pid}\\.[0-9a-f]+\\.tmp$`);
+    for (const name of fs.readdirSync(this.dir, { withFileTypes: true })) {
+      if (name.isFile() && mine.test(name.name)) fs.rmSync(path.join(this.dir, name.name), { force: true });
+    }
   }
 
   remove(): void {

@@ -1,8 +1,10 @@
 /** Video: paint a clip frame by frame without flicker, with either method (fast network or optimisation). */
-export { stylizeVideo } from './api';
+export { paintVideo, stylizeVideo } from './api';
+export { finishStoppedRun, STOP_GRACE_MS } from './stopped-run';
+export type { StoppedRunState } from './stopped-run';
 export { resolveVideoOptions, frameSize, VIDEO_DEFAULTS } from './options';
 export type { VideoOptions, ResolvedVideoOptions } from './options';
-export type { VideoProgress, VideoResult } from './run';
+export type { VideoMemoryReport, VideoProgress, VideoResult } from './run';
 export { probeVideo, decodeFrames, assembleVideo, requireFfmpeg, VIDEO_OUTPUT_EXTENSIONS } from './ffmpeg';
 export type { VideoInfo } from './ffmpeg';
 export { computeFlow, loadOpenCv, toGrey, FLOW_MAX_SIDE } from './flow';

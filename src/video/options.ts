@@ -12,6 +12,7 @@ import { DEFAULT_MAX_PIXELS } from '../image';
 import type { Precision } from '../engine';
 import { resolveModelPath } from '../transfer/fast/options';
 import { resolveStylizeOptions, ResolvedStylizeOptions, StylizeOptions } from '../transfer/gatys/options';
+import { defaultMaxMemory, parseMemorySize } from '../transfer/tiling/memory-size';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../transfer/validate';
 import { probeVideo, requireFfmpeg, VIDEO_OUTPUT_EXTENSIONS, VideoInfo } from './ffmpeg';
 
@@ -81,6 +82,12 @@ export interface VideoOptions extends VideoStylizeSettings {
   maxFrames?: number;
   /** Refuse clips whose frames have more pixels than this. */
   maxPixels?: number;
+  /**
+   * Memory budget of the run (bytes, or a size such as '6GB'): frames that would not fit are
+   * painted in tiles, and a --size whose frames cannot fit at all is refused. Default: 75 % of
+   * the machine's memory.
+   */
+  maxMemory?: number | string;
   precision?: Precision | 'auto';
   threads?: number;
   device?: DeviceName;
@@ -130,6 +137,8 @@ export interface ResolvedVideoOptions {
   preserveColors: 'none' | 'luminance' | 'histogram';
   resume: boolean;
   keepFrames: boolean;
+  /** Memory budget, bytes. */
+  maxMemory: number;
   precision: Precision | 'auto';
   threads?: number;
   device?: DeviceName;
@@ -174,6 +183,7 @@ export function resolveVideoOptions(options: VideoOptions): ResolvedVideoOptions
   positiveInt(o.maxFrames, 'max-frames');
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
   positiveInt(maxPixels, 'max-pixels');
+  const maxMemory = o.maxMemory === undefined ? defaultMaxMemory() : parseMemorySize(o.maxMemory);
   const preserveColors = o.preserveColors ?? 'none';
   oneOf(preserveColors, method === 'fast' ? ['none', 'luminance'] : ['none', 'luminance', 'histogram'], 'preserve-colors');
   oneOf(o.init, ['content', 'style', 'noise'], 'init');
@@ -203,6 +213,7 @@ export function resolveVideoOptions(options: VideoOptions): ResolvedVideoOptions
       device: o.device,
       modelDir: o.modelDir,
       maxPixels,
+      maxMemory,
       report: false,
     });
     styleName = styleImages.map((s) => path.basename(s)).join(' + ');
@@ -248,6 +259,7 @@ export function resolveVideoOptions(options: VideoOptions): ResolvedVideoOptions
     preserveColors,
     resume: o.resume ?? false,
     keepFrames: o.keepFrames ?? false,
+    maxMemory,
     precision,
     threads: o.threads,
     device: o.device,

@@ -25,5 +25,7 @@ export interface PaintHooks {
 export interface FramePainter {
   /** null when cancelled mid-frame. */
   paint(frame: RgbImage, guide: TemporalGuide | null, hooks?: PaintHooks): Promise<RgbImage | null>;
+  /** Side of the tiles the last frame was painted in to fit the memory budget; null: in one piece. */
+  readonly tile: number | null;
   dispose(): void;
 }

@@ -56,9 +56,11 @@ export class TemporalSequencer {
   async next(frame: RgbImage, hooks?: PaintHooks): Promise<PaintedFrame | null> {
     const t0 = performance.now();
     const grey = this.consistency ? toGrey(frame) : null;
-    const guided = grey ? this.guideFor(frame, grey) : null;
+    // Only the guide lives on while the frame is painted (the flows and masks are frame-sized too).
+    const guide = grey ? this.guideFor(frame, grey)?.guide ?? null : null;
     const t1 = performance.now();
-    const image = await this.painter.paint(frame, guided?.guide ?? null, hooks);
+    if (hooks?.isCancelled?.()) return null;
+    const image = await this.painter.paint(frame, guide, hooks);
     if (!image) return null;
     this.previousFrame = frame;
     this.previousGrey = grey;
