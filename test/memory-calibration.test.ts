@@ -37,10 +37,18 @@ describe('fitCost', () => {
     const hidden = fitCost({ sizes: [100, 300], peaks: [0, 2000 * 300 * 300], baseBytes: 0 }, 1);
     assert.ok(hidden.bytesPerPixel >= 2000, `${hidden.bytesPerPixel}`);
     assert.ok(hidden.bytesPerPixel * 300 * 300 + hidden.fixedBytes >= 2000 * 300 * 300);
-    // A small peak larger than the big one's (noise): the large size's own ratio, no fixed part.
+    // A small peak larger than the big one's (noise): the cautious reading, the larger peak as a
+    // fixed part plus the large size's own ratio.
     const noisy = fitCost({ sizes: [100, 300], peaks: [5e8, 1.8e8], baseBytes: 0 }, 1);
-    assert.equal(noisy.fixedBytes, 0);
+    assert.equal(noisy.fixedBytes, 5e8);
     assert.equal(noisy.bytesPerPixel, Math.ceil(1.8e8 / 9e4));
+  });
+
+  test('a large fixed part (weight layouts, workspaces) is kept, so tiles below the probe are not under-planned', () => {
+    // 154 MB fixed + 1,500 B/px: a 128-px tile needs ~179 MB.
+    const peaks = [192, 320].map((s) => 154e6 + 1500 * s * s);
+    const cost = fitCost({ sizes: [192, 320], peaks, baseBytes: 0 }, 1);
+    assert.ok(cost.fixedBytes + cost.bytesPerPixel * 128 * 128 >= 154e6 + 1500 * 128 * 128 - 2);
   });
 });
 

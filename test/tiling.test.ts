@@ -307,7 +307,8 @@ describe('a tiled run', () => {
 });
 
 describe('nst stylize --max-memory', () => {
-  const nst = (args: string[]) => spawnSync(process.execPath, [NST, 'stylize', '-c', CONTENT, '-s', STYLE, '--model-dir', MODELS_DIR, '--threads', '2', '--seed', '1', ...args], { encoding: 'utf8', env: { ...process.env, NST_DEBUG: '' } });
+  // A cache of measured memory figures of its own (the user's may hold another build's).
+  const nst = (args: string[]) => spawnSync(process.execPath, [NST, 'stylize', '-c', CONTENT, '-s', STYLE, '--model-dir', MODELS_DIR, '--threads', '2', '--seed', '1', ...args], { encoding: 'utf8', env: { ...process.env, NST_DEBUG: '', XDG_CACHE_HOME: path.join(dir, 'cache') } });
 
   test('below one minimal tile: one line naming the minimum; just above it: tiled, peak memory under the budget', () => {
     const tooSmall = path.join(dir, 'small.png');

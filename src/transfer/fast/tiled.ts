@@ -19,10 +19,13 @@ import type { Precision } from '../../models';
 import { calibratedCost, Calibration, FAST_PROBE_SIZES, MemoryCost } from '../memory';
 
 /**
- * Peak bytes per pixel of one forward pass of the transformer network (every layer's output is
- * held until the pass ends), measured with bench/fast-memory.ts: 2,870 B at 512 px, 3,150 B at 1,024 px (fp32).
+ * Peak bytes per pixel of one forward pass of the transformer network, the first guess before
+ * the machine's own figure (../memory) is measured. With each layer's input freed once read, a
+ * pass in the tiles' mode measured ~700 B/px in bf16 and ~1,000 in fp32 on one AMD EPYC (it was
+ * 2,870–3,150 when every layer's output lived until the pass ended); 1,200 leaves room for CPUs
+ * that pick other kernels, and MEASURE_ABOVE measures wherever that guess is within 2× of the room.
  */
-export const FAST_BYTES_PER_PIXEL = 3200;
+export const FAST_BYTES_PER_PIXEL = 1200;
 /** The table's cost: the first guess, and the fallback where the probe cannot run. */
 export const FAST_TABLE_COST: MemoryCost = { fixedBytes: 0, bytesPerPixel: FAST_BYTES_PER_PIXEL };
 /** The photo, its tensor, the blended output and its weights: bytes per pixel. */

@@ -18,7 +18,7 @@ export interface StageMemoryReport {
   objective: { source: string; fixedMiB: number; bytesPerPixel: number; probe?: { sizes: number[]; peaksMiB: number[] } } | null;
   /** The process's peak at the end of the stage, MiB. */
   peakMiB: number;
-  /** The peak passed the budget. */
+  /** The peak passed the budget during this stage. */
   overBudget: boolean;
 }
 
@@ -52,7 +52,8 @@ export class RunMemoryWatch {
       plannedMiB: Math.round(plan.plannedBytes / MIB),
       objective: c ? { source: c.source, fixedMiB: Math.round(c.fixedBytes / MIB), bytesPerPixel: c.bytesPerPixel, ...(c.probe ? { probe: c.probe } : {}) } : null,
       peakMiB: Math.round(peak / MIB),
-      overBudget: peak > this.budget,
+      // The peak is the process's all-time one: only a rise during this stage is this stage's.
+      overBudget: peak > this.budget && peak > this.stagePeakBefore,
     };
   }
 }

@@ -29,16 +29,19 @@ const PROBE_TIMEOUT_MS = 300_000;
 /**
  * Fixed + per-pixel bytes through the probe's peaks (the slope between its smallest and largest
  * size), times the margin. Where the allocator's free pool flattens the small size's peak the
- * slope is steeper and so errs on the safe side; a slope below half the largest size's own
- * bytes per pixel (a noisy small peak) falls back to that ratio with no fixed part.
+ * slope is steeper and so errs on the safe side; a large fixed part (weight layouts, workspaces)
+ * is kept as such, so tiles smaller than the probe are not under-planned. Peaks that do not grow
+ * with the size (noise) give the cautious reading: the larger peak as fixed, plus its own ratio.
  */
 export function fitCost(result: ProbeResult, margin = PLAN_MARGIN): MemoryCost {
   const px = result.sizes.map((s) => s * s);
   const last = px.length - 1;
+  const top = Math.max(0, ...result.peaks);
   const ratio = Math.max(0, result.peaks[last]) / px[last];
-  let perPixel = last > 0 ? (result.peaks[last] - result.peaks[0]) / (px[last] - px[0]) : ratio;
-  if (!Number.isFinite(perPixel) || perPixel < ratio / 2) perPixel = ratio;
-  const fixed = Math.max(0, result.peaks[last] - perPixel * px[last]);
+  const slope = last > 0 ? (result.peaks[last] - result.peaks[0]) / (px[last] - px[0]) : NaN;
+  const [perPixel, fixed] = Number.isFinite(slope) && slope > 0
+    ? [slope, Math.max(0, result.peaks[last] - slope * px[last])]
+    : [ratio, top];
   return { fixedBytes: Math.ceil(fixed * margin), bytesPerPixel: Math.ceil(perPixel * margin) };
 }
 
@@ -65,7 +68,26 @@ function cacheKey(spec: ProbeSpec): string {
   const what = spec.kind === 'gatys'
     ? `gatys|${spec.precision}|${spec.checkpoint}|${spec.threads}|${spec.sizes}`
     : `fast|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
-  return createHash('sha256').update(`${CALIBRATION_VERSION}|${machineKey()}|${what}`).digest('hex').slice(0, 32);
+  return createHash('sha256').update(`${CALIBRATION_VERSION}|${machineKey()}|${buildFingerprint()}|${what}`).digest('hex').slice(0, 32);
+}
+
+/** The code whose memory the probe measures: a change to it measures again, on every machine. */
+const MEASURED_CODE = ['probe.js', '../../losses/gatys-objective.js', '../../losses/gram.js', '../../models/vgg19.js', '../../models/transformer-net.js'];
+
+let fingerprint: string | undefined;
+function buildFingerprint(): string {
+  if (fingerprint === undefined) {
+    const hash = createHash('sha256');
+    for (const file of MEASURED_CODE) {
+      try {
+        hash.update(fs.readFileSync(path.join(__dirname, file)));
+      } catch {
+        hash.update(file);
+      }
+    }
+    fingerprint = hash.digest('hex').slice(0, 16);
+  }
+  return fingerprint;
 }
 
 /** A fast-style model file by name and size: the architecture is what matters, not the weights. */

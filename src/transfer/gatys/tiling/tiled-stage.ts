@@ -159,7 +159,7 @@ export interface TiledStageResult {
 export function shrunkPlan(plan: StageTilingPlan): StageTilingPlan {
   const tile = Math.max(MIN_TILE, Math.floor((plan.grid.tile * 0.75) / 16) * 16);
   const blend = blendSpecFor(tile);
-  return { ...plan, grid: { tile, overlap: overlapFor(blend) }, blend };
+  return { ...plan, grid: { tile, overlap: overlapFor(blend) }, blend, styleTile: Math.min(plan.styleTile, Math.max(tile, MIN_TILE)) };
 }
 
 /** Optimises `input.image` tile by tile, pass by pass. */
@@ -191,9 +191,15 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
   let cancelled = false;
   let losses: LossBreakdown | null = null;
   try {
+    let peakBeforePass = peakResidentBytes();
     for (let pass = 0; pass < grids.length && !cancelled; pass++) {
-      // Over the budget all the same (something the plan did not count): smaller tiles from here on.
-      if (pass > 0 && peakResidentBytes() > plan.budgetBytes && current.plan.grid.tile > MIN_TILE) {
+      // The last pass took the process over the budget all the same (something the plan did not
+      // count): smaller tiles from here on. (The peak is the process's all-time one: only a rise
+      // during that pass counts.)
+      const peak = peakResidentBytes();
+      const overInLastPass = peak > peakBeforePass && peak > plan.budgetBytes;
+      peakBeforePass = peak;
+      if (pass > 0 && overInLastPass && current.plan.grid.tile > MIN_TILE) {
         current = { ...input, plan: shrunkPlan(current.plan) };
         for (let p = pass; p < grids.length; p++) grids[p] = planGrid(width, height, current.plan.grid, passOffset(current.plan.grid, p, plan.passes));
         total = done + grids.slice(pass).reduce((a, g) => a + g.length, 0) * plan.tileIterations;
@@ -201,7 +207,7 @@ export function runTiledStage(input: TiledStageInput): TiledStageResult {
         report.grids.splice(pass, Infinity, ...grids.slice(pass).map((g) => ({ columns: new Set(g.map((t) => t.x)).size, rows: new Set(g.map((t) => t.y)).size, tiles: g.length })));
       }
       const passLosses: { losses: LossBreakdown; area: number }[] = [];
-      const block = blockwise ? BlockCoordinateTargets.measure(net, image, options.styleLayers, grams[0], plan.styleTile) : null;
+      const block = blockwise ? BlockCoordinateTargets.measure(net, image, options.styleLayers, grams[0], current.plan.styleTile) : null;
       try {
         for (const [index, rect] of grids[pass].entries()) {
           const progress = { tile: index + 1, tiles: grids[pass].length, pass: pass + 1, passes: grids.length };
