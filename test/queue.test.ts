@@ -349,8 +349,11 @@ describe('queue faults: paths, outages', { skip }, () => {
     worker = undefined;
     const args = ['--queue', redis.url, '--storage', dataDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2', '--precision', 'fp32'];
     const workers = [await spawnWorker([...args, '--name', 'first']), await spawnWorker([...args, '--name', 'second'])];
+    // Long enough to be running still after the restart and two lock periods on any CPU (asserted
+    // below): a job that ends sooner would let the stale run finish before its lock renewal fails.
+    const iterations = 600;
     try {
-      const res = await post({ ...PAIR, size: 64, iterations: 60, previewEvery: 4, seed: 9 });
+      const res = await post({ ...PAIR, size: 64, iterations, previewEvery: 4, seed: 9 });
       const job = await json(res);
       assert.equal(res.status, 201, JSON.stringify(job));
       await until('a saved image', async () => ((await json(await fetch(`${server.url}/api/jobs/${job.id}`))).checkpointIteration ?? 0) >= 4, 60_000);
@@ -358,12 +361,18 @@ describe('queue faults: paths, outages', { skip }, () => {
       await redis.kill();
       await new Promise((r) => setTimeout(r, 1000));
       await redis.start();
+      await new Promise((r) => setTimeout(r, 2 * 2000 + 500)); // two lock periods: every stale run has been told by now
+      const during = await json(await fetch(`${server.url}/api/jobs/${job.id}`));
+      assert.ok(
+        !['succeeded', 'failed', 'cancelled'].includes(during.status) && !workers.some((w) => w.stderr().includes(`job ${job.id}: succeeded`)),
+        `the job is still running after the restart and two lock periods (make it longer): ${JSON.stringify({ status: during.status, progress: during.progress })}`,
+      );
       const end = await until('the job to end', async () => {
         const j = await json(await fetch(`${server.url}/api/jobs/${job.id}`));
         return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
       }, 180_000);
       assert.equal(end.status, 'succeeded', end.error);
-      assert.equal(end.result.iterations, 60);
+      assert.equal(end.result.iterations, iterations);
       await new Promise((r) => setTimeout(r, 3000)); // what a stale run would still log
       const ranToEnd = workers.filter((w) => w.stderr().includes(`job ${job.id}: succeeded`));
       assert.equal(ranToEnd.length, 1, workers.map((w) => `${w.name}:\n${w.stderr()}`).join('\n'));

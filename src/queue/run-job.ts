@@ -31,6 +31,8 @@ export interface RunEnvironment {
   modelDir?: string;
   /** This worker's name (host:pid), shown in job reports. */
   worker: string;
+  /** The queue's lock on a job, in ms (renewed for as long as this worker owns it). */
+  lockMs: number;
   log: { info(msg: string): void; error(msg: string): void };
 }
 
@@ -174,6 +176,10 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       env.log.info(`job ${id}: handed back to the queue${kind.resumable && outcome.raw ? ` at iteration ${outcome.iterations}` : ''}`);
       throw new WaitingError();
     }
+    // The lock is renewed only now and then: a stale run (Redis restarted empty) can reach its end
+    // before the renewal that would tell it. Ask now, before writing anything that ends the job.
+    if (!(await stillOwned(job, token, env.lockMs))) active.lost = true;
+    if (active.lost) throw letGo(id, env);
     if (active.request === 'delete') {
       await env.storage.removePrefix(jobKey(id));
       return done('deleted', null, progress, history, resumedFrom);
@@ -217,6 +223,22 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     throw new UnrecoverableError(withoutLocalPaths(err instanceof StorageError ? err.publicMessage : message, dir, env.storage));
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether this worker still holds the job's lock (extended by one lock period if so). No answer
+ * within a lock period (Redis away) means the lock has run out meanwhile: not ours any more.
+ */
+async function stillOwned(job: Job, token: string, lockMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), lockMs)));
+  try {
+    return Number(await Promise.race([job.extendLock(token, lockMs), timeout])) === 1;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

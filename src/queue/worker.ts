@@ -69,7 +69,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   });
 
   const active = new Map<string, ActiveJob>();
-  const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, worker: name, log };
+  const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, worker: name, lockMs, log };
   const worker = new Worker(
     QUEUE_NAME,
     async (job, token) => {
