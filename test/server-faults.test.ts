@@ -137,6 +137,38 @@ describe('deleting on a full disk', () => {
   });
 });
 
+describe('the startup sweep', () => {
+  const samplesDir = makeSamplesDir();
+  const dataDir = tempDir('nst-sweep-');
+  const elsewhere = tempDir('nst-sweep-moved-');
+  after(() => {
+    for (const d of [samplesDir, dataDir, elsewhere]) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('a job whose folder is a symlink keeps its record across a restart', async () => {
+    let server = await startTestServer({ dataDir, samplesDir, threads: 1 });
+    let id: string;
+    try {
+      const job = await json(await postJson(server.url, { method: 'fast', contentSample: 'content/tiny_photo.png', fastStyle: 'wave', size: 32 }));
+      id = job.id;
+      assert.equal((await waitForJob(server.url, id, (j) => j.status === 'succeeded' || j.status === 'failed')).status, 'succeeded');
+    } finally {
+      await server.close();
+    }
+    const folder = path.join(dataDir, 'jobs', id);
+    fs.renameSync(folder, path.join(elsewhere, id));
+    fs.symlinkSync(path.join(elsewhere, id), folder);
+    server = await startTestServer({ dataDir, samplesDir, threads: 1 });
+    try {
+      const res = await fetch(`${server.url}/api/jobs/${id}`);
+      assert.equal(res.status, 200, 'the record is kept');
+      assert.equal((await json(res)).status, 'succeeded');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("the server's paths stay out of API answers", needsFfmpeg, () => {
   const tmp = tempDir('nst-faults-paths-');
   let server: Awaited<ReturnType<typeof startTestServer>>;

@@ -133,8 +133,9 @@ export class JobManager {
         this.writeReport(job.id).catch(() => undefined);
       }
     }
-    for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
+    // The sweep first: a record it drops must not be queued.
     await this.sweep();
+    for (const job of this.store.withStatus(['queued'])) this.queue.push(job.id);
     await this.files.sweepUploads();
   }
 
@@ -146,11 +147,22 @@ export class JobManager {
     } catch {
       return;
     }
+    // A folder here may be a symlink to one elsewhere: stat follows it (a Dirent does not).
+    const isFolder = (name: string): boolean | undefined => {
+      try {
+        return fs.statSync(this.files.dir(name), { throwIfNoEntry: false })?.isDirectory() ?? false;
+      } catch {
+        return undefined; // cannot tell (no permission): keep what is there
+      }
+    };
     // A record without a folder is a deletion that a full disk cut short (the files go first).
-    const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
-    for (const id of this.store.ids()) if (!folders.has(id)) this.store.delete(id);
+    for (const id of this.store.ids()) {
+      if (isFolder(id) !== false) continue;
+      this.store.delete(id);
+      this.log.info(`job ${id}: its folder is gone (a deletion cut short); dropping its record`);
+    }
     for (const e of entries) {
-      if (!e.isDirectory() || !JOB_ID_PATTERN.test(e.name)) continue;
+      if (!JOB_ID_PATTERN.test(e.name) || !isFolder(e.name)) continue;
       if (!this.store.get(e.name)) {
         await this.files.remove(e.name).catch(() => undefined);
         continue;
