@@ -16,6 +16,7 @@ import { stylize, StylizeProgress } from '../src/transfer/gatys';
 import { pixelsAtSide, StagedEta } from '../src/transfer/eta';
 import { HttpError } from '../src/server/http-error';
 import { checkImage } from '../src/server/uploads';
+import { DEFAULT_MAX_PIXELS, imageMemoryPixels, largestSideWithin } from '../src/image';
 import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 
 const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
@@ -50,15 +51,22 @@ describe('nst fast on a folder', () => {
 });
 
 describe('an impossible --size', () => {
-  const refusal = (option: string, size: number, w: number, h: number, limit: number, largest: number) =>
-    new RegExp(`^nst: error: ${option} ${size} makes '.*content\\.png' ${w}x${h} \\(${w * h} pixels\\), over the limit of ${limit} pixels \\(--max-pixels\\); the largest ${option} that fits it is ${largest}\n$`);
+  const maxPixelsReason = (limit: number) => `the limit of ${limit} pixels \\(--max-pixels\\)`;
+  const refusal = (option: string, size: number, w: number, h: number, reason: string, largest: number) =>
+    new RegExp(`^nst: error: ${option} ${size} makes '.*content\\.png' ${w}x${h} \\(${w * h} pixels\\), over ${reason}; the largest ${option} that fits it is ${largest}\n$`);
+  // With no --max-pixels: the default, or what this machine's memory holds if that is lower.
+  const memory = imageMemoryPixels();
+  const defaultLimit = Math.min(DEFAULT_MAX_PIXELS, memory);
+  const defaultReason =
+    DEFAULT_MAX_PIXELS <= memory ? maxPixelsReason(DEFAULT_MAX_PIXELS) : `the ${memory} pixels whose buffers fit in this machine's [\\d.]+ GiB of memory`;
+  // content.png is 128x96 (with 50,000,000 pixels: 8164x6123 fits, 8165x6124 does not).
+  const defaultLargest = largestSideWithin(128, 96, defaultLimit);
 
   test('nst stylize --size 100000 refuses the size (not the photo) in one line, exit 2, nothing written', () => {
     const out = path.join(dir, 'huge.png');
     const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '100000', '--iterations', '1', '--model-dir', MODELS_DIR]);
     assert.equal(r.status, 2, r.stderr);
-    // content.png is 128x96: 8164x6123 fits in 50,000,000 pixels, 8165x6124 does not.
-    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, 50000000, 8164));
+    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, defaultReason, defaultLargest));
     assert.ok(!fs.existsSync(out));
   });
 
@@ -67,7 +75,7 @@ describe('an impossible --size', () => {
     const out = path.join(dir, 'staged.png');
     const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '256', '--quality', 'standard', '--iterations', '1', '--max-pixels', '20000', '--threads', '2', '--model-dir', MODELS_DIR]);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, refusal('--size', 256, 256, 192, 20000, 163));
+    assert.match(r.stderr, refusal('--size', 256, 256, 192, maxPixelsReason(20000), 163));
     assert.doesNotMatch(r.stderr, /stylize \d+\//, 'no iteration ran');
     assert.ok(!fs.existsSync(out));
   });
@@ -76,7 +84,7 @@ describe('an impossible --size', () => {
     const out = path.join(dir, 'huge-fast.png');
     const r = nst(['fast', '--style', 'wave', '--model-dir', MODELS_DIR, '-c', CONTENT, '-o', out, '--size', '100000']);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, 50000000, 8164));
+    assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, defaultReason, defaultLargest));
     assert.ok(!fs.existsSync(out));
   });
 });

@@ -367,8 +367,9 @@ describe('slow uploads', () => {
   });
 
   test('an upload past its deadline is cut (408); a client holding its share waits, then gets 429', async () => {
-    // 2,000 bytes/s: fast enough for the rate, too slow to end within 3 s.
-    const steady = Array.from({ length: 3 }, () => slowUpload(server.url, { bytesPerSecond: 2000, giveUpMs: 40_000 }));
+    // 5,000 bytes/s: 5 times the minimum rate (the client shares the server's event loop: a stall
+    // of a few hundred ms must not make it 'too slow'), and it never ends within 3 s.
+    const steady = Array.from({ length: 3 }, () => slowUpload(server.url, { bytesPerSecond: 5000, giveUpMs: 40_000 }));
     const outcomes = await Promise.all(steady);
     const byStatus = outcomes.map((o) => o.status).sort();
     assert.deepEqual(byStatus, [408, 408, 429], outcomes.map((o) => `${o.status} ${o.body}`).join('\n'));
