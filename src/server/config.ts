@@ -39,7 +39,7 @@ export interface ServeOptions {
   maxUploadsPerClient?: number;
   /** How long an upload waits for a slot before it is answered 503 (429 when its own client holds its share). Default 30 s. */
   uploadSlotWaitMs?: number;
-  /** Slowest accepted upload, bytes per second, measured over every uploadRateWindowMs; slower ones are cut (408). Default 1024. */
+  /** Slowest accepted upload, bytes per second, measured over any uploadRateWindowMs (a sliding window); slower ones are cut (408). Default 1024. */
   minUploadBytesPerSecond?: number;
   /** The window of that measure. Default 10 s. */
   uploadRateWindowMs?: number;

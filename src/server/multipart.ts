@@ -37,7 +37,7 @@ export interface MultipartBody {
   files: Record<string, UploadedFile>;
 }
 
-/** How slowly a body may come: at least `minBytesPerSecond` over every `windowMs`, all of it within `timeoutMs`. */
+/** How slowly a body may come: at least `minBytesPerSecond` over any `windowMs` (a sliding window), all of it within `timeoutMs`. */
 export interface UploadPace {
   minBytesPerSecond: number;
   windowMs: number;
@@ -164,17 +164,24 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
   });
 }
 
-/** Fails the upload (408) when it comes slower than the pace allows; returns the stop function. */
+/**
+ * Fails the upload (408) when it comes slower than the pace allows over any window (a sliding one:
+ * checked every second, or every fifth of a shorter window); returns the stop function.
+ */
 function watchPace(pace: UploadPace, received: () => number, fail: (err: Error) => void): () => void {
-  let before = received();
+  const stepMs = Math.min(1000, pace.windowMs / 5);
+  const steps = Math.max(1, Math.round(pace.windowMs / stepMs));
   const minBytes = (pace.minBytesPerSecond * pace.windowMs) / 1000;
+  // What had arrived at each of the last `steps` checks, and now: the first is one window ago.
+  const counts = [received()];
   const check = setInterval(() => {
-    const now = received();
-    if (now - before < minBytes) {
+    counts.push(received());
+    if (counts.length <= steps) return;
+    if (counts.length > steps + 1) counts.shift();
+    if (counts[steps] - counts[0] < minBytes) {
       fail(new HttpError(408, `the upload is too slow (under ${rateText(pace.minBytesPerSecond)} for ${seconds(pace.windowMs)}); the server stopped receiving it`));
     }
-    before = now;
-  }, pace.windowMs);
+  }, stepMs);
   const deadline = setTimeout(() => fail(new HttpError(408, `the upload took longer than ${seconds(pace.timeoutMs)}; the server stopped receiving it`)), pace.timeoutMs);
   return () => {
     clearInterval(check);
