@@ -15,18 +15,13 @@ import { RgbImage } from '../src/image';
 import { resolveVideoOptions } from '../src/video';
 import { blendWarped } from '../src/video/detail-blend';
 import { fingerprint } from '../src/video/run';
+import { ffmpeg, HAS_FFMPEG, needsFfmpeg } from './helpers/ffmpeg';
 
 const NST = path.resolve(__dirname, '..', '..', 'bin', 'nst.js');
 const TIME = '/usr/bin/time';
-const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 && spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
-const needsFfmpeg = HAS_FFMPEG ? {} : { skip: 'ffmpeg is not installed (apt-get install ffmpeg)' };
 let tmp: string;
 const t = (...p: string[]) => path.join(tmp, ...p);
 
-function ffmpeg(...args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 /** A test pattern clip of `frames` frames at 12 fps. */
 function makeClip(file: string, width: number, height: number, frames: number): void {

@@ -36,18 +36,13 @@ import { OptimisationPainter } from '../src/video/optimisation-painter';
 import { TemporalSequencer } from '../src/video/sequencer';
 import { constantFlow, endpointError, resample, syntheticPan, syntheticRotation } from '../src/video/synthetic';
 import { SHARED_DIR } from './helpers/reference';
+import { ffmpeg, HAS_FFMPEG, needsFfmpeg } from './helpers/ffmpeg';
 
 const NST = path.resolve(__dirname, '..', '..', 'bin', 'nst.js');
 const PHOTO = path.join(SHARED_DIR, 'images', 'content', 'tubingen.jpg');
-const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 && spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
-const needsFfmpeg = HAS_FFMPEG ? {} : { skip: 'ffmpeg is not installed (apt-get install ffmpeg)' };
 let tmp: string;
 const t = (...p: string[]) => path.join(tmp, ...p);
 
-function ffmpeg(...args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 /**
  * A 1-second, 12 fps pan over the photo: a 112x64 window moving right by 2 px per frame (so the

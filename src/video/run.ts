@@ -95,6 +95,11 @@ export interface VideoHooks {
 }
 
 /** The settings that make frames comparable across runs (what --resume checks). */
+/** What a result says of the clip and the run's settings, however the run ended. */
+export function clipFields(o: ResolvedVideoOptions): Pick<VideoResult, 'output' | 'method' | 'style' | 'width' | 'height' | 'frameRate' | 'hasAudio'> {
+  return { output: o.output, method: o.method, style: o.styleName, width: o.width, height: o.height, frameRate: o.frameRate, hasAudio: o.clip.hasAudio };
+}
+
 export function fingerprint(o: ResolvedVideoOptions): object {
   const g = o.gatys;
   return {
@@ -257,18 +262,12 @@ export async function runVideo(o: ResolvedVideoOptions, hooks: VideoHooks = {}):
   const keep = cancelled || o.keepFrames;
   if (!keep) store.remove();
   return {
-    output: o.output,
-    method: o.method,
-    style: o.styleName,
-    width: o.width,
-    height: o.height,
-    frameRate: o.frameRate,
+    ...clipFields(o),
     frames,
     painted,
     resumed: Math.min(finished, frames),
     cancelled,
     written: frames > 0,
-    hasAudio: o.clip.hasAudio,
     framesDir: keep ? o.framesDir : null,
     seconds: (Date.now() - started) / 1000,
     flowMs: painted > 0 ? flowMs / painted : 0,

@@ -9,6 +9,7 @@ import { MIB } from '../transfer/tiling/memory-size';
 import { assembleFinished } from './assemble';
 import { FrameStore } from './frame-store';
 import type { ResolvedVideoOptions } from './options';
+import { clipFields } from './run';
 import type { VideoProgress, VideoResult } from './run';
 
 /** How long the first Ctrl-C waits for the frame in progress before dropping it. */
@@ -34,18 +35,12 @@ export async function finishStoppedRun(o: ResolvedVideoOptions, state: StoppedRu
   }
   const peak = peakResidentBytes();
   return {
-    output: o.output,
-    method: o.method,
-    style: o.styleName,
-    width: o.width,
-    height: o.height,
-    frameRate: o.frameRate,
+    ...clipFields(o),
     frames,
     painted: Math.max(0, Math.min(state.painted, frames - state.resumed)),
     resumed: Math.min(state.resumed, frames),
     cancelled: true,
     written: frames > 0,
-    hasAudio: o.clip.hasAudio,
     framesDir: state.painting ? o.framesDir : null,
     seconds: (Date.now() - state.started) / 1000,
     flowMs: 0,
