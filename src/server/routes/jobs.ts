@@ -93,6 +93,11 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
       if (slot.refused === 'client') throw new HttpError(429, `this client is sending ${slots.perClient} uploads already (the most one client may send at once); send this one when one has finished`);
       throw new HttpError(503, `the server is receiving ${slots.size} uploads already; try again in a moment`);
     }
+    // A client that hung up while it waited takes no slot: nothing of its upload will come.
+    if (req.raw.destroyed || req.raw.socket.destroyed) {
+      slot.release();
+      return reply.hijack();
+    }
     const release = slot.release;
     let body: MultipartBody | null = null;
     try {
