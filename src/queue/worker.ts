@@ -69,18 +69,32 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   });
 
   const active = new Map<string, ActiveJob>();
+  // The token of each job's newest run here (queue id -> token): BullMQ keeps one lock per job id,
+  // the newest run's, and a failed renewal is that run's.
+  const newest = new Map<string, string>();
+  const stop = (entry: ActiveJob, why: string) => {
+    if (entry.lost) return;
+    entry.lost = true;
+    entry.controller.abort();
+    log.error(`job ${entry.id}: ${why}; stopping it`);
+  };
   const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, worker: name, lockMs, log };
   const worker = new Worker(
     QUEUE_NAME,
     async (job, token) => {
       const entry: ActiveJob = { id: String(job.data?.id ?? job.id), queueId: String(job.id), controller: new AbortController(), request: null, handBack: false, lost: false };
       const key = token ?? String(job.id);
+      // The same job again here (re-queued while a stale run of it goes on, concurrency > 1): the
+      // new run's lock replaced the old one's, so no renewal will ever fail for the stale run.
+      for (const other of active.values()) if (other.queueId === entry.queueId) stop(other, 'started again on this worker (its lock was lost)');
       active.set(key, entry);
+      newest.set(entry.queueId, key);
       try {
         const first = (await control.get(cancelKey(entry.id)).catch(() => null)) as CancelRequest | null;
         return await processJob(job, token!, env, entry, first);
       } finally {
         active.delete(key);
+        if (newest.get(entry.queueId) === key) newest.delete(entry.queueId);
       }
     },
     {
@@ -97,11 +111,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   // hands the job to a worker again, so this one stops it at once rather than run it to the end
   // alongside (after a Redis restart one job ran to its end on two workers).
   worker.on('lockRenewalFailed', (queueIds: string[]) => {
-    for (const entry of active.values()) {
-      if (!queueIds.includes(entry.queueId) || entry.lost) continue;
-      entry.lost = true;
-      entry.controller.abort();
-      log.error(`job ${entry.id}: lost its lock (Redis restarted, or was away for longer than the lock timeout); stopping it`);
+    for (const queueId of queueIds) {
+      const entry = active.get(newest.get(queueId) ?? '');
+      if (entry) stop(entry, 'lost its lock (Redis restarted, or was away for longer than the lock timeout)');
     }
   });
   // While Redis is away BullMQ reports every retry: say it once, and again when it is back.
