@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { hideServerPaths } from '../src/server/hide-paths';
 import { MODELS_DIR } from './helpers/reference';
 import { CONTENT_PNG, jobForm, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
 
@@ -166,6 +167,16 @@ describe('the startup sweep', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('hideServerPaths', () => {
+  test('hides the data directory and what is inside it, not a sibling that starts with its name', () => {
+    assert.equal(hideServerPaths("cannot write '/var/nst/jobs/0123456789abcdef/result.mp4': it is a directory", '/var/nst'), "cannot write 'result.mp4': it is a directory");
+    assert.equal(hideServerPaths('cannot write /var/nst/uploads/x.tmp', '/var/nst'), 'cannot write uploads/x.tmp');
+    assert.equal(hideServerPaths("no room in '/var/nst'", '/var/nst'), "no room in 'the data directory'");
+    assert.equal(hideServerPaths('/var/nst', '/var/nst'), 'the data directory');
+    assert.equal(hideServerPaths('cannot read /var/nst-old/x and /var/nstx', '/var/nst'), 'cannot read /var/nst-old/x and /var/nstx');
   });
 });
 

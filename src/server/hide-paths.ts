@@ -9,7 +9,8 @@ import * as path from 'node:path';
 export function hideServerPaths(message: string, dataDir: string): string {
   const root = escapeRegExp(path.resolve(dataDir));
   const jobFile = new RegExp(`${root}/jobs/[0-9a-f]{16}(?:/([^\\s'"]*))?`, 'g');
-  const dataFile = new RegExp(`${root}(?:/([^\\s'"]*))?`, 'g');
+  // Only the data directory and what is inside it: not a sibling that merely starts with its name (/var/nst-old).
+  const dataFile = new RegExp(`${root}(?=/|$|[\\s'"])(?:/([^\\s'"]*))?`, 'g');
   return message.replace(jobFile, (_, name: string | undefined) => name || "the job's folder").replace(dataFile, (_, name: string | undefined) => name || 'the data directory');
 }
 
