@@ -238,6 +238,31 @@ describe('loadImage: errors are one-line NstErrors', () => {
     assert.equal(sniffImageFormat(await solid(4, 4, '#000').png().toBuffer()), 'png');
   });
 
+  it('AVIF is known by its major brand or a compatible one; HEIC is not AVIF', async () => {
+    const ftyp = (major: string, compatible: string[]) => {
+      const box = Buffer.alloc(16 + 4 * compatible.length);
+      box.writeUInt32BE(box.length, 0);
+      box.write('ftyp', 4, 'latin1');
+      box.write(major, 8, 'latin1');
+      compatible.forEach((b, i) => box.write(b, 16 + 4 * i, 'latin1'));
+      return Buffer.concat([box, Buffer.alloc(32)]); // the next box: not read as brands
+    };
+    assert.equal(sniffImageFormat(ftyp('avif', ['avif', 'mif1'])), 'avif');
+    assert.equal(sniffImageFormat(ftyp('mif1', ['mif1', 'avif', 'miaf'])), 'avif');
+    assert.equal(sniffImageFormat(ftyp('heic', ['mif1', 'heic'])), null);
+    assert.equal(sniffImageFormat(ftyp('mif1', ['mif1', 'heic'])), null);
+    const avif = await solid(8, 8, '#808080').avif().toBuffer();
+    assert.equal(sniffImageFormat(avif), 'avif');
+    // The same file with 'mif1' as its major brand (as some encoders write it) is still AVIF.
+    const mif1 = Buffer.from(avif);
+    mif1.write('mif1', 8, 'latin1');
+    if (mif1.subarray(16, mif1.readUInt32BE(0)).includes('avif')) {
+      assert.equal(sniffImageFormat(mif1), 'avif');
+      const img = await loadImageFromBuffer(mif1, {}, 'upload');
+      assert.equal(img.width, 8);
+    }
+  });
+
   it('a newline in the file name stays escaped', async () => {
     await rejectsNst(() => loadImage(p('bad\nname.png')), /bad\\x0aname\.png/);
   });

@@ -40,9 +40,13 @@ export function sniffImageFormat(buf: Buffer): ImageFormat | null {
   if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
   if (starts([0x47, 0x49, 0x46, 0x38, 0x37, 0x61]) || starts([0x47, 0x49, 0x46, 0x38, 0x39, 0x61])) return 'gif';
   if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
-  if (starts([0x66, 0x74, 0x79, 0x70], 4)) {
-    const brand = buf.subarray(8, 12).toString('latin1');
-    if (brand === 'avif' || brand === 'avis') return 'avif';
+  if (starts([0x66, 0x74, 0x79, 0x70], 4) && buf.length >= 16) {
+    // The ftyp box: its size, 'ftyp', the major brand, a minor version, then compatible brands.
+    // AVIF as the major brand, or among the compatible ones (a 'mif1' file that is AVIF).
+    const end = Math.min(buf.readUInt32BE(0), buf.length);
+    const brands = [buf.subarray(8, 12).toString('latin1')];
+    for (let at = 16; at + 4 <= end; at += 4) brands.push(buf.subarray(at, at + 4).toString('latin1'));
+    if (brands.some((b) => b === 'avif' || b === 'avis')) return 'avif';
   }
   return null;
 }
