@@ -45,7 +45,7 @@ describe('nst fast on a folder', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.deepEqual(fs.readdirSync(out).sort(), ['a.png', 'b.png']);
     const lines = r.stderr.trim().split('\n');
-    assert.match(lines[lines.length - 1], /^nst: error: 1 of 3 photos could not be stylised \(see the warnings above\); the other 2 were written$/);
+    assert.match(lines[lines.length - 1], /^nst: error: 1 of 3 photos could not be stylised \(see the warning above\); the other 2 were written$/);
     assert.ok(lines.some((l) => /skipping .*c\.jpg/.test(l)), r.stderr);
   });
 });

@@ -58,8 +58,10 @@ export function fastCommand(): Command {
       if (result.cancelled) process.exitCode = 130;
       else if (result.skipped.length > 0) {
         // The good photos are written, but a script must not take a partial batch for a whole one.
-        const total = result.outputs.length + result.skipped.length;
-        process.stderr.write(`nst: error: ${result.skipped.length} of ${total} photos could not be stylised (see the warnings above); ${n === 1 ? 'the other one was' : `the other ${n} were`} written\n`);
+        const k = result.skipped.length;
+        const failed = n > 0 ? `${k} of ${n + k} photos could not be stylised` : k === 1 ? 'the photo could not be stylised' : `none of the ${k} photos could be stylised`;
+        const written = n === 0 ? 'none was written' : n === 1 ? 'the other one was written' : `the other ${n} were written`;
+        process.stderr.write(`nst: error: ${failed} (see the warning${k === 1 ? '' : 's'} above); ${written}\n`);
         process.exitCode = 2;
       }
     });
