@@ -3,44 +3,30 @@
  * unreadable photos exits non-zero, an impossible --size is refused before decoding or compute,
  * an SVG is refused as the server refuses it, the ETA of a coarse-to-fine run counts pixels.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ProgressReporter } from '../src/cli/progress';
-import { PROJECT_ROOT } from '../src/models/model-dir';
 import { stylize, StylizeProgress } from '../src/transfer/gatys';
 import { pixelsAtSide, StagedEta } from '../src/transfer/eta';
 import { HttpError } from '../src/server/http-error';
 import { checkImage } from '../src/server/uploads';
 import { DEFAULT_MAX_PIXELS, imageMemoryPixels, largestSideWithin } from '../src/image';
-import { MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
+import { CONTENT, nst, STYLE, useTempDir } from './helpers/cli';
+import { MODELS_DIR } from './helpers/reference';
 
-const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
-const CONTENT = path.join(REFERENCE_DIR, 'content.png');
-const STYLE = path.join(REFERENCE_DIR, 'style.png');
-let dir: string;
-
-function nst(args: string[]) {
-  return spawnSync(process.execPath, [NST, ...args], { encoding: 'utf8', env: { ...process.env, NST_DEBUG: '' } });
-}
-
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-cli-faults-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('nst-cli-faults-');
 
 describe('nst fast on a folder', () => {
   test('an unreadable photo: the good ones are written, the last line says how many failed, exit 2', () => {
-    const photos = path.join(dir, 'photos');
+    const photos = path.join(dir(), 'photos');
     fs.mkdirSync(photos);
     fs.copyFileSync(CONTENT, path.join(photos, 'a.png'));
     fs.copyFileSync(STYLE, path.join(photos, 'b.png'));
     fs.writeFileSync(path.join(photos, 'c.jpg'), 'not a photo');
-    const out = path.join(dir, 'painted');
+    const out = path.join(dir(), 'painted');
     const r = nst(['fast', '--style', 'wave', '--model-dir', MODELS_DIR, '-c', photos, '-o', out, '--size', '32', '--threads', '2']);
     assert.equal(r.status, 2, r.stderr);
     assert.deepEqual(fs.readdirSync(out).sort(), ['a.png', 'b.png']);
@@ -63,7 +49,7 @@ describe('an impossible --size', () => {
   const defaultLargest = largestSideWithin(128, 96, defaultLimit);
 
   test('nst stylize --size 100000 refuses the size (not the photo) in one line, exit 2, nothing written', () => {
-    const out = path.join(dir, 'huge.png');
+    const out = path.join(dir(), 'huge.png');
     const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '100000', '--iterations', '1', '--model-dir', MODELS_DIR]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, defaultReason, defaultLargest));
@@ -72,7 +58,7 @@ describe('an impossible --size', () => {
 
   test('nst stylize --quality standard: the full-size stage is checked before the coarse stages run', () => {
     // Stages 128 and 256 px: 128x96 fits in 20,000 pixels, 256x192 does not (163x122 does).
-    const out = path.join(dir, 'staged.png');
+    const out = path.join(dir(), 'staged.png');
     const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '256', '--quality', 'standard', '--iterations', '1', '--max-pixels', '20000', '--threads', '2', '--model-dir', MODELS_DIR]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, refusal('--size', 256, 256, 192, maxPixelsReason(20000), 163));
@@ -81,7 +67,7 @@ describe('an impossible --size', () => {
   });
 
   test('nst fast --size 100000: the same one line, exit 2, nothing written', () => {
-    const out = path.join(dir, 'huge-fast.png');
+    const out = path.join(dir(), 'huge-fast.png');
     const r = nst(['fast', '--style', 'wave', '--model-dir', MODELS_DIR, '-c', CONTENT, '-o', out, '--size', '100000']);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, refusal('--size', 100000, 100000, 75000, defaultReason, defaultLargest));
@@ -91,9 +77,9 @@ describe('an impossible --size', () => {
 
 describe('an SVG', () => {
   test('the CLI refuses it as the server does: one line naming the same accepted formats', async () => {
-    const svg = path.join(dir, 'drawing.svg');
+    const svg = path.join(dir(), 'drawing.svg');
     fs.writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="red"/></svg>');
-    const out = path.join(dir, 'from-svg.png');
+    const out = path.join(dir(), 'from-svg.png');
     const r = nst(['stylize', '-c', svg, '-s', STYLE, '-o', out, '--size', '32', '--iterations', '1', '--model-dir', MODELS_DIR]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^nst: error: cannot read image '.*drawing\.svg': not an image in a supported format \(JPEG, PNG, WebP, GIF, TIFF or AVIF\)\n$/);
@@ -137,7 +123,7 @@ describe('the ETA of a coarse-to-fine run', () => {
   test('stylize reports it: at the end of the coarse stage, the fine stage\'s pixels over the measured rate', async () => {
     const events: StylizeProgress[] = [];
     await stylize(
-      { content: CONTENT, style: STYLE, output: path.join(dir, 'eta.png'), scales: [32, 64], scaleIterations: [4, 4], threads: 2, seed: 1, modelDir: MODELS_DIR, report: false },
+      { content: CONTENT, style: STYLE, output: path.join(dir(), 'eta.png'), scales: [32, 64], scaleIterations: [4, 4], threads: 2, seed: 1, modelDir: MODELS_DIR, report: false },
       { onProgress: (p) => events.push(p) },
     );
     assert.equal(events.length, 8);

@@ -2,40 +2,27 @@
  * The `nst stylize` command end to end: a tiny real run, Ctrl-C keeping the current image, and
  * bad input giving one line on stderr, exit code 2 and no output file.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { PROJECT_ROOT } from '../src/models/model-dir';
+import { CONTENT, NST, nst, STYLE, useTempDir } from './helpers/cli';
 import { REFERENCE_DIR } from './helpers/reference';
 import { loadImage, imageStats } from '../src/image';
 
-const NST = path.join(PROJECT_ROOT, 'bin', 'nst.js');
-const CONTENT = path.join(REFERENCE_DIR, 'content.png');
-const STYLE = path.join(REFERENCE_DIR, 'style.png');
-let dir: string;
-
-function nst(args: string[]) {
-  return spawnSync(process.execPath, [NST, ...args], { encoding: 'utf8', env: { ...process.env, NST_DEBUG: '' } });
-}
-
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-cli-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('nst-cli-');
 
 describe('nst stylize', () => {
   test('a tiny run writes an image of the requested size that moved toward the style', async () => {
-    const out = path.join(dir, 'tiny.png');
+    const out = path.join(dir(), 'tiny.png');
     const r = nst(['stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '64', '--iterations', '12', '--seed', '3', '--threads', '2', '--save-every', '5']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /wrote .*tiny\.png \(64x48, 12 iterations, final loss/);
     const meta = await sharp(out).metadata();
     assert.deepEqual([meta.width, meta.height], [64, 48]);
-    assert.ok(fs.existsSync(path.join(dir, 'tiny_0005.png')) && fs.existsSync(path.join(dir, 'tiny_0010.png')), 'intermediate frames');
+    assert.ok(fs.existsSync(path.join(dir(), 'tiny_0005.png')) && fs.existsSync(path.join(dir(), 'tiny_0010.png')), 'intermediate frames');
     // The result differs from the content and its colours move toward the style's.
     const [result, content, style] = await Promise.all([out, CONTENT, STYLE].map((f) => loadImage(f, { width: 64, height: 48 })));
     const diff = result.data.reduce((s, v, i) => s + Math.abs(v - content.data[i]), 0) / result.data.length;
@@ -46,7 +33,7 @@ describe('nst stylize', () => {
   });
 
   test('Ctrl-C stops after the current iteration and keeps the current image', async () => {
-    const out = path.join(dir, 'interrupted.png');
+    const out = path.join(dir(), 'interrupted.png');
     const child = spawn(process.execPath, [NST, 'stylize', '-c', CONTENT, '-s', STYLE, '-o', out, '--size', '64', '--iterations', '100000', '--print-every', '1', '--threads', '1']);
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
@@ -94,7 +81,7 @@ describe('nst stylize', () => {
   ];
   for (const [name, args, message] of bad) {
     test(`bad input: ${name} → one line, exit 2, no output`, () => {
-      const d = fs.mkdtempSync(path.join(dir, 'bad-'));
+      const d = fs.mkdtempSync(path.join(dir(), 'bad-'));
       const r = nst(['stylize', '--size', '32', '--iterations', '2', ...args(d)]);
       assert.equal(r.status, 2, `status ${r.status}, stderr: ${r.stderr}`);
       const lines = r.stderr.trim().split('\n');

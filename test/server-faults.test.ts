@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { hideServerPaths } from '../src/server/hide-paths';
 import { MODELS_DIR } from './helpers/reference';
-import { CONTENT_PNG, jobForm, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
+import { CONTENT_PNG, fillFileSystem, jobForm, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 && spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
 const needsFfmpeg = HAS_FFMPEG ? {} : { skip: 'ffmpeg is not installed (apt-get install ffmpeg)' };
@@ -100,18 +100,7 @@ describe('deleting on a full disk', () => {
       fs.mkdirSync(links);
       for (const id of ids.slice(0, 2)) for (const f of fs.readdirSync(path.join(dataDir, 'jobs', id))) fs.linkSync(path.join(dataDir, 'jobs', id, f), path.join(links, `${id}-${f}`));
 
-      // Fill the file system to the last byte.
-      const filler = path.join(mnt, 'filler');
-      const fd = fs.openSync(filler, 'w');
-      for (const size of [1024 * 1024, 4096, 512, 1]) {
-        const block = Buffer.alloc(size, 1);
-        try {
-          for (;;) fs.writeSync(fd, block);
-        } catch (err) {
-          assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-        }
-      }
-      fs.closeSync(fd);
+      const filler = fillFileSystem(mnt);
 
       for (const id of ids.slice(0, 2)) {
         const res = await fetch(`${server.url}/api/jobs/${id}`, { method: 'DELETE' });

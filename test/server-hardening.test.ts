@@ -13,7 +13,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { RunningServer } from '../src/server';
 import { MODELS_DIR } from './helpers/reference';
-import { CONTENT_PNG, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
+import { CONTENT_PNG, fillFileSystem, json, killAndWait, makeSamplesDir, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
 
 /** Asserts a JSON error answer: status, one-line message matching `pattern`. */
 async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
@@ -263,18 +263,7 @@ describe('server hardening (nst serve processes)', () => {
       assert.match(created.id ?? '', /^[0-9a-f]{16}$/, JSON.stringify(created));
       await waitForJob(s.url, created.id, (j) => (j.progress?.iteration ?? 0) >= 3 && j.checkpointIteration !== null);
 
-      // Fill the file system to the last byte.
-      const filler = path.join(mnt, 'filler');
-      const fd = fs.openSync(filler, 'w');
-      for (const size of [1024 * 1024, 4096, 512]) {
-        const block = Buffer.alloc(size, 1);
-        try {
-          for (;;) fs.writeSync(fd, block);
-        } catch (err) {
-          assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-        }
-      }
-      fs.closeSync(fd);
+      const filler = fillFileSystem(mnt);
 
       const failed = await waitForJob(s.url, created.id, (j) => j.status !== 'running' && j.status !== 'queued', 60_000);
       assert.equal(failed.status, 'failed');

@@ -158,3 +158,25 @@ export function killAndWait(child: ChildProcess, signal: NodeJS.Signals = 'SIGKI
 }
 
 export const ARTIFACTS_DIR = path.join(PROJECT_ROOT, 'test-artifacts');
+
+/**
+ * Fills the file system under `mnt` (a small tmpfs) to its last byte with one file, and returns
+ * that file's path (remove it to free the space). Only ENOSPC ends it; any other error is thrown.
+ */
+export function fillFileSystem(mnt: string): string {
+  const filler = path.join(mnt, 'filler');
+  const fd = fs.openSync(filler, 'w');
+  try {
+    for (const size of [1024 * 1024, 4096, 512, 1]) {
+      const block = Buffer.alloc(size, 1);
+      try {
+        for (;;) fs.writeSync(fd, block);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return filler;
+}
