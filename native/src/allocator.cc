@@ -22,6 +22,8 @@ using FreeFn = void (*)(void*);
 
 MemalignFn tc_memalign_fn = nullptr;
 FreeFn tc_free_fn = nullptr;
+using ReleaseFn = void (*)();
+ReleaseFn tc_release_fn = nullptr;
 std::string active = "libtorch default";
 
 void TcDelete(void* ptr) {
@@ -63,10 +65,20 @@ void InstallAllocator() {
   tc_memalign_fn = reinterpret_cast<MemalignFn>(dlsym(lib, "tc_memalign"));
   tc_free_fn = reinterpret_cast<FreeFn>(dlsym(lib, "tc_free"));
   if (!tc_memalign_fn || !tc_free_fn) return;
+  tc_release_fn = reinterpret_cast<ReleaseFn>(dlsym(lib, "MallocExtension_ReleaseFreeMemory"));
   c10::SetCPUAllocator(&tcmalloc_allocator, /*priority=*/1);
   active = "tcmalloc";
 }
 
 std::string AllocatorName() { return active; }
+
+// tcmalloc keeps freed tensor memory for reuse; memory other libraries then allocate (libvips
+// encoding the final image, say) comes on top of it. Handing it back to the OS first keeps the
+// process's peak to what is live. A no-op with libtorch's own allocator.
+bool ReleaseFreeMemory() {
+  if (!tc_release_fn) return false;
+  tc_release_fn();
+  return true;
+}
 
 }  // namespace nst

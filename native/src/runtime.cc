@@ -62,6 +62,9 @@ void RegisterRuntime(Napi::Env env, Napi::Object e) {
     if (d.is_cuda()) torch::cuda::synchronize(d.has_index() ? d.index() : -1);
     return info.Env().Undefined();
   });
+  Export(env, e, "releaseFreeMemory", [](const Info& info) {
+    return Napi::Boolean::New(info.Env(), ReleaseFreeMemory());
+  });
   Export(env, e, "liveTensors", [](const Info& info) {
     return Napi::Number::New(info.Env(), double(TensorWrap::LiveCount()));
   });

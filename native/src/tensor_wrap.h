@@ -51,6 +51,7 @@ Optional<torch::Tensor> OptionalTensor(const Napi::Value& value);
 // Tensor memory allocator (allocator.cc): tcmalloc when available.
 void InstallAllocator();
 std::string AllocatorName();
+bool ReleaseFreeMemory();
 
 // Registration of each group of functions on the module's exports.
 void RegisterOps(Napi::Env env, Napi::Object exports);

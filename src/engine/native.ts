@@ -107,7 +107,9 @@ export interface NativeEngine {
   setCudaMath(options: CudaMath): Required<CudaMath>;
   synchronize(device: string): void;
   liveTensors(): number;
-  info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean; cudaDevices: number; tf32Conv: boolean; tf32Matmul: boolean; cudnnBenchmark: boolean; allocator: string };
+/** Hands the allocator's freed memory back to the OS; false when the allocator cannot. */
+  releaseFreeMemory(): boolean;
+    info(): { torchVersion: string; parallel: string; mkldnn: boolean; cuda: boolean; cudaDevices: number; tf32Conv: boolean; tf32Matmul: boolean; cudnnBenchmark: boolean; allocator: string };
 }
 
 let engine: NativeEngine | undefined;

@@ -124,6 +124,14 @@ export function manualSeed(seed: number): void {
   native().manualSeed(seed);
 }
 
+/**
+ * Returns the memory of freed tensors, which the allocator (tcmalloc) keeps for reuse, to the OS,
+ * before other libraries (sharp) allocate on top of it; false where the allocator cannot.
+ */
+export function releaseFreeMemory(): boolean {
+  return native().releaseFreeMemory();
+}
+
 /** Tensors currently held by JavaScript objects (for leak tests). */
 export function liveTensors(): number {
   return native().liveTensors();

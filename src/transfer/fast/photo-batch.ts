@@ -9,6 +9,7 @@ import { NstError } from '../../errors';
 import { loadImage, RgbImage, saveImage } from '../../image';
 import type { ResolvedFastOptions } from './options';
 import type { FastHooks, FastResult } from './results';
+import { releaseFreeMemory } from '../../engine';
 
 /** A painted photo, its compute time and (when it was split) its tile side. */
 export interface PaintedPhoto {
@@ -49,6 +50,7 @@ export async function paintPhotos(
       continue;
     }
     const painted = await paint(image, job.input);
+    releaseFreeMemory(); // the network's freed activations, before sharp allocates for the file
     await saveImage(painted.image, job.output);
     const entry = { input: job.input, output: job.output, width: painted.image.width, height: painted.image.height, ms: painted.ms, ...('tile' in painted ? { tile: painted.tile } : {}), ...(painted.peakMiB !== undefined ? { peakMiB: painted.peakMiB } : {}) };
     result.outputs.push(entry);

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { NstError } from '../../errors';
-import { configureThread, keep, resolvePrecision, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
+import { configureThread, keep, releaseFreeMemory, resolvePrecision, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
@@ -178,7 +178,10 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           losses = tiled.losses ?? losses;
           const image = x!;
           stages.push({ size: { width, height }, iterations: step - stepBefore, maxIterations: iterations, converged: false, bestLoss: losses?.total ?? NaN, seconds: round((Date.now() - stageStart) / 1000), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), tiling: tiled.report, memory: memory.stageDone(stagePlan) });
-          if (stage === options.scales.length - 1 || cancelled) await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content), options.output);
+          if (stage === options.scales.length - 1 || cancelled) {
+            releaseFreeMemory(); // the tiles' freed memory, before sharp allocates for the file
+            await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content), options.output);
+          }
           continue;
         }
         const objective = new GatysObjective(
@@ -294,7 +297,10 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           ...(checkpoint ? { checkpoint } : {}),
         });
         if (stage === options.scales.length - 1 || cancelled || divergence) {
-          if (best.image || !divergence) await saveImage(current(), options.output);
+          if (best.image || !divergence) {
+            releaseFreeMemory(); // the stage's freed activations, before sharp allocates for the file
+            await saveImage(current(), options.output);
+          }
         }
       } finally {
         for (const item of held.reverse()) item.dispose();
