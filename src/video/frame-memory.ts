@@ -83,6 +83,19 @@ export interface FastFramePlan {
   cost: Calibration | null;
 }
 
+/** Whether frames of w × h can be planned at all (a plan that does not fit is an NstError). */
+function fitsWith(plan: (w: number, h: number) => unknown): (w: number, h: number) => boolean {
+  return (w, h) => {
+    try {
+      plan(w, h);
+      return true;
+    } catch (e) {
+      if (!(e instanceof NstError)) throw e;
+      return false;
+    }
+  };
+}
+
 /**
  * How the fast network paints every frame (they all have one size): whole, or in tiles that fit
  * the budget over `baseBytes` (the process after loading the network) plus the pipeline.
@@ -91,15 +104,7 @@ export function planFastFrames(o: ResolvedVideoOptions, baseBytes: number, measu
   const base = (w: number, h: number) => baseBytes + pipelineBytes('fast', w, h);
   const cost = fastCostFor(o.width, o.height, o.maxMemory, base(o.width, o.height), measure);
   const plan = (w: number, h: number) => planFastTiling(w, h, o.maxMemory, base(w, h), undefined, cost ?? FAST_TABLE_COST);
-  const fits = (w: number, h: number) => {
-    try {
-      plan(w, h);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return { tiling: orRefuse(o, () => plan(o.width, o.height), fits), cost };
+  return { tiling: orRefuse(o, () => plan(o.width, o.height), fitsWith(plan)), cost };
 }
 
 /**
@@ -110,15 +115,7 @@ export function checkOptimisationFrames(o: ResolvedVideoOptions, styles: RgbImag
   const g = { ...o.gatys!, scaleIterations: [Math.max(o.iterations, o.frameIterations)] };
   const planAt = (w: number, h: number) =>
     planRunStage(g, 0, w, h, styleShapes(styles, o, w, h), precision, watch.baseBytes - pipelineBytes('optimisation', o.width, o.height) + pipelineBytes('optimisation', w, h), watch.measureSettings());
-  const fits = (w: number, h: number) => {
-    try {
-      planAt(w, h);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  orRefuse(o, () => planAt(o.width, o.height), fits);
+  orRefuse(o, () => planAt(o.width, o.height), fitsWith(planAt));
 }
 
 /**

@@ -32,7 +32,7 @@ export class RunMemoryWatch {
     private readonly settings: Omit<MeasureSettings, 'correction'>,
   ) {}
 
-  /** What the next stage's plan measures with. */
+  /** What the next stage's plan measures with; also marks where that stage's own peak starts (see stageDone). */
   measureSettings(): MeasureSettings {
     this.stagePeakBefore = peakResidentBytes();
     return { ...this.settings, correction: this.correction };
