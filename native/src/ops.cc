@@ -142,6 +142,28 @@ void RegisterOps(Napi::Env env, Napi::Object e) {
   });
   Export(env, e, "cat", [](const Info& info) { return W(info, torch::cat(TensorList(info[0]), int64_t(Number(info[1], "dim")))); });
   Export(env, e, "stack", [](const Info& info) { return W(info, torch::stack(TensorList(info[0]), int64_t(Number(info[1], "dim")))); });
+  // Reductions along one dim that keep the values differentiable (sliced Wasserstein sorts,
+  // REMD takes row/column minima); arg-variants return int64 indices (neural-neighbour search).
+  Export(env, e, "sortAlong", [](const Info& info) {
+    return W(info, std::get<0>(T(info, 0).sort(int64_t(Number(info[1], "dim")), OptionalBool(info[2], false))));
+  });
+  Export(env, e, "maxAlong", [](const Info& info) {
+    return W(info, std::get<0>(T(info, 0).max(int64_t(Number(info[1], "dim")), OptionalBool(info[2], false))));
+  });
+  Export(env, e, "minAlong", [](const Info& info) {
+    return W(info, std::get<0>(T(info, 0).min(int64_t(Number(info[1], "dim")), OptionalBool(info[2], false))));
+  });
+  Export(env, e, "argmaxAlong", [](const Info& info) {
+    return W(info, T(info, 0).argmax(int64_t(Number(info[1], "dim")), OptionalBool(info[2], false)));
+  });
+  Export(env, e, "logSoftmax", [](const Info& info) {
+    return W(info, torch::log_softmax(T(info, 0), int64_t(Number(info[1], "dim"))));
+  });
+  Export(env, e, "indexSelectBy", [](const Info& info) {
+    auto& t = T(info, 0);
+    auto idx = T(info, 2).to(t.device(), torch::kInt64);
+    return W(info, t.index_select(int64_t(Number(info[1], "dim")), idx.reshape(-1)));
+  });
   Export(env, e, "flip", [](const Info& info) { return W(info, T(info, 0).flip(IntList(info[1], "dims"))); });
   Export(env, e, "indexSelect", [](const Info& info) {
     auto& t = T(info, 0);

@@ -78,6 +78,12 @@ export interface NativeEngine {
   cat(list: T[], dim: number): T;
   stack(list: T[], dim: number): T;
   flip(a: T, dims: number[]): T;
+  sortAlong(a: T, dim: number, descending?: boolean): T;
+  maxAlong(a: T, dim: number, keepdim?: boolean): T;
+  minAlong(a: T, dim: number, keepdim?: boolean): T;
+  argmaxAlong(a: T, dim: number, keepdim?: boolean): T;
+  logSoftmax(a: T, dim: number): T;
+  indexSelectBy(a: T, dim: number, indices: T): T;
   indexSelect(a: T, dim: number, indices: number[]): T;
   conv2d(x: T, w: T, b: T | null, stride?: number[], padding?: number[], groups?: number): T;
   convTranspose2d(x: T, w: T, b: T | null, stride?: number[], padding?: number[], outputPadding?: number[]): T;

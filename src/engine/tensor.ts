@@ -195,6 +195,27 @@ export class Tensor {
   indexSelect(dim: number, indices: number[]): Tensor {
     return wrap(native().indexSelect(this.raw, dim, indices));
   }
+  /** Rows (or slices along `dim`) picked by an index tensor, e.g. one from argmaxAlong. */
+  indexSelectBy(dim: number, indices: Tensor): Tensor {
+    return wrap(native().indexSelectBy(this.raw, dim, indices.raw));
+  }
+  /** The values sorted along `dim` (differentiable: the gradient follows the permutation). */
+  sortAlong(dim: number, descending = false): Tensor {
+    return wrap(native().sortAlong(this.raw, dim, descending));
+  }
+  maxAlong(dim: number, keepdim = false): Tensor {
+    return wrap(native().maxAlong(this.raw, dim, keepdim));
+  }
+  minAlong(dim: number, keepdim = false): Tensor {
+    return wrap(native().minAlong(this.raw, dim, keepdim));
+  }
+  /** Indices (int64) of the maxima along `dim`. */
+  argmaxAlong(dim: number, keepdim = false): Tensor {
+    return wrap(native().argmaxAlong(this.raw, dim, keepdim));
+  }
+  logSoftmax(dim: number): Tensor {
+    return wrap(native().logSoftmax(this.raw, dim));
+  }
 
   // --- in-place optimiser primitives (not differentiated)
   /** this += alpha * other */
