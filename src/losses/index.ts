@@ -4,3 +4,4 @@ export * from './content';
 export * from './style';
 export * from './total-variation';
 export * from './gatys-objective';
+export * from './objective';
