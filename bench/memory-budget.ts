@@ -29,7 +29,7 @@ export interface BudgetCase {
 }
 
 /** Peak RSS of a command via GNU time's "Maximum resident set size (kbytes)". */
-function timed(args: string[]): { peakMiB: number; seconds: number; exit: number | null; last: string } {
+export function timed(args: string[]): { peakMiB: number; seconds: number; exit: number | null; last: string } {
   const started = Date.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, path.join(ROOT, 'bin', 'nst.js'), ...args], { encoding: 'utf8', cwd: ROOT });
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
