@@ -1,0 +1,140 @@
+/**
+ * The stage's "Fit" view in Chromium (headless, playwright-core): for a square, a portrait (1:1.6)
+ * and a panorama (3:1) result, at 1280×900, 1920×1080 and 390×844, the whole picture is inside
+ * the viewer (its drawn box measured against the viewer's box), as large as the viewer allows
+ * (it touches two opposite sides), and the photo under the compare slider covers exactly the
+ * picture. The results are quick-style jobs at 128 px on photos of each shape.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningServer } from '../src/server';
+import { ARTIFACTS_DIR, json, jobForm, startTestServer, waitForJob } from './helpers/server';
+
+const CHROMIUM = process.env.NST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set NST_CHROMIUM)`;
+
+const SHAPES = { square: [120, 120], portrait: [100, 160], panorama: [192, 64] } as const;
+const VIEWPORTS = [
+  { width: 1280, height: 900 },
+  { width: 1920, height: 1080 },
+  { width: 390, height: 844 },
+];
+
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** A photo of the given shape with some structure (a gradient and a disc). */
+async function photo(width: number, height: number): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#3a6"/><stop offset="1" stop-color="#fc3"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/><circle cx="${width / 2}" cy="${height / 2}" r="${Math.min(width, height) / 3}" fill="#236"/></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** The drawn picture's box of the result image, the viewer's box, and the compare photo's box. */
+function measure(page: Page): Promise<{ picture: Box; element: Box; viewer: Box; before: Box; natural: [number, number] }> {
+  return page.evaluate(() => {
+    const rect = (el: Element) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height };
+    };
+    const img = document.querySelector<HTMLImageElement>('#preview')!;
+    const element = rect(img);
+    // object-fit: contain draws the picture inside the element box, centred; without it the element is the picture.
+    const fit = getComputedStyle(img).objectFit;
+    const natural: [number, number] = [img.naturalWidth, img.naturalHeight];
+    let picture = element;
+    if (fit === 'contain' || fit === 'scale-down') {
+      const scale = Math.min(element.width / natural[0], element.height / natural[1], fit === 'scale-down' ? 1 : Infinity);
+      const w = natural[0] * scale;
+      const h = natural[1] * scale;
+      picture = { left: element.left + (element.width - w) / 2, top: element.top + (element.height - h) / 2, width: w, height: h };
+    }
+    return { picture, element, viewer: rect(document.querySelector('#viewer')!), before: rect(document.querySelector('#before')!), natural };
+  });
+}
+
+describe('web page: the whole picture in "Fit" (headless Chromium)', { skip }, () => {
+  let server: RunningServer & { dataDir: string };
+  let browser: Browser;
+  let page: Page;
+  const jobs: Record<string, string> = {};
+
+  before(async () => {
+    server = await startTestServer();
+    for (const [shape, [w, h]] of Object.entries(SHAPES)) {
+      const form = jobForm({ method: 'fast', fastStyle: 'wave', size: 128 }, { content: { name: `${shape}.png`, bytes: await photo(w, h), type: 'image/png' } });
+      const created = await json(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form }));
+      assert.ok(created.id, JSON.stringify(created));
+      jobs[shape] = created.id;
+    }
+    for (const id of Object.values(jobs)) {
+      const job = await waitForJob(server.url, id, (j) => j.status !== 'queued' && j.status !== 'running');
+      assert.equal(job.status, 'succeeded', job.error);
+    }
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: VIEWPORTS[0] });
+    fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  test('square, portrait and panorama results fit inside the viewer on desktop and phone, and the compare photo covers exactly the picture', async () => {
+    const failures: string[] = [];
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      for (const [shape, id] of Object.entries(jobs)) {
+        // The page remembers the job on its stage; set once it is ready (its own start would overwrite it).
+        await page.goto(`${server.url}/`);
+        await page.waitForSelector('body[data-ready="true"]');
+        await page.evaluate((jobId) => localStorage.setItem('nst.currentJob', jobId), id);
+        await page.reload();
+        await page.waitForSelector('body[data-ready="true"]');
+        await page.waitForFunction(() => {
+          const img = document.querySelector<HTMLImageElement>('#preview')!;
+          const before = document.querySelector<HTMLImageElement>('#before')!;
+          return !img.hidden && img.complete && img.naturalWidth > 0 && !before.hidden && before.complete && before.naturalWidth > 0;
+        });
+        // Half the photo over the painting, as a user drags the slider.
+        await page.fill('#compare', '50');
+        await page.dispatchEvent('#compare', 'input');
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const m = await measure(page);
+        const where = `${shape} at ${viewport.width}×${viewport.height}`;
+        const { picture: p, viewer: v } = m;
+        const inside = p.left >= v.left - 0.5 && p.top >= v.top - 0.5 && p.left + p.width <= v.left + v.width + 0.5 && p.top + p.height <= v.top + v.height + 0.5;
+        if (!inside) failures.push(`${where}: picture ${JSON.stringify(p)} is not inside the viewer ${JSON.stringify(v)}`);
+        // The element itself stays inside too (the viewer hides what overflows).
+        const e = m.element;
+        if (e.left < v.left - 0.5 || e.top < v.top - 0.5 || e.left + e.width > v.left + v.width + 0.5 || e.top + e.height > v.top + v.height + 0.5) {
+          failures.push(`${where}: image element ${JSON.stringify(e)} overflows the viewer ${JSON.stringify(v)}`);
+        }
+        // As large as the wall allows: it spans the viewer's width or its height.
+        const fills = Math.abs(p.width - v.width) <= 1 || Math.abs(p.height - v.height) <= 1;
+        if (!fills) failures.push(`${where}: picture ${p.width.toFixed(1)}×${p.height.toFixed(1)} neither spans the viewer's width ${v.width} nor its height ${v.height}`);
+        // Its shape is the result's.
+        const ratio = p.width / p.height;
+        const natural = m.natural[0] / m.natural[1];
+        if (Math.abs(ratio / natural - 1) > 0.02) failures.push(`${where}: drawn at ${ratio.toFixed(3)}:1, the result is ${natural.toFixed(3)}:1`);
+        // The photo under the compare slider lies exactly over the picture.
+        const b = m.before;
+        const off = Math.max(Math.abs(b.left - p.left), Math.abs(b.top - p.top), Math.abs(b.width - p.width), Math.abs(b.height - p.height));
+        if (off > 1) failures.push(`${where}: compare photo ${JSON.stringify(b)} is off the picture ${JSON.stringify(p)} by ${off.toFixed(1)} px`);
+        if (shape === 'portrait') await page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-fit-${shape}-${viewport.width}x${viewport.height}.png`) });
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+});
