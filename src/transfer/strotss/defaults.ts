@@ -1,0 +1,50 @@
+/**
+ * STROTSS's recipe (Kolkin, Salavon & Shakhnarovich, CVPR 2019, nkolkin13/STROTSS) on our VGG19:
+ * its weights, its hypercolumn layers and its coarse-to-fine schedule, for the run loop.
+ */
+
+export interface StrotssSchedule {
+  /** Longest side of the first stage (STROTSS: 64 px). */
+  startSide: number;
+  /** Ratio between the sides of consecutive stages (STROTSS: 2). */
+  factor: number;
+  /** Optimiser steps per stage (STROTSS: 250 RMSprop steps; L-BFGS needs fewer). */
+  iterationsPerStage: number;
+}
+
+export const strotssDefaults = {
+  /**
+   * α, the content weight at 64 px divided by 16 (STROTSS's command-line value, 1 by default): the
+   * stage at side s uses strotssContentWeight(s, α) = 16·α·64/s, halved at every doubling.
+   */
+  contentWeight: 1,
+  /** Weight of the moment term (mean and covariance of the hypercolumns). */
+  momentWeight: 1,
+  /**
+   * VGG19 layers of the hypercolumn (after the RGB pixel). STROTSS read nine VGG16 layers
+   * (relu1_1, relu1_2, relu2_1, relu2_2, relu3_1, relu3_2, relu3_3, relu4_3, relu5_3).
+   */
+  layers: ['relu1_1', 'relu1_2', 'relu2_1', 'relu2_2', 'relu3_1', 'relu3_2', 'relu3_4', 'relu4_4', 'relu5_4'] as readonly string[],
+  /** Output positions whose hypercolumns are compared per evaluation (STROTSS: 32² = 1024). */
+  samples: 1024,
+  /** Hypercolumns of the painting kept per stage (STROTSS: 5 × 1000). */
+  styleSamples: 2048,
+  /** The sampling grid has at most gridSide² candidates (STROTSS: 128²). */
+  gridSide: 128,
+  /** New positions every this many evaluations (STROTSS: every step). */
+  resampleEvery: 1,
+  schedule: { startSide: 64, factor: 2, iterationsPerStage: 100 } as StrotssSchedule,
+};
+
+/** The content weight STROTSS uses at a stage of longest side `side`: 16·α at 64 px, halved per doubling. */
+export function strotssContentWeight(side: number, alpha: number = strotssDefaults.contentWeight): number {
+  return (16 * alpha * 64) / side;
+}
+
+/** The stage sides of STROTSS's schedule up to `size` (64, 128, …, size). */
+export function strotssStageSides(size: number, schedule: StrotssSchedule = strotssDefaults.schedule): number[] {
+  const sides: number[] = [];
+  for (let s = schedule.startSide; s < size; s *= schedule.factor) sides.push(Math.round(s));
+  sides.push(size);
+  return sides;
+}

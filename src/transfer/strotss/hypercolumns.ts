@@ -1,0 +1,88 @@
+/**
+ * Hypercolumns at sampled positions, as STROTSS reads its features: a position of the image
+ * (row, column in pixels) gives one long vector, the RGB pixel followed by every chosen layer's
+ * activations there (each layer read bilinearly at the position scaled to its resolution). Only
+ * a few hundred or thousand positions are read per evaluation, so the cost matrices stay small.
+ */
+import { cat, Tensor, tensor } from '../../engine';
+
+/** Positions in pixels of the image (row, column pairs: rows[i], cols[i]). */
+export interface Positions {
+  rows: number[];
+  cols: number[];
+}
+
+/** A generator of floats in [0, 1). */
+export type Random = () => number;
+
+/**
+ * STROTSS's sampling: a regular grid of at most `gridSide`² candidates (stride √(H·W)/gridSide,
+ * at least 1) with a random offset, optionally restricted to where `allowed(row, col)` holds,
+ * shuffled, and the first `count` taken. Positions cover the whole image over evaluations.
+ */
+export function samplePositions(height: number, width: number, count: number, random: Random, gridSide: number, allowed?: (row: number, col: number) => boolean): Positions {
+  const stride = Math.max(1, Math.floor(Math.sqrt((height * width) / (gridSide * gridSide))));
+  const r0 = Math.floor(random() * stride);
+  const c0 = Math.floor(random() * stride);
+  const candidates: number[] = [];
+  for (let r = r0; r < height; r += stride) {
+    for (let c = c0; c < width; c += stride) if (!allowed || allowed(r, c)) candidates.push(r * width + c);
+  }
+  // Partial Fisher–Yates: the first `count` of a uniform shuffle.
+  const n = Math.min(count, candidates.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (candidates.length - i));
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const picked = candidates.slice(0, n);
+  return { rows: picked.map((p) => Math.floor(p / width)), cols: picked.map((p) => p % width) };
+}
+
+/**
+ * [N, C] rows of a 1 × C × h × w map read bilinearly at pixel positions of an image of
+ * `imageHeight` × `imageWidth` (position p maps to p · h / imageHeight on the map, as STROTSS
+ * halves its coordinates at every pooling).
+ */
+export function bilinearRows(map: Tensor, positions: Positions, imageHeight: number, imageWidth: number): Tensor {
+  const [, c, h, w] = map.shape;
+  const flat = (map.dtype === 'float32' ? map : map.cast('float32')).reshape([c, h * w]);
+  if (h === imageHeight && w === imageWidth) return flat.indexSelect(1, positions.rows.map((r, i) => r * w + positions.cols[i])).transpose(0, 1);
+  const n = positions.rows.length;
+  const corners: number[][] = [[], [], [], []];
+  const weights: Float32Array[] = [0, 1, 2, 3].map(() => new Float32Array(n));
+  for (let i = 0; i < n; i++) {
+    const y = (positions.rows[i] * h) / imageHeight;
+    const x = (positions.cols[i] * w) / imageWidth;
+    const y0 = Math.min(Math.floor(y), h - 1);
+    const x0 = Math.min(Math.floor(x), w - 1);
+    const fy = y - y0;
+    const fx = x - x0;
+    const y1 = Math.min(y0 + 1, h - 1);
+    const x1 = Math.min(x0 + 1, w - 1);
+    corners[0].push(y0 * w + x0);
+    corners[1].push(y0 * w + x1);
+    corners[2].push(y1 * w + x0);
+    corners[3].push(y1 * w + x1);
+    weights[0][i] = (1 - fy) * (1 - fx);
+    weights[1][i] = (1 - fy) * fx;
+    weights[2][i] = fy * (1 - fx);
+    weights[3][i] = fy * fx;
+  }
+  let sum: Tensor | null = null;
+  for (let k = 0; k < 4; k++) {
+    const term = flat.indexSelect(1, corners[k]).mul(tensor(weights[k], [1, n], map.device));
+    sum = sum ? sum.add(term) : term;
+  }
+  return sum!.transpose(0, 1);
+}
+
+/**
+ * [N, 3 + ΣC] hypercolumns: the RGB image (1 × 3 × H × W, [0,1]) and each map of `layers` (in
+ * that order, each scaled by `featureScale`) at the positions.
+ */
+export function hypercolumns(rgb: Tensor, features: Map<string, Tensor>, layers: readonly string[], positions: Positions, featureScale: number): Tensor {
+  const [, , height, width] = rgb.shape;
+  const parts = [bilinearRows(rgb, positions, height, width)];
+  for (const l of layers) parts.push(bilinearRows(features.get(l)!, positions, height, width).mul(featureScale));
+  return cat(parts, 1);
+}

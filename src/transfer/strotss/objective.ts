@@ -1,0 +1,220 @@
+/**
+ * The STROTSS objective on our VGG19. At every evaluation a few hundred to a thousand positions
+ * of the output are sampled (a strided grid with a random offset, shuffled); the output's and the
+ * photo's hypercolumns there give
+ * - content: the self-similarity loss (the photo's structure, not its feature values);
+ * - style: REMD with cosine cost against hypercolumns sampled once from the painting, plus the
+ *   moment term (mean and covariance), plus a colour REMD on the RGB part weighted 1/max(α, 1);
+ * combined as STROTSS does: (α·content + remd + m·(moments + colour)) / (α + 1 + m).
+ *
+ * Region guidance: with masks on the style sources, each style's terms see only the output
+ * positions inside its mask (> 0.5), and the style terms are averaged over the regions (STROTSS
+ * pairs regions the same way, from a colour-coded guide). The content term sees every position.
+ *
+ * Not done here: STROTSS optimises a Laplacian pyramid of the image with RMSprop; the project's
+ * loop optimises pixels with L-BFGS, coarse to fine (see strotssDefaults.schedule).
+ */
+import { cat, keep, noGrad, rand, Tensor, tidy } from '../../engine';
+import { Vgg19 } from '../../models/vgg19';
+import { colourRemdLoss, featureMoments, FeatureMoments, LossBreakdown, momentLoss, Objective, remdLoss, selfSimilarityLoss, StyleSource, totalVariation } from '../../losses';
+import { seededRandom } from '../../util/random';
+import { strotssDefaults } from './defaults';
+import { hypercolumns, Positions, Random, samplePositions } from './hypercolumns';
+
+export interface StrotssOptions {
+  /** Content weight of this stage (see strotssContentWeight; default 16, STROTSS's 64-px value). */
+  contentWeight?: number;
+  /** Weight of the moment term (default 1). */
+  momentWeight?: number;
+  /** Weight of the colour REMD inside the moment term (default 1/max(contentWeight, 1), as STROTSS). */
+  colourWeight?: number;
+  /** VGG19 layers of the hypercolumns (default strotssDefaults.layers). */
+  layers?: readonly string[];
+  /** Output positions per evaluation (default 1024). */
+  samples?: number;
+  /** Painting hypercolumns kept (default 2048), shared among several unmasked styles by weight. */
+  styleSamples?: number;
+  /** At most gridSide² candidate positions per sampling (default 128). */
+  gridSide?: number;
+  /** Draw new positions every this many evaluations (default 1). */
+  resampleEvery?: number;
+  /** Total-variation weight on the preprocessed image (default 0: STROTSS has none). */
+  tvWeight?: number;
+  /** Seed of the position sampling; default: drawn from libtorch's generator (see manualSeed). */
+  seed?: number;
+}
+
+/** One style region: the painting's sampled hypercolumns and their moments. */
+interface Region {
+  styleRows: Tensor;
+  styleColours: Tensor;
+  moments: FeatureMoments;
+  /** Where this region's style paints (H·W values at the output's size), or everywhere. */
+  allowed?: (row: number, col: number) => boolean;
+}
+
+/**
+ * VGG19 activations on Caffe-convention input (0–255) are about 255 × 0.226 ≈ 58 times those of
+ * the torchvision convention STROTSS used: its moment weights are kept by scaling them back.
+ */
+function featureScale(net: Vgg19): number {
+  return net.preprocessing === 'caffe' ? 1 / (255 * 0.226) : 1;
+}
+
+export class StrotssObjective implements Objective {
+  readonly layers: readonly string[];
+  readonly contentWeight: number;
+  readonly momentWeight: number;
+  readonly colourWeight: number;
+  private readonly samples: number;
+  private readonly gridSide: number;
+  private readonly resampleEvery: number;
+  private readonly tvWeight: number;
+  private readonly scale: number;
+  private readonly random: Random;
+  private readonly contentRgb: Tensor;
+  private readonly contentFeatures = new Map<string, Tensor>();
+  private readonly regions: Region[] = [];
+  private positions: { content: Positions; regions: Positions[] } | null = null;
+  private evaluations = 0;
+
+  constructor(
+    private readonly net: Vgg19,
+    content: Tensor,
+    style: Tensor | StyleSource[],
+    options: StrotssOptions = {},
+  ) {
+    const sources = style instanceof Tensor ? [{ image: style }] : style;
+    if (sources.length === 0) throw new Error('STROTSS needs a style image');
+    const masked = sources.some((s) => s.mask);
+    if (masked && !sources.every((s) => s.mask)) throw new Error('either every style has a mask or none has');
+    this.layers = options.layers ?? strotssDefaults.layers;
+    this.contentWeight = options.contentWeight ?? 16;
+    this.momentWeight = options.momentWeight ?? strotssDefaults.momentWeight;
+    this.colourWeight = options.colourWeight ?? 1 / Math.max(this.contentWeight, 1);
+    this.samples = options.samples ?? strotssDefaults.samples;
+    this.gridSide = options.gridSide ?? strotssDefaults.gridSide;
+    this.resampleEvery = options.resampleEvery ?? strotssDefaults.resampleEvery;
+    this.tvWeight = options.tvWeight ?? 0;
+    this.scale = featureScale(net);
+    const seed = options.seed ?? noGrad(() => tidy(() => Math.floor(rand([1]).item() * 2 ** 32)));
+    this.random = seededRandom(seed);
+    const styleSamples = options.styleSamples ?? strotssDefaults.styleSamples;
+    const [, , height, width] = content.shape;
+
+    this.contentRgb = keep(noGrad(() => tidy(() => net.deprocess(content))));
+    noGrad(() =>
+      tidy(() => {
+        const fc = net.forward(content, this.layers);
+        for (const l of this.layers) this.contentFeatures.set(l, keep(fc.get(l)!.clone()));
+      }),
+    );
+    const sampled = sources.map((s) => {
+      const share = masked ? styleSamples : Math.max(1, Math.round((styleSamples * (s.weight ?? 1)) / sources.reduce((a, t) => a + (t.weight ?? 1), 0)));
+      return this.styleHypercolumns(s.image, share);
+    });
+    if (masked) {
+      sources.forEach((s, i) => {
+        const m = noGrad(() => tidy(() => s.mask!.reshape([height * width]).data()));
+        this.regions.push(this.region(sampled[i], (r, c) => m[r * width + c] > 0.5));
+      });
+      for (const t of sampled) t.dispose();
+    } else {
+      this.regions.push(this.region(sampled.length === 1 ? sampled[0] : keep(noGrad(() => tidy(() => cat(sampled, 0))))));
+      if (sampled.length > 1) for (const t of sampled) t.dispose();
+    }
+  }
+
+  /** [M, D] hypercolumns at `count` random positions of a preprocessed style image (kept). */
+  private styleHypercolumns(image: Tensor, count: number): Tensor {
+    return keep(
+      noGrad(() =>
+        tidy(() => {
+          const [, , h, w] = image.shape;
+          const features = this.net.forward(image, this.layers);
+          const positions = samplePositions(h, w, count, this.random, Math.max(h, w));
+          return hypercolumns(this.net.deprocess(image), features, this.layers, positions, this.scale);
+        }),
+      ),
+    );
+  }
+
+  private region(styleRows: Tensor, allowed?: (row: number, col: number) => boolean): Region {
+    const { colours, moments } = noGrad(() => tidy(() => ({ colours: styleRows.narrow(1, 0, 3).clone(), moments: featureMoments(styleRows) })));
+    keep(colours);
+    keep(moments.mean);
+    keep(moments.cov);
+    return { styleRows, styleColours: colours, moments, allowed };
+  }
+
+  /** The positions of this evaluation: new ones every `resampleEvery` evaluations. */
+  private currentPositions(height: number, width: number): { content: Positions; regions: Positions[] } {
+    if (!this.positions || this.evaluations % this.resampleEvery === 0) {
+      const content = samplePositions(height, width, this.samples, this.random, this.gridSide);
+      const regions = this.regions.map((r) => (r.allowed ? samplePositions(height, width, this.samples, this.random, this.gridSide, r.allowed) : content));
+      this.positions = { content, regions };
+    }
+    this.evaluations++;
+    return this.positions;
+  }
+
+  /** The weighted terms at x (tensors in the caller's scope) and the total. */
+  terms(x: Tensor): { total: Tensor; content: Map<string, Tensor>; style: Map<string, Tensor>; tv: Tensor } {
+    const [, , height, width] = x.shape;
+    const [, , ch, cw] = this.contentRgb.shape;
+    if (ch !== height || cw !== width) throw new Error(`StrotssObjective: the image is ${width}x${height}, the content ${cw}x${ch}`);
+    const positions = this.currentPositions(height, width);
+    const rgb = this.net.deprocess(x);
+    const features = this.net.forward(x, this.layers);
+    const columns = (p: Positions) => hypercolumns(rgb, features, this.layers, p, this.scale);
+    const output = columns(positions.content);
+    const photo = noGrad(() => hypercolumns(this.contentRgb, this.contentFeatures, this.layers, positions.content, this.scale));
+
+    const norm = this.contentWeight + 1 + this.momentWeight;
+    const content = selfSimilarityLoss(output, photo).mul(this.contentWeight / norm);
+    let remd: Tensor | null = null;
+    let moments: Tensor | null = null;
+    let colour: Tensor | null = null;
+    const used = this.regions.filter((_, i) => positions.regions[i].rows.length > 0);
+    this.regions.forEach((region, i) => {
+      const p = positions.regions[i];
+      if (p.rows.length === 0) return; // a mask with no position in this sampling grid
+      const rows = p === positions.content ? output : columns(p);
+      const share = 1 / (norm * used.length);
+      const r = remdLoss(rows, region.styleRows).mul(share);
+      const m = momentLoss(rows, region.moments).mul(this.momentWeight * share);
+      const c = colourRemdLoss(rows.narrow(1, 0, 3), region.styleColours).mul(this.momentWeight * this.colourWeight * share);
+      remd = remd ? remd.add(r) : r;
+      moments = moments ? moments.add(m) : m;
+      colour = colour ? colour.add(c) : c;
+    });
+    if (!remd || !moments || !colour) throw new Error('StrotssObjective: no style region has a sampled position');
+    const tv = totalVariation(x).mul(this.tvWeight);
+    const style = new Map<string, Tensor>([['remd', remd], ['moments', moments], ['colour', colour]]);
+    const total = content.add(remd).add(moments).add(colour).add(tv);
+    return { total, content: new Map([['self-similarity', content]]), style, tv };
+  }
+
+  evaluate(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
+    const t = this.terms(x);
+    x.zeroGrad();
+    t.total.backward();
+    const grad = x.grad();
+    if (!grad) throw new Error('no gradient reached the image');
+    const read = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
+    return { losses: { total: t.total.item(), content: read(t.content), style: read(t.style), tv: t.tv.item() }, grad };
+  }
+
+  dispose(): void {
+    this.contentRgb.dispose();
+    for (const t of this.contentFeatures.values()) t.dispose();
+    this.contentFeatures.clear();
+    for (const r of this.regions) {
+      r.styleRows.dispose();
+      r.styleColours.dispose();
+      r.moments.mean.dispose();
+      r.moments.cov.dispose();
+    }
+    this.regions.length = 0;
+  }
+}
