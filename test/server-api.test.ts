@@ -171,7 +171,8 @@ describe('HTTP API', () => {
     assert.deepEqual([job.result.width, job.result.height], [64, 48]);
     assert.equal(job.result.details.style, 'wave');
     const result = await fetch(`${base}/api/jobs/${job.id}/result?download`);
-    assert.match(result.headers.get('content-disposition') ?? '', /attachment; filename="nst-[0-9a-f]{16}\.jpg"/);
+    // Named photo × painting, in words.
+    assert.equal(result.headers.get('content-disposition'), 'attachment; filename="tiny-photo-x-wave.jpg"');
   });
 
   test('cancel: a running job stops after its current iteration and keeps its image; a queued one is cancelled at once', async () => {

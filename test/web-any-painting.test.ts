@@ -108,7 +108,9 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => /step \d of 4/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.waitForFunction(() => /is a quick style now/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 120_000 });
     const name = await page.inputValue('#fast-style');
-    assert.match(name, /^painting-[0-9a-f]{12}$/);
+    // Listed under its file's name (style.png), not a hash.
+    assert.equal(name, 'style');
+    assert.equal((await page.textContent(`#fast-styles button[data-id="${name}"] span:last-child`))?.trim(), 'style');
     assert.ok(await page.isVisible(`#fast-styles button[data-id="${name}"] img`), 'the new style has a tile with its painting');
 
     // The server paints the photo with the new style, and so does the browser (TF.js, the vector

@@ -6,6 +6,7 @@
  */
 import { ApiError, deleteJob, Job, listJobs, thumbnailUrl, watchGallery } from './api.js';
 import { deleteLocalResult, listLocalResults, LocalResult } from './local-results.js';
+import { downloadName } from './words.js';
 
 const PAGE = 60;
 
@@ -238,7 +239,7 @@ export class Gallery {
     row.className = 'row';
     const a = document.createElement('a');
     a.href = url;
-    a.download = `nst-${r.style}.png`;
+    a.download = downloadName(r.photoName, r.style, '.png');
     a.textContent = 'Download';
     a.className = 'button';
     const del = button('Delete', 'delete', async () => {

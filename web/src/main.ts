@@ -15,6 +15,7 @@ import { fitPainting } from './fit-painting.js';
 import { formatSeconds, Gallery, titleOf } from './gallery.js';
 import { LocalResult, saveLocalResult } from './local-results.js';
 import { Viewer } from './viewer.js';
+import { downloadName } from './words.js';
 
 type Role = 'content' | 'style';
 type Method = 'stylize' | 'fast' | 'browser';
@@ -758,7 +759,7 @@ async function startInBrowser(): Promise<void> {
   viewer.showCanvas(photoUrl);
   viewer.canvas.dataset.done = String(Date.now());
   els.download.href = viewer.canvas.toDataURL('image/png');
-  els.download.download = `nst-${net.name}.png`;
+  els.download.download = downloadName(photoName, net.name, '.png');
   els.download.hidden = false;
   els.caption.textContent = `${photoName} × ${net.name} · quick style in this browser · ${viewer.canvas.width}×${viewer.canvas.height} · ${tf.getBackend()}`;
   setStatus(`done in the browser in ${Math.round(ms)} ms (${tf.getBackend()}); nothing was uploaded`);
@@ -780,7 +781,7 @@ function showLocal(r: LocalResult): void {
   const url = URL.createObjectURL(r.blob);
   viewer.showImage(url, null);
   els.download.href = url;
-  els.download.download = `nst-${r.style}.png`;
+  els.download.download = downloadName(r.photoName, r.style, '.png');
   els.download.hidden = false;
   els.report.hidden = true;
   els.chartBox.hidden = true;

@@ -6,7 +6,9 @@
  */
 import * as path from 'node:path';
 import { loadImage } from '../../image';
-import { fitNamedStyle, STYLE_NAME_PATTERN } from '../../transfer/arbitrary';
+import { fileSha256, fitNamedStyle, STYLE_NAME_PATTERN } from '../../transfer/arbitrary';
+import { listStyles } from '../../transfer/fast';
+import { fittedStyleName } from '../fitted-style-name';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { JobProgress } from '../job-store';
@@ -14,7 +16,7 @@ import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from 
 import { computeSettings } from './types';
 
 export interface FitJobParams {
-  /** Name of the new style; default `painting-<hash>`. */
+  /** Name of the new style; default the painting's file name ("feathers", "feathers-2" when taken). */
   styleName?: string;
 }
 
@@ -43,10 +45,12 @@ export const fitKind: JobKind = {
     const started = Date.now();
     const painting = ctx.inputs.style!;
     const uploadedName = ctx.job.inputs.style?.name;
+    // Listed under the name the painter gave the file, not a hash.
+    const name = p.styleName ?? fittedStyleName(uploadedName ?? 'painting', fileSha256(painting), listStyles(ctx.modelDir));
     const result = await fitNamedStyle(
       {
         styleImage: painting,
-        name: p.styleName,
+        name,
         paintingName: uploadedName ? path.basename(uploadedName) : undefined,
         stageSizes: ctx.fit?.sizes,
         stageEvaluations: ctx.fit?.evaluations,

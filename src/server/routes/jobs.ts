@@ -17,6 +17,7 @@ import type { SampleLibrary } from '../samples';
 import type { Slots } from '../slots';
 import { checkImage } from '../uploads';
 import { checkVideo, VideoLimits } from '../video-uploads';
+import { attachment, downloadName } from './download-name';
 import { sendFileWithRanges } from './send-file';
 
 export interface JobRoutesOptions {
@@ -218,7 +219,7 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
     if (!job.result) throw new HttpError(404, job.status === 'queued' || job.status === 'running' ? 'the job has no result yet' : 'the job has no result');
     const file = manager.files.file(job.id, job.result.file);
     if (req.query.download !== undefined) {
-      reply.header('Content-Disposition', `attachment; filename="nst-${job.id}${path.extname(file)}"`);
+      reply.header('Content-Disposition', attachment(downloadName(job, path.extname(file))));
     }
     // A video result is played in place: players ask for byte ranges (seeking, Safari always).
     if (job.result.poster) return sendFileWithRanges(req, reply, file, CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'private, max-age=60');
