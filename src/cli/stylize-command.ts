@@ -2,26 +2,37 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { stylize, StylizeOptions, STYLIZE_DEFAULTS, PRESETS, QUALITY_NAMES, QUALITY_PRESETS } from '../transfer/gatys';
+import { CONTENT_LOSS_NAMES, METHOD_NAMES, METHODS, STYLE_LOSS_NAMES } from '../transfer/method-names';
 import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseNumber, parseNumberList, precisionOption } from './parse';
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
 import { checkOutputSide } from './size-check';
 
 const qualityHelp = QUALITY_NAMES.map((q) => `${q}: ${QUALITY_PRESETS[q].description}`).join('; ');
+const methodHelp = METHOD_NAMES.map((m) => `${m}: ${METHODS[m].description}`).join('; ');
+/** "gatys 5, nnst 0, …": each method's default of a weight, for --help. */
+const perMethod = (pick: (m: (typeof METHODS)[keyof typeof METHODS]) => number) => METHOD_NAMES.map((m) => `${m} ${pick(METHODS[m])}`).join(', ');
 const presetHelp = Object.entries(PRESETS).map(([name, p]) => `${name}: ${p.description}`).join('; ');
 
 export function stylizeCommand(): Command {
   return new Command('stylize')
-    .description('paint a photo in the style of a painting by optimising its pixels (Gatys et al.)')
+    .description('paint a photo in the style of a painting by optimising its pixels (Gatys, STROTSS or neural neighbours)')
     .requiredOption('-c, --content <file>', 'content photo')
     .requiredOption('-s, --style <file>', 'style painting; repeat (or separate with commas) for several styles', splitStyles, [])
     .requiredOption('-o, --output <file>', 'output image (.jpg, .png, .webp, .tif)')
+    // Method names are checked by the options (one line, exit 2), not by commander's choices, so the
+    // library, the server and the CLI refuse them the same way.
+    .option('--method <name>', `transfer method (${methodHelp}); default gatys`)
+    .option('--style-loss <name>', `gatys: style loss block, ${STYLE_LOSS_NAMES.join(', ')} (default gram)`)
+    .option('--content-loss <name>', `gatys: content loss block, ${CONTENT_LOSS_NAMES.join(', ')} (default mse)`)
+    .option('--alpha <a>', `nnst, strotss: content-vs-style trade-off in [0,1], 1 keeps the most of the photo (default ${perMethod((m) => m.defaults.alpha)})`, parseNumber('alpha'))
+    .option('--rotate-style', 'nnst: also match against the painting\'s 90/180/270° rotations (4x the search)')
     .option('--size <px>', 'longest side of the output', parseInteger('size'), STYLIZE_DEFAULTS.size)
     .addOption(new Option('--quality <q>', `effort, picks a coarse-to-fine schedule (${qualityHelp}); default ${STYLIZE_DEFAULTS.quality}`).choices([...QUALITY_NAMES]))
     .option('--iterations <n>', 'loss evaluations: alone, one stage of exactly n (as neural-style); with --quality, the full-size stage\'s cap; per stage with --scales', parseInteger('iterations'))
-    .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), STYLIZE_DEFAULTS.contentWeight)
-    .option('--style-weight <w>', 'weight of the style loss', parseNumber('style-weight'), STYLIZE_DEFAULTS.styleWeight)
-    .option('--tv-weight <w>', 'weight of the total-variation loss', parseNumber('tv-weight'), STYLIZE_DEFAULTS.tvWeight)
+    .option('--content-weight <w>', `weight of the content loss (default ${perMethod((m) => m.defaults.contentWeight)})`, parseNumber('content-weight'))
+    .option('--style-weight <w>', `weight of the style loss (default ${perMethod((m) => m.defaults.styleWeight)})`, parseNumber('style-weight'))
+    .option('--tv-weight <w>', `weight of the total-variation loss (default ${perMethod((m) => m.defaults.tvWeight)})`, parseNumber('tv-weight'))
     .option('--preset <name>', `layer preset (${presetHelp})`, STYLIZE_DEFAULTS.preset)
     .option('--content-layers <list>', 'VGG19 layers of the content loss (default: the preset\'s, relu4_2)', parseList('content-layers'))
     .option('--style-layers <list>', 'VGG19 layers of the style loss (default: the preset\'s, relu1_1,…,relu5_1)', parseList('style-layers'))
@@ -58,7 +69,8 @@ export function stylizeCommand(): Command {
     .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
     .addOption(new Option('--checkpoint <when>', 'recompute VGG19 activations in the backward pass: half the memory, ~1.5x the time (auto: only where that avoids tiles, or no tile fits without it)').choices(['auto', 'on', 'off']).default('auto'))
     .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[]; unbounded?: boolean }) => {
-      const progress = new ProgressReporter('stylize', opts.printEvery);
+      // The label names the method: every progress line says what is running.
+      const progress = new ProgressReporter(`stylize ${opts.method ?? 'gatys'}`, opts.printEvery);
       const { unbounded, ...rest } = opts;
       const options: StylizeOptions = { ...rest, bounded: !unbounded, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
       // The full-size stage is the largest (those of --quality and --scales before it are smaller).
@@ -87,7 +99,7 @@ export function stylizeCommand(): Command {
         },
         () => progress.log('stopping after this iteration; the current image will be saved (Ctrl-C again to quit now)'),
       ).finally(() => progress.stop());
-      const status = (result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`) + (result.quality ? `, quality ${result.quality}` : '');
+      const status = `${result.method}, ` + (result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`) + (result.quality ? `, quality ${result.quality}` : '');
       const loss = result.losses ? `, final loss ${formatLoss(result.losses.total)}` : '';
       process.stderr.write(
         `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,

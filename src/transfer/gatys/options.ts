@@ -14,6 +14,7 @@ import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
 import { MIN_TILE } from './tiling/memory-model';
 import { CHECKPOINT_MODES, CheckpointMode, DEFAULT_PASSES } from './tiling/settings';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../validate';
+import { CONTENT_LOSS_NAMES, ContentLossName, MethodName, METHOD_NAMES, METHODS, STYLE_LOSS_NAMES, StyleLossName } from '../method-names';
 
 export type InitMode = 'content' | 'noise' | 'style';
 export type OptimizerName = 'lbfgs' | 'adam';
@@ -29,6 +30,19 @@ export interface StylizeOptions {
   style: string | string[];
   /** Output image; its extension picks the format (.jpg, .png, .webp, .tif). */
   output: string;
+  /**
+   * The transfer method (see ../method-names.ts): 'gatys' (default), 'strotss' or 'nnst'. Each
+   * brings its own default weights and layers; the schedule, optimisers and reports are shared.
+   */
+  method?: MethodName;
+  /** Gatys only: the style loss block, 'gram' (default), 'w2', 'swd' or 'remd'. */
+  styleLoss?: StyleLossName;
+  /** Gatys only: the content loss block, 'mse' (default) or 'self-similarity'. */
+  contentLoss?: ContentLossName;
+  /** NNST / STROTSS: content-vs-style trade-off in [0,1] (1 keeps the most of the photo). Default: the method's. */
+  alpha?: number;
+  /** NNST: also match against the paintings' 90°/180°/270° rotations (more candidates, 4× the search). */
+  rotateStyle?: boolean;
   /** Longest side of the output, in pixels. Default 512. */
   size?: number;
   /**
@@ -126,6 +140,12 @@ export interface StylizeOptions {
 
 /** Options with every default filled in, presets applied and values checked. */
 export interface ResolvedStylizeOptions {
+  method: MethodName;
+  styleLoss: StyleLossName;
+  contentLoss: ContentLossName;
+  /** The method's trade-off (methods without one: 0, unused). */
+  alpha: number;
+  rotateStyle: boolean;
   content: string;
   styles: string[];
   styleBlendWeights: number[];
@@ -212,17 +232,21 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   if (styles.length === 0) throw new NstError('a style image is required');
   for (const s of styles) requireFile(s, 'style image');
   if (!o.output) throw new NstError('an output path is required');
+  const methodName = o.method ?? 'gatys';
+  oneOf(methodName, METHOD_NAMES, 'method');
+  const method = METHODS[methodName];
+  checkMethodOptions(options, methodName);
 
   const preset = PRESETS[o.preset];
   if (!preset) throw new NstError(`unknown preset '${o.preset}' (available: ${PRESET_NAMES.join(', ')})`);
-  const contentLayers = options.contentLayers ?? preset.contentLayers;
-  const styleLayers = options.styleLayers ?? preset.styleLayers;
-  if (styleLayers.length === 0 && (o.styleWeight ?? STYLIZE_DEFAULTS.styleWeight) > 0) throw new NstError('--style-layers needs at least one layer (or --style-weight 0)');
+  const contentLayers = options.contentLayers ?? (method.defaults.styleLayers ? [] : preset.contentLayers);
+  const styleLayers = options.styleLayers ?? method.defaults.styleLayers?.slice() ?? preset.styleLayers;
+  if (styleLayers.length === 0 && (options.styleWeight ?? method.defaults.styleWeight) > 0) throw new NstError('--style-layers needs at least one layer (or --style-weight 0)');
   if (contentLayers.length === 0 && styleLayers.length === 0) throw new NstError('no loss layers: give --content-layers or --style-layers');
   checkLayerNames(contentLayers, 'content');
   checkLayerNames(styleLayers, 'style');
 
-  let styleLayerWeights = options.styleLayerWeights ?? (options.styleLayers ? undefined : preset.styleLayerWeights) ?? styleLayers.map(() => 1);
+  let styleLayerWeights = options.styleLayerWeights ?? (options.styleLayers || method.defaults.styleLayers ? undefined : preset.styleLayerWeights) ?? styleLayers.map(() => 1);
   if (styleLayerWeights.length !== styleLayers.length) {
     throw new NstError(`--style-layer-weights has ${styleLayerWeights.length} values for ${styleLayers.length} style layers`);
   }
@@ -270,9 +294,12 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   }
   scaleIterations.forEach((n) => positiveInt(n, 'scale-iterations'));
 
-  nonNegative(o.contentWeight, 'content-weight');
-  nonNegative(o.styleWeight, 'style-weight');
-  nonNegative(o.tvWeight, 'tv-weight');
+  const contentWeight = options.contentWeight ?? method.defaults.contentWeight;
+  const styleWeight = options.styleWeight ?? method.defaults.styleWeight;
+  const tvWeight = options.tvWeight ?? method.defaults.tvWeight;
+  nonNegative(contentWeight, 'content-weight');
+  nonNegative(styleWeight, 'style-weight');
+  nonNegative(tvWeight, 'tv-weight');
   if (!(o.styleScale > 0) || !Number.isFinite(o.styleScale)) throw new NstError(`--style-scale must be a positive number (got ${o.styleScale})`);
   if (!(o.noiseRatio >= 0 && o.noiseRatio <= 1)) throw new NstError(`--noise-ratio must be between 0 and 1 (got ${o.noiseRatio})`);
   nonNegativeInt(o.printEvery, 'print-every');
@@ -306,6 +333,11 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   positiveInt(tilePasses, 'tile-passes');
 
   return {
+    method: methodName,
+    styleLoss: o.styleLoss ?? 'gram',
+    contentLoss: o.contentLoss ?? 'mse',
+    alpha: o.alpha ?? method.defaults.alpha,
+    rotateStyle: o.rotateStyle ?? false,
     content: o.content,
     styles,
     styleBlendWeights: blend,
@@ -315,9 +347,9 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     scaleIterations,
     scaleTolerances,
     quality,
-    contentWeight: o.contentWeight,
-    styleWeight: o.styleWeight,
-    tvWeight: o.tvWeight,
+    contentWeight,
+    styleWeight,
+    tvWeight,
     preset: o.preset,
     contentLayers,
     styleLayers,
@@ -350,4 +382,30 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     tilePasses,
     checkpoint,
   };
+}
+
+/**
+ * The options a method does not take, refused in one line rather than silently ignored: loss
+ * blocks (Gatys only), α (NNST, STROTSS), masks and tiles where the method cannot use them.
+ */
+function checkMethodOptions(options: StylizeOptions, name: MethodName): void {
+  const can = METHODS[name].capabilities;
+  if (options.styleLoss !== undefined) oneOf(options.styleLoss, STYLE_LOSS_NAMES, 'style loss');
+  if (options.contentLoss !== undefined) oneOf(options.contentLoss, CONTENT_LOSS_NAMES, 'content loss');
+  const others = (what: (c: typeof can) => boolean) => METHOD_NAMES.filter((m) => what(METHODS[m].capabilities)).join(' or ');
+  if (!can.lossBlocks && (options.styleLoss !== undefined || options.contentLoss !== undefined)) {
+    throw new NstError(`--style-loss and --content-loss pick the loss blocks of --method ${others((c) => c.lossBlocks)}, not ${name}`);
+  }
+  if (options.alpha !== undefined) {
+    if (!can.alpha) throw new NstError(`--alpha is the content-vs-style trade-off of --method ${others((c) => c.alpha)}; ${name} uses --content-weight and --style-weight`);
+    if (!(options.alpha >= 0 && options.alpha <= 1)) throw new NstError(`--alpha must be between 0 and 1 (got ${options.alpha})`);
+  }
+  if (options.rotateStyle && name !== 'nnst') throw new NstError(`--rotate-style applies to --method nnst only, not ${name}`);
+  if (!can.masks && (options.styleMasks?.length ?? 0) > 0) throw new NstError(`--method ${name} does not support --style-mask (use --method ${others((c) => c.masks)})`);
+  if (!can.tiling && options.tileSize !== undefined) throw new NstError(`--method ${name} cannot optimise in tiles (--tile-size): it matches features across the whole image`);
+  if (!can.gatysKnobs) {
+    if (options.normalizeGradients) throw new NstError(`--normalize-gradients applies to --method gatys only, not ${name}`);
+    if (options.lossNormalization === 'sum') throw new NstError(`--loss-normalization sum applies to --method gatys only, not ${name}`);
+    if (options.checkpoint === 'on') throw new NstError(`--checkpoint on applies to --method gatys only, not ${name}`);
+  }
 }

@@ -9,7 +9,7 @@ import { NstError } from '../../errors';
 import { configureThread, keep, releaseFreeMemory, resolvePrecision, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
-import { GatysObjective, LossBreakdown, StyleSource } from '../../losses';
+import { LossBreakdown, StyleSource } from '../../losses';
 import { Box, CurvaturePairs, Optimizer } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { BestPoint } from './best-point';
@@ -24,8 +24,12 @@ import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writ
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
 import { RunMemoryWatch } from './memory-watch';
 import { residentBytes } from '../memory';
+import { finishImage, MethodName, methodTiles, stageObjective } from '../method';
+import { planUntiledStage } from '../method-memory';
 
 export interface StylizeProgress {
+  /** The transfer method running. */
+  method: MethodName;
   /** Iteration within the current stage. */
   iteration: number;
   /** Iterations of the current stage. */
@@ -48,6 +52,8 @@ export interface StylizeProgress {
 }
 
 export interface StylizeResult {
+  /** The transfer method that ran. */
+  method: MethodName;
   output: string;
   /** Iterations (loss evaluations) actually run, over all stages. */
   iterations: number;
@@ -124,8 +130,11 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   let cancelled = false;
   let divergence: string | null = null;
   const loopStart = Date.now();
-  const finish = (img: RgbImage, content: RgbImage) =>
-    options.preserveColors === 'luminance' ? luminancePreserveColors(img, content) : img;
+  // The method's last touch (NNST's colour match), then --preserve-colors luminance.
+  const finish = (img: RgbImage, content: RgbImage, styles: RgbImage[]) => {
+    const finished = finishImage(options.method, img, styles, options);
+    return options.preserveColors === 'luminance' ? luminancePreserveColors(finished, content) : finished;
+  };
 
   try {
     for (let stage = 0; stage < options.scales.length && !cancelled && !divergence; stage++) {
@@ -145,7 +154,14 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           return { image, weight: options.styleBlendWeights[i], mask: inputs.masks[i] };
         });
         // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
-        const stagePlan = planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes, memory.measureSettings());
+        // Methods that cannot tile run whole or refuse (see ../method-memory.ts).
+        const stagePlan = methodTiles(options.method)
+          ? planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes, memory.measureSettings())
+          : planUntiledStage({
+            method: options.method, width, height, stylePixels: sources.map((s) => s.image.shape[2] * s.image.shape[3]), precision,
+            optimizer: options.optimizer, history: options.lbfgsHistory, iterations: options.scaleIterations[stage],
+            maxMemory: options.maxMemory, baseBytes, finalSide: options.scales[options.scales.length - 1],
+          });
         const { tiling, checkpoint } = stagePlan;
         if (tiling) {
           if (handover) disposePairs(handover.pairs); // tiles keep their own optimisers
@@ -171,7 +187,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
               const elapsed = (Date.now() - loopStart) / 1000;
               const rate = step / Math.max(elapsed, 1e-9);
               if (advanced && options.printEvery > 0 && (i % options.printEvery === 0 || i === 1 || i === iterations)) records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: tileLosses });
-              hooks.onProgress?.({ iteration: i, iterations, stage, stages: options.scales.length, step, steps, losses: tileLosses, evaluated: tileLosses.total, elapsedSeconds: elapsed, iterationsPerSecond: rate, etaSeconds: eta.secondsLeft(stage, i, elapsed), tile });
+              hooks.onProgress?.({ method: options.method, iteration: i, iterations, stage, stages: options.scales.length, step, steps, losses: tileLosses, evaluated: tileLosses.total, elapsedSeconds: elapsed, iterationsPerSecond: rate, etaSeconds: eta.secondsLeft(stage, i, elapsed), tile });
             },
           });
           cancelled = tiled.cancelled;
@@ -180,19 +196,10 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
           stages.push({ size: { width, height }, iterations: step - stepBefore, maxIterations: iterations, converged: false, bestLoss: losses?.total ?? NaN, seconds: round((Date.now() - stageStart) / 1000), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), tiling: tiled.report, memory: memory.stageDone(stagePlan) });
           if (stage === options.scales.length - 1 || cancelled) {
             releaseFreeMemory(); // the tiles' freed memory, before sharp allocates for the file
-            await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content), options.output);
+            await saveImage(finish(tidy(() => tensorToImage(net.deprocess(image))), inputs.content, inputs.styles), options.output);
           }
           continue;
         }
-        const objective = new GatysObjective(
-          net,
-          content,
-          sources,
-          { content: options.contentLayers, style: options.styleLayers },
-          { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
-          { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, checkpoint },
-        );
-        held.push(objective);
         // Stage 0 starts as --init says; later stages from the upscaled previous result (plus the
         // content's finer detail with a content start).
         const previous: Tensor | null = x;
@@ -206,6 +213,9 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         );
         previous?.dispose();
         x = start;
+        // The method's objective for this stage (NNST's target reads the start image).
+        const objective = stageObjective({ net, options, content, styles: sources, start, checkpoint });
+        held.push(objective);
         const warmStart = handover ? resampledPairs(handover.pairs, handover.pixels, height, width) : undefined;
         handover = null;
         const optimizer: Optimizer = makeOptimizer(options, start, box, warmStart);
@@ -213,7 +223,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         const best = new BestPoint();
         held.push(best);
         const bestImage = () => best.image ?? start;
-        const current = () => finish(tidy(() => tensorToImage(net.deprocess(bestImage()))), inputs.content);
+        const current = () => finish(tidy(() => tensorToImage(net.deprocess(bestImage()))), inputs.content, inputs.styles);
 
         const iterations = options.scaleIterations[stage];
         const bestSoFar: number[] = [];
@@ -247,6 +257,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
             records.push({ stage, iteration: i, step, seconds: round(elapsed), losses: losses! });
           }
           hooks.onProgress?.({
+            method: options.method,
             iteration: i,
             iterations,
             stage,
@@ -316,6 +327,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   if (divergence) throw new NstError(divergence);
 
   const result: StylizeResult = {
+    method: options.method,
     output: options.output,
     iterations: step,
     cancelled,

@@ -1,0 +1,58 @@
+/**
+ * Memory planning for methods that cannot tile (NNST, STROTSS: their losses compare features
+ * across the whole image). A stage over the --max-memory budget is refused before any compute,
+ * in one line naming the largest --size that fits untiled; running over the budget silently
+ * would defeat the budget. The estimate is the Gatys tables' untiled stage (the same VGG19
+ * forward and backward, a little deeper for Gatys) plus the neighbour search's blocks.
+ */
+import { NstError } from '../errors';
+import type { Precision } from '../models';
+import { formatBytes } from './tiling/memory-size';
+import { SAFETY, StageMemoryInput, untiledStageBytes } from './gatys/tiling/memory-model';
+import type { MeasuredStagePlan } from './gatys/tiling';
+import { NEIGHBOUR_BLOCK_BYTES } from './nnst/neighbours';
+import type { MethodName } from './method-names';
+
+export interface UntiledStageInput {
+  method: MethodName;
+  width: number;
+  height: number;
+  /** Pixels of each style image at this stage's scale. */
+  stylePixels: number[];
+  precision: Precision;
+  optimizer: 'lbfgs' | 'adam';
+  history: number;
+  iterations: number;
+  maxMemory: number;
+  baseBytes: number;
+  /** The run's final --size (what the message suggests lowering). */
+  finalSide: number;
+}
+
+/** The stage's bytes over the process's base, whole. */
+function stageBytes(m: StageMemoryInput): number {
+  return untiledStageBytes({ ...m, checkpoint: false }) + NEIGHBOUR_BLOCK_BYTES;
+}
+
+/** The untiled plan of a stage of a method without tiles, or an NstError when it does not fit. */
+export function planUntiledStage(p: UntiledStageInput): MeasuredStagePlan {
+  const memory: StageMemoryInput = { width: p.width, height: p.height, stylePixels: p.stylePixels, precision: p.precision, optimizer: p.optimizer, history: p.history, iterations: p.iterations };
+  const need = stageBytes(memory);
+  const room = p.maxMemory * SAFETY - p.baseBytes;
+  if (need <= room) return { tiling: null, checkpoint: false, calibration: null, plannedBytes: need };
+  // Scale the whole run (photo and paintings alike) down until the stage fits.
+  const side = Math.max(p.width, p.height);
+  let scale = 1;
+  while (scale > 0.01) {
+    scale *= 0.98;
+    const s = scale;
+    const fits = stageBytes({ ...memory, width: Math.round(p.width * s), height: Math.round(p.height * s), stylePixels: p.stylePixels.map((px) => px * s * s) }) <= room;
+    if (fits) break;
+  }
+  // The run's largest stage is its last: the largest --size is the side at which this stage fits.
+  const largest = Math.min(p.finalSide, Math.floor((side * scale) / 16) * 16);
+  const fit = largest >= 16 ? `; the largest --size that fits untiled is about ${largest} px` : '';
+  throw new NstError(
+    `--method ${p.method} cannot optimise in tiles, and its ${p.width}x${p.height} stage needs about ${formatBytes(need + p.baseBytes)}, over --max-memory ${formatBytes(p.maxMemory)}${fit} (or raise --max-memory, or use --method gatys)`,
+  );
+}

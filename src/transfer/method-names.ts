@@ -1,0 +1,76 @@
+/**
+ * The optimisation-based transfer methods `nst stylize --method` offers, as data: names, one-line
+ * descriptions, what each supports and the defaults it puts in place of the options the user left
+ * out. Kept free of the engine so the CLI, the server and the page can read it cheaply; the
+ * objectives themselves are built in method.ts.
+ */
+
+export type MethodName = 'gatys' | 'strotss' | 'nnst';
+export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst'];
+
+/** Style losses of the Gatys method's objective (`--style-loss`). */
+export type StyleLossName = 'gram' | 'w2' | 'swd' | 'remd';
+export const STYLE_LOSS_NAMES: readonly StyleLossName[] = ['gram', 'w2', 'swd', 'remd'];
+/** Content losses of the Gatys method's objective (`--content-loss`). */
+export type ContentLossName = 'mse' | 'self-similarity';
+export const CONTENT_LOSS_NAMES: readonly ContentLossName[] = ['mse', 'self-similarity'];
+
+export interface MethodCapabilities {
+  /** Spatial control with --style-mask. */
+  masks: boolean;
+  /** A stage over the --max-memory budget can be optimised in tiles (else the run refuses: see method.ts). */
+  tiling: boolean;
+  /** --style-loss / --content-loss pick its loss blocks. */
+  lossBlocks: boolean;
+  /** --alpha sets its content-vs-style trade-off. */
+  alpha: boolean;
+  /** Gatys-only knobs: --normalize-gradients, --loss-normalization sum, --checkpoint on. */
+  gatysKnobs: boolean;
+}
+
+export interface MethodDefaults {
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  /** The method's VGG19 layers when --style-layers is not given (null: the preset's). */
+  styleLayers: readonly string[] | null;
+  /** Content-vs-style trade-off (methods with `alpha`). */
+  alpha: number;
+}
+
+export interface MethodInfo {
+  name: MethodName;
+  /** One line for --help and the web page. */
+  description: string;
+  capabilities: MethodCapabilities;
+  defaults: MethodDefaults;
+}
+
+/**
+ * NNST's hypercolumn layers on VGG19. NNST used VGG16's relu1_1 … relu4_3 (ten layers); measured
+ * at 256 px with src/quality (see src/transfer/nnst/index.ts for the numbers), one layer per block
+ * from relu1_1 to relu4_1 plus relu4_2 keeps the result's style distance within a few per cent of
+ * the dense set at a third of the channels (a third of the search's and the loss's time).
+ */
+export const NNST_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu4_2'];
+
+export const METHODS: Record<MethodName, MethodInfo> = {
+  gatys: {
+    name: 'gatys',
+    description: 'Gatys et al. 2016: match the painting\'s Gram matrices (or another --style-loss) while keeping the photo\'s features',
+    capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, alpha: 0 },
+  },
+  strotss: {
+    name: 'strotss',
+    description: 'STROTSS (Kolkin et al. 2019): relaxed optimal transport between output and painting features, self-similarity content',
+    capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false },
+    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: null, alpha: 0.5 },
+  },
+  nnst: {
+    name: 'nnst',
+    description: 'Neural neighbours (Kolkin et al. 2022): every photo feature replaced by its nearest painting feature, then the painting\'s colours',
+    capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false },
+    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75 },
+  },
+};

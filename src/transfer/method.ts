@@ -1,0 +1,83 @@
+/**
+ * Each method's objective for one stage of the run loop (gatys/run.ts), and the last touch it
+ * gives the finished image. The loop itself (schedule, optimisers, progress, reports, saving) is
+ * shared; only what is optimised differs.
+ */
+import type { Tensor } from '../engine';
+import type { RgbImage } from '../image';
+import { matchColoursInOklab } from '../image/oklab-colour-match';
+import type { Vgg19 } from '../models';
+import { GatysObjective, Objective, StyleSource } from '../losses';
+import { NstError } from '../errors';
+import type { ResolvedStylizeOptions } from './gatys/options';
+import { NnstObjective } from './nnst/objective';
+import { METHODS, MethodName } from './method-names';
+
+export * from './method-names';
+
+/** What a stage hands the method to build its objective. */
+export interface StageObjectiveInput {
+  net: Vgg19;
+  options: ResolvedStylizeOptions;
+  /** The preprocessed photo at the stage's size. */
+  content: Tensor;
+  styles: StyleSource[];
+  /** The stage's starting image (preprocessed, the photo's size). */
+  start: Tensor;
+  /** Recompute activations in the backward pass (the memory plan's choice; Gatys only). */
+  checkpoint: boolean;
+}
+
+/** The objective of one stage of `options.method`. */
+export function stageObjective(input: StageObjectiveInput): Objective {
+  const { net, options, content, styles, start, checkpoint } = input;
+  switch (options.method) {
+    case 'gatys':
+      return new GatysObjective(
+        net,
+        content,
+        styles,
+        { content: options.contentLayers, style: options.styleLayers },
+        { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
+        { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, checkpoint },
+      );
+    case 'nnst':
+      return new NnstObjective(net, content, styles.map((s) => s.image), start, {
+        layers: options.styleLayers,
+        alpha: options.alpha,
+        styleWeight: options.styleWeight,
+        contentWeight: options.contentWeight,
+        tvWeight: options.tvWeight,
+        rotations: options.rotateStyle,
+      });
+    case 'strotss':
+      throw new NstError('--method strotss is not available yet');
+  }
+}
+
+/**
+ * The method's last touch on the finished image (RGB), before --preserve-colors: NNST gives it
+ * the paintings' OkLAB colour mean and covariance (unless the photo's colours are to be kept).
+ */
+export function finishImage(method: MethodName, image: RgbImage, styles: RgbImage[], options: Pick<ResolvedStylizeOptions, 'preserveColors'>): RgbImage {
+  if (method !== 'nnst' || options.preserveColors === 'luminance') return image;
+  return matchColoursInOklab(image, styles.length === 1 ? styles[0] : concatenated(styles));
+}
+
+/** Several images' pixels as one (for colour statistics: only the pixel set matters). */
+function concatenated(images: RgbImage[]): RgbImage {
+  const n = images.reduce((a, i) => a + i.width * i.height, 0);
+  const data = new Float32Array(3 * n);
+  let offset = 0;
+  for (const image of images) {
+    const m = image.width * image.height;
+    for (let c = 0; c < 3; c++) data.set(image.data.subarray(c * m, (c + 1) * m), c * n + offset);
+    offset += m;
+  }
+  return { width: n, height: 1, data };
+}
+
+/** Whether a method can optimise a stage in tiles. */
+export function methodTiles(method: MethodName): boolean {
+  return METHODS[method].capabilities.tiling;
+}
