@@ -1,0 +1,150 @@
+/**
+ * The loss blocks of src/losses beyond Gatys's (REMD, moments, colour REMD, self-similarity,
+ * Wasserstein-2, sliced Wasserstein): values and gradients against PyTorch (float64, the formulas
+ * written independently in scripts/fixtures/make-style-loss-reference.py, committed as
+ * test/fixtures/losses/style-loss-reference.json), and gradients against finite differences.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gradients, tensor, Tensor, tidy } from '../src/engine';
+import {
+  colourRemdLoss,
+  cosineDistances,
+  momentLoss,
+  featureMoments,
+  relaxedEmd,
+  remdLoss,
+  resampleQuantiles,
+  selfSimilarityLoss,
+  sortedProjections,
+  sqrtmNewtonSchulz,
+  swdLoss,
+  unitRows,
+  w2Loss,
+  w2Target,
+} from '../src/losses';
+import { engineSuite, uniform } from './helpers/numeric';
+import { checkGradient, Input } from './helpers/finite-differences';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+const reference = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'losses', 'style-loss-reference.json'), 'utf8'));
+
+interface Case {
+  inputs: Record<string, { shape: number[]; data: number[] }>;
+  value: number;
+  grads: Record<string, number[]>;
+}
+
+/** The loss blocks as functions of the fixture's named inputs. */
+const blocks: Record<string, { names: string[]; f: (t: Record<string, Tensor>) => Tensor }> = {
+  remd: { names: ['x', 'y'], f: ({ x, y }) => remdLoss(x, y) },
+  moments: { names: ['x', 'y'], f: ({ x, y }) => momentLoss(x, featureMoments(y)) },
+  colourRemd: { names: ['x', 'y'], f: ({ x, y }) => colourRemdLoss(x, y) },
+  selfSimilarity: { names: ['x', 'c'], f: ({ x, c }) => selfSimilarityLoss(x, c) },
+  w2: { names: ['features', 'target'], f: ({ features, target }) => w2Loss(features, w2Target(target)) },
+  swd: {
+    names: ['features', 'target', 'directions'],
+    f: ({ features, target, directions }) => {
+      const d = unitRows(directions);
+      return swdLoss(features, d, sortedProjections(target, d));
+    },
+  },
+};
+
+function inputsOf(c: Case, names: string[]): Input[] {
+  return names.map((n) => ({ shape: c.inputs[n].shape, data: Float32Array.from(c.inputs[n].data) }));
+}
+
+function close(actual: ArrayLike<number>, expected: number[], tol: number, what: string): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * scale, `${what}[${i}]: ${actual[i]} vs PyTorch ${expected[i]}`);
+  }
+}
+
+engineSuite('style loss');
+
+describe('loss blocks match PyTorch (values and gradients)', () => {
+  for (const [name, block] of Object.entries(blocks)) {
+    test(name, () => {
+      const c: Case = reference[name];
+      tidy(() => {
+        const ts = Object.fromEntries(block.names.map((n) => [n, tensor(c.inputs[n].data, c.inputs[n].shape).variable()]));
+        const value = block.f(ts);
+        assert.ok(Math.abs(value.item() - c.value) <= 2e-5 * Math.max(1, Math.abs(c.value)), `${name}: ${value.item()} vs PyTorch ${c.value}`);
+        const wrt = Object.keys(c.grads);
+        const gs = gradients([value], wrt.map((n) => ts[n]));
+        wrt.forEach((n, i) => close(gs[i]!.data(), c.grads[n], 2e-4, `${name} d/d${n}`));
+      });
+    });
+  }
+});
+
+describe('loss blocks: gradients vs finite differences', () => {
+  for (const [name, block] of Object.entries(blocks)) {
+    test(name, () => {
+      const c: Case = reference[name];
+      const wrt = Object.keys(c.grads).map((n) => block.names.indexOf(n));
+      checkGradient((xs) => block.f(Object.fromEntries(block.names.map((n, i) => [n, xs[i]]))), inputsOf(c, block.names), { which: wrt, eps: 2e-3 });
+    });
+  }
+});
+
+describe('loss blocks: defining properties', () => {
+  test('relaxedEmd takes the larger of the mean row minimum and the mean column minimum', () => {
+    tidy(() => {
+      // rows minima 1, 0 → 0.5; column minima 0, 1, 2 → 1
+      const m = tensor([1, 1, 2, 0, 5, 3], [2, 3]);
+      assert.equal(relaxedEmd(m).item(), 1);
+    });
+  });
+
+  test('cosine distances ignore magnitude; REMD of a set with itself (any scale) is 0', () => {
+    tidy(() => {
+      const x = tensor(uniform(20, 3), [4, 5]);
+      const d = cosineDistances(x, x.mul(7));
+      for (let i = 0; i < 4; i++) assert.ok(Math.abs(d.data()[i * 4 + i]) < 1e-6);
+      assert.ok(Math.abs(remdLoss(x, x.mul(3)).item()) < 1e-6);
+    });
+  });
+
+  test('self-similarity is 0 for the same structure at another scale, positive otherwise', () => {
+    tidy(() => {
+      const x = tensor(uniform(30, 4), [6, 5]);
+      assert.ok(selfSimilarityLoss(x.mul(5), x).item() < 1e-5);
+      assert.ok(selfSimilarityLoss(tensor(uniform(30, 5), [6, 5]), x).item() > 0.1);
+    });
+  });
+
+  test('Newton–Schulz square root: √A·√A = A for a positive definite A', () => {
+    tidy(() => {
+      const b = tensor(uniform(16, 6), [4, 4]);
+      const a = b.matmul(b.transpose(0, 1)).add(tensor([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], [4, 4]));
+      const s = sqrtmNewtonSchulz(a, 20);
+      close(s.matmul(s).data(), Array.from(a.data()), 1e-4, '√A²');
+    });
+  });
+
+  test('W2 is about 0 between the same features, and sees a shifted mean', () => {
+    tidy(() => {
+      const f = tensor(uniform(4 * 36, 7), [1, 4, 6, 6]).add(1);
+      const t = w2Target(f);
+      assert.ok(Math.abs(w2Loss(f, t).item()) < 1e-3, `W2(f, f) = ${w2Loss(f, t).item()}`);
+      // a shift of every channel by 0.5 adds mean((0.5)²) = 0.25
+      assert.ok(Math.abs(w2Loss(f.add(0.5), t).item() - 0.25) < 1e-3);
+    });
+  });
+
+  test('sliced Wasserstein: 0 for a permutation of the positions, quantiles resampled linearly', () => {
+    tidy(() => {
+      const f = tensor(uniform(3 * 12, 8), [1, 3, 3, 4]);
+      const permuted = f.reshape([3, 12]).flip([1]).reshape([1, 3, 3, 4]);
+      const d = unitRows(tensor(uniform(15, 9), [5, 3]));
+      assert.ok(swdLoss(permuted, d, sortedProjections(f, d)).item() < 1e-10);
+      close(resampleQuantiles(tensor([0, 1, 4], [1, 3]), 5).data(), [0, 0.5, 1, 2.5, 4], 1e-6, 'resampled');
+    });
+  });
+});
