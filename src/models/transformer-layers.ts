@@ -51,12 +51,17 @@ export function subPixelKernel(w: Tensor): Tensor {
 /**
  * A 3×3 stride-2 transposed convolution (padding 0, output cropped to 2H×2W) as a sub-pixel
  * convolution: `kernel` from {@link subPixelKernel} gives the four output phases of each channel,
- * which are interleaved into the doubled grid.
+ * which are interleaved into the doubled grid. `edges`: what lies before the first row/column.
  */
-export function subPixelTransposedConv(x: Tensor, kernel: Tensor): Tensor {
+export function subPixelTransposedConv(x: Tensor, kernel: Tensor, edges: 'zero' | 'reflect' = 'zero'): Tensor {
   const [n, , height, width] = x.shape;
   const outChannels = kernel.shape[0] / 4;
-  const phases = conv2d(pad(x, [1, 0, 1, 0], 'constant', 0), kernel, null, 1, 0);
+  // The first output row and column also read input row/column −1: zero in the original
+  // transposed convolution, which starves them (the ml5 networks' dark top and left frame);
+  // 'reflect' gives them the mirrored row/column 1, as an image continued past its edge would.
+  const mirror = edges === 'reflect' && Math.min(height, width) > 1;
+  const padded = mirror ? edgePad(x, 1, 'reflect').narrow(2, 0, height + 1).narrow(3, 0, width + 1) : pad(x, [1, 0, 1, 0], 'constant', 0);
+  const phases = conv2d(padded, kernel, null, 1, 0);
   return phases
     .reshape([n, outChannels, 2, 2, height, width])
     .permute([0, 1, 4, 2, 5, 3])

@@ -50,6 +50,16 @@ import {
 import { edgePad, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 
 export type TransformerVariant = 'johnson-ml5' | 'johnson-upsample';
+
+/**
+ * How the ml5 networks see past the image's edges. 'reflect' (the default): every convolution pads
+ * by reflection and the transposed convolutions read a mirrored row/column before the first, so
+ * nothing darkens the borders. 'exact': the original zero padding, bit for bit the pretrained
+ * networks (their parity tests), with a dark 3–4 px frame on the left and top (issue 28).
+ * Networks of the 'johnson-upsample' layout always reflect: both modes are the same for them.
+ */
+export type FastPadding = 'exact' | 'reflect';
+export const FAST_PADDINGS: readonly FastPadding[] = ['exact', 'reflect'];
 export const TRANSFORMER_VARIANTS: readonly TransformerVariant[] = ['johnson-ml5', 'johnson-upsample'];
 
 /** The architecture as recorded in a saved model's metadata (everything is fixed by the variant). */
@@ -152,6 +162,8 @@ export class TransformerNet {
     this.computePrecision = p;
   }
   private computePrecision: Precision = 'fp32';
+  /** Edge handling of the ml5 networks (see FastPadding). */
+  padding: FastPadding = 'reflect';
   /** True once `parameters()` has handed the weights out (to an optimiser that updates them in place). */
   private trainable = false;
   /** Conv weights in compute layout and precision, built once for inference on a frozen network. */
@@ -305,7 +317,7 @@ export class TransformerNet {
       const bias = spec.bias ? this.toCompute(this.params.get(`${name}.bias`)!) : null;
       const weight = this.computeWeight(name, (w) => w);
       // Zero 'same' padding at stride 1 is the convolution's own (no padded copy of the input).
-      const zeroSame = this.variant === 'johnson-ml5' && stride === 1;
+      const zeroSame = this.variant === 'johnson-ml5' && this.padding === 'exact' && stride === 1;
       const padding = zeroSame ? Math.floor(spec.kernel / 2) : 0;
       h = conv2d(zeroSame ? input : this.padFor(input, spec.kernel, stride), weight, bias, stride, padding);
     }
@@ -320,7 +332,7 @@ export class TransformerNet {
    * (libtorch 1.13's bf16 transposed convolution fails on CPU), and about twice as fast in fp32.
    */
   private transposedConv(name: string, x: Tensor): Tensor {
-    const grid = subPixelTransposedConv(x, this.computeWeight(name, subPixelKernel));
+    const grid = subPixelTransposedConv(x, this.computeWeight(name, subPixelKernel), this.padding === 'exact' ? 'zero' : 'reflect');
     return this.computePrecision === 'bf16' ? grid.contiguous(true) : grid;
   }
 
@@ -345,25 +357,26 @@ export class TransformerNet {
   }
 
   /**
-   * Padding the conv's own zero padding cannot do: reflection 'same' padding (ours, any stride)
-   * and TensorFlow SAME at stride 2 (ml5; asymmetric). ml5's stride-1 zero padding is the conv's.
+   * Padding the conv's own zero padding cannot do: reflection 'same' padding (ours, any stride;
+   * the ml5 networks' outside exact mode) and TensorFlow SAME at stride 2 (ml5; asymmetric, zero
+   * in exact mode, mirrored otherwise). ml5's exact stride-1 zero padding is the conv's.
    */
   private padFor(x: Tensor, kernel: number, stride: number): Tensor {
     const [, , h, w] = x.shape;
-    if (this.variant === 'johnson-upsample') {
-      const p = Math.floor(kernel / 2);
-      // Reflection needs the padding to be smaller than the image; tiny inputs fall back to replication.
-      const mode = p < Math.min(h, w) ? 'reflect' : 'replicate';
-      const padded = edgePad(x, p, mode);
-      return this.computePrecision === 'bf16' ? padded.contiguous(true) : padded;
-    }
+    const p = Math.floor(kernel / 2);
+    // Reflection needs the padding to be smaller than the image; tiny inputs fall back to replication.
+    const mirrored = () => edgePad(x, p, p < Math.min(h, w) ? 'reflect' : 'replicate');
+    const layout = (t: Tensor) => (this.computePrecision === 'bf16' ? t.contiguous(true) : t);
+    if (this.variant === 'johnson-upsample') return layout(mirrored());
     const same = (n: number): [number, number] => {
       const total = Math.max((Math.ceil(n / stride) - 1) * stride + kernel - n, 0);
       return [Math.floor(total / 2), total - Math.floor(total / 2)];
     };
     const [top, bottom] = same(h);
     const [left, right] = same(w);
-    return pad(x, [left, right, top, bottom], 'constant', 0);
+    if (this.padding === 'exact') return pad(x, [left, right, top, bottom], 'constant', 0);
+    // SAME never pads more than p on a side: mirror p all round, keep what SAME pads.
+    return layout(mirrored().narrow(2, p - top, h + top + bottom).narrow(3, p - left, w + left + right));
   }
 
   /**

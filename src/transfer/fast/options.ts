@@ -9,6 +9,7 @@ import { NstError } from '../../errors';
 import { checkOutputPath, DEFAULT_MAX_PIXELS, OUTPUT_EXTENSIONS } from '../../image';
 import { checkLayerNames, Pooling } from '../../models/vgg19';
 import { STYLE_MODEL_EXTENSION } from '../../models/style-model-format';
+import { FAST_PADDINGS, FastPadding } from '../../models/transformer-net';
 import { CHECKPOINT_SUFFIX, resolveStyle } from './styles';
 import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
 import { FAST_MIN_TILE } from './tiled';
@@ -60,6 +61,8 @@ export interface FastOptions {
   maxMemory?: number | string;
   /** Stylise in tiles of this side (px) whatever the budget. */
   tileSize?: number;
+  /** Pretrained networks' edges: 'reflect' (default, no dark frame) or 'exact' (the original zero padding, bit for bit). */
+  padding?: FastPadding;
 }
 
 export interface ResolvedFastOptions {
@@ -82,6 +85,7 @@ export interface ResolvedFastOptions {
   /** Memory budget, bytes. */
   maxMemory: number;
   tileSize?: number;
+  padding: FastPadding;
 }
 
 /** Image file extensions read from folders (datasets, batches). */
@@ -122,6 +126,8 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   const precision = options.precision ?? 'auto';
   if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
   if (!['none', 'luminance'].includes(preserveColors)) throw new NstError(`--preserve-colors must be none or luminance (got '${preserveColors}')`);
+  const padding = options.padding ?? 'reflect';
+  if (!FAST_PADDINGS.includes(padding)) throw new NstError(`--padding must be ${FAST_PADDINGS.join(' or ')} (got '${padding}')`);
   checkRuntime(options);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   positiveInt(maxPixels, 'max-pixels');
@@ -170,6 +176,7 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
     size: options.size,
     maxMemory,
     tileSize: options.tileSize,
+    padding,
     preserveColors,
     precision,
     threads: options.threads,

@@ -39,6 +39,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const runtime = configureThread({ threads: options.threads, device: options.device });
   const model = loadStyleModel(options.modelPath, runtime.device);
   model.net.precision = resolvePrecision(options.precision, runtime.device);
+  model.net.padding = options.padding;
   const baseBytes = residentBytes();
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
