@@ -107,6 +107,11 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     await page.setInputFiles('#fit-file', STYLE_PNG);
     await page.waitForFunction(() => /step \d of 4/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.waitForFunction(() => /is a quick style now/.test(document.querySelector('#fit-status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+    // The stage showed the painting being learnt with its progress, and now says it is a style.
+    assert.ok(Number(await page.evaluate(() => document.body.dataset.fitProgressOnStage ?? 0)) >= 1, 'the fit progress was on the stage');
+    await page.waitForFunction(() => /^“style” is a quick style now/.test(document.querySelector('#status')!.textContent ?? ''));
+    assert.match((await page.getAttribute('#preview', 'src')) ?? '', /\/result\?v=/);
+    assert.equal(await page.isHidden('#download'), true, "a fit's result (its painting) is not offered as a download");
     const name = await page.inputValue('#fast-style');
     // Listed under its file's name (style.png), not a hash.
     assert.equal(name, 'style');

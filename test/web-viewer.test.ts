@@ -137,4 +137,82 @@ describe('web page: the whole picture in "Fit" (headless Chromium)', { skip }, (
     }
     assert.deepEqual(failures, []);
   });
+
+  /** Opens the page with job `id` on its stage. */
+  async function showJob(id: string): Promise<void> {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.evaluate((jobId) => localStorage.setItem('nst.currentJob', jobId), id);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForFunction(() => /^done/.test(document.querySelector('#status')!.textContent ?? ''));
+  }
+
+  test('the download is named photo × painting; "Details" is a readable panel with the raw JSON one click away', async () => {
+    await page.setViewportSize(VIEWPORTS[0]);
+    await showJob(jobs.panorama);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    assert.equal(download.suggestedFilename(), 'panorama-x-wave.jpg');
+    await download.cancel();
+
+    assert.equal(await page.isVisible('#details'), false);
+    await page.click('#details-open');
+    await page.waitForFunction(() => document.querySelector<HTMLDialogElement>('#details')!.open && /painted in/.test(document.querySelector('#details-list')!.textContent ?? ''));
+    const rows = await page.evaluate(() => {
+      const out: Record<string, string> = {};
+      const items = Array.from(document.querySelectorAll('#details-list > *'));
+      for (let i = 0; i + 1 < items.length; i += 2) out[items[i].textContent!] = items[i + 1].textContent!;
+      return out;
+    });
+    assert.equal(rows.Photo, 'panorama.png · 192×64');
+    assert.equal(rows['Quick style'], 'wave');
+    assert.equal(rows.Result, '128×43 · JPG');
+    assert.equal(rows.How, 'quick style');
+    assert.match(rows.Settings, /^128 px · 100 % style$/);
+    assert.match(rows.Time, /painted in [\d.]+ s/);
+    assert.equal(await page.textContent('#details-title'), 'panorama × wave');
+    // The raw report: one click away, the job's JSON.
+    assert.equal(await page.isVisible('#report'), true);
+    const href = (await page.getAttribute('#report', 'href'))!;
+    assert.equal(href, `api/jobs/${jobs.panorama}/report`);
+    const report = await json(await fetch(`${server.url}/${href}`));
+    assert.equal(report.id, jobs.panorama);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-details.png') });
+    await page.click('#details-close');
+    assert.equal(await page.isVisible('#details'), false);
+  });
+
+  test('the convergence chart finds the coarse-to-fine stages and draws each from its own 100 %', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    // The page's own chart module, loaded beside it.
+    // (a string, so that TypeScript leaves the dynamic import to the browser)
+    await page.evaluate("import('./js/chart.js').then((m) => { window.chartModule = m; })");
+    const out = await page.evaluate(async () => {
+      const { stageStarts, LossChart } = (window as any).chartModule;
+      // Three stages: each falls, the next (a larger image) starts ~100× higher.
+      const rows: [number, number, number, number, number][] = [];
+      let i = 0;
+      for (const start of [50, 4000, 9e5]) for (let k = 0; k < 10; k++) rows.push([++i, start * 0.1, start * 0.8 * 0.8 ** k, 1, start * 0.8 ** k]);
+      const canvas = document.createElement('canvas');
+      canvas.width = 420;
+      canvas.height = 200;
+      const chart = new LossChart(canvas);
+      chart.reset(rows);
+      chart.draw();
+      // The total's line: the darkest pixels of each stage's first and last columns, top to bottom.
+      const ctx = canvas.getContext('2d')!;
+      const darkRow = (x: number) => {
+        const col = ctx.getImageData(Math.round(x), 0, 1, canvas.height).data;
+        for (let y = 0; y < canvas.height; y++) if (col[y * 4 + 3] > 200 && col[y * 4] < 80 && col[y * 4 + 1] < 80 && col[y * 4 + 2] < 80) return y;
+        return -1;
+      };
+      return { starts: stageStarts(rows), stages: chart.stages, firstStageTop: darkRow(45), lastStageEnd: darkRow(408) };
+    });
+    assert.deepEqual(out.starts, [0, 10, 20]);
+    assert.equal(out.stages, 3);
+    // Every stage starts at 100 % (the top gridline, y = 18) and the last ends lower (0.8^9 = 13 %).
+    assert.ok(Math.abs(out.firstStageTop - 18) <= 3, `first stage starts at y ${out.firstStageTop}`);
+    assert.ok(out.lastStageEnd > 18 + 40, `the last stage ends at y ${out.lastStageEnd}, well below its start`);
+  });
 });

@@ -6,6 +6,8 @@
 import { createJob, Job, watchJob } from './api.js';
 
 export interface FitPaintingHooks {
+  /** The job exists: the page shows it on the stage, with its progress. */
+  started?(job: Job): void;
   /** Progress and outcome, in words. */
   status(text: string, error?: boolean): void;
   /** The painting is a style now, under this name; the page shows it among its styles. */
@@ -20,6 +22,7 @@ export async function fitPainting(file: File, hooks: FitPaintingHooks): Promise<
   const job = await createJob(form);
   const title = file.name.replace(/\.[a-z0-9]+$/i, '');
   hooks.status(`learning the style of “${title}”: waiting for the server…`);
+  hooks.started?.(job);
   const stop = watchJob(job.id, {
     onProgress: (p) => {
       const loss = p.losses?.total != null ? ` · loss ${p.losses.total.toPrecision(3)}` : '';

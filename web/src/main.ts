@@ -16,6 +16,7 @@ import { formatSeconds, Gallery, titleOf } from './gallery.js';
 import { LocalResult, saveLocalResult } from './local-results.js';
 import { Viewer } from './viewer.js';
 import { downloadName } from './words.js';
+import { DetailsPanel } from './details.js';
 
 type Role = 'content' | 'style';
 type Method = 'stylize' | 'fast' | 'browser';
@@ -56,7 +57,7 @@ const els = {
   start: $<HTMLButtonElement>('#start'),
   cancel: $<HTMLButtonElement>('#cancel'),
   download: $<HTMLAnchorElement>('#download'),
-  report: $<HTMLAnchorElement>('#report'),
+  detailsOpen: $<HTMLButtonElement>('#details-open'),
   size: $<HTMLSelectElement>('#size'),
   preset: $<HTMLSelectElement>('#preset'),
   quality: $<HTMLSelectElement>('#quality'),
@@ -76,6 +77,7 @@ const els = {
 };
 const chart = new LossChart($<HTMLCanvasElement>('#chart'));
 const viewer = new Viewer();
+const details = new DetailsPanel();
 const gallery = new Gallery($('#gallery'), $('#more'), $('#gallery-count'), {
   open: (job) => {
     follow(job);
@@ -444,9 +446,9 @@ async function startServerJobs(m: 'stylize' | 'fast'): Promise<void> {
   }
 }
 
-/** The photo to compare with; a video's frames change, so a video job has none. */
+/** The photo to compare with; a video's frames change, so a video job has none (nor has a fit). */
 function beforeOf(job: Job): string | null {
-  return job.method === 'video' ? null : thumbnailUrl(job.id, 'content', 1024);
+  return job.method === 'video' || !job.inputs.content ? null : thumbnailUrl(job.id, 'content', 1024);
 }
 
 /** Shows a job on the stage and follows its events until it ends. */
@@ -461,7 +463,9 @@ function follow(job: Job): void {
     // storage off: a reload simply forgets
   }
   els.download.hidden = true;
-  els.report.hidden = true;
+  // Its settings can be read while it paints; the panel fills in the rest at the end.
+  els.detailsOpen.hidden = false;
+  details.link(job);
   chart.reset();
   els.chartBox.hidden = job.method !== 'stylize';
   els.progress.value = 0;
@@ -474,7 +478,9 @@ function follow(job: Job): void {
     if (job.method === 'stylize') fetch(rel(job.links.report)).then((r) => r.json()).then((rep) => chart.reset(rep.lossHistory?.rows ?? []), () => undefined);
     return;
   }
-  if (job.checkpointIteration || (job.method === 'video' && job.progress)) viewer.showImage(`${rel(job.links.preview)}?iteration=${job.checkpointIteration ?? job.progress?.iteration}`, before);
+  // A painting being learnt hangs on the stage while it is learnt (not the previous result).
+  if (job.method === 'fit') viewer.showImage(thumbnailUrl(job.id, 'style', 1024), null);
+  else if (job.checkpointIteration || (job.method === 'video' && job.progress)) viewer.showImage(`${rel(job.links.preview)}?iteration=${job.checkpointIteration ?? job.progress?.iteration}`, before);
   else viewer.clear(job.status === 'queued' ? 'Waiting for its turn…' : 'Painting…');
   setStatus(job.status === 'queued' ? `waiting${job.queuePosition ? ` (${job.queuePosition} ahead)` : ''}…` : 'starting…');
   const startedWatching = Date.now();
@@ -485,7 +491,7 @@ function follow(job: Job): void {
       if (j.progress && j.status === 'running') showProgress(j.progress.iteration, j.progress.iterations, j.progress.etaSeconds, j.method);
     },
     onStatus: (status) => {
-      if (status === 'running') setStatus('painting…');
+      if (status === 'running') setStatus(job.method === 'fit' ? `learning the style of “${paintingTitle(job)}”…` : 'painting…');
     },
     onProgress: (p) => {
       bump('progressEvents');
@@ -514,7 +520,10 @@ function showProgress(iteration: number, iterations: number, eta: number, m: str
   els.progress.value = iteration;
   const etaText = Number.isFinite(eta) && iteration < iterations ? ` · about ${formatSeconds(eta)} left` : '';
   const share = Math.round((100 * iteration) / iterations);
-  setStatus(m === 'stylize' ? `painting… step ${iteration} of ${iterations}${etaText}` : m === 'video' ? `painting… frame ${iteration} of ${iterations}${etaText}` : 'painting…');
+  const fitting = m === 'fit' && state.job ? `learning the style of “${paintingTitle(state.job)}”… step ${iteration} of ${iterations}${etaText}` : null;
+  // Counted where the painting being learnt is on the stage (what a test can check after a quick fit).
+  if (fitting && viewer.image.src.includes('/thumbnail/style')) bump('fitProgressOnStage');
+  setStatus(fitting ?? (m === 'stylize' ? `painting… step ${iteration} of ${iterations}${etaText}` : m === 'video' ? `painting… frame ${iteration} of ${iterations}${etaText}` : 'painting…'));
   document.title = `${share} % · ${BASE_TITLE}`;
 }
 
@@ -540,11 +549,13 @@ function showEnded(job: Job, live: boolean, watchedSeconds = 0): void {
   } else {
     viewer.clear(job.status === 'failed' ? 'Nothing to show: it failed.' : 'Nothing to show.');
   }
-  els.report.href = rel(job.links.report);
-  els.report.hidden = false;
+  // A fit's result is its painting, small: nothing to download.
+  if (job.method === 'fit') els.download.hidden = true;
+  details.link(job);
+  els.detailsOpen.hidden = false;
   const seconds = job.result ? ` in ${formatSeconds(job.result.seconds)}` : '';
   const text: Record<string, string> = {
-    succeeded: `done${seconds}: ${job.result?.width}×${job.result?.height}`,
+    succeeded: job.method === 'fit' ? `“${paintingTitle(job)}” is a quick style now (${job.result?.details?.cached ? 'known already' : `learnt${seconds}`}): pick a photo and press Paint` : `done${seconds}: ${job.result?.width}×${job.result?.height}`,
     cancelled: job.result ? 'stopped — the painting so far is kept' : 'stopped',
     failed: `failed: ${job.error ?? 'unknown error'}`,
     interrupted: job.error ?? 'interrupted',
@@ -585,8 +596,8 @@ function showDeleted(): void {
   viewer.clear('That painting was deleted.');
   els.download.hidden = true;
   els.download.removeAttribute('href');
-  els.report.hidden = true;
-  els.report.removeAttribute('href');
+  els.detailsOpen.hidden = true;
+  details.link(null);
   els.cancel.disabled = true;
   els.chartBox.hidden = true;
   els.progress.value = 0;
@@ -596,8 +607,14 @@ function showDeleted(): void {
 }
 
 /** Plain words for a job's settings (the caption under the stage). */
+/** The name of the painting a fit job learns, from its file. */
+function paintingTitle(job: Job): string {
+  return (job.inputs.style?.name ?? 'painting').replace(/^.*\//, '').replace(/\.[a-z0-9]+$/i, '');
+}
+
 function describe(job: Job): string {
   const p = job.params;
+  if (job.method === 'fit') return `${paintingTitle(job)} · learnt once as a quick style, then it paints photos in a second`;
   const how = job.method === 'stylize' ? 'any painting' : job.method === 'video' ? 'video · quick style' : 'quick style';
   const parts = [titleOf(job), how, p.size ? `${p.size} px` : 'as filmed'];
   const clip = job.inputs.content?.video;
@@ -719,6 +736,11 @@ function startFit(file: File): void {
   clearErrors();
   els.fitStatus.classList.remove('error');
   fitPainting(file, {
+    started: (job) => {
+      follow(job);
+      gallery.add(job);
+      if (window.matchMedia('(max-width: 860px)').matches) $<HTMLElement>('#live').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    },
     status: (text, error = false) => {
       els.fitStatus.textContent = text;
       els.fitStatus.classList.toggle('error', error);
@@ -753,7 +775,8 @@ async function startInBrowser(): Promise<void> {
   await nextPaint();
   chart.reset();
   els.chartBox.hidden = true;
-  els.report.hidden = true;
+  els.detailsOpen.hidden = true;
+  details.link(null);
   els.cancel.disabled = true;
   const ms = await net.stylizeTo(source, viewer.canvas, Number(els.size.value), strengthValue().blend);
   viewer.showCanvas(photoUrl);
@@ -783,7 +806,8 @@ function showLocal(r: LocalResult): void {
   els.download.href = url;
   els.download.download = downloadName(r.photoName, r.style, '.png');
   els.download.hidden = false;
-  els.report.hidden = true;
+  els.detailsOpen.hidden = true;
+  details.link(null);
   els.chartBox.hidden = true;
   els.cancel.disabled = true;
   els.caption.textContent = `${r.photoName} × ${r.style} · quick style in this browser · ${r.width}×${r.height} · ${r.backend}`;
@@ -889,6 +913,9 @@ async function init(): Promise<void> {
   document.querySelectorAll('input[name="method"]').forEach((r) => r.addEventListener('change', updateMethod));
   els.strength.addEventListener('input', updateStrengthLabel);
   els.start.addEventListener('click', start);
+  els.detailsOpen.addEventListener('click', () => {
+    if (state.job) details.open(state.job).catch((e) => showError(String(e.message ?? e)));
+  });
   els.cancel.addEventListener('click', () => {
     if (state.job) cancelJob(state.job.id).catch((e) => showError(String(e.message)));
   });
