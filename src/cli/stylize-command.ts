@@ -99,10 +99,10 @@ export function stylizeCommand(): Command {
         },
         () => progress.log('stopping after this iteration; the current image will be saved (Ctrl-C again to quit now)'),
       ).finally(() => progress.stop());
-      const status = `${result.method}, ` + (result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`) + (result.quality ? `, quality ${result.quality}` : '');
+      const status = (result.cancelled ? `stopped at iteration ${result.iterations}` : `${result.iterations} iterations`) + (result.quality ? `, quality ${result.quality}` : '');
       const loss = result.losses ? `, final loss ${formatLoss(result.losses.total)}` : '';
       process.stderr.write(
-        `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision})\n`,
+        `wrote ${result.output} (${result.width}x${result.height}, ${status}${loss}, ${result.seconds.toFixed(1)} s, seed ${result.seed}, ${result.threads} threads, ${result.precision}, method ${result.method})\n`,
       );
       if (result.stages.length > 1 || result.stages.some((s) => s.tiling || s.memory?.overBudget)) {
         for (const [i, s] of result.stages.entries()) {

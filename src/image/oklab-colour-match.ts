@@ -7,8 +7,9 @@
 import { matchColourStatistics } from './colour-transfer';
 import type { RgbImage } from './load';
 
-/** sRGB transfer function → linear light (per channel, [0,1]). */
+/** sRGB transfer function → linear light (odd-symmetric below 0, so out-of-gamut values round-trip). */
 function srgbToLinear(v: number): number {
+  if (v < 0) return -srgbToLinear(-v);
   return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
 }
 
