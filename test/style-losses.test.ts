@@ -8,8 +8,19 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gradients, tensor, Tensor, tidy } from '../src/engine';
+import { gradients, keep, manualSeed, noGrad, tensor, Tensor, tidy } from '../src/engine';
+import { Vgg19 } from '../src/models/vgg19';
+import { NstError } from '../src/errors';
 import {
+  CONTENT_LOSSES,
+  contentLoss,
+  featureRows,
+  GatysObjective,
+  ObjectiveOptions,
+  randomDirections,
+  STYLE_LOSSES,
+  styleLoss,
+  gramMatrix,
   colourRemdLoss,
   cosineDistances,
   momentLoss,
@@ -24,9 +35,11 @@ import {
   unitRows,
   w2Loss,
   w2Target,
+  randomFromTorch,
 } from '../src/losses';
 import { engineSuite, uniform } from './helpers/numeric';
 import { checkGradient, Input } from './helpers/finite-differences';
+import { MODELS_DIR } from './helpers/reference';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 const reference = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'losses', 'style-loss-reference.json'), 'utf8'));
@@ -148,3 +161,108 @@ describe('loss blocks: defining properties', () => {
     });
   });
 });
+
+describe('GatysObjective mixes the loss blocks', () => {
+  // 32 × 32 images: relu1_1 has 1,024 positions, so REMD and self-similarity read every position
+  // (no sampling) and every loss below is a fixed function of the image.
+  const layers = { content: ['relu2_1'], style: ['relu1_1', 'relu2_1'] };
+  const weights = { content: 3, style: 7, tv: 0 };
+  let net: Vgg19;
+  let photo: Tensor;
+  let painting: Tensor;
+  let output: Tensor;
+
+  const setUp = () => {
+    net ??= Vgg19.load({ modelDir: MODELS_DIR, upTo: 'relu2_1' });
+    photo ??= keep(tidy(() => tensor(uniform(3 * 32 * 32, 21), [1, 3, 32, 32]).mul(100)));
+    painting ??= keep(tidy(() => tensor(uniform(3 * 24 * 40, 22), [1, 3, 24, 40]).mul(100)));
+    output ??= keep(tidy(() => tensor(uniform(3 * 32 * 32, 23), [1, 3, 32, 32]).mul(100)));
+  };
+  const termsWith = (options: ObjectiveOptions) =>
+    tidy(() => {
+      const objective = new GatysObjective(net, photo, painting, layers, weights, options);
+      try {
+        const t = objective.terms(output);
+        const read = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
+        return { content: read(t.content), style: read(t.style) };
+      } finally {
+        objective.dispose();
+      }
+    });
+  const featuresOf = (x: Tensor) => net.forward(x, ['relu1_1', 'relu2_1']);
+
+  test('the name lists', () => {
+    assert.deepEqual([...STYLE_LOSSES], ['gram', 'w2', 'swd', 'remd']);
+    assert.deepEqual([...CONTENT_LOSSES], ['mse', 'self-similarity']);
+  });
+
+  test("the defaults are 'gram' and 'mse', as before", () => {
+    setUp();
+    const byDefault = termsWith({});
+    assert.deepEqual(termsWith({ styleLoss: 'gram', contentLoss: 'mse' }), byDefault);
+    tidy(() => {
+      const fo = featuresOf(output);
+      const fs = featuresOf(painting);
+      const fp = featuresOf(photo);
+      assert.ok(Math.abs(byDefault.style.relu1_1 - styleLoss(fo.get('relu1_1')!, gramMatrix(fs.get('relu1_1')!), 7).item()) < 1e-4 * byDefault.style.relu1_1);
+      assert.ok(Math.abs(byDefault.content.relu2_1 - contentLoss(fo.get('relu2_1')!, fp.get('relu2_1')!, 3).item()) < 1e-4 * byDefault.content.relu2_1);
+    });
+  });
+
+  test('each style loss scores the layer as its block does, times the weight', () => {
+    setUp();
+    for (const kind of ['w2', 'swd', 'remd'] as const) {
+      manualSeed(5);
+      const mixed = termsWith({ styleLoss: kind });
+      manualSeed(5);
+      tidy(() => {
+        const fo = featuresOf(output);
+        const fs = featuresOf(painting);
+        noGrad(() => randomFromTorchForTest()); // the objective's sampling generator draws first
+        for (const l of layers.style) {
+          const f = fo.get(l)!;
+          const t = fs.get(l)!;
+          let expected: number;
+          if (kind === 'w2') expected = w2Loss(f, w2Target(t), 7).item();
+          else if (kind === 'swd') {
+            const d = randomDirections(t.shape[1], t.shape[1]);
+            expected = swdLoss(f, d, sortedProjections(t, d), 7).item();
+          } else {
+            const scale = 1 / featureRows(t).abs().mean().item();
+            const rows = featureRows(t).mul(scale);
+            const out = featureRows(f).mul(scale);
+            expected = remdLoss(out, rows).add(momentLoss(out, featureMoments(rows))).mul(7).item();
+          }
+          assert.ok(Math.abs(mixed.style[l] - expected) <= 1e-4 * Math.abs(expected), `${kind} at ${l}: ${mixed.style[l]} vs ${expected}`);
+        }
+      });
+    }
+  });
+
+  test('the self-similarity content loss', () => {
+    setUp();
+    const mixed = termsWith({ contentLoss: 'self-similarity' });
+    tidy(() => {
+      const expected = selfSimilarityLoss(featureRows(featuresOf(output).get('relu2_1')!), featureRows(featuresOf(photo).get('relu2_1')!)).mul(3).item();
+      assert.ok(Math.abs(mixed.content.relu2_1 - expected) <= 1e-4 * expected, `${mixed.content.relu2_1} vs ${expected}`);
+    });
+  });
+
+  test('a mask with another style loss than gram is refused in one line', () => {
+    setUp();
+    tidy(() => {
+      const mask = tensor(new Float32Array(32 * 32).fill(1), [1, 1, 32, 32]);
+      assert.throws(() => new GatysObjective(net, photo, [{ image: painting, mask }], layers, weights, { styleLoss: 'w2' }), (e: unknown) => e instanceof NstError && /--style-mask works with --style-loss gram only/.test(e.message));
+    });
+  });
+
+  test('teardown', () => {
+    for (const t of [photo, painting, output]) t?.dispose();
+    net?.dispose();
+  });
+});
+
+/** Advances libtorch's generator as the objective's position sampler does when it is made. */
+function randomFromTorchForTest(): void {
+  tidy(() => randomFromTorch());
+}

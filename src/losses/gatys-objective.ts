@@ -14,6 +14,9 @@ import { contentLoss } from './content';
 import { gramMatrix, LossNormalization } from './gram';
 import { styleLoss } from './style';
 import { totalVariation } from './total-variation';
+import { ContentLossName, LayerTarget, layerStyleTarget, selfSimilarityTarget, StyleLossName } from './layer-losses';
+import { randomFromTorch } from './sampling';
+import { NstError } from '../errors';
 
 export interface GatysWeights {
   content: number;
@@ -53,6 +56,13 @@ export interface ObjectiveOptions {
    * Not combined with normalizeGradients (which needs every layer's graph at once).
    */
   checkpoint?: boolean;
+  /**
+   * The style loss at each style layer (default 'gram'; see STYLE_LOSSES). The others do not take
+   * masks or precomputed Gram targets, and `normalization` applies to 'gram' and 'mse' only.
+   */
+  styleLoss?: StyleLossName;
+  /** The content loss at each content layer (default 'mse'; see CONTENT_LOSSES). */
+  contentLoss?: ContentLossName;
 }
 
 /** Loss values of one evaluation, as plain numbers. */
@@ -84,6 +94,9 @@ export class GatysObjective {
   private readonly wanted: string[];
   private readonly normalization: LossNormalization;
   private readonly styleLayerWeights: number[];
+  /** Per-layer targets of a style loss other than 'gram' / of the self-similarity content loss. */
+  private readonly styleBlocks = new Map<string, LayerTarget>();
+  private readonly contentBlocks = new Map<string, LayerTarget>();
 
   /**
    * content: the preprocessed content image, or null when no content loss is wanted (pure
@@ -107,11 +120,26 @@ export class GatysObjective {
     const masked = sources.some((s) => s.mask);
     if (masked && !sources.every((s) => s.mask)) throw new Error('either every style has a mask or none has');
     this.wanted = [...new Set([...(content ? layers.content : []), ...layers.style])];
+    const styleLoss = options.styleLoss ?? 'gram';
+    if (styleLoss !== 'gram') {
+      if (masked) throw new NstError(`--style-mask works with --style-loss gram only (not ${styleLoss})`);
+      if (options.styleGrams) throw new Error(`precomputed Gram targets do not apply to the ${styleLoss} style loss`);
+    }
+    // Sampling and random directions draw from libtorch's generator; the default losses never do.
+    const random = styleLoss !== 'gram' || options.contentLoss === 'self-similarity' ? randomFromTorch() : null;
     noGrad(() =>
       tidy(() => {
         if (content) {
           const fc = this.net.forward(content, layers.content);
           for (const l of layers.content) this.contentTargets.set(l, keep(fc.get(l)!.clone()));
+          if (options.contentLoss === 'self-similarity') for (const l of layers.content) this.contentBlocks.set(l, selfSimilarityTarget(fc.get(l)!, random!));
+        }
+        if (styleLoss !== 'gram') {
+          const perSource = sources.map((s) => this.net.forward(s.image, layers.style));
+          for (const l of layers.style) {
+            this.styleBlocks.set(l, layerStyleTarget(styleLoss, perSource.map((f, i) => ({ features: f.get(l)!, weight: sources[i].weight ?? 1 })), random!));
+          }
+          return;
         }
         const perStyle = sources.map((s, i) => {
           const given = options.styleGrams?.[i];
@@ -159,12 +187,20 @@ export class GatysObjective {
     const terms: Term[] = [];
     for (const [layer, target] of this.contentTargets) {
       const f = features.get(layer);
-      if (f) terms.push({ kind: 'content', layer, weight: this.weights.content, loss: contentLoss(f, target, this.weights.content, this.normalization) });
+      if (!f) continue;
+      const block = this.contentBlocks.get(layer);
+      const loss = block ? block.loss(f, this.weights.content) : contentLoss(f, target, this.weights.content, this.normalization);
+      terms.push({ kind: 'content', layer, weight: this.weights.content, loss });
     }
     this.layers.style.forEach((layer, i) => {
       const f = features.get(layer);
       if (!f) return;
       const weight = this.weights.style * this.styleLayerWeights[i];
+      const block = this.styleBlocks.get(layer);
+      if (block) {
+        terms.push({ kind: 'style', layer, weight, loss: block.loss(f, weight) });
+        return;
+      }
       for (const style of this.styles) {
         const mask = style.mask ? this.layerMask(style, layer, f) : undefined;
         terms.push({ kind: 'style', layer, weight, loss: styleLoss(f, style.grams.get(layer)!, weight, this.normalization, mask) });
@@ -229,10 +265,13 @@ export class GatysObjective {
     return m;
   }
 
-  /** Loss terms at x as tensors (the total can be backpropagated); they join the caller's scope. */
-  terms(x: Tensor): { total: Tensor; content: Map<string, Tensor>; style: Map<string, Tensor>; tv: Tensor } {
-    const { terms, tv } = this.termsAt(x);
-    return { ...group(terms), tv, total: terms.reduce((sum, t) => sum.add(t.loss), tv) };
+  /**
+   * Loss terms at x as tensors (the total can be backpropagated), and the VGG19 features they
+   * read (so callers can add terms on them without another pass); all join the caller's scope.
+   */
+  terms(x: Tensor): { total: Tensor; content: Map<string, Tensor>; style: Map<string, Tensor>; tv: Tensor; features: Map<string, Tensor> } {
+    const { terms, features, tv } = this.termsAt(x);
+    return { ...group(terms), tv, features, total: terms.reduce((sum, t) => sum.add(t.loss), tv) };
   }
 
   /**
@@ -271,6 +310,9 @@ export class GatysObjective {
   dispose(): void {
     for (const t of this.contentTargets.values()) t.dispose();
     this.contentTargets.clear();
+    for (const b of [...this.styleBlocks.values(), ...this.contentBlocks.values()]) b.dispose();
+    this.styleBlocks.clear();
+    this.contentBlocks.clear();
     for (const s of this.styles) {
       for (const g of s.grams.values()) g.dispose();
       for (const m of s.layerMasks.values()) m.dispose();

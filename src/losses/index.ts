@@ -11,3 +11,5 @@ export * from './colour-remd';
 export * from './self-similarity';
 export * from './w2';
 export * from './swd';
+export * from './layer-losses';
+export * from './sampling';

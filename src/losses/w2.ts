@@ -48,7 +48,11 @@ export interface GaussianFit {
 
 /** Mean and (biased) covariance of 1 × C × H × W features over the positions. */
 export function gaussianFit(features: Tensor): GaussianFit {
-  const rows = featureRows(features);
+  return gaussianFitRows(featureRows(features));
+}
+
+/** The same for feature vectors given as rows ([N, C]). */
+export function gaussianFitRows(rows: Tensor): GaussianFit {
   const [m, c] = rows.shape;
   const mean = rows.mean([0]);
   const centred = rows.sub(mean);
@@ -62,7 +66,11 @@ export interface W2Target extends GaussianFit {
 }
 
 export function w2Target(features: Tensor): W2Target {
-  const fit = gaussianFit(features);
+  return w2TargetFromRows(featureRows(features));
+}
+
+export function w2TargetFromRows(rows: Tensor): W2Target {
+  const fit = gaussianFitRows(rows);
   return { ...fit, covSqrt: sqrtmNewtonSchulz(fit.cov) };
 }
 

@@ -5,38 +5,10 @@
  * a few hundred or thousand positions are read per evaluation, so the cost matrices stay small.
  */
 import { cat, Tensor, tensor } from '../../engine';
+import type { Positions } from '../../losses/sampling';
 
-/** Positions in pixels of the image (row, column pairs: rows[i], cols[i]). */
-export interface Positions {
-  rows: number[];
-  cols: number[];
-}
-
-/** A generator of floats in [0, 1). */
-export type Random = () => number;
-
-/**
- * STROTSS's sampling: a regular grid of at most `gridSide`² candidates (stride √(H·W)/gridSide,
- * at least 1) with a random offset, optionally restricted to where `allowed(row, col)` holds,
- * shuffled, and the first `count` taken. Positions cover the whole image over evaluations.
- */
-export function samplePositions(height: number, width: number, count: number, random: Random, gridSide: number, allowed?: (row: number, col: number) => boolean): Positions {
-  const stride = Math.max(1, Math.floor(Math.sqrt((height * width) / (gridSide * gridSide))));
-  const r0 = Math.floor(random() * stride);
-  const c0 = Math.floor(random() * stride);
-  const candidates: number[] = [];
-  for (let r = r0; r < height; r += stride) {
-    for (let c = c0; c < width; c += stride) if (!allowed || allowed(r, c)) candidates.push(r * width + c);
-  }
-  // Partial Fisher–Yates: the first `count` of a uniform shuffle.
-  const n = Math.min(count, candidates.length);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(random() * (candidates.length - i));
-    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
-  }
-  const picked = candidates.slice(0, n);
-  return { rows: picked.map((p) => Math.floor(p / width)), cols: picked.map((p) => p % width) };
-}
+export { samplePositions } from '../../losses/sampling';
+export type { Positions, Random } from '../../losses/sampling';
 
 /**
  * [N, C] rows of a 1 × C × h × w map read bilinearly at pixel positions of an image of

@@ -14,10 +14,11 @@
  * Not done here: STROTSS optimises a Laplacian pyramid of the image with RMSprop; the project's
  * loop optimises pixels with L-BFGS, coarse to fine (see strotssDefaults.schedule).
  */
-import { cat, keep, noGrad, rand, Tensor, tidy } from '../../engine';
+import { cat, keep, noGrad, Tensor, tidy } from '../../engine';
 import { Vgg19 } from '../../models/vgg19';
 import { colourRemdLoss, featureMoments, FeatureMoments, LossBreakdown, momentLoss, Objective, remdLoss, selfSimilarityLoss, StyleSource, totalVariation } from '../../losses';
 import { seededRandom } from '../../util/random';
+import { randomFromTorch } from '../../losses/sampling';
 import { strotssDefaults } from './defaults';
 import { hypercolumns, Positions, Random, samplePositions } from './hypercolumns';
 
@@ -97,8 +98,7 @@ export class StrotssObjective implements Objective {
     this.resampleEvery = options.resampleEvery ?? strotssDefaults.resampleEvery;
     this.tvWeight = options.tvWeight ?? 0;
     this.scale = featureScale(net);
-    const seed = options.seed ?? noGrad(() => tidy(() => Math.floor(rand([1]).item() * 2 ** 32)));
-    this.random = seededRandom(seed);
+    this.random = options.seed === undefined ? randomFromTorch() : seededRandom(options.seed);
     const styleSamples = options.styleSamples ?? strotssDefaults.styleSamples;
     const [, , height, width] = content.shape;
 

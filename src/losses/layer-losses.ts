@@ -1,0 +1,106 @@
+/**
+ * The style and content losses a GatysObjective can use at each of its layers besides the Gram
+ * matrix and the MSE: each builds its target from the style's (or photo's) features once and then
+ * scores the output's features at that layer. Losses that compare sampled feature vectors (REMD,
+ * self-similarity) read at most SAMPLED_POSITIONS positions of the output per evaluation, new ones
+ * each time (all of them when the layer has no more).
+ */
+import { cat, keep, noGrad, Tensor, tidy } from '../engine';
+import { momentLoss, featureMoments } from './moments';
+import { featureRows, remdLoss } from './remd';
+import { flatIndices, Random, samplePositions } from './sampling';
+import { selfSimilarityLoss } from './self-similarity';
+import { randomDirections, swdLoss } from './swd';
+import { w2Loss, w2TargetFromRows } from './w2';
+
+export const STYLE_LOSSES = ['gram', 'w2', 'swd', 'remd'] as const;
+/** gram: Gatys; w2: Wasserstein-2 of Gaussian fits; swd: sliced Wasserstein; remd: STROTSS's relaxed EMD + moments. */
+export type StyleLossName = (typeof STYLE_LOSSES)[number];
+export const CONTENT_LOSSES = ['mse', 'self-similarity'] as const;
+/** mse: Gatys; self-similarity: STROTSS's (the photo's structure, not its feature values). */
+export type ContentLossName = (typeof CONTENT_LOSSES)[number];
+
+/** Output positions compared per evaluation by REMD and self-similarity. */
+export const SAMPLED_POSITIONS = 1024;
+/** Style feature vectors kept per layer by REMD. */
+export const STYLE_ROWS = 2048;
+
+/** A loss at one layer whose target was computed once. */
+export interface LayerTarget {
+  /** weight · the loss of these features (1 × C × H × W) against the target. */
+  loss(features: Tensor, weight: number): Tensor;
+  dispose(): void;
+}
+
+/** Rows at up to `count` random positions of 1 × C × H × W features (every row when there are no more). */
+function sampledRows(features: Tensor, count: number, random: Random): Tensor {
+  const [, , h, w] = features.shape;
+  const rows = featureRows(features);
+  if (h * w <= count) return rows;
+  return rows.indexSelect(0, flatIndices(samplePositions(h, w, count, random, Math.max(h, w)), w));
+}
+
+/**
+ * The styles' feature vectors pooled into one set, each style contributing in proportion to its
+ * weight (a mixture of their distributions): at most maxRows rows, or as many as the largest style.
+ */
+function pooledRows(styles: { features: Tensor; weight: number }[], random: Random, maxRows = Infinity): Tensor {
+  const counts = styles.map((s) => s.features.shape[2] * s.features.shape[3]);
+  const total = Math.min(maxRows, Math.max(...counts));
+  const weightSum = styles.reduce((a, s) => a + s.weight, 0);
+  const parts = styles.map((s) => sampledRows(s.features, styles.length === 1 ? total : Math.max(1, Math.round((total * s.weight) / weightSum)), random));
+  return parts.length === 1 ? parts[0] : cat(parts, 0);
+}
+
+/**
+ * The target of a style loss other than 'gram' at one layer, from the styles' features there
+ * (several styles: their features pooled by weight). Kept until dispose().
+ */
+export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random): LayerTarget {
+  return noGrad(() =>
+    tidy(() => {
+      if (kind === 'w2') {
+        const target = w2TargetFromRows(pooledRows(styles, random));
+        const kept = [keep(target.mean), keep(target.cov), keep(target.covSqrt)];
+        return { loss: (f: Tensor, weight: number) => w2Loss(f, target, weight), dispose: () => kept.forEach((t) => t.dispose()) };
+      }
+      if (kind === 'swd') {
+        const rows = pooledRows(styles, random);
+        const c = rows.shape[1];
+        // As many directions as channels, as Heitz et al. use them.
+        const directions = keep(randomDirections(c, c, rows.device));
+        const sorted = keep(directions.matmul(rows.transpose(0, 1)).sortAlong(1));
+        return { loss: (f: Tensor, weight: number) => swdLoss(f, directions, sorted, weight), dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
+      }
+      // remd: REMD (cosine) + the moment term, on features divided by the style's mean magnitude so
+      // the moment term weighs alike at every layer and with either input convention.
+      const raw = pooledRows(styles, random, STYLE_ROWS);
+      const scale = 1 / Math.max(raw.abs().mean().item(), 1e-8);
+      const rows = keep(raw.mul(scale));
+      const moments = featureMoments(rows);
+      const kept = [rows, keep(moments.mean), keep(moments.cov)];
+      return {
+        loss: (f: Tensor, weight: number) => {
+          const out = sampledRows(f, SAMPLED_POSITIONS, random).mul(scale);
+          return remdLoss(out, rows).add(momentLoss(out, moments)).mul(weight);
+        },
+        dispose: () => kept.forEach((t) => t.dispose()),
+      };
+    }),
+  );
+}
+
+/** The self-similarity content loss at one layer, against the photo's features there (kept). */
+export function selfSimilarityTarget(photoFeatures: Tensor, random: Random): LayerTarget {
+  const photo = keep(noGrad(() => featureRows(photoFeatures).clone()));
+  return {
+    loss: (f: Tensor, weight: number) => {
+      const [, , h, w] = f.shape;
+      const out = featureRows(f);
+      if (h * w <= SAMPLED_POSITIONS) return selfSimilarityLoss(out, photo).mul(weight);
+      const picked = flatIndices(samplePositions(h, w, SAMPLED_POSITIONS, random, Math.max(h, w)), w);
+      return selfSimilarityLoss(out.indexSelect(0, picked), photo.indexSelect(0, picked)).mul(weight);
+    },
+    dispose: () => photo.dispose(),
+  };
+}
