@@ -50,7 +50,7 @@ describe('nst stylize', () => {
   });
 
   const bad: [string, (d: string) => string[], RegExp][] = [
-    ['missing content file', (d) => ['-c', path.join(d, 'nope.jpg'), '-s', STYLE, '-o', path.join(d, 'o.png')], /content image .* does not exist/],
+    ['missing content file', (d) => ['-c', path.join(d, 'nope.jpg'), '-s', STYLE, '-o', path.join(d, 'o.png')], /nst: error: photo '.*nope\.jpg' does not exist/],
     ['content is not an image', (d) => {
       fs.writeFileSync(path.join(d, 'text.jpg'), 'hello');
       return ['-c', path.join(d, 'text.jpg'), '-s', STYLE, '-o', path.join(d, 'o.png')];

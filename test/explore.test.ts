@@ -113,7 +113,7 @@ describe('explore options', () => {
       ['weights', { ratios: [] }, /^--ratios needs at least one/],
       ['content-layers', { style: undefined, ratios: [10] }, /^--ratios applies to the weights experiment only/],
       ['style-layers', { init: 'content' }, /^--init does not apply to style-layers/],
-      ['content-layers', { style: undefined, content: path.join(dir, 'missing.jpg') }, /content image .*does not exist/],
+      ['content-layers', { style: undefined, content: path.join(dir, 'missing.jpg') }, /photo .*does not exist/],
       ['content-layers', { style: undefined, size: 0 }, /--size must be a positive integer/],
       ['content-layers', { style: undefined, output: path.join(dir, 'no', 'such', 'dir', 'x') }, /cannot write/],
     ];
@@ -275,7 +275,7 @@ describe('nst explore', () => {
       [['explore', 'weights', ...base, '--ratios', '1e2,abc'], /^nst: error: --ratios must be a number \(got 'abc'\)/],
       [['explore', 'weights', ...base, '--ratios', '0,10'], /^nst: error: --ratios must be positive numbers/],
       [['explore', 'content-layers', '-c', CONTENT, '-o', path.join(dir, 'bad'), '--ratios', '10'], /unknown option '--ratios'/],
-      [['explore', 'content-layers', '-c', path.join(dir, 'missing.jpg')], /^nst: error: content image .* does not exist/],
+      [['explore', 'content-layers', '-c', path.join(dir, 'missing.jpg')], /^nst: error: photo .* does not exist/],
     ];
     for (const [args, message] of cases) {
       const r = nst(args);

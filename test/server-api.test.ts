@@ -199,7 +199,8 @@ describe('HTTP API', () => {
     const post = (files: Record<string, any>, fields: Record<string, any> = { method: 'fast', fastStyle: 'wave' }) =>
       fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm(fields, files) });
     // A text file named .png with an image type is not an image.
-    await expectError(await post({ content: { name: 'photo.png', bytes: Buffer.from('not an image at all, just text'), type: 'image/png' } }), 415, /not a supported image/);
+    // Messages name the input as a painter does: the photo, the painting.
+    await expectError(await post({ content: { name: 'photo.png', bytes: Buffer.from('not an image at all, just text'), type: 'image/png' } }), 415, /^the photo file is not a supported image \(/);
     // An SVG/HTML payload is refused too.
     await expectError(await post({ content: { name: 'x.jpg', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'), type: 'image/jpeg' } }), 415, /not a supported image/);
     // A real PNG named .txt with a text type is accepted: the bytes decide.
@@ -213,7 +214,8 @@ describe('HTTP API', () => {
     // Over the upload size limit (300 KiB in this test).
     await expectError(await post({ content: { name: 'big.png', bytes: Buffer.alloc(400 * 1024, 1), type: 'image/png' } }), 413, /larger than the server accepts/);
     // Empty.
-    await expectError(await post({ content: { name: 'empty.png', bytes: Buffer.alloc(0), type: 'image/png' } }), 400, /empty/);
+    await expectError(await post({ content: { name: 'empty.png', bytes: Buffer.alloc(0), type: 'image/png' } }), 400, /^the photo is empty$/);
+    await expectError(await post({ content: CONTENT_PNG, style: { name: 'empty.png', bytes: Buffer.alloc(0), type: 'image/png' } }, { method: 'stylize', size: 32 }), 400, /^the painting is empty$/);
     // Too many files, an unknown file field, a file twice.
     await expectError(await post({ content: CONTENT_PNG, style: STYLE_PNG, extra: STYLE_PNG }), 413, /too many files/);
     await expectError(await post({ photo: CONTENT_PNG }), 400, /unknown file field 'photo'/);
@@ -240,6 +242,7 @@ describe('HTTP API', () => {
     await expectError(await postJson({ ...sample, method: 'magic' }), 400, /'method' must be one of stylize, fast/);
     await expectError(await postJson({ ...sample, size: { $gt: 1 } }), 400, /must be a string, a number or a boolean/);
     await expectError(await postJson({ contentSample: 'content/tiny_photo.png' }), 400, /a style image is required/);
+    await expectError(await postJson({ styleSample: 'style/tiny_painting.png' }), 400, /^a photo is required: upload it as the 'content' file or name a sample with 'contentSample'$/);
     await expectError(await postJson({ ...sample, contentSample: '../../../etc/passwd' }), 400, /unknown sample/);
     await expectError(await postJson({ method: 'fast', contentSample: 'content/tiny_photo.png', fastStyle: 'monet' }), 400, /unknown fast style 'monet' \(available: .*wave/);
     await expectError(await postJson({ method: 'fast', contentSample: 'content/tiny_photo.png' }), 400, /needs 'fastStyle'/);
@@ -249,7 +252,7 @@ describe('HTTP API', () => {
     await expectError(
       await fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm({ ...sample, size: 64 }, { content: CONTENT_PNG }) }),
       400,
-      /either a content file or contentSample/,
+      /^give either a photo as the 'content' file or contentSample, not both$/,
     );
     await expectError(await fetch(`${base}/api/jobs`, { method: 'POST', body: jobForm({ size: '64', ...sample, extra: 'x' }) }), 400, /unknown field 'extra'/);
     await expectError(await fetch(`${base}/api/jobs?limit=100000`), 400, /'limit' must be at most 200/);

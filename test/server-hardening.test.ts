@@ -118,7 +118,7 @@ describe('server hardening (in-process server)', () => {
     const endless = await streamUpload(base, ['content'], Infinity);
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(endless.status, 413, endless.body);
-    assert.match(JSON.parse(endless.body).error, /the content file is larger than the server accepts \(1 MiB at most\)/);
+    assert.match(JSON.parse(endless.body).error, /the photo or video is larger than the server accepts \(1 MiB at most\)/);
     assert.ok(endless.closedByServer, 'the server closed the connection');
     // What got onto the wire: the 1 MiB limit, the 2 MiB the server discards while its answer
     // goes out (lingering close), and what the socket buffers held when it closed.

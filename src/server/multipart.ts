@@ -127,7 +127,7 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
       const out = fs.createWriteStream(tmp, { flags: 'wx' });
       const entry: [typeof stream, fs.WriteStream] = [stream, out];
       open.add(entry);
-      stream.on('limit', () => fail(new HttpError(413, `the ${field} file is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
+      stream.on('limit', () => fail(new HttpError(413, `the ${field === 'content' ? 'photo or video' : field === 'style' ? 'painting' : `${field} file`} is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
       writes.push(
         pipeline(stream, out).then(
           () => {

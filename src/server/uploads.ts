@@ -23,35 +23,38 @@ export interface CheckedImage {
   height: number;
 }
 
-/** Checks an image file; throws HttpError 415 (not an image), 413 (too many pixels) or 400 (corrupt). */
+/**
+ * Checks an image file; throws HttpError 415 (not an image), 413 (too many pixels) or 400 (corrupt).
+ * `label` names it as the user knows it: "photo", "painting".
+ */
 export async function checkImage(file: string, label: string, maxPixels: number): Promise<CheckedImage> {
   const { head, bytes } = await readHead(file, IMAGE_HEAD_BYTES);
-  if (bytes === 0) throw new HttpError(400, `the ${label} image is empty`);
+  if (bytes === 0) throw new HttpError(400, `the ${label} is empty`);
   const format = sniffImageFormat(head);
   if (!format) throw new HttpError(415, `the ${label} file is not a supported image (${ACCEPTED_IMAGE_FORMATS})`);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch {
-    throw new HttpError(400, `the ${label} image cannot be read (corrupt ${format.toUpperCase()} header)`);
+    throw new HttpError(400, `the ${label} cannot be read (corrupt ${format.toUpperCase()} header)`);
   }
   if (!decodedAs(format, meta.format)) {
     throw new HttpError(415, `the ${label} file is not a supported image (its bytes are not a valid ${format.toUpperCase()})`);
   }
-  if (!meta.width || !meta.height) throw new HttpError(400, `the ${label} image has no size`);
+  if (!meta.width || !meta.height) throw new HttpError(400, `the ${label} has no size`);
   const swap = (meta.orientation ?? 1) >= 5;
   const width = swap ? meta.height : meta.width;
   const height = swap ? meta.width : meta.height;
   const pages = meta.pages && meta.pages > 1 ? meta.pages : 1;
   if (width * height > maxPixels || width * height * pages > 4 * maxPixels) {
-    throw new HttpError(413, `the ${label} image is ${width}x${height} (${width * height} pixels), over the server's limit of ${maxPixels} pixels`);
+    throw new HttpError(413, `the ${label} is ${width}x${height} (${width * height} pixels), over the server's limit of ${maxPixels} pixels`);
   }
   try {
     // Decode every pixel once (shrunk on load where the format allows): truncation shows up here.
     await sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
   } catch (err) {
     const msg = String((err as Error)?.message ?? err).split('\n')[0];
-    throw new HttpError(400, `the ${label} image is truncated or corrupt (${msg})`);
+    throw new HttpError(400, `the ${label} is truncated or corrupt (${msg})`);
   }
   return { format, bytes, extension: FORMAT_EXTENSION[format], width, height };
 }

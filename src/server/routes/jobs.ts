@@ -34,6 +34,8 @@ export interface JobRoutesOptions {
 }
 
 const ROLES: readonly InputRole[] = ['content', 'style'];
+/** Each input as a painter calls it, in messages (the field names stay 'content' and 'style'). */
+const ROLE_WORDS: Record<InputRole, string> = { content: 'photo', style: 'painting' };
 const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.png': 'image/png',
@@ -127,15 +129,15 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
     }
     f.rejectUnread(` for method '${method}'`);
     for (const role of Object.keys(files)) {
-      if (!roles.includes(role as InputRole)) throw badRequest(`the '${method}' method takes no ${role} image`);
+      if (!roles.includes(role as InputRole)) throw badRequest(`the '${method}' method takes no ${role === 'content' ? 'photo' : 'style image'}`);
     }
     const inputs: NewJobInput[] = [];
     for (const role of roles) {
       const upload = files[role];
       const sampleId = samples[role];
-      if (upload && sampleId) throw badRequest(`give either a ${role} file or ${role}Sample, not both`);
+      if (upload && sampleId) throw badRequest(`give either a ${ROLE_WORDS[role]} as the '${role}' file or ${role}Sample, not both`);
       if (!upload && !sampleId) {
-        throw badRequest(kind.missingInput?.(role) ?? `a ${role} image is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
+        throw badRequest(kind.missingInput?.(role) ?? `${role === 'content' ? 'a photo' : 'a style image'} is required: upload it as the '${role}' file or name a sample with '${role}Sample'`);
       }
       let file: string;
       let name: string;
@@ -154,8 +156,8 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
         inputs.push({ role, name, source: 'upload', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height, video: checked.video });
         continue;
       }
-      if (upload && upload.bytes > opts.maxImageBytes) throw new HttpError(413, `the ${role} file is larger than the server accepts (${mib(opts.maxImageBytes)} at most)`);
-      const checked = await checkImage(file, role, opts.maxPixels);
+      if (upload && upload.bytes > opts.maxImageBytes) throw new HttpError(413, `the ${ROLE_WORDS[role]} is larger than the server accepts (${mib(opts.maxImageBytes)} at most)`);
+      const checked = await checkImage(file, ROLE_WORDS[role], opts.maxPixels);
       inputs.push({ role, name, source: upload ? 'upload' : 'sample', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height });
     }
     const job = await manager.create(method, params, inputs, format);

@@ -119,7 +119,7 @@ function styleNameOf(modelPath: string): string {
 export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   const arbitrary = resolveArbitrarySelection(options);
   const { modelPath, styleName } = arbitrary ? { modelPath: '', styleName: arbitrary.label } : resolveModelPath(options);
-  if (!options.content) throw new NstError('a content image or folder is required (--content)');
+  if (!options.content) throw new NstError('a photo or a folder of photos is required (--content)');
   if (!options.output) throw new NstError('an output path is required (--output)');
   if (options.size !== undefined) positiveInt(options.size, 'size');
   const preserveColors = options.preserveColors ?? 'none';
@@ -141,7 +141,7 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
   try {
     stat = fs.statSync(options.content);
   } catch {
-    throw new NstError(`content '${options.content}' does not exist`);
+    throw new NstError(`photo '${options.content}' does not exist`);
   }
   const jobs: { input: string; output: string }[] = [];
   if (stat.isDirectory()) {
@@ -153,7 +153,7 @@ export function resolveFastOptions(options: FastOptions): ResolvedFastOptions {
       .filter((e) => e.isFile() && isImageFile(e.name))
       .map((e) => e.name)
       .sort();
-    if (files.length === 0) throw new NstError(`content folder '${options.content}' has no images (${IMAGE_EXTENSIONS.join(', ')})`);
+    if (files.length === 0) throw new NstError(`photo folder '${options.content}' has no images (${IMAGE_EXTENSIONS.join(', ')})`);
     for (const name of files) {
       const ext = path.extname(name).toLowerCase();
       const outName = OUTPUT_EXTENSIONS.includes(ext) ? name : `${path.basename(name, path.extname(name))}.png`;
@@ -422,7 +422,7 @@ export const COMPARE_DEFAULTS = { size: 256, iterations: [50, 100, 200, 500], in
 
 export function resolveCompareOptions(options: CompareOptions): ResolvedCompareOptions {
   const { modelPath, styleName } = resolveModelPath({ model: options.model, modelDir: options.modelDir });
-  requireFile(options.content, 'content image');
+  requireFile(options.content, 'photo');
   requireFile(options.style, 'style image');
   if (!options.output) throw new NstError('an output path for the JSON report is required (--output)');
   if (path.extname(options.output).toLowerCase() !== '.json') throw new NstError(`--output must be a .json file (got '${options.output}')`);

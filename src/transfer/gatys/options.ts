@@ -227,7 +227,7 @@ export const STYLIZE_DEFAULTS = {
 /** Fills defaults, applies the preset and checks every option; throws NstError (one line) on the first problem. */
 export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeOptions {
   const o = { ...STYLIZE_DEFAULTS, ...stripUndefined(options) } as typeof STYLIZE_DEFAULTS & StylizeOptions;
-  requireFile(o.content, 'content image');
+  requireFile(o.content, 'photo');
   const styles = (Array.isArray(o.style) ? o.style : [o.style]).filter((s) => s !== undefined && s !== '');
   if (styles.length === 0) throw new NstError('a style image is required');
   for (const s of styles) requireFile(s, 'style image');
