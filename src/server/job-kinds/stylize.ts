@@ -1,11 +1,12 @@
 /**
- * Optimisation-based transfer (Gatys et al.) as a job: the library's `stylize()` in a worker
- * thread, with previews every few iterations. Each preview is also the job's checkpoint, so a job
+ * Optimisation-based transfer as a job: the library's `stylize()` in a worker thread, with one
+ * of its methods (`transferMethod`: Gatys, STROTSS or NNST) and previews every few iterations. Each preview is also the job's checkpoint, so a job
  * interrupted by a restart resumes from its last saved image with the remaining iterations.
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { planStages, PRESETS, QUALITY_PRESETS, stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import { METHOD_NAMES, METHODS, MethodName } from '../../transfer/method-names';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { LossValues } from '../job-store';
@@ -28,7 +29,14 @@ export const DEFAULT_QUALITY: Quality = 'standard';
 
 export type ColourMode = 'none' | 'luminance' | 'histogram';
 
+/** The transfer method of a job that names none (and of jobs stored before there was a choice). */
+export const DEFAULT_TRANSFER_METHOD: MethodName = 'gatys';
+
 export interface StylizeJobParams {
+  /** The library's transfer method; absent in jobs stored before the choice existed (Gatys). */
+  transferMethod?: MethodName;
+  /** STROTSS / NNST: how much of the photo to keep, 0–1 (absent: the method's default). */
+  alpha?: number;
   quality: Quality;
   /** The library's layer preset (src/transfer/gatys/presets.ts). */
   preset: string;
@@ -37,9 +45,11 @@ export interface StylizeJobParams {
   iterations: number;
   /** Given explicitly: one stage of exactly this many; absent: the quality's schedule. */
   explicitIterations?: boolean;
-  contentWeight: number;
-  styleWeight: number;
-  tvWeight: number;
+  /** Absent for methods balanced by alpha (STROTSS, NNST), which refuse the weights. */
+  contentWeight?: number;
+  styleWeight?: number;
+  /** Absent: the method's own. */
+  tvWeight?: number;
   init: 'content' | 'style' | 'noise';
   optimizer: 'lbfgs' | 'adam';
   learningRate?: number;
@@ -67,10 +77,12 @@ export function parseColourMode(f: FieldReader, allowed: readonly ColourMode[]):
 
 export const stylizeKind: JobKind = {
   name: 'stylize',
-  description: 'optimisation-based transfer (Gatys et al.): needs a content and a style image',
+  description: 'optimisation-based transfer (transferMethod gatys, strotss or nnst): needs a content and a style image',
   resumable: true,
 
   parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
+    const transferMethod = f.choice('transferMethod', METHOD_NAMES) ?? DEFAULT_TRANSFER_METHOD;
+    const balance = parseBalance(f, transferMethod);
     const quality = f.choice('quality', Object.keys(QUALITIES) as Quality[]) ?? DEFAULT_QUALITY;
     const base = QUALITIES[quality];
     const preset = f.choice('preset', Object.keys(PRESETS)) ?? STYLIZE_DEFAULTS.preset;
@@ -78,14 +90,13 @@ export const stylizeKind: JobKind = {
     const explicit = f.integer('iterations', { min: 1, max: ctx.maxIterations });
     const iterations = explicit ?? Math.min(plannedIterations(size, quality), ctx.maxIterations);
     const params: StylizeJobParams = {
+      transferMethod,
       quality,
       preset,
       size,
       iterations,
       explicitIterations: explicit !== undefined,
-      contentWeight: f.number('contentWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.contentWeight,
-      styleWeight: f.number('styleWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.styleWeight,
-      tvWeight: f.number('tvWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.tvWeight,
+      ...balance,
       init: f.choice('init', ['content', 'style', 'noise'] as const) ?? 'content',
       optimizer: f.choice('optimizer', ['lbfgs', 'adam'] as const) ?? STYLIZE_DEFAULTS.optimizer,
       learningRate: f.number('learningRate', { min: 0, max: 1e12, exclusiveMin: true }),
@@ -138,6 +149,8 @@ export const stylizeKind: JobKind = {
         output,
         // The quality's schedule; a resumed job (or explicit iterations) runs one full-size stage.
         ...(p.explicitIterations || base > 0 || !p.quality ? { size: p.size, iterations: p.iterations - base } : { size: p.size, quality: p.quality }),
+        method: p.transferMethod ?? DEFAULT_TRANSFER_METHOD,
+        alpha: p.alpha,
         contentWeight: p.contentWeight,
         styleWeight: p.styleWeight,
         tvWeight: p.tvWeight,
@@ -186,10 +199,35 @@ export const stylizeKind: JobKind = {
       iterations: base + result.iterations,
       seconds: before + (Date.now() - started) / 1000,
       losses,
-      details: { seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined },
+      details: { method: result.method, seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined },
     };
   },
 };
+
+/**
+ * How photo and painting are balanced: Gatys by its weights (the defaults filled in, as stored
+ * jobs always had them); STROTSS and NNST by alpha, and a weight sent to them is refused.
+ */
+function parseBalance(f: FieldReader, method: MethodName): Pick<StylizeJobParams, 'alpha' | 'contentWeight' | 'styleWeight' | 'tvWeight'> {
+  const tvWeight = f.number('tvWeight', { min: 0, max: 1e9 });
+  if (!METHODS[method].capabilities.alpha) {
+    if (f.has('alpha')) throw badRequest(`field 'alpha' is the photo-vs-painting balance of ${alphaMethods()}; ${method} uses styleWeight and contentWeight`);
+    return {
+      contentWeight: f.number('contentWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.contentWeight,
+      styleWeight: f.number('styleWeight', { min: 0, max: 1e9 }) ?? STYLIZE_DEFAULTS.styleWeight,
+      tvWeight: tvWeight ?? STYLIZE_DEFAULTS.tvWeight,
+    };
+  }
+  for (const weight of ['contentWeight', 'styleWeight']) {
+    if (f.has(weight)) throw badRequest(`field '${weight}' does not apply to ${method}: it balances photo and painting with 'alpha' (0–1, 1 keeps the most of the photo)`);
+  }
+  const alpha = f.number('alpha', { min: 0, max: 1 });
+  return { ...(alpha === undefined ? {} : { alpha }), ...(tvWeight === undefined ? {} : { tvWeight }) };
+}
+
+function alphaMethods(): string {
+  return METHOD_NAMES.filter((m) => METHODS[m].capabilities.alpha).join(' and ');
+}
 
 function sum(record: Record<string, number>): number {
   return Object.values(record).reduce((a, b) => a + b, 0);

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError, RETRY_AFTER_SECONDS } from '../http-error';
 import type { ResolvedServeOptions } from '../config';
 import { QUALITIES, DEFAULT_QUALITY } from '../job-kinds';
+import { DEFAULT_TRANSFER_METHOD } from '../job-kinds/stylize';
+import { METHOD_NAMES, METHODS } from '../../transfer/method-names';
 import { PRESETS, STYLIZE_DEFAULTS } from '../../transfer/gatys';
 import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
@@ -41,6 +43,9 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     methods: [...manager.kinds.values()].map((k) => ({ name: k.name, description: k.description })),
     presets: Object.entries(PRESETS).map(([name, p]) => ({ name, description: p.description, source: p.source })),
     defaultPreset: STYLIZE_DEFAULTS.preset,
+    // The stylize job's transferMethod: what each is, whether alpha balances it (and its default).
+    transferMethods: METHOD_NAMES.map((name) => ({ name, description: METHODS[name].description, alpha: METHODS[name].capabilities.alpha ? METHODS[name].defaults.alpha : null })),
+    defaultTransferMethod: DEFAULT_TRANSFER_METHOD,
     qualities: Object.entries(QUALITIES).map(([name, q]) => ({ name, ...q })),
     defaultQuality: DEFAULT_QUALITY,
     formats: RESULT_FORMATS,

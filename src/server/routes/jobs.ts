@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { METHOD_NAMES } from '../../transfer/method-names';
 import { FieldReader, RawValue } from '../fields';
 import { SseStream } from '../events';
 import { badRequest, HttpError } from '../http-error';
@@ -114,7 +115,7 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
   });
 
   const createJob = async (fields: Record<string, RawValue>, files: Record<string, UploadedFile>, reply: FastifyReply) => {
-    const f = new FieldReader(fields);
+    const f = new FieldReader(transferMethodAsMethod(fields));
     const methods = [...manager.kinds.keys()];
     const method = f.choice('method', methods) ?? 'stylize';
     const kind = manager.kinds.get(method)!;
@@ -269,6 +270,19 @@ function isMultipart(req: FastifyRequest): boolean {
 /** Only a content (image or video) and a style image. */
 function refuseFile(field: string): string | null {
   return (ROLES as readonly string[]).includes(field) ? null : `unknown file field '${field.slice(0, 40)}' (expected content or style)`;
+}
+
+/**
+ * `method: "nnst"` (a transfer method's name) is short for `method: "stylize"` with that
+ * `transferMethod`; both at once must agree.
+ */
+function transferMethodAsMethod(fields: Record<string, RawValue>): Record<string, RawValue> {
+  const named = fields.method;
+  if (typeof named !== 'string' || !(METHOD_NAMES as readonly string[]).includes(named)) return fields;
+  if (fields.transferMethod !== undefined && fields.transferMethod !== named) {
+    throw badRequest(`'method' ${JSON.stringify(named)} and 'transferMethod' ${JSON.stringify(fields.transferMethod)} disagree: give one of them`);
+  }
+  return { ...fields, method: 'stylize', transferMethod: named };
 }
 
 function readJsonBody(body: unknown): Record<string, RawValue> {

@@ -1,0 +1,81 @@
+/**
+ * The transfer method of a stylize job over HTTP (issue 23): `transferMethod` (gatys, strotss,
+ * nnst) or its short form `method: "nnst"`, with `alpha` for the methods it balances; the method
+ * that ran is in the job's result and its report; GET /api/options lists the methods and the
+ * default; unknown names and fields that do not apply are 400 with one line.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import type { RunningServer } from '../src/server';
+import { json, startTestServer, waitForJob } from './helpers/server';
+
+const SAMPLES = { contentSample: 'content/tiny_photo.png', styleSample: 'style/tiny_painting.png' };
+
+async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
+  const body = await json(res);
+  assert.equal(res.status, status, `status ${res.status}: ${JSON.stringify(body)}`);
+  assert.equal(typeof body.error, 'string');
+  assert.ok(!body.error.includes('\n'), 'one line');
+  assert.match(body.error, pattern);
+}
+
+describe('HTTP API: the transfer method of a stylize job', () => {
+  let server: RunningServer & { dataDir: string };
+  const post = (body: Record<string, unknown>) => fetch(`${server.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  before(async () => {
+    server = await startTestServer();
+  });
+
+  after(async () => {
+    await server?.close();
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  test('GET /api/options lists the methods, which take alpha, and the default', async () => {
+    const options = await json(await fetch(`${server.url}/api/options`));
+    assert.deepEqual(
+      options.transferMethods.map((m: { name: string; alpha: number | null }) => [m.name, m.alpha === null ? null : typeof m.alpha]),
+      [['gatys', null], ['strotss', 'number'], ['nnst', 'number']],
+    );
+    assert.equal(options.defaultTransferMethod, 'gatys');
+    for (const m of options.transferMethods) assert.ok(m.description.length > 20, m.name);
+  });
+
+  test("a job with method 'nnst' (tiny, 3 steps) runs NNST and says so in its result and its report", async () => {
+    const res = await post({ method: 'nnst', ...SAMPLES, size: 32, iterations: 3, alpha: 0.6 });
+    const created = await json(res);
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.equal(created.method, 'stylize');
+    assert.equal(created.params.transferMethod, 'nnst');
+    assert.equal(created.params.alpha, 0.6);
+    assert.equal(created.params.styleWeight, undefined, 'NNST is balanced by alpha, not weights');
+    const job = await waitForJob(server.url, created.id, (j) => j.status !== 'queued' && j.status !== 'running', 240_000);
+    assert.equal(job.status, 'succeeded', job.error);
+    assert.equal(job.result.details.method, 'nnst');
+    assert.equal(Math.max(job.result.width, job.result.height), 32);
+    const report = await json(await fetch(`${server.url}/api/jobs/${job.id}/report`));
+    assert.equal(report.params.transferMethod, 'nnst');
+    assert.equal(report.result.details.method, 'nnst');
+  });
+
+  test('transferMethod on a stylize job; no method named: the default, with its weights', async () => {
+    const named = await json(await post({ method: 'stylize', transferMethod: 'strotss', ...SAMPLES, size: 32, iterations: 1 }));
+    assert.equal(named.params.transferMethod, 'strotss');
+    const plain = await json(await post({ ...SAMPLES, size: 32, iterations: 1 }));
+    assert.equal(plain.params.transferMethod, 'gatys');
+    assert.equal(plain.params.styleWeight, 100);
+    for (const id of [named.id, plain.id]) await fetch(`${server.url}/api/jobs/${id}`, { method: 'DELETE' });
+  });
+
+  test('unknown methods and fields that do not apply are refused in one line', async () => {
+    await expectError(await post({ transferMethod: 'monet', ...SAMPLES }), 400, /^field 'transferMethod' must be one of gatys, strotss, nnst \(got "monet"\)$/);
+    await expectError(await post({ method: 'monet', ...SAMPLES }), 400, /^field 'method' must be one of stylize, fast/);
+    await expectError(await post({ method: 'nnst', transferMethod: 'gatys', ...SAMPLES }), 400, /disagree/);
+    await expectError(await post({ method: 'gatys', alpha: 0.5, ...SAMPLES }), 400, /^field 'alpha' is the photo-vs-painting balance of strotss and nnst; gatys uses styleWeight and contentWeight$/);
+    await expectError(await post({ method: 'nnst', styleWeight: 50, ...SAMPLES }), 400, /^field 'styleWeight' does not apply to nnst/);
+    await expectError(await post({ method: 'strotss', alpha: 2, ...SAMPLES }), 400, /^field 'alpha' must be at most 1 \(got 2\)$/);
+    await expectError(await post({ method: 'fast', fastStyle: 'wave', contentSample: SAMPLES.contentSample, transferMethod: 'nnst' }), 400, /unknown field 'transferMethod' for method 'fast'/);
+  });
+});
