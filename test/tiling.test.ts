@@ -388,7 +388,7 @@ describe('nst stylize --max-memory', () => {
 });
 
 describe('nst fast in tiles', () => {
-  test('a photo in 96-px tiles with the whole photo\'s normalisation: close to one pass, no seams', async () => {
+  test('a photo in 96-px tiles: the whole photo\'s statistics layer by layer give the one-pass image, no seams', async () => {
     const model = loadStyleModel(path.join(MODELS_DIR, 'fast-style', 'wave'));
     try {
       const image = await loadImage(CONTENT, { maxSide: 160 });
@@ -396,14 +396,14 @@ describe('nst fast in tiles', () => {
       const plan = planFastTiling(image.width, image.height, 2 ** 40, 0, 96)!;
       const tiled = stylizeImageTiled(model.net, image, plan);
       assert.equal(tiled.width, whole.width);
-      // Measured: 0.011 with 96-px tiles (0.033 with 64-px ones, where padding reaches the core).
+      // Measured: 0 in fp32 (it was 0.011 when tiles were normalised with statistics recorded once
+      // on the photo and blended; issue 28).
       const diff = tiled.data.reduce((a, v, i) => a + Math.abs(v - whole.data[i]), 0) / tiled.data.length;
-      assert.ok(diff < 0.02, `mean |tiled − whole| = ${diff}`);
-      // On an image this small the metric varies ±20 % with the content alone (the one-pass image
-      // scores 0.94 on these lines), so the tiled image is judged against the one-pass image.
-      const lines = tileSeamLines(image.width, image.height, { tile: plan.tile, overlap: overlapFor(plan.blend) }, plan.blend, 1);
-      const ratio = seamMetric(tiled, lines.columns, lines.rows).ratio / seamMetric(whole, lines.columns, lines.rows).ratio;
-      assert.ok(Math.abs(ratio - 1) <= 0.1, `seam ratio, tiled / one pass: ${ratio.toFixed(3)}`);
+      assert.ok(diff < 1e-4, `mean |tiled − whole| = ${diff}`);
+      // Seams would lie where one tile's core meets the next.
+      const cuts = (n: number) => Array.from({ length: Math.ceil(n / plan.core) - 1 }, (_, i) => (i + 1) * plan.core);
+      const ratio = seamMetric(tiled, cuts(image.width), cuts(image.height)).ratio / seamMetric(whole, cuts(image.width), cuts(image.height)).ratio;
+      assert.ok(Math.abs(ratio - 1) <= 0.01, `seam ratio, tiled / one pass: ${ratio.toFixed(3)}`);
       assert.equal(model.net.normStatistics, null, 'the network is back to its own normalisation');
     } finally {
       model.net.dispose();

@@ -50,6 +50,9 @@ import {
 import { edgePad, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 
 export type TransformerVariant = 'johnson-ml5' | 'johnson-upsample';
+/** The layers before the residual blocks (full → ¼ resolution) and after them (¼ → full). */
+export const ENCODER_LAYERS = ['conv_in', 'down1', 'down2'] as const;
+export const DECODER_LAYERS = ['up1', 'up2', 'conv_out'] as const;
 
 /**
  * How the ml5 networks see past the image's edges. 'reflect' (the default): every convolution pads
@@ -273,16 +276,48 @@ export class TransformerNet {
       if (input !== x) input.dispose();
       return out;
     };
-    let h = this.toCompute(x.mul(255));
-    h = step(h, (t) => this.layer('conv_in', t, true));
-    h = step(h, (t) => this.layer('down1', t, true));
-    h = step(h, (t) => this.layer('down2', t, true));
-    for (let r = 1; r <= this.architecture.residualBlocks; r++) {
-      h = step(h, (t) => t.add(this.layer(`res${r}.conv2`, this.layer(`res${r}.conv1`, t, true), false)));
+    let h = this.networkInput(x);
+    for (const name of this.stageNames()) h = step(h, (t) => this.stage(name, t));
+    return this.networkOutput(h, height, width);
+  }
+
+  /** The forward pass's stages in order: the encoder's layers, the residual blocks 'res1'…, the decoder's layers. */
+  stageNames(): string[] {
+    const blocks = Array.from({ length: this.architecture.residualBlocks }, (_, i) => `res${i + 1}`);
+    return [...ENCODER_LAYERS, ...blocks, ...DECODER_LAYERS];
+  }
+
+  /** An RGB [0,1] NCHW image as the first stage's input (0..255, compute precision and layout). */
+  networkInput(x: Tensor): Tensor {
+    return this.toCompute(x.mul(255));
+  }
+
+  /**
+   * One stage of the forward pass. `preNorm` (encoder and decoder layers only): the convolution's
+   * output before its normalisation, whose statistics tiled inference gathers tile by tile.
+   */
+  stage(name: string, h: Tensor, preNorm = false): Tensor {
+    if (/^res\d+$/.test(name)) {
+      if (gradEnabled()) return h.add(this.layer(`${name}.conv2`, this.layer(`${name}.conv1`, h, true), false));
+      // Inference: free the block's first half once read (tiled inference runs the blocks on a
+      // whole print-size photo's ¼-resolution activations).
+      const half = tidy(() => this.layer(`${name}.conv1`, h, true));
+      const residual = tidy(() => this.layer(`${name}.conv2`, half, false));
+      half.dispose();
+      const out = h.add(residual);
+      residual.dispose();
+      return out;
     }
-    h = step(h, (t) => this.layer('up1', t, true));
-    h = step(h, (t) => this.layer('up2', t, true));
-    h = step(h, (t) => this.layer('conv_out', t, false));
+    return this.layer(name, h, name !== 'conv_out', preNorm);
+  }
+
+  /** Whether a layer normalises its output (every one but 'johnson-upsample''s conv_out). */
+  isNormalised(layer: string): boolean {
+    return this.specs.some((l) => l.name === layer && l.norm);
+  }
+
+  /** The last stage's output as RGB NCHW on the [0,1] scale (not clamped), cropped to height × width. */
+  networkOutput(h: Tensor, height: number, width: number): Tensor {
     if (h.shape[2] !== height || h.shape[3] !== width) h = h.narrow(2, 0, height).narrow(3, 0, width);
     const { outputScale, outputOffset } = this.architecture;
     if (this.computePrecision === 'bf16') h = h.cast('float32').contiguous();
@@ -305,7 +340,7 @@ export class TransformerNet {
     this.weightCache.clear();
   }
 
-  private layer(name: string, x: Tensor, relu: boolean): Tensor {
+  private layer(name: string, x: Tensor, relu: boolean, preNorm = false): Tensor {
     const spec = this.specs.find((l) => l.name === name)!;
     let h: Tensor;
     if (spec.kind === 'up' && this.variant === 'johnson-ml5') {
@@ -321,6 +356,7 @@ export class TransformerNet {
       const padding = zeroSame ? Math.floor(spec.kernel / 2) : 0;
       h = conv2d(zeroSame ? input : this.padFor(input, spec.kernel, stride), weight, bias, stride, padding);
     }
+    if (preNorm) return h;
     if (spec.norm) h = this.instanceNorm(h, name);
     return relu ? h.relu() : h;
   }

@@ -1,17 +1,18 @@
 /**
  * Feed-forward stylisation of photos too large for one pass (prints: `nst fast --size 4096`), in
- * overlapping tiles within a memory budget. Instance normalisation makes a network's output
- * depend on the statistics of the whole input, so tiles normalised on their own would each get
- * a different look: the statistics are recorded once on the whole photo (downscaled to fit) and
- * every tile is normalised with them. Tiles overlap and are blended with smooth weights
- * (../tiling/blend.ts), which also hides the padding at tile edges.
+ * tiles within a memory budget, with the same result as one pass. Instance normalisation makes
+ * every pixel depend on statistics of the whole photo, layer by layer, and those of a downscaled
+ * photo differ (issue 28: a 2,048-px print came out 20 levels brighter and flatter, mean |difference|
+ * 38/255). So the whole photo's statistics are gathered exactly, one normalised layer at a time:
+ * the encoder's layers (full → ¼ resolution) from the tiles' cores, the residual blocks on the
+ * whole photo's ¼-resolution activations (small: 128 channels on 1/16 of the pixels), the
+ * decoder's layers again from tiles. Each tile carries a halo of context wider than the network
+ * reaches within a stage, so its core is computed as in one pass: no blending, no seams.
  */
-import { noGrad, resize, Tensor, tidy } from '../../engine';
+import { noGrad, Tensor, tensor, tidy, zeros } from '../../engine';
 import { NstError } from '../../errors';
 import { luminancePreserveColors, RgbImage } from '../../image';
-import type { TransformerNet } from '../../models/transformer-net';
-import { blendWeights, BlendSpec, overlapFor } from '../tiling/blend';
-import { planGrid } from '../tiling/grid';
+import { DECODER_LAYERS, ENCODER_LAYERS, TransformerNet } from '../../models/transformer-net';
 import { formatBytes } from '../tiling/memory-size';
 import { imageToTensor } from '../image-tensor';
 import type { PreserveColors } from './options';
@@ -28,8 +29,12 @@ import { calibratedCost, Calibration, FAST_PROBE_SIZES, MemoryCost } from '../me
 export const FAST_BYTES_PER_PIXEL = 1200;
 /** The table's cost: the first guess, and the fallback where the probe cannot run. */
 export const FAST_TABLE_COST: MemoryCost = { fixedBytes: 0, bytesPerPixel: FAST_BYTES_PER_PIXEL };
-/** The photo, its tensor, the blended output and its weights: bytes per pixel. */
-const FAST_WHOLE_BYTES_PER_PIXEL = 60;
+/**
+ * Bytes per pixel of the whole photo: the photo, its tensor and the output (12 each), and while
+ * the residual blocks run, up to four ¼-resolution activations (128 channels on 1/16 of the
+ * pixels: 32 B/px each in fp32).
+ */
+const FAST_WHOLE_BYTES_PER_PIXEL = 180;
 const SAFETY = 0.9;
 /** Measure the network on this machine when the table's one pass needs more than this share of the budget's room. */
 const MEASURE_ABOVE = 0.5;
@@ -44,12 +49,18 @@ export function fastCostFor(width: number, height: number, maxMemory: number, ba
   return calibratedCost({ kind: 'fast', precision: measure.precision, threads: measure.threads, sizes: FAST_PROBE_SIZES, modelPath: measure.modelPath }, FAST_TABLE_COST);
 }
 export const FAST_MIN_TILE = 64;
+/**
+ * Context around each tile's core, full-resolution px (a multiple of 4): more than the encoder
+ * (9×9 conv, two stride-2 3×3 convs: ±7 px) and the decoder (two ×2 upsamplings, 9×9 conv:
+ * ±10 px) reach, so what the tile's own padding puts at its edges never reaches its core.
+ */
+export const FAST_TILE_HALO = 16;
 
 export interface FastTilingPlan {
+  /** Side of a tile with its halo: what one pass holds, planned within the budget. */
   tile: number;
-  blend: BlendSpec;
-  /** Longest side of the downscaled photo the normalisation statistics are taken from. */
-  statsSide: number;
+  /** Side of the part of each tile that is kept (a multiple of 4). */
+  core: number;
 }
 
 /** null when the photo fits one pass; otherwise the tiles (or an NstError when not even a minimal tile fits). */
@@ -63,66 +74,185 @@ export function planFastTiling(width: number, height: number, maxMemory: number,
     throw new NstError(`--max-memory ${formatBytes(maxMemory)} is too small for ${width}x${height}: one ${FAST_MIN_TILE}-px tile needs at least ${formatBytes(minimum)}`);
   }
   const tile = Math.min(tileSize ?? largest, Math.max(width, height));
-  return {
-    tile,
-    // The network sees ~100 px around a pixel: generous margins, a long ramp.
-    blend: { margin: Math.max(4, Math.round(tile / 10)), ramp: Math.max(8, Math.round(tile / 8)) },
-    statsSide: Math.min(Math.max(width, height), largest),
-  };
+  // A tile may grow by 3 px to keep the photo's size mod 4 (see spans): room for it.
+  return { tile, core: Math.max(4, Math.floor((tile - 2 * FAST_TILE_HALO - 3) / 4) * 4) };
 }
 
-/** Stylises `image` tile by tile; same result size, clamped to [0,1]. */
+/** Rows (or columns) of one tile: the core it contributes and the extent it computes, [start, end). */
+interface Span {
+  core: [number, number];
+  extent: [number, number];
+}
+
+/**
+ * A side of n px cut into cores of `core` px with `halo` px of context. Every extent starts at a
+ * multiple of 4 and is as long as n mod 4, so the stride-2 layers pad and sample a tile as they
+ * do the whole photo (TensorFlow SAME pads by the size's parity) and its ¼-resolution grid is
+ * the photo's.
+ */
+function spans(n: number, core: number, halo: number): Span[] {
+  const out: Span[] = [];
+  for (let c0 = 0; c0 < n; c0 += core) {
+    const c1 = Math.min(n, c0 + core);
+    const e1 = Math.min(n, c1 + halo);
+    out.push({ core: [c0, c1], extent: [Math.max(0, c0 - halo), e1 + ((n - e1) % 4)] });
+  }
+  return out;
+}
+
+/** The same cuts on the ¼-resolution grid (n px there), with halo/4 of context. */
+function quarterSpans(full: Span[], n: number, halo: number): Span[] {
+  return full.map(({ core: [c0, c1] }) => {
+    const q0 = c0 / 4;
+    const q1 = Math.ceil(c1 / 4);
+    return { core: [q0, q1], extent: [Math.max(0, q0 - halo / 4), Math.min(n, q1 + halo / 4)] };
+  });
+}
+
+/** The core of a tile's activations at 1/`scale` of the tile's resolution. */
+function coreOf(t: Tensor, rows: Span, cols: Span, scale: number): Tensor {
+  const part = (s: Span) => [(s.core[0] - s.extent[0]) / scale, Math.ceil(s.core[1] / scale) - s.core[0] / scale];
+  const [y, h] = part(rows);
+  const [x, w] = part(cols);
+  return t.narrow(2, y, h).narrow(3, x, w);
+}
+
+/** Runs stages of the network, freeing each stage's input once read (not `h` itself). */
+function through(net: TransformerNet, h: Tensor, stages: readonly string[]): Tensor {
+  let out = h;
+  for (const name of stages) {
+    const next = tidy(() => net.stage(name, out));
+    if (out !== h) out.dispose();
+    out = next;
+  }
+  return out;
+}
+
+/** Per-channel mean and biased variance of activations seen in parts (Chan et al.'s pairwise update). */
+class ChannelStatistics {
+  private count = 0;
+  private mean: Float64Array = new Float64Array(0);
+  private m2: Float64Array = new Float64Array(0);
+
+  add(t: Tensor): void {
+    const [, c, h, w] = t.shape;
+    const n = h * w;
+    const [mean, variance] = tidy(() => {
+      const f = t.cast('float32');
+      return [f.mean([0, 2, 3]).data(), f.variance([0, 2, 3]).data()];
+    });
+    if (this.count === 0) {
+      this.mean = new Float64Array(c);
+      this.m2 = new Float64Array(c);
+    }
+    const total = this.count + n;
+    for (let i = 0; i < c; i++) {
+      const delta = mean[i] - this.mean[i];
+      this.m2[i] += variance[i] * n + (delta * delta * this.count * n) / total;
+      this.mean[i] += (delta * n) / total;
+    }
+    this.count = total;
+  }
+
+  tensors(device: string): { mean: Tensor; variance: Tensor } {
+    const c = this.mean.length;
+    return {
+      mean: tensor(Float32Array.from(this.mean), [1, c, 1, 1], device),
+      variance: tensor(Float32Array.from(this.m2, (v) => v / this.count), [1, c, 1, 1], device),
+    };
+  }
+}
+
+/** Stylises `image` tile by tile; the same result as one pass (clamped to [0,1]). */
 export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: FastTilingPlan, preserveColors: PreserveColors = 'none'): RgbImage {
   const { width, height } = image;
-  const plane = width * height;
-  const acc = new Float32Array(3 * plane);
-  const weight = new Float32Array(plane);
-  const x = imageToTensor(image, net.device);
-  net.normStatistics = { mode: 'record', stats: new Map() };
+  const rows = spans(height, plan.core, FAST_TILE_HALO);
+  const cols = spans(width, plan.core, FAST_TILE_HALO);
+  const tiles = rows.flatMap((r) => cols.map((c) => [r, c] as const));
+  const stats = new Map<string, { mean: Tensor; variance: Tensor }>();
+  // Layers with statistics in the map are normalised with them; the others (residual blocks, run
+  // on the whole photo) with their input's own, as in one pass.
+  net.normStatistics = { mode: 'use', stats };
+  const x = tensor(image.data, [1, 3, height, width], net.device);
+  const data = new Float32Array(3 * width * height);
   try {
-    // 1. The normalisation statistics of the whole photo, at a size that fits one pass.
-    noGrad(() =>
-      tidy(() => {
-        const s = plan.statsSide / Math.max(width, height);
-        const small = s < 1 ? resize(x, Math.max(1, Math.round(height * s)), Math.max(1, Math.round(width * s)), 'area') : x;
-        net.forward(small);
-      }),
-    );
-    net.normStatistics.mode = 'use';
-    // 2. Every tile with those statistics, blended into the output.
-    for (const rect of planGrid(width, height, { tile: plan.tile, overlap: overlapFor(plan.blend) })) {
-      const w = blendWeights(rect, width, height, plan.blend);
-      const y = tidy(() => {
-        const crop: Tensor = x.narrow(2, rect.y, rect.height).narrow(3, rect.x, rect.width);
-        return net.stylise(crop).data();
+    noGrad(() => {
+      // 1. The encoder, one normalised layer at a time, then its ¼-resolution output from the cores.
+      const input = (r: Span, c: Span) => net.networkInput(x.narrow(2, r.extent[0], r.extent[1] - r.extent[0]).narrow(3, c.extent[0], c.extent[1] - c.extent[0]));
+      ENCODER_LAYERS.forEach((layer, i) => {
+        const acc = new ChannelStatistics();
+        for (const [r, c] of tiles) {
+          tidy(() => {
+            const h = through(net, input(r, c), ENCODER_LAYERS.slice(0, i));
+            acc.add(coreOf(net.stage(layer, h, true), r, c, 2 ** i));
+          });
+        }
+        stats.set(layer, acc.tensors(net.device));
       });
-      const tp = rect.width * rect.height;
-      for (let r = 0; r < rect.height; r++) {
-        for (let c = 0; c < rect.width; c++) {
-          const wi = r * rect.width + c;
-          const o = (rect.y + r) * width + rect.x + c;
-          const wv = w[wi];
-          weight[o] += wv;
-          acc[o] += wv * y[wi];
-          acc[plane + o] += wv * y[tp + wi];
-          acc[2 * plane + o] += wv * y[2 * tp + wi];
+      const qh = Math.ceil(height / 4);
+      const qw = Math.ceil(width / 4);
+      let q: Tensor | null = null;
+      for (const [r, c] of tiles) {
+        const part = tidy(() => coreOf(through(net, input(r, c), ENCODER_LAYERS), r, c, 4).contiguous());
+        q ??= tidy(() => {
+          const z = zeros([1, part.shape[1], qh, qw], net.device);
+          return net.precision === 'bf16' ? z.cast('bfloat16').contiguous(true) : z;
+        });
+        q.narrow(2, r.core[0] / 4, part.shape[2]).narrow(3, c.core[0] / 4, part.shape[3]).copyInPlace(part);
+        part.dispose();
+      }
+      // 2. The residual blocks on the whole ¼-resolution photo: their own exact statistics.
+      const blocks = net.stageNames().filter((n) => /^res\d+$/.test(n));
+      const encoded = q!;
+      q = through(net, encoded, blocks);
+      if (q !== encoded) encoded.dispose();
+      // 3. The decoder, one normalised layer at a time, then the output from the cores.
+      const qRows = quarterSpans(rows, qh, FAST_TILE_HALO);
+      const qCols = quarterSpans(cols, qw, FAST_TILE_HALO);
+      const qTiles = qRows.flatMap((r) => qCols.map((c) => [r, c] as const));
+      const quarter = q;
+      const qInput = (r: Span, c: Span) => quarter.narrow(2, r.extent[0], r.extent[1] - r.extent[0]).narrow(3, c.extent[0], c.extent[1] - c.extent[0]);
+      DECODER_LAYERS.forEach((layer, i) => {
+        if (!net.isNormalised(layer)) return;
+        const acc = new ChannelStatistics();
+        for (const [r, c] of qTiles) {
+          tidy(() => {
+            const h = through(net, qInput(r, c), DECODER_LAYERS.slice(0, i));
+            // up1 doubles the ¼-resolution tile; up2 and conv_out are at 4×.
+            acc.add(coreOf(net.stage(layer, h, true), r, c, 1 / Math.min(4, 2 ** (i + 1))));
+          });
+        }
+        stats.set(layer, acc.tensors(net.device));
+      });
+      const plane = width * height;
+      for (const [r, c] of qTiles) {
+        const y0 = 4 * r.core[0];
+        const x0 = 4 * c.core[0];
+        const rowsKept = Math.min(height, 4 * r.core[1]) - y0;
+        const colsKept = Math.min(width, 4 * c.core[1]) - x0;
+        const values = tidy(() => {
+          const h = through(net, qInput(r, c), DECODER_LAYERS);
+          const y = net.networkOutput(h, h.shape[2], h.shape[3]).clamp(0, 1);
+          return y.narrow(2, y0 - 4 * r.extent[0], rowsKept).narrow(3, x0 - 4 * c.extent[0], colsKept).contiguous().data();
+        });
+        const n = rowsKept * colsKept;
+        for (let ch = 0; ch < 3; ch++) {
+          for (let row = 0; row < rowsKept; row++) {
+            const from = ch * n + row * colsKept;
+            data.set(values.subarray(from, from + colsKept), ch * plane + (y0 + row) * width + x0);
+          }
         }
       }
-    }
+      quarter.dispose();
+    });
   } finally {
-    for (const { mean, variance } of net.normStatistics?.stats.values() ?? []) {
+    for (const { mean, variance } of stats.values()) {
       mean.dispose();
       variance.dispose();
     }
     net.normStatistics = null;
     x.dispose();
   }
-  for (let i = 0; i < plane; i++) {
-    const wv = weight[i] > 0 ? weight[i] : 1;
-    acc[i] /= wv;
-    acc[plane + i] /= wv;
-    acc[2 * plane + i] /= wv;
-  }
-  const out: RgbImage = { width, height, data: acc };
+  const out: RgbImage = { width, height, data };
   return preserveColors === 'luminance' ? luminancePreserveColors(out, image) : out;
 }
