@@ -123,6 +123,46 @@ describe('web page (headless Chromium)', { skip }, () => {
     assert.deepEqual(consoleErrors, []);
   });
 
+  test('choose the transfer method: the server\'s default first, a line of words each; NNST paints with alpha from the strength', async () => {
+    const options = await json(await fetch(`${server.url}/api/options`));
+    const nnst = options.transferMethods.find((m: any) => m.name === 'nnst');
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.equal(await page.inputValue('#transfer-method'), options.defaultTransferMethod);
+    assert.deepEqual(await page.$$eval('#transfer-method option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['gatys', 'strotss', 'nnst']);
+    const words: Record<string, string> = {};
+    for (const name of ['gatys', 'strotss', 'nnst']) {
+      await page.selectOption('#transfer-method', name);
+      words[name] = (await page.textContent('#transfer-note')) ?? '';
+      // The layer presets are Gatys's; the others bring their own layers.
+      await page.click('#advanced summary');
+      assert.equal(await page.isVisible('#preset'), name === 'gatys', `preset shown with ${name}`);
+      await page.click('#advanced summary');
+    }
+    assert.match(words.gatys, /the classic.*statistics of the painting's textures/);
+    assert.match(words.strotss, /brush marks and palette.*optimal transport.*keeps the photo's layout/);
+    assert.match(words.nnst, /closest part of the painting, then its colours/);
+    // NNST: the strength reads as the share of the photo kept, the method's usual at the middle.
+    assert.equal(await page.inputValue('#transfer-method'), 'nnst');
+    assert.equal(await page.textContent('#strength-value'), `balanced (photo kept ${Math.round(nnst.alpha * 100)} %)`);
+    await page.setInputFiles('#content-file', CONTENT_PNG);
+    await page.setInputFiles('#style-file', STYLE_PNG);
+    await page.selectOption('#size', '64');
+    await page.click('#advanced summary');
+    await page.fill('#iterations', '3');
+    await page.click('#start');
+    await page.waitForFunction(() => /^(done|failed)/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 180_000 });
+    assert.match((await page.textContent('#status')) ?? '', /^done/);
+    const id = /jobs\/([0-9a-f]{16})\//.exec((await page.getAttribute('#download', 'href'))!)![1];
+    const job = await json(await fetch(`${server.url}/api/jobs/${id}`));
+    assert.equal(job.params.transferMethod, 'nnst');
+    assert.equal(job.params.alpha, nnst.alpha);
+    assert.equal(job.params.styleWeight, undefined);
+    assert.equal(job.result.details.method, 'nnst');
+    assert.match((await page.textContent('#caption')) ?? '', / · NNST · 3 steps/);
+    assert.deepEqual(consoleErrors, []);
+  });
+
   test('drag and drop, a sample photo, and a fast job on the server', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('body[data-ready="true"]');

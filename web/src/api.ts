@@ -70,6 +70,9 @@ export interface ServerOptions {
   defaultPreset: string;
   qualities: { name: string; size: number; iterations: number; description: string }[];
   defaultQuality: string;
+  /** The optimisation's transfer methods (absent on servers before the choice). */
+  transferMethods?: { name: string; description: string; alpha: number | null }[];
+  defaultTransferMethod?: string;
   limits: { maxSize: number; minSize: number; maxIterations: number; maxUploadBytes: number; maxPixels: number; maxVideoBytes?: number; maxVideoSeconds?: number };
 }
 

@@ -6,6 +6,7 @@
 import type { Job, LossRow } from './api.js';
 import { LossChart } from './chart.js';
 import { formatSeconds, titleOf } from './gallery.js';
+import { TRANSFER_WORDS } from './transfer-methods.js';
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
@@ -22,7 +23,6 @@ const PRESET_WORDS: Record<string, string> = {
   partial: 'only colours and brush strokes',
   'fine-texture': 'fine brush texture',
 };
-const TRANSFER_WORDS: Record<string, string> = { gatys: 'Gatys', strotss: 'STROTSS', nnst: 'NNST' };
 const KIND_WORDS: Record<string, string> = { stylize: 'any painting', fast: 'quick style', video: 'video, quick style', fit: 'a painting learnt as a quick style' };
 
 /** The panel's rows, [label, words], for a job and its report. */
@@ -47,7 +47,8 @@ export function detailRows(job: Report): [string, string][] {
   }
   const how = [KIND_WORDS[job.method] ?? job.method];
   if (job.method === 'stylize') {
-    how.push(`method ${TRANSFER_WORDS[String(p.transferMethod ?? 'gatys')] ?? String(p.transferMethod)}`);
+    const name = String(p.transferMethod ?? 'gatys');
+    how.push(`method ${TRANSFER_WORDS[name]?.label.replace(/ · .*/, '') ?? name}`);
     if (p.quality) how.push(`${p.quality} quality`);
   }
   rows.push(['How', how.join(' · ')]);

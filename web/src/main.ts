@@ -17,6 +17,7 @@ import { LocalResult, saveLocalResult } from './local-results.js';
 import { Viewer } from './viewer.js';
 import { downloadName } from './words.js';
 import { DetailsPanel } from './details.js';
+import { alphaAt, sliderFor, TRANSFER_WORDS, TransferMethodInfo } from './transfer-methods.js';
 
 type Role = 'content' | 'style';
 type Method = 'stylize' | 'fast' | 'browser';
@@ -61,6 +62,7 @@ const els = {
   size: $<HTMLSelectElement>('#size'),
   preset: $<HTMLSelectElement>('#preset'),
   quality: $<HTMLSelectElement>('#quality'),
+  transferMethod: $<HTMLSelectElement>('#transfer-method'),
   iterations: $<HTMLInputElement>('#iterations'),
   strength: $<HTMLInputElement>('#strength'),
   strengthValue: $<HTMLOutputElement>('#strength-value'),
@@ -141,15 +143,31 @@ function clearErrors(): void {
 // ---------------------------------------------------------------------------------------------
 // Strength: one slider, read in the mode's own terms
 
-/** Optimisation: slider 0–200 → style weight 10…1000 (log, 100 = default); quick styles: 0–100 %. */
-function strengthValue(): { styleWeight: number; blend: number } {
+/** The optimisation's transfer method chosen (null on a server that offers no choice). */
+function transferMethod(): TransferMethodInfo | null {
+  return state.options?.transferMethods?.find((t) => t.name === els.transferMethod.value) ?? null;
+}
+
+/**
+ * Optimisation: slider 0–200 → style weight 10…1000 (log, 100 = default), or for methods balanced
+ * by alpha the share of the photo kept (see transfer-methods.ts); quick styles: 0–100 %.
+ */
+function strengthValue(): { styleWeight: number; alpha: number | null; blend: number } {
   const s = Number(els.strength.value);
-  return { styleWeight: Number((100 * 10 ** ((s - 100) / 100)).toPrecision(3)), blend: Math.min(s, 100) / 100 };
+  const usual = transferMethod()?.alpha;
+  const alpha = usual === null || usual === undefined ? null : alphaAt(s, usual);
+  return { styleWeight: Number((100 * 10 ** ((s - 100) / 100)).toPrecision(3)), alpha, blend: Math.min(s, 100) / 100 };
 }
 
 function updateStrengthLabel(): void {
   const s = Number(els.strength.value);
-  if (method() === 'stylize') {
+  const { alpha } = strengthValue();
+  if (method() === 'stylize' && alpha !== null) {
+    const word = s === 100 ? 'balanced' : s < 100 ? 'lighter' : 'stronger';
+    els.strengthValue.textContent = `${word} (photo kept ${Math.round(alpha * 100)} %)`;
+    $<HTMLElement>('#weight-note').textContent = `Strength sets alpha to ${alpha} (the usual is ${transferMethod()?.alpha}); 1 keeps the most of the photo.`;
+    state.strength.stylize = s;
+  } else if (method() === 'stylize') {
     const factor = 10 ** ((s - 100) / 100);
     const word = s === 100 ? 'balanced' : s < 100 ? 'lighter' : 'stronger';
     els.strengthValue.textContent = `${word} (${factor < 1 ? factor.toFixed(2) : factor.toPrecision(2)}×)`;
@@ -159,6 +177,17 @@ function updateStrengthLabel(): void {
     els.strengthValue.textContent = s >= 100 ? '100 % (full style)' : `${s} % style, ${100 - s} % photo`;
     state.strength.fast = s;
   }
+}
+
+/** The chosen transfer method's line of words; the layer presets only where Gatys paints. */
+function showTransferMethod(): void {
+  const t = transferMethod();
+  const note = document.querySelector<HTMLElement>('#transfer-note');
+  if (note) note.textContent = t ? (TRANSFER_WORDS[t.name]?.line ?? t.description) : '';
+  const gatys = !t || t.name === 'gatys';
+  document.querySelectorAll<HTMLElement>('.gatys-only').forEach((e) => (e.hidden = !gatys));
+  $<HTMLElement>('#preset-note').hidden = !gatys;
+  updateStrengthLabel();
 }
 
 function isVideoFile(file: File): boolean {
@@ -390,12 +419,17 @@ function baseForm(m: 'stylize' | 'fast'): FormData {
   if (els.size.value) form.append('size', els.size.value);
   if (els.preserve.value !== 'none') form.append('preserveColors', els.preserve.value);
   if (video) return form; // a video job has no strength: the network paints every frame fully
-  const { styleWeight, blend } = strengthValue();
+  const { styleWeight, alpha, blend } = strengthValue();
   if (m === 'stylize') {
+    if (transferMethod()) form.append('transferMethod', els.transferMethod.value);
     form.append('quality', els.quality.value);
-    form.append('preset', els.preset.value);
     if (els.iterations.value) form.append('iterations', els.iterations.value);
-    form.append('styleWeight', String(styleWeight));
+    // Methods balanced by alpha take neither weights nor the layer presets (their layers are their own).
+    if (alpha !== null) form.append('alpha', String(alpha));
+    else {
+      form.append('preset', els.preset.value);
+      form.append('styleWeight', String(styleWeight));
+    }
   } else {
     form.append('strength', String(blend));
   }
@@ -620,9 +654,11 @@ function describe(job: Job): string {
   const clip = job.inputs.content?.video;
   if (clip) parts.push(`${clip.frames} frames`);
   if (job.method === 'stylize') {
+    if (p.transferMethod && p.transferMethod !== 'gatys') parts.push(String(TRANSFER_WORDS[String(p.transferMethod)]?.label ?? p.transferMethod).replace(/ · .*/, ''));
     parts.push(`${p.iterations} steps`);
-    if (p.preset !== 'gatys') parts.push(PRESET_WORDS[String(p.preset)] ?? String(p.preset));
-    const sw = Number(p.styleWeight);
+    if (p.preset && p.preset !== 'gatys') parts.push(PRESET_WORDS[String(p.preset)] ?? String(p.preset));
+    if (p.alpha !== undefined) parts.push(`photo kept ${Math.round(Number(p.alpha) * 100)} %`);
+    const sw = Number(p.styleWeight ?? 100);
     if (sw !== 100) parts.push(sw > 100 ? 'stronger style' : 'lighter style');
   } else if (p.strength !== undefined && p.strength !== 1) parts.push(`${Math.round(Number(p.strength) * 100)} % style`);
   if (p.preserveColors === 'histogram') parts.push('painting recoloured');
@@ -662,8 +698,14 @@ async function rerun(job: Job): Promise<void> {
     els.preset.value = String(p.preset ?? els.preset.value);
     els.preset.dispatchEvent(new Event('change'));
     els.iterations.value = String(p.iterations ?? '');
-    const sw = Number(p.styleWeight ?? 100);
-    state.strength.stylize = Math.round(Math.min(200, Math.max(0, 100 + 100 * Math.log10(sw / 100))));
+    if (transferMethod()) els.transferMethod.value = String(p.transferMethod ?? 'gatys');
+    const usual = transferMethod()?.alpha;
+    if (typeof usual === 'number') state.strength.stylize = p.alpha === undefined ? 100 : sliderFor(Number(p.alpha), usual);
+    else {
+      const sw = Number(p.styleWeight ?? 100);
+      state.strength.stylize = Math.round(Math.min(200, Math.max(0, 100 + 100 * Math.log10(sw / 100))));
+    }
+    showTransferMethod();
   } else {
     els.fastStyle.value = String(p.fastStyle);
     state.fastStyles = [String(p.fastStyle)];
@@ -912,6 +954,12 @@ async function init(): Promise<void> {
   });
   document.querySelectorAll('input[name="method"]').forEach((r) => r.addEventListener('change', updateMethod));
   els.strength.addEventListener('input', updateStrengthLabel);
+  els.transferMethod.addEventListener('change', () => {
+    // Each method's strength starts at its usual balance.
+    state.strength.stylize = 100;
+    els.strength.value = '100';
+    showTransferMethod();
+  });
   els.start.addEventListener('click', start);
   els.detailsOpen.addEventListener('click', () => {
     if (state.job) details.open(state.job).catch((e) => showError(String(e.message ?? e)));
@@ -956,9 +1004,18 @@ async function init(): Promise<void> {
   els.quality.replaceChildren(...options.qualities.map((q) => new Option(`${q.name[0].toUpperCase()}${q.name.slice(1)} · ${q.size} px`, q.name)));
   els.quality.value = options.defaultQuality;
   els.quality.dispatchEvent(new Event('change'));
+  // The transfer methods, with the server's default chosen; hidden where the server offers none.
+  const methods = options.transferMethods ?? [];
+  els.transferMethod.replaceChildren(...methods.map((t) => new Option(TRANSFER_WORDS[t.name]?.label ?? t.name, t.name)));
+  els.transferMethod.value = options.defaultTransferMethod ?? methods[0]?.name ?? '';
+  if (methods.length === 0) {
+    els.transferMethod.closest('label')!.remove();
+    $<HTMLElement>('#transfer-note').remove();
+  }
   els.preset.replaceChildren(...options.presets.map((p) => new Option(PRESET_WORDS[p.name] ?? p.name, p.name)));
   els.preset.value = options.defaultPreset;
   els.preset.dispatchEvent(new Event('change'));
+  showTransferMethod();
   els.iterations.max = String(options.limits.maxIterations);
   els.fastStyle.replaceChildren(...styles.map((s) => new Option(s.name.replace(/_/g, ' '), s.name)));
   state.fastStyles = styles.length ? [styles[0].name] : [];
