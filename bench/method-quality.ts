@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     for (const method of args.methods) {
       const file = path.join(args.out, `${name}.${method}.png`);
       const r = timed(['stylize', '-c', photoFile, '-s', paintingFile, '-o', file, '--size', String(args.size), '--quality', args.quality,
-        ...(process.env.NST_BENCH_NO_METHOD ? [] : ['--method', method]), '--seed', '1', '--threads', String(args.threads), '--no-report', ...args.extra]);
+        '--method', method, '--seed', '1', '--threads', String(args.threads), '--no-report', ...args.extra]);
       runs.push({ method, seconds: r.seconds, peakMiB: r.peakMiB, exit: r.exit, scores: null, ...(r.exit === 0 ? {} : { error: r.last }) });
       if (r.exit === 0) outputs.push({ method, file });
       process.stderr.write(`${name} ${method}: ${r.seconds.toFixed(1)} s, ${r.peakMiB} MiB${r.exit === 0 ? '' : ` — ${r.last}`}\n`);
