@@ -26,6 +26,8 @@ export interface MethodCapabilities {
   alpha: boolean;
   /** Gatys-only knobs: --normalize-gradients, --loss-normalization sum, --checkpoint on. */
   gatysKnobs: boolean;
+  /** --content-weight and --style-weight apply (STROTSS balances its terms by α alone). */
+  weights: boolean;
 }
 
 export interface MethodDefaults {
@@ -54,23 +56,27 @@ export interface MethodInfo {
  */
 export const NNST_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu4_2'];
 
+/** STROTSS's hypercolumn layers on VGG19 (see src/transfer/strotss/defaults.ts, whose list this mirrors without importing the engine). */
+export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu1_2', 'relu2_1', 'relu2_2', 'relu3_1', 'relu3_2', 'relu3_4', 'relu4_4', 'relu5_4'];
+
 export const METHODS: Record<MethodName, MethodInfo> = {
   gatys: {
     name: 'gatys',
     description: 'Gatys et al. 2016: match the painting\'s Gram matrices (or another --style-loss) while keeping the photo\'s features',
-    capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true },
+    capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true, weights: true },
     defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, alpha: 0 },
   },
   strotss: {
     name: 'strotss',
     description: 'STROTSS (Kolkin et al. 2019): relaxed optimal transport between output and painting features, self-similarity content',
-    capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false },
-    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: null, alpha: 0.5 },
+    capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: false },
+    // α = 1 is STROTSS's own default (content weight 16 at 64 px, halved per doubling).
+    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, alpha: 1 },
   },
   nnst: {
     name: 'nnst',
     description: 'Neural neighbours (Kolkin et al. 2022): every photo feature replaced by its nearest painting feature, then the painting\'s colours',
-    capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false },
+    capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: true },
     defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75 },
   },
 };

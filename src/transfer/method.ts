@@ -8,9 +8,9 @@ import type { RgbImage } from '../image';
 import { matchColoursInOklab } from '../image/oklab-colour-match';
 import type { Vgg19 } from '../models';
 import { GatysObjective, Objective, StyleSource } from '../losses';
-import { NstError } from '../errors';
 import type { ResolvedStylizeOptions } from './gatys/options';
 import { NnstObjective } from './nnst/objective';
+import { StrotssObjective, strotssContentWeight } from './strotss';
 import { METHODS, MethodName } from './method-names';
 
 export * from './method-names';
@@ -39,7 +39,10 @@ export function stageObjective(input: StageObjectiveInput): Objective {
         styles,
         { content: options.contentLayers, style: options.styleLayers },
         { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight },
-        { styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, checkpoint },
+        {
+          styleLayerWeights: options.styleLayerWeights, normalization: options.lossNormalization, normalizeGradients: options.normalizeGradients, checkpoint,
+          styleLoss: options.styleLoss, contentLoss: options.contentLoss,
+        },
       );
     case 'nnst':
       return new NnstObjective(net, content, styles.map((s) => s.image), start, {
@@ -50,8 +53,15 @@ export function stageObjective(input: StageObjectiveInput): Objective {
         tvWeight: options.tvWeight,
         rotations: options.rotateStyle,
       });
-    case 'strotss':
-      throw new NstError('--method strotss is not available yet');
+    case 'strotss': {
+      // STROTSS's content weight halves at every doubling of the stage's side (α at 64 px × 16).
+      const [, , height, width] = content.shape;
+      return new StrotssObjective(net, content, styles, {
+        contentWeight: strotssContentWeight(Math.max(height, width), options.alpha),
+        layers: options.styleLayers,
+        tvWeight: options.tvWeight,
+      });
+    }
   }
 }
 
@@ -77,7 +87,11 @@ function concatenated(images: RgbImage[]): RgbImage {
   return { width: n, height: 1, data };
 }
 
-/** Whether a method can optimise a stage in tiles. */
-export function methodTiles(method: MethodName): boolean {
-  return METHODS[method].capabilities.tiling;
+/**
+ * Whether a run's stages can be optimised in tiles: the method's capability, and for Gatys only
+ * with the Gram and MSE blocks (tiles share the whole painting's Gram targets; the sampled losses
+ * have no such shared target yet).
+ */
+export function runTiles(options: Pick<ResolvedStylizeOptions, 'method' | 'styleLoss' | 'contentLoss'>): boolean {
+  return METHODS[options.method].capabilities.tiling && options.styleLoss === 'gram' && options.contentLoss === 'mse';
 }

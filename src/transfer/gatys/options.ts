@@ -403,6 +403,15 @@ function checkMethodOptions(options: StylizeOptions, name: MethodName): void {
   if (options.rotateStyle && name !== 'nnst') throw new NstError(`--rotate-style applies to --method nnst only, not ${name}`);
   if (!can.masks && (options.styleMasks?.length ?? 0) > 0) throw new NstError(`--method ${name} does not support --style-mask (use --method ${others((c) => c.masks)})`);
   if (!can.tiling && options.tileSize !== undefined) throw new NstError(`--method ${name} cannot optimise in tiles (--tile-size): it matches features across the whole image`);
+  if (!can.weights && (options.contentWeight !== undefined || options.styleWeight !== undefined)) {
+    throw new NstError(`--method ${name} balances content and style with --alpha, not --content-weight / --style-weight`);
+  }
+  if (options.styleLoss !== undefined && options.styleLoss !== 'gram' && (options.styleMasks?.length ?? 0) > 0) {
+    throw new NstError(`--style-mask works with --style-loss gram only (not ${options.styleLoss})`);
+  }
+  if ((options.styleLoss ?? 'gram') !== 'gram' || (options.contentLoss ?? 'mse') !== 'mse') {
+    if (options.tileSize !== undefined) throw new NstError('--tile-size works with --style-loss gram and --content-loss mse only (tiles share the painting\'s Gram targets)');
+  }
   if (!can.gatysKnobs) {
     if (options.normalizeGradients) throw new NstError(`--normalize-gradients applies to --method gatys only, not ${name}`);
     if (options.lossNormalization === 'sum') throw new NstError(`--loss-normalization sum applies to --method gatys only, not ${name}`);

@@ -24,7 +24,7 @@ import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writ
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
 import { RunMemoryWatch } from './memory-watch';
 import { residentBytes } from '../memory';
-import { finishImage, MethodName, methodTiles, stageObjective } from '../method';
+import { finishImage, MethodName, runTiles, stageObjective } from '../method';
 import { planUntiledStage } from '../method-memory';
 
 export interface StylizeProgress {
@@ -137,6 +137,17 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   };
 
   try {
+    // A method that cannot tile refuses a run whose largest (last) stage is over the budget before
+    // any compute, rather than after the smaller stages (sizes scaled from the first stage's).
+    if (!runTiles(options)) {
+      const grow = options.scales[options.scales.length - 1] / options.scales[0];
+      planUntiledStage({
+        method: options.method, width: Math.round(contentWidth * grow), height: Math.round(contentHeight * grow),
+        stylePixels: inputs.styles.map((s) => s.width * s.height * grow * grow), precision,
+        optimizer: options.optimizer, history: options.lbfgsHistory, iterations: options.scaleIterations[options.scales.length - 1],
+        maxMemory: options.maxMemory, baseBytes, finalSide: options.scales[options.scales.length - 1],
+      });
+    }
     for (let stage = 0; stage < options.scales.length && !cancelled && !divergence; stage++) {
       if (stage > 0) {
         for (const m of inputs.masks) m.dispose();
@@ -155,7 +166,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         });
         // Over the memory budget: optimise this stage in overlapping tiles (see ./tiling).
         // Methods that cannot tile run whole or refuse (see ../method-memory.ts).
-        const stagePlan = methodTiles(options.method)
+        const stagePlan = runTiles(options)
           ? planRunStage(options, stage, width, height, sources.map((s) => s.image), precision, baseBytes, memory.measureSettings())
           : planUntiledStage({
             method: options.method, width, height, stylePixels: sources.map((s) => s.image.shape[2] * s.image.shape[3]), precision,
