@@ -19,6 +19,8 @@ export interface LoadOptions {
   height?: number;
   /** Refuse inputs with more decoded pixels than this (decompression bombs). Infinity disables the check. */
   maxPixels?: number;
+  /** Keep only this rectangle of the (EXIF-oriented) image, before any resizing (a painting's paper border off). */
+  crop?: { left: number; top: number; width: number; height: number };
 }
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
@@ -87,12 +89,15 @@ export async function loadImageFromBuffer(buf: Buffer, options: LoadOptions = {}
     throw decodeError(label, err, maxPixels);
   });
   checkDecodedAs(format, meta, label);
-  const { width, height } = orientedSize(meta, label);
-  if (width * height > maxPixels) throw tooManyPixels(label, width, height, maxPixels);
+  const oriented = orientedSize(meta, label);
+  if (oriented.width * oriented.height > maxPixels) throw tooManyPixels(label, oriented.width, oriented.height, maxPixels);
+  const { width, height } = options.crop ?? oriented;
 
   // 16-bit sources keep their precision; everything else (palette, grey, CMYK, float...) goes via 8-bit sRGB.
   const wide = meta.depth === 'ushort';
   let pipeline = sharp(buf, { limitInputPixels, failOn: 'error' }).rotate();
+  // Called after rotate(), sharp extracts from the oriented image.
+  if (options.crop) pipeline = pipeline.extract(options.crop);
   const target = targetSize(width, height, options);
   checkTargetFits(label, width, height, target, options, maxPixels);
   if (target.width !== width || target.height !== height) {
