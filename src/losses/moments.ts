@@ -24,3 +24,24 @@ export function momentLoss(rows: Tensor, target: FeatureMoments): Tensor {
   const m = featureMoments(rows);
   return m.mean.sub(target.mean).abs().mean().add(m.cov.sub(target.cov).abs().mean());
 }
+
+/** Moments of rows weighted per row (weights [N, 1], ≥ 0, not all 0): a masked region's statistics. */
+export function weightedMoments(rows: Tensor, weights: Tensor): FeatureMoments {
+  const total = weights.sum().add(1e-8);
+  const mean = rows.mul(weights).sum([0], true).div(total);
+  const centred = rows.sub(mean);
+  return { mean, cov: centred.mul(weights).transpose(0, 1).matmul(centred).div(total) };
+}
+
+/** The moments of a mixture of distributions (weights summing to 1): E[x] and E[xxᵀ] − E[x]E[x]ᵀ. */
+export function mixtureMoments(parts: { moments: FeatureMoments; weight: number }[]): FeatureMoments {
+  let mean: Tensor | null = null;
+  let second: Tensor | null = null;
+  for (const { moments: m, weight } of parts) {
+    const mu = m.mean.mul(weight);
+    const s = m.cov.add(m.mean.transpose(0, 1).matmul(m.mean)).mul(weight);
+    mean = mean ? mean.add(mu) : mu;
+    second = second ? second.add(s) : s;
+  }
+  return { mean: mean!, cov: second!.sub(mean!.transpose(0, 1).matmul(mean!)) };
+}

@@ -15,3 +15,4 @@ export { strotssDefaults, strotssContentWeight, strotssStageSides } from './defa
 export type { StrotssSchedule } from './defaults';
 export { hypercolumns, samplePositions, bilinearRows } from './hypercolumns';
 export type { Positions } from './hypercolumns';
+export { strotssStart } from './start';
