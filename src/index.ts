@@ -1,7 +1,8 @@
 /**
  * neural-style-ts: the library API. The CLI (src/cli) and the server are thin layers over it.
  *
- * - `stylize(options, callbacks)`: optimisation-based transfer (Gatys et al.), off the event loop.
+ * - `stylize(options, callbacks)`: optimisation-based transfer, off the event loop: `method` 'gatys'
+ *   (Gatys et al.), 'strotss' or 'nnst' (neural neighbours; METHODS lists each one's capabilities).
  * - `stylizeVideo(options, callbacks)`: a clip painted without flicker, with either method.
  * - building blocks: the tensor engine, VGG19, the losses, the optimisers and image I/O.
  */
@@ -19,3 +20,5 @@ export { BullJobQueue, startQueueWorker, PAYLOAD_VERSION } from './queue';
 export type { BullQueueOptions, QueueWorkerOptions, RunningQueueWorker, DistributedQueue } from './queue';
 export { openStorage, DirectoryStorage, S3Storage } from './storage';
 export type { Storage } from './storage';
+export { matchColoursInOklab, rgbToOklab, oklabToRgb } from './image/oklab-colour-match';
+export type { OklabMatchOptions } from './image/oklab-colour-match';

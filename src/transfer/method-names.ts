@@ -1,19 +1,15 @@
 /**
  * The optimisation-based transfer methods `nst stylize --method` offers, as data: names, one-line
  * descriptions, what each supports and the defaults it puts in place of the options the user left
- * out. Kept free of the engine so the CLI, the server and the page can read it cheaply; the
- * objectives themselves are built in method.ts.
+ * out. The objectives themselves are built in method.ts.
  */
 
 export type MethodName = 'gatys' | 'strotss' | 'nnst';
 export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst'];
 
-/** Style losses of the Gatys method's objective (`--style-loss`). */
-export type StyleLossName = 'gram' | 'w2' | 'swd' | 'remd';
-export const STYLE_LOSS_NAMES: readonly StyleLossName[] = ['gram', 'w2', 'swd', 'remd'];
-/** Content losses of the Gatys method's objective (`--content-loss`). */
-export type ContentLossName = 'mse' | 'self-similarity';
-export const CONTENT_LOSS_NAMES: readonly ContentLossName[] = ['mse', 'self-similarity'];
+/** The loss blocks of the Gatys method's objective (`--style-loss`, `--content-loss`), as the losses define them. */
+export { STYLE_LOSSES as STYLE_LOSS_NAMES, CONTENT_LOSSES as CONTENT_LOSS_NAMES } from '../losses/layer-losses';
+export type { StyleLossName, ContentLossName } from '../losses/layer-losses';
 
 export interface MethodCapabilities {
   /** Spatial control with --style-mask. */
