@@ -61,6 +61,7 @@ function fitCommand(): Command {
     .option('--init-style <name|file>', 'start from this fitted style (a warm start helps some paintings)')
     .option('--seed <n>', 'seed of the choice of training photos', parseInteger('seed'), d.seed)
     .option('--overwrite', 'replace an existing style of that name')
+    .option('--keep-painting-border', 'keep a paper border around the painting (by default a uniform band of paper, with its folds, is cropped)')
     .addOption(precisionOption('convolution precision'))
     .option('--threads <n>', 'compute threads (default: all cores)', parseInteger('threads'))
     .option('--device <name>', 'cpu or cuda', parseChoice('device', ['cpu', 'cuda'] as const), 'cpu')

@@ -7,6 +7,7 @@ import { collect, parseDevice, parseInteger, parseIntegerList, parseList, parseN
 import { ProgressReporter, formatLoss } from './progress';
 import { interruptible } from './signals';
 import { checkOutputSide } from './size-check';
+import { describeBorder } from '../image/painting-border';
 
 const qualityHelp = QUALITY_NAMES.map((q) => `${q}: ${QUALITY_PRESETS[q].description}`).join('; ');
 const methodHelp = METHOD_NAMES.map((m) => `${m}: ${METHODS[m].description}`).join('; ');
@@ -64,6 +65,7 @@ export function stylizeCommand(): Command {
     .addOption(precisionOption('compute precision', STYLIZE_DEFAULTS.precision))
     .option('--model-dir <dir>', 'directory that holds vgg19/ (default: $NST_MODEL_DIR, ./models, ../shared/models)')
     .option('--max-pixels <n>', 'refuse larger images (the input, and the output --size makes)', parseInteger('max-pixels'), STYLIZE_DEFAULTS.maxPixels)
+    .option('--keep-painting-border', 'keep a paper border around a style painting (by default a uniform band of paper, with its folds, is cropped)')
     .option('--max-memory <size>', 'memory budget, e.g. 6GB; a stage that would not fit is optimised in overlapping tiles (default: 75% of the machine\'s memory)')
     .option('--tile-size <px>', 'optimise every stage in tiles of this side, whatever the budget', parseInteger('tile-size'))
     .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
@@ -113,6 +115,8 @@ export function stylizeCommand(): Command {
           process.stderr.write(`  stage ${i + 1}: ${s.size.width}x${s.size.height}, ${s.iterations} iterations (${stop})${tiles}, ${s.seconds.toFixed(1)} s, loss ${formatLoss(s.bestLoss)}, peak memory ${s.peakRssMiB} MiB${over}\n`);
         }
       }
+      const paintings = ([] as string[]).concat(options.style).flatMap((s) => s.split(','));
+      result.paintingBorders?.forEach((b, i) => b && process.stderr.write(`${describeBorder(b, paintings[i] ?? `style ${i + 1}`)}\n`));
       for (const f of result.sidecars) process.stderr.write(`wrote ${f}\n`);
       if (result.cancelled) process.exitCode = 130;
     });

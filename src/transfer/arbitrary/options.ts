@@ -51,6 +51,8 @@ export interface FitStyleOptions {
   /** Directory searched for the networks, and written to (default: the model directory search order). */
   modelDir?: string;
   maxPixels?: number;
+  /** Keep a paper border around the painting (by default it is cropped: src/image/painting-border.ts). */
+  keepPaintingBorder?: boolean;
   /** Overwrite an existing style file of that name. */
   overwrite?: boolean;
 }
@@ -97,6 +99,7 @@ export interface ResolvedFitOptions {
   seed: number;
   modelDir?: string;
   maxPixels: number;
+  keepPaintingBorder: boolean;
 }
 
 /** A style name: letters, digits, `_`, `-`, `.`; 1–64 characters. */
@@ -182,5 +185,6 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
     seed,
     modelDir: o.modelDir,
     maxPixels,
+    keepPaintingBorder: o.keepPaintingBorder ?? false,
   };
 }

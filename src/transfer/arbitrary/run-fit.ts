@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { configureThread, keep, Precision, resolvePrecision, Tensor, tidy } from '../../engine';
 import { NstError } from '../../errors';
 import { encodeImage, imageSize, loadImage, resizeRgb, RgbImage } from '../../image';
+import { loadPainting } from '../../image/load-painting';
+import { describeBorder } from '../../image/painting-border';
 import { ArbitraryStyleTransformer, ARBITRARY_MODEL_SUBDIR, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import { findModelFile } from '../../models/model-dir';
 import { Vgg19, VGG19_LAYER_NAMES } from '../../models/vgg19';
@@ -113,7 +115,10 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   const paintingSize = await imageSize(o.styleImage).catch((err: Error) => {
     throw err instanceof NstError ? err : new NstError(`cannot read style image ${o.styleImage}: ${err.message}`);
   });
-  const thumbnail = await loadImage(o.styleImage, { maxSide: 128, maxPixels: o.maxPixels });
+  // The painting without the sheet it was photographed on (one line says what was cropped).
+  const paintingAt = async (maxSide: number) => (await loadPainting(o.styleImage, { maxSide, maxPixels: o.maxPixels, keepBorder: o.keepPaintingBorder })).image;
+  const { image: thumbnail, border } = await loadPainting(o.styleImage, { maxSide: 128, maxPixels: o.maxPixels, keepBorder: o.keepPaintingBorder });
+  if (border) warn(describeBorder(border, o.styleImage));
   const start = o.initStyle ? styleVectorFrom(o.initStyle, o.modelDir).vector : new Float32Array(STYLE_VECTOR_LENGTH);
   const maxSize = Math.max(...o.stages.map((s) => s.size));
   const photos = await loadTrainingPhotos(o.photos, o.photoCount, maxSize, o.seed, warn);
@@ -134,7 +139,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   try {
     for (const [index, stage] of o.stages.entries()) {
       const stageStart = Date.now();
-      const painting = await loadImage(o.styleImage, { maxSide: stage.size, maxPixels: o.maxPixels });
+      const painting = await paintingAt(stage.size);
       const held: Tensor[] = [];
       try {
         const toTensor = (img: RgbImage) => {

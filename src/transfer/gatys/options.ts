@@ -120,6 +120,8 @@ export interface StylizeOptions {
   modelDir?: string;
   /** Refuse inputs with more decoded pixels than this. */
   maxPixels?: number;
+  /** Keep a paper border around a style painting (by default it is cropped: src/image/painting-border.ts). */
+  keepPaintingBorder?: boolean;
   /** VGG19 compute precision: 'auto' (default) picks bf16 on CPUs with bf16 instructions. */
   precision?: PrecisionOption;
   /**
@@ -188,6 +190,7 @@ export interface ResolvedStylizeOptions {
   device?: DeviceName;
   modelDir?: string;
   maxPixels: number;
+  keepPaintingBorder: boolean;
   precision: PrecisionOption;
   /** Memory budget, bytes. */
   maxMemory: number;
@@ -376,6 +379,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     device: o.device,
     modelDir: o.modelDir,
     maxPixels: o.maxPixels,
+    keepPaintingBorder: o.keepPaintingBorder ?? false,
     precision: o.precision,
     maxMemory,
     tileSize: o.tileSize,

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { configureThread, keep, releaseFreeMemory, resolvePrecision, rand, randn, resize, Tensor, tensor, tidy } from '../../engine';
 import { checkOutputPath, loadImage, loadMask, luminancePreserveColors, matchColourStatistics, RgbImage, saveImage } from '../../image';
+import { loadPainting } from '../../image/load-painting';
+import type { PaintingBorder } from '../../image/painting-border';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models';
 import { LossBreakdown, StyleSource } from '../../losses';
 import { Box, CurvaturePairs, Optimizer } from '../../optim';
@@ -73,6 +75,8 @@ export interface StylizeResult {
   stages: StageReport[];
   /** Intermediate images written by saveEvery. */
   intermediates: string[];
+  /** Per style painting: the paper border cropped from it (px of the file), or null. */
+  paintingBorders?: (PaintingBorder | null)[];
   /** Report, plot and animation files written beside the output. */
   sidecars: string[];
 }
@@ -95,6 +99,7 @@ export function intermediatePath(output: string, iteration: number): string {
 interface Inputs {
   content: RgbImage;
   styles: RgbImage[];
+  paintingBorders: (PaintingBorder | null)[];
   masks: Tensor[];
   init: RgbImage | null;
 }
@@ -353,6 +358,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
     precision,
     stages,
     intermediates,
+    paintingBorders: inputs.paintingBorders,
     sidecars: [],
   };
   if (options.report) result.sidecars.push(...writeReport(options, result, records));
@@ -368,14 +374,15 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
 async function loadInputs(options: ResolvedStylizeOptions, size: number, device: string): Promise<Inputs> {
   const content = await loadImage(options.content, { maxSide: size, maxPixels: options.maxPixels });
   const styleSide = Math.max(16, Math.round(size * options.styleScale));
-  let styles = await Promise.all(options.styles.map((s) => loadImage(s, { maxSide: styleSide, maxPixels: options.maxPixels })));
+  const paintings = await Promise.all(options.styles.map((s) => loadPainting(s, { maxSide: styleSide, maxPixels: options.maxPixels, keepBorder: options.keepPaintingBorder })));
+  let styles = paintings.map((p) => p.image);
   if (options.preserveColors === 'histogram') styles = styles.map((s) => matchColourStatistics(s, content));
   const maskImages = await Promise.all(options.styleMasks.map((m) => loadMask(m, content.width, content.height, { maxPixels: options.maxPixels })));
   const masks = maskImages.map((m) => keep(tensor(m.data, [1, 1, m.height, m.width], device)));
   const init = ['content', 'style', 'noise'].includes(options.init)
     ? null
     : await loadImage(options.init, { width: content.width, height: content.height, maxPixels: options.maxPixels });
-  return { content, styles, masks, init };
+  return { content, styles, paintingBorders: paintings.map((p) => p.border), masks, init };
 }
 
 /** The starting point of the optimisation, in the network's input convention (NCHW). */
