@@ -20,6 +20,18 @@ export const CONTENT_LOSSES = ['mse', 'self-similarity'] as const;
 /** mse: Gatys; self-similarity: STROTSS's (the photo's structure, not its feature values). */
 export type ContentLossName = (typeof CONTENT_LOSSES)[number];
 
+/**
+ * How much larger a loss must be weighted to pull as hard as the default one at the same
+ * --style-weight / --content-weight: the ratio of the Gram (MSE) term to this term, both with
+ * weight 1 at the photo (style) or at a Gatys result (content), on Tübingen × Starry Night at
+ * 256 px with the gatys preset (layer sums: gram 1.4e6, w2 7.9e5, swd 4.1e5, remd 5.6; content
+ * mse 4.3e5, self-similarity 0.15). A starting point for a run's defaults, not a law.
+ */
+export const LOSS_WEIGHT_SCALES: { style: Record<StyleLossName, number>; content: Record<ContentLossName, number> } = {
+  style: { gram: 1, w2: 2, swd: 3, remd: 2.5e5 },
+  content: { mse: 1, 'self-similarity': 3e6 },
+};
+
 /** Output positions compared per evaluation by REMD and self-similarity. */
 export const SAMPLED_POSITIONS = 1024;
 /** Style feature vectors kept per layer by REMD. */
