@@ -2,7 +2,8 @@
  * The transfer method of a stylize job over HTTP (issue 23): `transferMethod` (gatys, strotss,
  * nnst) or its short form `method: "nnst"`, with `alpha` for the methods it balances; the method
  * that ran is in the job's result and its report; GET /api/options lists the methods and the
- * default; unknown names and fields that do not apply are 400 with one line.
+ * default; unknown names and fields that do not apply are 400 with one line. Print estimates
+ * (GET /api/estimate) before a job starts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ describe('HTTP API: the transfer method of a stylize job', () => {
   const post = (body: Record<string, unknown>) => fetch(`${server.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ maxMemory: '6GB' });
   });
 
   after(async () => {
@@ -67,6 +68,40 @@ describe('HTTP API: the transfer method of a stylize job', () => {
     assert.equal(plain.params.transferMethod, 'gatys');
     assert.equal(plain.params.styleWeight, 100);
     for (const id of [named.id, plain.id]) await fetch(`${server.url}/api/jobs/${id}`, { method: 'DELETE' });
+  });
+
+  test('print estimates: paced on the finished jobs, tiled within the memory budget, 4,096 px about 4× 2,048 px; NNST cannot tile', async (t) => {
+    const estimate = async (query: string) => json(await fetch(`${server.url}/api/estimate?${query}`));
+    // Nothing like a fast job has finished here: its time is not made up.
+    const none = await estimate('method=fast&size=2048&width=4&height=3');
+    assert.equal(none.seconds, null);
+    assert.match(none.message, /known once this server has finished a painting like it/);
+    // Too small to pace a print (fixed costs per evaluation outweigh its pixels): not counted.
+    const tiny = await post({ method: 'gatys', ...SAMPLES, size: 48, iterations: 2 });
+    await waitForJob(server.url, (await json(tiny)).id, (j) => j.status !== 'queued' && j.status !== 'running', 240_000);
+    assert.equal((await estimate('method=stylize&size=2048')).seconds, null);
+    const res = await post({ method: 'gatys', ...SAMPLES, size: 256, iterations: 4 });
+    const job = await waitForJob(server.url, (await json(res)).id, (j) => j.status !== 'queued' && j.status !== 'running', 240_000);
+    assert.equal(job.status, 'succeeded', job.error);
+    const print = await estimate('method=stylize&transferMethod=gatys&quality=standard&size=2048&width=4&height=3');
+    const large = await estimate('method=stylize&transferMethod=gatys&quality=standard&size=4096&width=4&height=3');
+    for (const e of [print, large]) {
+      assert.equal(e.measuredJobs, 1);
+      assert.equal(e.budgetBytes, 6 * 2 ** 30, "the server's --max-memory");
+      assert.equal(e.tiled, true, `${JSON.stringify(e)}: over 6 GB, tiled`);
+      assert.ok(e.tiles > 1);
+      assert.ok(e.seconds > 0, JSON.stringify(e));
+      assert.match(e.message, /px, in \d+ tiles a pass, within this server's 6\.0 GiB: up to about .+ \(paced on this server's last 1 painting\)$/);
+    }
+    t.diagnostic(`2,048 px: ${print.message}; 4,096 px: ${large.message}`);
+    // Four times the pixels, and more tiles' overlap: at least about 4× the time.
+    const ratio = large.seconds / print.seconds;
+    assert.ok(ratio > 3.8 && ratio < 6, `4,096 / 2,048 px: ${ratio.toFixed(2)}×`);
+    const nnst = await estimate('method=stylize&transferMethod=nnst&size=4096&width=4&height=3');
+    assert.equal(nnst.fits, false);
+    assert.match(nnst.message, /^4096 px does not fit this server's 6\.0 GiB per job with nnst, which cannot paint in tiles$/);
+    await expectError(await fetch(`${server.url}/api/estimate?transferMethod=monet`), 400, /'transferMethod' must be one of/);
+    await expectError(await fetch(`${server.url}/api/estimate?size=99999`), 400, /'size' must be at most 4096/);
   });
 
   test('unknown methods and fields that do not apply are refused in one line', async () => {

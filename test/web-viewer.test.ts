@@ -182,6 +182,41 @@ describe('web page: the whole picture in "Fit" (headless Chromium)', { skip }, (
     assert.equal(await page.isVisible('#details'), false);
   });
 
+  test('print sizes: 2,048 and 4,096 px offered for the server, with the time said before painting, paced on this server', async (t) => {
+    await page.setViewportSize(VIEWPORTS[0]);
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const labels = await page.$$eval('#size optgroup option', (os) => os.map((o) => o.textContent));
+    assert.deepEqual(labels, ['2,048 px · print', '4,096 px · large print']);
+    await page.check('input[name="method"][value="fast"]');
+    await page.setInputFiles('#content-file', { name: 'wide.png', mimeType: 'image/png', buffer: await photo(400, 300) });
+    // The quick styles here so far painted 128-px pictures: too small to pace a print, so no time is made up.
+    await page.selectOption('#size', '2048');
+    await page.waitForFunction(() => /^A print: /.test(document.querySelector('#print-note')!.textContent ?? ''));
+    assert.match((await page.textContent('#print-note')) ?? '', /^A print: 2048 px, whole, within this server's [\d.]+ GiB; its time is known once this server has finished a painting like it\.$/);
+    // A 512-px quick style paces it.
+    await page.selectOption('#size', '512');
+    await page.click('#start');
+    await page.waitForFunction(() => /^done/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.selectOption('#size', '2048');
+    await page.waitForFunction(() => /paced on this server/.test(document.querySelector('#print-note')!.textContent ?? ''));
+    const note = (await page.textContent('#print-note'))!;
+    assert.match(note, /^A print: 2048 px, whole, within this server's [\d.]+ GiB: up to about \d+ (s|min) \(paced on this server's last 1 painting\)\.$/);
+    const estimated = Number(await page.evaluate(() => document.body.dataset.printEstimate));
+    // The print itself: painted at 2,048 px, its time against the estimate.
+    await page.click('#start');
+    await page.waitForFunction(() => /^done in .*: 2048×1536$/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 300_000 });
+    const id = /jobs\/([0-9a-f]{16})\//.exec((await page.getAttribute('#download', 'href'))!)![1];
+    const job = await json(await fetch(`${server.url}/api/jobs/${id}`));
+    t.diagnostic(`quick-style print at 2,048 px: estimated ${estimated.toFixed(1)} s, painted in ${job.result.seconds.toFixed(1)} s`);
+    assert.deepEqual([job.result.width, job.result.height], [2048, 1536]);
+    assert.ok(estimated > 0 && estimated < 20 * job.result.seconds && estimated > job.result.seconds / 20, `estimated ${estimated} s, took ${job.result.seconds} s`);
+    // Painting in this browser has no prints.
+    await page.check('input[name="method"][value="browser"]');
+    assert.equal(await page.$eval('#size optgroup', (g) => (g as HTMLOptGroupElement).hidden), true);
+    assert.equal(await page.isVisible('#print-note'), false);
+  });
+
   test('the convergence chart finds the coarse-to-fine stages and draws each from its own 100 %', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('body[data-ready="true"]');

@@ -30,6 +30,7 @@ interface ServeCommandOptions {
   maxVideoFrames: number;
   maxPixels: number;
   maxSize: number;
+  maxMemory?: string;
   maxIterations: number;
   resume: boolean;
   device?: DeviceName;
@@ -68,7 +69,8 @@ export function serveCommand(): Command {
     .option('--max-video-seconds <s>', 'longest accepted video, seconds', parseNumber('max-video-seconds'), SERVE_DEFAULTS.maxVideoSeconds)
     .option('--max-video-pixels <n>', 'largest accepted video frame, pixels', parseInteger('max-video-pixels'), SERVE_DEFAULTS.maxVideoPixels)
     .option('--max-video-frames <n>', 'most frames an accepted video may have', parseInteger('max-video-frames'), SERVE_DEFAULTS.maxVideoFrames)
-    .option('--max-size <px>', 'largest output side a job may ask for', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
+    .option('--max-size <px>', 'largest output side a job may ask for (prints: stages over --max-memory run in tiles)', parseInteger('max-size'), SERVE_DEFAULTS.maxSize)
+    .option('--max-memory <size>', "each job's memory budget, e.g. 6GB (default: 75 % of the machine's memory shared among the workers)")
     .option('--max-iterations <n>', 'most iterations a job may ask for', parseInteger('max-iterations'), SERVE_DEFAULTS.maxIterations)
     .option('--no-resume', 'on start, mark jobs a crash interrupted as interrupted (keeping their last image) instead of resuming them')
     .option('--device <name>', 'cpu, cuda or cuda:N', parseDevice)
@@ -121,6 +123,7 @@ export function serveCommand(): Command {
           maxVideoPixels: opts.maxVideoPixels,
           maxVideoFrames: opts.maxVideoFrames,
           maxSize: opts.maxSize,
+          maxMemory: opts.maxMemory,
           maxIterations: opts.maxIterations,
           resume: opts.resume,
           device: opts.device,

@@ -11,6 +11,7 @@ import { checkDeviceName, DeviceName } from '../engine/device';
 import { PRECISION_OPTIONS, PrecisionOption } from '../engine/runtime';
 import { DEFAULT_MAX_PIXELS } from '../image';
 import { VIDEO_DEFAULTS } from '../video/options';
+import { defaultMaxMemory, parseMemorySize } from '../transfer/tiling/memory-size';
 
 export interface ServeOptions {
   /** Interface to listen on. Default 127.0.0.1 (this machine only). */
@@ -57,8 +58,10 @@ export interface ServeOptions {
   maxVideoPixels?: number;
   /** Most frames a video may have (counted at upload; its job paints at most this many). Default 9000. */
   maxVideoFrames?: number;
-  /** Largest output side a job may ask for. Default 1024. */
+  /** Largest output side a job may ask for. Default 4096 (a print; stages over the memory budget run in tiles). */
   maxSize?: number;
+  /** Memory budget of each job, bytes or a size such as '6GB' (stages over it run in tiles). Default: 75 % of the machine's memory shared among the workers. */
+  maxMemory?: number | string;
   /** Most iterations an optimisation job may ask for. Default 3000. */
   maxIterations?: number;
   /** Most jobs waiting in the queue; more are refused with 503. Default 500. */
@@ -79,8 +82,8 @@ export interface ServeOptions {
   fitPhotos?: string;
 }
 
-type OptionalSettings = 'token' | 'modelDir' | 'samplesDir' | 'device' | 'precision' | 'fitSizes' | 'fitEvaluations' | 'fitPhotos' | 'maxVideoBytes' | 'maxUploadsPerClient';
-export type ResolvedServeOptions = Required<Omit<ServeOptions, OptionalSettings>> & { maxVideoBytes: number; maxUploadsPerClient: number } & Pick<ServeOptions, Exclude<OptionalSettings, 'maxVideoBytes' | 'maxUploadsPerClient'>>;
+type OptionalSettings = 'maxMemory' | 'token' | 'modelDir' | 'samplesDir' | 'device' | 'precision' | 'fitSizes' | 'fitEvaluations' | 'fitPhotos' | 'maxVideoBytes' | 'maxUploadsPerClient';
+export type ResolvedServeOptions = Required<Omit<ServeOptions, OptionalSettings>> & { maxVideoBytes: number; maxUploadsPerClient: number; maxMemory: number } & Pick<ServeOptions, Exclude<OptionalSettings, 'maxVideoBytes' | 'maxUploadsPerClient' | 'maxMemory'>>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -99,7 +102,7 @@ export const SERVE_DEFAULTS = {
   maxVideoSeconds: 20,
   maxVideoPixels: 1920 * 1080,
   maxVideoFrames: VIDEO_DEFAULTS.maxFrames,
-  maxSize: 1024,
+  maxSize: 4096,
   maxIterations: 3000,
   maxQueued: 500,
   resume: true,
@@ -157,7 +160,9 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
   if (o.precision !== undefined && !PRECISION_OPTIONS.includes(o.precision)) throw new NstError(`--precision must be one of ${PRECISION_OPTIONS.join(', ')} (got '${o.precision}')`);
   checkFitStages(o.fitSizes, o.fitEvaluations);
   const threads = o.threads ?? Math.max(1, Math.floor(os.availableParallelism() / o.workers));
-  return { ...o, threads, maxVideoBytes, maxUploadsPerClient, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
+  // Jobs that run at once share the machine's memory: each gets its part of the budget.
+  const maxMemory = o.maxMemory === undefined ? Math.floor(defaultMaxMemory() / o.workers) : parseMemorySize(o.maxMemory);
+  return { ...o, threads, maxMemory, maxVideoBytes, maxUploadsPerClient, dataDir: path.resolve(o.dataDir ?? defaultDataDir()) } as ResolvedServeOptions;
 }
 
 /**

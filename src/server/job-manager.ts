@@ -397,6 +397,7 @@ export class JobManager {
       precision: this.options.precision,
       modelDir: this.options.modelDir,
       maxPixels: this.options.maxPixels,
+      maxMemory: this.options.maxMemory,
       maxVideoFrames: this.options.maxVideoFrames,
       fit: { sizes: this.options.fitSizes, evaluations: this.options.fitEvaluations, photos: this.options.fitPhotos },
       checkpoint,

@@ -18,6 +18,7 @@ import { Viewer } from './viewer.js';
 import { downloadName } from './words.js';
 import { DetailsPanel } from './details.js';
 import { alphaAt, sliderFor, TRANSFER_WORDS, TransferMethodInfo } from './transfer-methods.js';
+import { PRINT_SIZES, PrintSizes } from './prints.js';
 
 type Role = 'content' | 'style';
 type Method = 'stylize' | 'fast' | 'browser';
@@ -80,6 +81,7 @@ const els = {
 const chart = new LossChart($<HTMLCanvasElement>('#chart'));
 const viewer = new Viewer();
 const details = new DetailsPanel();
+const prints = new PrintSizes(els.size, $<HTMLElement>('#print-note'));
 const gallery = new Gallery($('#gallery'), $('#more'), $('#gallery-count'), {
   open: (job) => {
     follow(job);
@@ -215,6 +217,26 @@ function setVideoMode(on: boolean): void {
   updateMethod();
 }
 
+/** The chosen print's time, said again whenever what it depends on changes. */
+function updatePrintNote(): void {
+  const m = method();
+  prints.enable(m !== 'browser' && !state.videoMode);
+  if (m === 'browser' || state.videoMode) return;
+  const photo = $<HTMLImageElement>('#slot-content .drop img.chosen');
+  const known = !photo.hidden && photo.naturalWidth > 0;
+  prints
+    .update({
+      method: m,
+      size: Number(els.size.value),
+      width: known ? photo.naturalWidth : 4,
+      height: known ? photo.naturalHeight : 3,
+      quality: els.quality.value,
+      iterations: els.iterations.value || undefined,
+      transferMethod: transferMethod()?.name,
+    })
+    .catch(() => undefined);
+}
+
 function updateMethod(): void {
   const m = method();
   document.querySelectorAll<HTMLElement>('.not-video').forEach((e) => (e.hidden = state.videoMode));
@@ -230,6 +252,7 @@ function updateMethod(): void {
   if (m === 'browser' && state.fastStyles.length > 1) state.fastStyles = state.fastStyles.slice(0, 1);
   renderFastStyles();
   updateStrengthLabel();
+  updatePrintNote();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -954,6 +977,9 @@ async function init(): Promise<void> {
   });
   document.querySelectorAll('input[name="method"]').forEach((r) => r.addEventListener('change', updateMethod));
   els.strength.addEventListener('input', updateStrengthLabel);
+  // After the other listeners (a quality sets its own size first).
+  for (const el of [els.size, els.quality, els.transferMethod, els.iterations]) el.addEventListener('change', () => setTimeout(updatePrintNote, 0));
+  $<HTMLImageElement>('#slot-content .drop img.chosen').addEventListener('load', updatePrintNote);
   els.transferMethod.addEventListener('change', () => {
     // Each method's strength starts at its usual balance.
     state.strength.stylize = 100;
@@ -999,8 +1025,9 @@ async function init(): Promise<void> {
   state.styles = styles;
   state.arbitraryModel = catalog.arbitraryModel;
   state.samples = samples;
-  const sizes = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048].filter((s) => s >= options.limits.minSize && s <= options.limits.maxSize);
+  const sizes = [64, 128, 256, 384, 512, 768, 1024, 1536].filter((s) => s >= options.limits.minSize && s <= options.limits.maxSize && !PRINT_SIZES.includes(s));
   els.size.replaceChildren(...sizes.map((s) => new Option(sizeLabel(s), String(s))));
+  prints.offer(options.limits.maxSize);
   els.quality.replaceChildren(...options.qualities.map((q) => new Option(`${q.name[0].toUpperCase()}${q.name.slice(1)} · ${q.size} px`, q.name)));
   els.quality.value = options.defaultQuality;
   els.quality.dispatchEvent(new Event('change'));

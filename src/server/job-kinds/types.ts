@@ -32,6 +32,8 @@ export interface JobRunContext {
   precision?: PrecisionOption;
   modelDir?: string;
   maxPixels: number;
+  /** Memory budget of the job, bytes (the server's --max-memory); absent: the library's default. */
+  maxMemory?: number;
   /** Most frames a video job paints (the server's limit, checked at upload). */
   maxVideoFrames?: number;
   /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
@@ -93,6 +95,6 @@ export interface JobKind {
 }
 
 /** The server's compute settings every library call of a job takes (threads, device, precision, models, size limit). */
-export function computeSettings(ctx: JobRunContext): { threads: number; device?: DeviceName; precision?: PrecisionOption; modelDir?: string; maxPixels: number } {
-  return { threads: ctx.threads, device: ctx.device, precision: ctx.precision, modelDir: ctx.modelDir, maxPixels: ctx.maxPixels };
+export function computeSettings(ctx: JobRunContext): { threads: number; device?: DeviceName; precision?: PrecisionOption; modelDir?: string; maxPixels: number; maxMemory?: number } {
+  return { threads: ctx.threads, device: ctx.device, precision: ctx.precision, modelDir: ctx.modelDir, maxPixels: ctx.maxPixels, maxMemory: ctx.maxMemory };
 }

@@ -16,6 +16,8 @@ import type { StyleLibrary } from '../styles';
 import { readStyleFile } from '../../transfer/arbitrary';
 import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
+import { FieldReader, RawValue } from '../fields';
+import { estimate } from '../print-estimate';
 
 export interface CatalogOptions {
   options: ResolvedServeOptions;
@@ -23,6 +25,8 @@ export interface CatalogOptions {
   samples: SampleLibrary;
   styles: StyleLibrary;
 }
+
+const DEFAULT_ESTIMATE_SIZE = 2048;
 
 export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions): Promise<void> {
   const { options, manager, samples, styles } = opts;
@@ -48,10 +52,28 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     defaultTransferMethod: DEFAULT_TRANSFER_METHOD,
     qualities: Object.entries(QUALITIES).map(([name, q]) => ({ name, ...q })),
     defaultQuality: DEFAULT_QUALITY,
+    // Each job's memory budget: stages over it run in tiles (the page's print sizes).
+    memoryBudgetBytes: options.maxMemory,
     formats: RESULT_FORMATS,
     limits: { maxSize: options.maxSize, minSize: 32, maxIterations: options.maxIterations, maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels,
       maxVideoBytes: options.maxVideoBytes, maxVideoSeconds: options.maxVideoSeconds, maxVideoPixels: options.maxVideoPixels, maxVideoFrames: options.maxVideoFrames },
   }));
+
+  // How long a job would take here, before it starts (GET /api/estimate?method=stylize&size=2048&width=4&height=3…).
+  app.get('/api/estimate', async (req) => {
+    const q = new FieldReader((req.query ?? {}) as Record<string, RawValue>);
+    const kind = q.choice('method', ['stylize', 'fast'] as const) ?? 'stylize';
+    const size = q.integer('size', { min: 32, max: options.maxSize }) ?? DEFAULT_ESTIMATE_SIZE;
+    const width = q.integer('width', { min: 1, max: 1_000_000 }) ?? 4;
+    const height = q.integer('height', { min: 1, max: 1_000_000 }) ?? 3;
+    const quality = q.choice('quality', Object.keys(QUALITIES) as (keyof typeof QUALITIES)[]) ?? DEFAULT_QUALITY;
+    const iterations = q.integer('iterations', { min: 1, max: options.maxIterations });
+    const transferMethod = q.choice('transferMethod', METHOD_NAMES) ?? DEFAULT_TRANSFER_METHOD;
+    q.raw('token');
+    q.rejectUnread(' in the query');
+    const { jobs } = manager.list({ status: 'succeeded', method: kind, limit: 50, offset: 0 });
+    return estimate({ kind, size, width, height, quality, iterations, transferMethod }, jobs, options.maxMemory);
+  });
 
   app.get('/api/samples', async () => ({
     samples: samples.list().map((s) => ({ id: s.id, kind: s.kind, name: s.name, url: `/api/samples/${s.id}` })),
