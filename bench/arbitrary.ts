@@ -1,11 +1,14 @@
 /**
- * `node dist/bench/arbitrary.js [--styles scream,wave|none] [--threads N] [--repeats N] [--fitted-dir DIR]`: only the
- * arbitrary-style transformer part of `npm run bench` (see src/transfer/arbitrary/bench.ts), as JSON.
+ * `node dist/bench/arbitrary.js [--styles scream,wave|none] [--threads N] [--repeats N] [--fitted-dir DIR]
+ *   [--out-dir DIR] [--fit JSON]`: only the arbitrary-style transformer part of `npm run bench` (see
+ * src/transfer/arbitrary/bench.ts), as JSON. `--fit '{"structureWeight":0}'` overrides fit options
+ * (e.g. to compare a recipe with the previous one).
  */
 import * as path from 'node:path';
 import { engineInfo } from '../src/engine';
 import { PROJECT_ROOT } from '../src/models/model-dir';
 import { benchArbitrary } from '../src/transfer/arbitrary/bench';
+import type { FitStyleOptions } from '../src/transfer/arbitrary/options';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -18,7 +21,8 @@ async function main(): Promise<void> {
     threads: threads ? Number(threads) : undefined,
     repeats: repeats ? Number(repeats) : undefined,
     fittedDir: value('--fitted-dir'),
-    outDir: path.join(PROJECT_ROOT, 'out', 'bench'),
+    outDir: path.resolve(value('--out-dir') ?? path.join(PROJECT_ROOT, 'out', 'bench')),
+    fitOverrides: JSON.parse(value('--fit') ?? '{}') as Partial<FitStyleOptions>,
   });
   process.stdout.write(JSON.stringify({ engine: engineInfo(), arbitrary: result }, null, 2) + '\n');
 }

@@ -20,7 +20,7 @@ import { Vgg19 } from '../../models/vgg19';
 import { renderContactSheet, SheetCell } from '../explore/contact-sheet';
 import { imageToTensor, tensorToImage } from '../image-tensor';
 import { contractLosses, FitLossSettings, imageContractLosses } from './fit';
-import { FIT_DEFAULTS, resolveFitOptions } from './options';
+import { FIT_DEFAULTS, FitStyleOptions, resolveFitOptions } from './options';
 import { readStyleFile } from './style-file';
 import { deepestLayer, loadArbitraryTransformer, loadSquare, runFitStyle } from './run-fit';
 
@@ -39,6 +39,8 @@ export interface ArbitraryBenchOptions {
   /** Held-out photos (default: tubingen, golden_gate). */
   heldOut?: string[];
   size?: number;
+  /** Fit options that replace the defaults (to compare recipes). */
+  fitOverrides?: Partial<FitStyleOptions>;
 }
 
 export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Record<string, unknown>> {
@@ -79,7 +81,7 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
       vector = readStyleFile(path.join(options.fittedDir, `${style}-fitted.style.json`)).vector;
       fits.push({ style, reused: options.fittedDir });
     } else {
-      const fit = await runFitStyle(resolveFitOptions({ styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
+      const fit = await runFitStyle(resolveFitOptions({ ...options.fitOverrides, styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
       vector = fit.vector;
       fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
     }
@@ -88,7 +90,7 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
   const sheet = await renderContactSheet(`fitted vector vs Johnson network, ${size} px (photo | Johnson | fitted, reflect | fitted, zero padding)`, rows, size, size, { columns: 4 });
   const sheetPath = path.join(options.outDir, 'arbitrary-vs-johnson.png');
   fs.writeFileSync(sheetPath, sheet.png);
-  return { threads: runtime.threads, stylise, fit: fits, quality, contactSheet: sheetPath, fitRecipe: { ...FIT_DEFAULTS } };
+  return { threads: runtime.threads, stylise, fit: fits, quality, contactSheet: sheetPath, fitRecipe: { ...FIT_DEFAULTS, ...options.fitOverrides } };
 }
 
 async function compareWithJohnson(style: string, paintingFile: string, vector: Float32Array, photos: string[], size: number, sheet: SheetCell[]) {

@@ -13,6 +13,7 @@ import { NstError } from '../../errors';
 import type { WorkerCallbacks } from '../worker-host';
 import { listStyles } from '../fast/styles';
 import { fitStyle } from './api';
+import { isCurrentRecipe } from './cache-entry';
 import { defaultStyleFilePath } from './options';
 import type { FitProgress } from './run-fit';
 import { styleCacheDir } from './selection';
@@ -107,7 +108,8 @@ function requireWritableDir(dir: string): void {
 function readIfValid(file: string): StyleFile | null {
   if (!fs.existsSync(file)) return null;
   try {
-    return readStyleFile(file);
+    const style = readStyleFile(file);
+    return isCurrentRecipe(style) ? style : null; // an older recipe's vector is fitted again
   } catch {
     return null; // a damaged cache entry is fitted again
   }

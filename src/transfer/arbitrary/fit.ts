@@ -12,6 +12,7 @@ import { gradients, keep, noGrad, Tensor, tensor, tidy } from '../../engine';
 import { GatysObjective, LossBreakdown } from '../../losses';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import { Vgg19 } from '../../models/vgg19';
+import { StructureTarget, STRUCTURE_LAYER } from './structure-loss';
 import { VectorLbfgs } from './vector-lbfgs';
 
 export interface FitLossSettings {
@@ -21,6 +22,8 @@ export interface FitLossSettings {
   contentLayers: string[];
   styleLayers: string[];
   styleLayerWeights?: number[];
+  /** Weight of the photo-structure term (structure-loss.ts); 0 or absent: the contract alone. */
+  structureWeight?: number;
 }
 
 /** One stage's inputs: RGB [0,1] NCHW tensors at the stage's size. */
@@ -36,7 +39,7 @@ export interface FitStep {
   stage: number;
   evaluation: number;
   evaluations: number;
-  losses: { total: number; content: number; style: number; tv: number };
+  losses: { total: number; content: number; style: number; tv: number; structure: number };
 }
 
 export interface FitHooks {
@@ -79,9 +82,11 @@ export function fitStage(
   makeOptimizer: VectorOptimizerFactory = defaultVectorOptimizer,
 ): FitStageResult {
   const objectives = photoObjectives(vgg, inputs.painting, inputs.photos, settings, inputs.contentScale);
+  const structureWeight = settings.structureWeight ?? 0;
+  const structures = structureWeight > 0 ? inputs.photos.map((p) => StructureTarget.ofPhoto(vgg, p)) : [];
   const v = keep(tensor(start, [STYLE_VECTOR_LENGTH]).variable());
   const optimizer = makeOptimizer(v);
-  let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN } };
+  let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN, structure: NaN } };
   let done = 0;
   let cancelled = false;
   try {
@@ -93,11 +98,17 @@ export function fitStage(
       const { losses, grad } = tidy(() => {
         const norms = transformer.styleNormParams(v);
         let total: Tensor | null = null;
-        const parts = { content: 0, style: 0, tv: 0 };
+        const parts = { content: 0, style: 0, tv: 0, structure: 0 };
         inputs.photos.forEach((photo, i) => {
           const y = transformer.forward(photo, norms);
           const t = objectives[i].terms(vgg.preprocess(y));
-          total = total ? total.add(t.total) : t.total;
+          let photoTotal = t.total;
+          if (structures.length > 0) {
+            const structure = structures[i].loss(t.features.get(STRUCTURE_LAYER) ?? vgg.forward(vgg.preprocess(y), [STRUCTURE_LAYER]).get(STRUCTURE_LAYER)!).mul(structureWeight);
+            photoTotal = photoTotal.add(structure);
+            parts.structure += structure.item() / inputs.photos.length;
+          }
+          total = total ? total.add(photoTotal) : photoTotal;
           parts.content += sumOf(t.content) / inputs.photos.length;
           parts.style += sumOf(t.style) / inputs.photos.length;
           parts.tv += t.tv.item() / inputs.photos.length;
@@ -117,6 +128,7 @@ export function fitStage(
     optimizer.dispose();
     v.dispose();
     for (const o of objectives) o.dispose();
+    for (const st of structures) st.dispose();
   }
   return { vector: best.vector, best: best.losses, evaluations: done, cancelled };
 }

@@ -40,6 +40,8 @@ export interface FitStyleOptions {
   contentLayers?: string[];
   styleLayers?: string[];
   styleLayerWeights?: number[];
+  /** Weight of the photo-structure term (self-similarity at relu3_1, structure-loss.ts); 0 turns it off. */
+  structureWeight?: number;
   /** Warm start: a style name or a .style.json file (default: the zero vector). */
   initStyle?: string;
   /** Convolution precision of the transformer and VGG19. Default 'auto'. */
@@ -70,6 +72,11 @@ export const FIT_DEFAULTS = {
   contentWeight: 5,
   styleWeight: 100,
   tvWeight: 1e-3,
+  // The photo's self-similarity at relu3_1 (structure-loss.ts), issue 24: without it the vector
+  // of a painting it was not tuned on drifts into texture (the contract weights style 20× content,
+  // and content 10× in the last stage or 4 photos did not help: docs/fitted-styles-quality.md).
+  // 3e9 keeps the cat, house and bridge of the check with Composition VII; 1e10 lost more.
+  structureWeight: 3e9,
   seed: 1,
 } as const;
 
@@ -92,6 +99,7 @@ export interface ResolvedFitOptions {
   contentLayers: string[];
   styleLayers: string[];
   styleLayerWeights: number[];
+  structureWeight: number;
   initStyle?: string;
   precision: Precision | 'auto';
   threads?: number;
@@ -158,6 +166,8 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
   nonNegative(contentWeight, 'content-weight');
   nonNegative(styleWeight, 'style-weight');
   nonNegative(tvWeight, 'tv-weight');
+  const structureWeight = o.structureWeight ?? FIT_DEFAULTS.structureWeight;
+  nonNegative(structureWeight, 'structure-weight');
   const precision = o.precision ?? 'auto';
   if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
   const seed = o.seed ?? FIT_DEFAULTS.seed;
@@ -178,6 +188,7 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
     contentLayers,
     styleLayers,
     styleLayerWeights,
+    structureWeight,
     initStyle: o.initStyle,
     precision,
     threads: o.threads,

@@ -132,6 +132,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
     styleLayerWeights: o.styleLayerWeights,
+    structureWeight: o.structureWeight,
   };
   const total = o.stages.reduce((a, s) => a + s.evaluations, 0);
   const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads };
@@ -199,6 +200,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       contentLayers: o.contentLayers,
       styleLayers: o.styleLayers,
       styleLayerWeights: o.styleLayerWeights,
+      structureWeight: o.structureWeight,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
       photoFolder: path.resolve(o.photos),
       initStyle: o.initStyle ?? null,

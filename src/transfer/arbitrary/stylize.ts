@@ -15,6 +15,7 @@ import type { ResolvedFastOptions } from '../fast/options';
 import type { FastHooks, FastResult } from '../fast/results';
 import { paintPhotos } from '../fast/photo-batch';
 import { imageToTensor, tensorToImage } from '../image-tensor';
+import { isCurrentRecipe } from './cache-entry';
 import { FIT_DEFAULTS, resolveFitOptions } from './options';
 import { loadArbitraryTransformer, runFitStyle } from './run-fit';
 import { ArbitrarySelection } from './selection';
@@ -63,7 +64,8 @@ export async function cachedPaintingVector(
   const file = path.join(selection.cacheDir, `${hash}${STYLE_FILE_EXTENSION}`);
   if (fs.existsSync(file)) {
     try {
-      return { vector: Float32Array.from(readStyleFile(file).vector), cached: true };
+      const style = readStyleFile(file);
+      if (isCurrentRecipe(style)) return { vector: Float32Array.from(style.vector), cached: true };
     } catch (err) {
       // A damaged cache entry is refitted, not fatal.
       hooks.onProgress?.({ type: 'warning', message: `refitting: ${(err as Error).message}` });

@@ -1,0 +1,123 @@
+/**
+ * `node dist/bench/fitted-style-quality.js [--paintings a,b|all] [--photos a,b] [--threads N]
+ *   [--fitted-dir DIR] [--fit JSON] [--sheet FILE] [--out FILE]`
+ *
+ * Issue 24's check: fits each held-out painting with the default recipe (or reuses
+ * `<fitted-dir>/<painting>.style.json`; `--fit '{"stageContentScales":[30,30,10]}'` overrides
+ * fit options for experiments), paints the check's photos, and prints JSON: per photo × painting
+ * the CFSD over the Johnson networks' median (target ≤ 1.5) and the SWD over the unstyled photo's
+ * (target ≤ 0.7), the vector's norm, and the fit's seconds. `--sheet` writes a contact sheet
+ * (photo | painting | fitted | Johnson) of every pair.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configureThread, engineInfo, keep, tidy } from '../src/engine';
+import { encodeImage, loadImage, loadImageFromBuffer } from '../src/image';
+import { Vgg19 } from '../src/models/vgg19';
+import { qualityReference } from '../src/quality';
+import { renderContactSheet, SheetCell } from '../src/transfer/explore/contact-sheet';
+import { imageToTensor } from '../src/transfer/image-tensor';
+import { FitStyleOptions, resolveFitOptions } from '../src/transfer/arbitrary/options';
+import { loadArbitraryTransformer, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { readStyleFile } from '../src/transfer/arbitrary/style-file';
+import {
+  HELD_OUT_PAINTINGS,
+  NamedImage,
+  PairScore,
+  preparePhoto,
+  PreparedPhoto,
+  QUALITY_PHOTOS,
+  scoreFittedStyle,
+  SHARED_DATA_DIR,
+} from '../src/transfer/arbitrary/quality-check';
+
+const SIZE = 256;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const pick = (all: NamedImage[], list: string | undefined) => {
+    if (!list || list === 'all') return all;
+    return list.split(',').map((n) => all.find((p) => p.name === n) ?? { name: path.basename(n, path.extname(n)), file: path.resolve(n), kind: 'given' });
+  };
+  const paintings = pick(HELD_OUT_PAINTINGS, value('--paintings'));
+  const photos = pick(QUALITY_PHOTOS, value('--photos'));
+  const threads = value('--threads') ? Number(value('--threads')) : undefined;
+  const fittedDir = value('--fitted-dir');
+  const fitOverrides = JSON.parse(value('--fit') ?? '{}') as Partial<FitStyleOptions>;
+  const outDir = path.resolve(value('--work-dir') ?? path.join('out', 'bench', 'fitted-style-quality'));
+  fs.mkdirSync(outDir, { recursive: true });
+  const runtime = configureThread({ threads, seed: 1 });
+
+  const vgg = Vgg19.load({ upTo: 'relu5_1' });
+  const net = loadArbitraryTransformer(undefined, runtime.device, 'fp32');
+  const prepared: PreparedPhoto[] = [];
+  const rows: PairScore[] = [];
+  const fits: Record<string, unknown>[] = [];
+  const sheet: SheetCell[] = [];
+  try {
+    for (const p of photos) prepared.push(await preparePhoto(vgg, p, SIZE));
+    for (const painting of paintings) {
+      const file = path.resolve(SHARED_DATA_DIR, painting.file);
+      const styleFile = path.join(fittedDir ?? outDir, `${painting.name}.style.json`);
+      let vector: Float32Array;
+      if (fittedDir) {
+        vector = Float32Array.from(readStyleFile(styleFile).vector);
+        fits.push({ painting: painting.name, reused: styleFile, norm: norm(vector) });
+      } else {
+        const fit = await runFitStyle(resolveFitOptions({ ...fitOverrides, styleImage: file, name: painting.name, output: styleFile, overwrite: true, threads }));
+        vector = Float32Array.from(fit.vector);
+        fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
+      }
+      const paintingImage = await loadImage(file, { maxSide: SIZE });
+      const paintingTensor = keep(tidy(() => imageToTensor(paintingImage)));
+      const reference = qualityReference(vgg, paintingTensor);
+      try {
+        for (const photo of prepared) {
+          const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference });
+          rows.push(score);
+          process.stderr.write(`${painting.name} × ${photo.name}: cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
+          sheet.push(
+            { image: photo.image, lines: [photo.name, 'photo'] },
+            { image: paintingImage, lines: [painting.name, painting.kind] },
+            { image: output, lines: ['fitted', `cfsd ×${score.cfsdRatio.toFixed(2)} swd ×${score.swdRatio.toFixed(2)}`] },
+            { image: photo.johnsonSample.image, lines: [`johnson ${photo.johnsonSample.style}`, `median cfsd ${score.johnsonMedianCfsd.toFixed(3)}`] },
+          );
+        }
+      } finally {
+        reference.dispose();
+        paintingTensor.dispose();
+      }
+    }
+  } finally {
+    for (const p of prepared) p.dispose();
+    net.dispose();
+    vgg.dispose();
+  }
+  const sheetFile = value('--sheet');
+  if (sheetFile) {
+    const rendered = await renderContactSheet(`fitted styles, ${SIZE} px: photo | painting | fitted | Johnson`, sheet, SIZE, SIZE, { columns: 4 });
+    const image = await loadImageFromBuffer(rendered.png);
+    fs.writeFileSync(sheetFile, await encodeImage(image, sheetFile.endsWith('.png') ? 'png' : 'jpeg', { quality: 82 }));
+  }
+  const summary = {
+    pairs: rows.length,
+    passing: rows.filter((r) => r.pass).length,
+    worstCfsdRatio: Math.max(...rows.map((r) => r.cfsdRatio)),
+    worstSwdRatio: Math.max(...rows.map((r) => r.swdRatio)),
+  };
+  const result = { engine: engineInfo(), threads: runtime.threads, fitOverrides, photos: prepared.map((p) => ({ name: p.name, johnsonCfsd: p.johnsonCfsd })), fits, rows, summary };
+  const json = JSON.stringify(result, null, 2) + '\n';
+  const outFile = value('--out');
+  if (outFile) fs.writeFileSync(outFile, json);
+  process.stdout.write(json);
+}
+
+function norm(v: Float32Array): number {
+  return Math.round(Math.sqrt(v.reduce((a, x) => a + x * x, 0)) * 1000) / 1000;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Issue 24, small: a painting the fit recipe was never tuned on (Matisse's Woman with a Hat),
+ * fitted with the default recipe at small sizes, must keep a close-up cat's structure — CFSD at
+ * most 1.5× the median of the four pretrained Johnson networks on the same photo — while the
+ * painting still shows (SWD to the painting at most 0.7× the unstyled photo's). The same fit
+ * without the structure term loses more of the cat. (The full check, 8 paintings × 4 photos at
+ * 256 px, is bench/fitted-style-quality.ts.)
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { keep, tidy } from '../src/engine';
+import { loadImage } from '../src/image';
+import { Vgg19 } from '../src/models/vgg19';
+import { qualityReference } from '../src/quality';
+import { imageToTensor } from '../src/transfer/image-tensor';
+import { FIT_DEFAULTS, resolveFitOptions } from '../src/transfer/arbitrary/options';
+import { loadArbitraryTransformer, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { CFSD_RATIO_TARGET, HELD_OUT_PAINTINGS, PairScore, preparePhoto, QUALITY_PHOTOS, scoreFittedStyle, SHARED_DATA_DIR, SWD_RATIO_TARGET } from '../src/transfer/arbitrary/quality-check';
+import { engineSuite } from './helpers/numeric';
+
+engineSuite('fitted-style-quality');
+
+const SIZE = 128;
+const painting = HELD_OUT_PAINTINGS.find((p) => p.name === 'woman_with_hat')!;
+const cat = QUALITY_PHOTOS.find((p) => p.name === 'cat')!;
+let dir: string;
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-fsq-'));
+  // Two training photos (neither is the cat).
+  const photos = path.join(dir, 'photos');
+  fs.mkdirSync(photos);
+  for (const name of ['chicago.jpg', 'stata.jpg']) fs.copyFileSync(path.join(SHARED_DATA_DIR, 'images', 'content', name), path.join(photos, name));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function fitAndScore(structureWeight: number): Promise<PairScore> {
+  const styleImage = path.join(SHARED_DATA_DIR, painting.file);
+  const fit = await runFitStyle(
+    resolveFitOptions({
+      styleImage,
+      output: path.join(dir, `w${structureWeight}.style.json`),
+      photos: path.join(dir, 'photos'),
+      stageSizes: [64, 128],
+      stageEvaluations: [30, 15],
+      structureWeight,
+      threads: 1,
+    }),
+  );
+  const vgg = Vgg19.load({ upTo: 'relu5_1' });
+  const net = loadArbitraryTransformer(undefined, 'cpu', 'fp32');
+  const photo = await preparePhoto(vgg, cat, SIZE);
+  const image = await loadImage(styleImage, { maxSide: SIZE });
+  const p = keep(tidy(() => imageToTensor(image)));
+  const reference = qualityReference(vgg, p);
+  try {
+    return scoreFittedStyle(vgg, net, Float32Array.from(fit.vector), photo, { name: painting.name, reference }).score;
+  } finally {
+    reference.dispose();
+    p.dispose();
+    photo.dispose();
+    net.dispose();
+    vgg.dispose();
+  }
+}
+
+describe('a fitted style keeps the photo', () => {
+  test(`${painting.name} on a close-up cat: CFSD ≤ ${CFSD_RATIO_TARGET}× the Johnson median, SWD ≤ ${SWD_RATIO_TARGET}× the unstyled photo's`, async () => {
+    const withStructure = await fitAndScore(FIT_DEFAULTS.structureWeight);
+    assert.ok(withStructure.cfsdRatio <= CFSD_RATIO_TARGET, `CFSD ratio ${withStructure.cfsdRatio} (cfsd ${withStructure.cfsd}, Johnson median ${withStructure.johnsonMedianCfsd})`);
+    assert.ok(withStructure.swdRatio <= SWD_RATIO_TARGET, `SWD ratio ${withStructure.swdRatio} (swd ${withStructure.swd}, unstyled ${withStructure.unstyledSwd})`);
+    const without = await fitAndScore(0);
+    assert.ok(without.cfsd > withStructure.cfsd, `without the structure term the cat keeps less: cfsd ${without.cfsd} vs ${withStructure.cfsd}`);
+  });
+});
