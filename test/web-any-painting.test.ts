@@ -116,6 +116,8 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     // Listed under its file's name (style.png), not a hash.
     assert.equal(name, 'style');
     assert.equal((await page.textContent(`#fast-styles button[data-id="${name}"] span:last-child`))?.trim(), 'style');
+    const listed = (await json(await fetch(`${server.url}/api/styles`))).styles.find((s: any) => s.name === name);
+    assert.equal(listed.title, 'style', "listed in words: the painting's file name");
     assert.ok(await page.isVisible(`#fast-styles button[data-id="${name}"] img`), 'the new style has a tile with its painting');
 
     // The server paints the photo with the new style, and so does the browser (TF.js, the vector

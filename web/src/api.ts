@@ -50,6 +50,8 @@ export interface Sample {
 
 export interface StyleInfo {
   name: string;
+  /** The name in words: a fitted style's painting ("feathers"); absent on older servers. */
+  title?: string;
   kind: 'pretrained' | 'trained' | 'fitted';
   description: string;
   /** Networks: their weights (safetensors). */

@@ -399,6 +399,11 @@ function renderSamples(): void {
   }
 }
 
+/** A quick style's name in words (a fitted one's painting). */
+function styleTitle(s: StyleInfo): string {
+  return s.title ?? s.name.replace(/_/g, ' ');
+}
+
 /** The painting a quick style was trained on, where the server has it among its samples. */
 function styleThumb(name: string): string | null {
   if (!name) return null;
@@ -417,7 +422,7 @@ function renderFastStyles(): void {
   if (!state.fastStyles.length && els.fastStyle.value) state.fastStyles = [els.fastStyle.value];
   box.replaceChildren(
     ...state.styles.map((s) =>
-      tile(s.name, s.name.replace(/_/g, ' '), styleThumb(s.name), state.fastStyles.includes(s.name), () => {
+      tile(s.name, styleTitle(s), styleThumb(s.name), state.fastStyles.includes(s.name), () => {
         clearErrors();
         const list = state.fastStyles;
         if (method() === 'browser') state.fastStyles = [s.name];
@@ -791,7 +796,7 @@ async function reloadStyles(name: string): Promise<void> {
   const catalog = await getStyles();
   state.styles = catalog.styles;
   state.arbitraryModel = catalog.arbitraryModel;
-  els.fastStyle.replaceChildren(...catalog.styles.map((s) => new Option(s.name.replace(/_/g, ' '), s.name)));
+  els.fastStyle.replaceChildren(...catalog.styles.map((s) => new Option(styleTitle(s), s.name)));
   els.fastStyle.value = name;
   state.fastStyles = [name];
   renderFastStyles();
@@ -1044,7 +1049,7 @@ async function init(): Promise<void> {
   els.preset.dispatchEvent(new Event('change'));
   showTransferMethod();
   els.iterations.max = String(options.limits.maxIterations);
-  els.fastStyle.replaceChildren(...styles.map((s) => new Option(s.name.replace(/_/g, ' '), s.name)));
+  els.fastStyle.replaceChildren(...styles.map((s) => new Option(styleTitle(s), s.name)));
   state.fastStyles = styles.length ? [styles[0].name] : [];
   renderSamples();
   renderFastStyles();

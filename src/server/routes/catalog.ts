@@ -18,6 +18,7 @@ import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
 import { FieldReader, RawValue } from '../fields';
 import { estimate } from '../print-estimate';
+import { baseNameOf } from '../file-words';
 
 export interface CatalogOptions {
   options: ResolvedServeOptions;
@@ -94,7 +95,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
   app.get('/api/styles', async () => ({
     styles: styles.list().map(({ path, ...s }) => {
       const base = `/api/styles/${encodeURIComponent(s.name)}`;
-      return s.kind === 'fitted' ? { ...s, vector: `${base}/vector`, thumbnail: paintingThumbnail(path) } : { ...s, weights: `${base}/weights` };
+      if (s.kind !== 'fitted') return { ...s, title: s.name.replace(/_/g, ' '), weights: `${base}/weights` };
+      const painting = paintingOf(path);
+      // A fitted style reads as its painting's name ("feathers"), also where its name is an older hash.
+      return { ...s, title: painting ? baseNameOf(painting.file) : s.name, vector: `${base}/vector`, thumbnail: painting?.thumbnail ?? null };
     }),
     arbitraryModel: arbitraryModelFile(options.modelDir) ? ARBITRARY_MODEL_URL : null,
   }));
@@ -116,10 +120,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
   });
 }
 
-/** A fitted style's painting as a small JPEG data: URL (null when its file is unreadable). */
-function paintingThumbnail(file: string): string | null {
+/** A fitted style's painting: its file name and small JPEG data: URL (null when the style file is unreadable). */
+function paintingOf(file: string): { file: string; thumbnail: string } | null {
   try {
-    return readStyleFile(file).painting.thumbnail;
+    return readStyleFile(file).painting;
   } catch {
     return null;
   }
