@@ -15,6 +15,10 @@ import { cpuHasBf16 } from '../src/engine';
 import { resolveServeOptions } from '../src/server';
 import type { RunningServer } from '../src/server';
 import { CONTENT_PNG, jobForm, json, readEvents, startTestServer, STYLE_PNG, waitForJob } from './helpers/server';
+import * as os from 'node:os';
+import { attachment, downloadName } from '../src/server/routes/download-name';
+import { fittedStyleName } from '../src/server/fitted-style-name';
+import { writeStyleFile } from '../src/transfer/arbitrary';
 
 /** Asserts a JSON error answer: status, one-line message matching `pattern`. */
 async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
@@ -340,5 +344,34 @@ describe('serve options', () => {
     assert.equal(resolveServeOptions({ dataDir: '/tmp/x' }).port, 8080);
     assert.throws(() => resolveServeOptions({ token: 'short' }), /at least 8 characters/);
     assert.throws(() => resolveServeOptions({ workers: 0 }), /--workers must be a positive integer/);
+  });
+});
+
+describe('names in words: downloads and fitted styles', () => {
+  test('a download is named photo × painting, ASCII, from the inputs or the quick style', () => {
+    const job = (inputs: Record<string, { name: string }>, params: Record<string, unknown> = {}) => ({ method: 'stylize', inputs, params }) as any;
+    assert.equal(downloadName(job({ content: { name: 'content/Tübingen.JPG' }, style: { name: 'style/starry_night.jpg' } }), '.jpg'), 'tubingen-x-starry-night.jpg');
+    assert.equal(downloadName(job({ content: { name: 'IMG 2041 (1).heic.png' } }, { fastStyle: 'wave' }), '.png'), 'img-2041-1-heic-x-wave.png');
+    assert.equal(downloadName(job({ content: { name: '写真.png' } }, { fastStyle: 'feathers-2' }), '.webp'), 'photo-x-feathers-2.webp');
+    assert.equal(attachment('a-x-b.jpg'), 'attachment; filename="a-x-b.jpg"');
+  });
+
+  test("a fitted painting is named after its file; a name taken by a network or another painting gets a number; the same painting keeps its name", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nst-names-'));
+    try {
+      const fitted = async (name: string, sha256: string) => {
+        const file = path.join(dir, `${name}.style.json`);
+        await writeStyleFile(file, { name, model: 'magenta-transformer-separable', vector: Array(100).fill(0), painting: { file: `${name}.jpg`, sha256, width: 1, height: 1, thumbnail: '' }, settings: {}, created: new Date().toISOString() });
+        return { name, kind: 'fitted' as const, path: file, description: '' };
+      };
+      const styles = [{ name: 'wave', kind: 'pretrained' as const, path: dir, description: '' }, await fitted('feathers', 'a'.repeat(64))];
+      assert.equal(fittedStyleName('Feathers.JPG', 'a'.repeat(64), styles), 'feathers', 'the same painting');
+      assert.equal(fittedStyleName('feathers.png', 'b'.repeat(64), styles), 'feathers-2', 'another painting of that name');
+      assert.equal(fittedStyleName('wave.jpg', 'c'.repeat(64), styles), 'wave-2', "a network's name");
+      assert.equal(fittedStyleName('La Vague — Hokusai.jpg', 'c'.repeat(64), styles), 'la-vague-hokusai');
+      assert.equal(fittedStyleName('???.jpg', 'c'.repeat(64), styles), 'painting');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
