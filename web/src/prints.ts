@@ -72,7 +72,9 @@ export class PrintSizes {
     try {
       const e = await api<Estimate>(`api/estimate?${q}`);
       if (ask !== this.asked) return; // a newer choice was made meanwhile
-      this.note.textContent = `A print: ${e.message}.`;
+      // Where a technique cannot tile, say which one can.
+      const instead = !e.fits && request.transferMethod && request.transferMethod !== 'gatys' ? ' Gatys paints prints in tiles.' : '';
+      this.note.textContent = `A print: ${e.message}.${instead}`;
       this.note.classList.toggle('error', !e.fits);
       document.body.dataset.printEstimate = String(e.seconds ?? (e.fits ? 'unknown' : 'does-not-fit'));
     } catch (err) {
