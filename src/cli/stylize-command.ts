@@ -51,7 +51,7 @@ export function stylizeCommand(): Command {
     .option('--learning-rate <lr>', 'step size (default 1 for lbfgs, 10 for adam)', parseNumber('learning-rate'))
     .addOption(new Option('--line-search <kind>', 'L-BFGS step rule: strong-wolfe (never raises the loss) or none (the classic fixed step)').choices(['strong-wolfe', 'none']).default(STYLIZE_DEFAULTS.lineSearch))
     .option('--unbounded', 'let pixels leave the displayable range while optimising (they are clipped when saved)')
-    .option('--lbfgs-history <n>', 'L-BFGS memory: curvature pairs kept (neural-style\'s -lbfgs_num_correction)', parseInteger('lbfgs-history'), STYLIZE_DEFAULTS.lbfgsHistory)
+    .option('--lbfgs-history <n>', `L-BFGS memory: curvature pairs kept (neural-style\'s -lbfgs_num_correction; default ${perMethod((m) => m.defaults.lbfgsHistory)})`, parseInteger('lbfgs-history'))
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(STYLIZE_DEFAULTS.pooling))
     .option('--normalize-gradients', 'L1-normalise each loss term\'s gradient (as neural-style)')
     .addOption(new Option('--loss-normalization <mode>', 'mean (the loss contract) or sum (the paper\'s ½Σ and 1/(4N²M²); needs other weights)').choices(['mean', 'sum']).default(STYLIZE_DEFAULTS.lossNormalization))

@@ -34,6 +34,8 @@ export interface MethodDefaults {
   styleLayers: readonly string[] | null;
   /** Content-vs-style trade-off (methods with `alpha`). */
   alpha: number;
+  /** L-BFGS curvature pairs kept (each holds two image-sized vectors). */
+  lbfgsHistory: number;
 }
 
 export interface MethodInfo {
@@ -60,19 +62,21 @@ export const METHODS: Record<MethodName, MethodInfo> = {
     name: 'gatys',
     description: 'Gatys et al. 2016: match the painting\'s Gram matrices (or another --style-loss) while keeping the photo\'s features',
     capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true, weights: true },
-    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, alpha: 0 },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, alpha: 0, lbfgsHistory: 100 },
   },
   strotss: {
     name: 'strotss',
     description: 'STROTSS (Kolkin et al. 2019): relaxed optimal transport between output and painting features, self-similarity content',
     capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: false },
     // α = 1 is STROTSS's own default (content weight 16 at 64 px, halved per doubling).
-    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, alpha: 1 },
+    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, alpha: 1, lbfgsHistory: 100 },
   },
   nnst: {
     name: 'nnst',
     description: 'Neural neighbours (Kolkin et al. 2022): every photo feature replaced by its nearest painting feature, then the painting\'s colours',
     capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: true },
-    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75 },
+    // 40 L-BFGS pairs, not 100: NNST's evaluation holds ~1 GB at 512 px, and the 60 pairs less
+    // (280 MB at 512 × 384) keep a standard 512-px run under 2 GB.
+    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75, lbfgsHistory: 40 },
   },
 };

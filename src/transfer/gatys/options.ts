@@ -320,7 +320,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   if (!['content', 'noise', 'style'].includes(o.init)) requireFile(o.init, 'init image');
   const learningRate = options.learningRate ?? (o.optimizer === 'adam' ? 10 : 1);
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new NstError(`--learning-rate must be a positive number (got ${learningRate})`);
-  positiveInt(o.lbfgsHistory, 'lbfgs-history');
+  const lbfgsHistory = options.lbfgsHistory ?? method.defaults.lbfgsHistory;
+  positiveInt(lbfgsHistory, 'lbfgs-history');
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   nonNegativeInt(seed, 'seed');
   if (o.threads !== undefined) positiveInt(o.threads, 'threads');
@@ -365,7 +366,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     learningRate,
     lineSearch: o.lineSearch,
     bounded: o.bounded ?? true,
-    lbfgsHistory: o.lbfgsHistory,
+    lbfgsHistory,
     pooling: o.pooling,
     normalizeGradients: o.normalizeGradients ?? false,
     lossNormalization: o.lossNormalization,

@@ -26,10 +26,12 @@ function toGrid(f: Tensor, height: number, width: number): Tensor {
 export function hypercolumns(net: Vgg19, x: Tensor, layers: readonly string[]): Tensor {
   const [, , h, w] = x.shape;
   const grid = hypercolumnGrid(h, w);
-  const features = net.forward(x, layers);
+  // Resized in the network's precision and cast to float32 on the (16× smaller) grid: float32
+  // copies of the full-size activations would cost more memory than the network itself.
+  const features = net.forward(x, layers, { asComputed: true });
   return cat(layers.map((l) => {
     const f = features.get(l)!;
-    return toGrid(f.div(f.shape[1]), grid.height, grid.width);
+    return toGrid(f, grid.height, grid.width).cast('float32').contiguous().div(f.shape[1]);
   }), 1);
 }
 

@@ -7,7 +7,7 @@
 import { cat, noGrad, Tensor, tidy } from '../../engine';
 
 /** Default memory of one block of the similarity matrix (float32). */
-export const NEIGHBOUR_BLOCK_BYTES = 64 * 1024 * 1024;
+export const NEIGHBOUR_BLOCK_BYTES = 32 * 1024 * 1024;
 
 /** Rows centred by their mean row, then scaled to unit length. */
 function centredUnitRows(rows: Tensor): Tensor {
@@ -23,8 +23,9 @@ export function nearestNeighbourIndices(queries: Tensor, candidates: Tensor, blo
   return noGrad(() => tidy(() => {
     const [n] = queries.shape;
     const [m] = candidates.shape;
-    const q = centredUnitRows(queries);
-    const kt = centredUnitRows(candidates).transpose(0, 1).contiguous();
+    // Each in its own scope, so only the normalised copies outlive it.
+    const q = tidy(() => centredUnitRows(queries));
+    const kt = tidy(() => centredUnitRows(candidates).transpose(0, 1).contiguous());
     const rowsPerBlock = Math.max(1, Math.floor(blockBytes / (4 * m)));
     const parts: Tensor[] = [];
     for (let start = 0; start < n; start += rowsPerBlock) {

@@ -8,7 +8,7 @@
  * the painting at every stage. An optional content term (contentWeight) pulls the hypercolumns
  * toward the photo's the same way, and TV smooths.
  */
-import { cat, keep, noGrad, Tensor, tidy } from '../../engine';
+import { cat, keep, noGrad, releaseFreeMemory, Tensor, tidy } from '../../engine';
 import { Vgg19 } from '../../models';
 import { LossBreakdown, Objective, totalVariation } from '../../losses';
 import { asRows, hypercolumns } from './hypercolumns';
@@ -65,6 +65,8 @@ export class NnstObjective implements Objective {
       return unitRows(neuralNeighbours(asRows(hypercolumns(net, query, settings.layers)), candidates, settings.blockBytes ?? NEIGHBOUR_BLOCK_BYTES));
     })));
     this.contentRows = settings.contentWeight > 0 ? keep(noGrad(() => tidy(() => unitRows(asRows(hypercolumns(net, content, settings.layers)))))) : null;
+    // The search's buffers are gone: hand them back before the optimisation's graph allocates.
+    releaseFreeMemory();
   }
 
   evaluate(x: Tensor): { losses: LossBreakdown; grad: Tensor } {
