@@ -95,13 +95,16 @@ export class LossChart {
       ctx.fillText('the losses appear here while it paints', pad.left, height / 2);
       return;
     }
-    const logs = points.map(Math.log10);
-    const lo = Math.min(Math.floor(Math.min(...logs)), -1);
-    const hi = Math.max(Math.ceil(Math.max(...logs)), 0);
+    // Down to 0.1 % at most: the photo's term starts near 0 at each stage when painting from the
+    // photo, and would stretch the scale over decades of nothing.
+    const lo = Math.max(-3, Math.min(Math.floor(Math.log10(Math.min(...points))), -1));
+    const hi = Math.max(Math.ceil(Math.log10(Math.max(...points))), 0);
+    const floor = 10 ** lo;
     const first = this.rows[0][0];
     const last = Math.max(this.rows[this.rows.length - 1][0], first + 1);
     const x = (i: number) => pad.left + ((i - first) / (last - first)) * (width - pad.left - pad.right);
-    const y = (v: number) => pad.top + ((hi - Math.log10(v)) / (hi - lo)) * (height - pad.top - pad.bottom);
+    // Below the scale a curve runs along its floor.
+    const y = (v: number) => pad.top + ((hi - Math.log10(Math.max(v, floor))) / (hi - lo)) * (height - pad.top - pad.bottom);
 
     // Stage bands, labelled by their image size where known.
     starts.forEach((start, k) => {
