@@ -155,6 +155,26 @@ describe('NNST objective', () => {
     }
   });
 
+  test('rotations: with the painting = the photo turned 90°, only --rotate-style finds the photo\'s own hypercolumns', () => {
+    const photo = keep(tidy(() => net.preprocess(resize(pair.content!, 48, 48, 'area'))));
+    const turned = keep(tidy(() => photo.transpose(2, 3).flip([3])));
+    try {
+      for (const rotations of [false, true]) {
+        const objective = new NnstObjective(net, photo, [turned], photo, { ...settings, rotations });
+        try {
+          const loss = tidy(() => objective.evaluate(photo.clone().variable()).losses.total);
+          if (rotations) assert.ok(loss < 1e-4, `with rotations: ${loss}`);
+          else assert.ok(loss > 0.02, `without rotations: ${loss}`);
+        } finally {
+          objective.dispose();
+        }
+      }
+    } finally {
+      photo.dispose();
+      turned.dispose();
+    }
+  });
+
   test('a different painting: a positive loss, and the photo is further from the target than the painting itself', () => {
     const photo = keep(tidy(() => net.preprocess(resize(pair.content!, 48, 48, 'area'))));
     const paint = keep(tidy(() => net.preprocess(resize(pair.style!, 48, 48, 'area'))));
