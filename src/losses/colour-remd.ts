@@ -27,9 +27,15 @@ export function euclideanDistances(x: Tensor, y: Tensor): Tensor {
   return sq.clamp(1e-5, 1e5).div(x.shape[1]).sqrt();
 }
 
+/**
+ * Colours within about 0.03 of black have no hue: their cosine term fades out there instead of
+ * pulling with a gradient of 1/|colour| (a black pixel of the output would dominate the image's).
+ */
+export const COLOUR_NORM_EPS = 1e-3;
+
 /** REMD between RGB rows x ([N, 3]) and y ([M, 3]), cost cosine + Euclidean in the YUV-like basis. */
 export function colourRemdLoss(x: Tensor, y: Tensor): Tensor {
   const a = strotssColourSpace(x);
   const b = strotssColourSpace(y);
-  return relaxedEmd(cosineDistances(a, b).add(euclideanDistances(a, b)));
+  return relaxedEmd(cosineDistances(a, b, COLOUR_NORM_EPS).add(euclideanDistances(a, b)));
 }

@@ -8,17 +8,21 @@
  */
 import { Tensor } from '../engine';
 
-/** Added to vector norms so an all-zero vector (a dead relu position) has distance 1, not NaN. */
-const NORM_EPS = 1e-8;
+/**
+ * Added to the squared norms: an all-zero vector (a dead relu position, a black pixel) then has
+ * distance 1 to everything and a finite gradient (√ of exactly 0 has an infinite derivative,
+ * which turned into NaN gradients).
+ */
+export const NORM_EPS = 1e-8;
 
-/** Rows scaled to unit length. */
-export function unitRows(x: Tensor): Tensor {
-  return x.div(x.square().sum([1], true).sqrt().add(NORM_EPS));
+/** Rows scaled to (about) unit length: x / √(|x|² + eps). */
+export function unitRows(x: Tensor, eps = NORM_EPS): Tensor {
+  return x.div(x.square().sum([1], true).add(eps).sqrt());
 }
 
-/** 1 − cos(xᵢ, yⱼ) for every pair of rows: [N, D] × [M, D] → [N, M]. */
-export function cosineDistances(x: Tensor, y: Tensor): Tensor {
-  return unitRows(x).matmul(unitRows(y).transpose(0, 1)).neg().add(1);
+/** 1 − cos(xᵢ, yⱼ) for every pair of rows: [N, D] × [M, D] → [N, M] (eps: see unitRows). */
+export function cosineDistances(x: Tensor, y: Tensor, eps = NORM_EPS): Tensor {
+  return unitRows(x, eps).matmul(unitRows(y, eps).transpose(0, 1)).neg().add(1);
 }
 
 /** max(mean over rows of the row minimum, mean over columns of the column minimum) of a cost matrix. */

@@ -22,9 +22,12 @@ export const strotssDefaults = {
   momentWeight: 1,
   /**
    * VGG19 layers of the hypercolumn (after the RGB pixel). STROTSS read nine VGG16 layers
-   * (relu1_1, relu1_2, relu2_1, relu2_2, relu3_1, relu3_2, relu3_3, relu4_3, relu5_3).
+   * (relu1_1, relu1_2, relu2_1, relu2_2, relu3_1, relu3_2, relu3_3, relu4_3, relu5_3). Measured
+   * at 256 px (src/quality, 30 L-BFGS evaluations per stage 64/128/256): the five relu*_1 layers
+   * (1,475 values per hypercolumn) against VGG19's nine analogues (relu1_1, relu1_2, relu2_1,
+   * relu2_2, relu3_1, relu3_2, relu3_4, relu4_4, relu5_4; 2,179 values): see LAYER_CHOICE below.
    */
-  layers: ['relu1_1', 'relu1_2', 'relu2_1', 'relu2_2', 'relu3_1', 'relu3_2', 'relu3_4', 'relu4_4', 'relu5_4'] as readonly string[],
+  layers: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'] as readonly string[],
   /** Output positions whose hypercolumns are compared per evaluation (STROTSS: 32² = 1024). */
   samples: 1024,
   /** Hypercolumns of the painting kept per stage (STROTSS: 5 × 1000). */
@@ -33,6 +36,8 @@ export const strotssDefaults = {
   gridSide: 128,
   /** New positions every this many evaluations (STROTSS: every step). */
   resampleEvery: 1,
+  /** Weight of the smoothness term (mean squared neighbour difference of the RGB image). */
+  tvWeight: 0,
   schedule: { startSide: 64, factor: 2, iterationsPerStage: 100 } as StrotssSchedule,
 };
 

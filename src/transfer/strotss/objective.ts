@@ -47,7 +47,10 @@ export interface StrotssOptions {
   gridSide?: number;
   /** Draw new positions every this many evaluations (default 1). */
   resampleEvery?: number;
-  /** Total-variation weight on the preprocessed image (default 0: STROTSS has none). */
+  /**
+   * Weight of a smoothness term: the mean over pixels of the squared neighbour differences of the
+   * RGB [0,1] image (default strotssDefaults.tvWeight; STROTSS has none, its pyramid smooths).
+   */
   tvWeight?: number;
   /** Seed of the position sampling; default: drawn from libtorch's generator (see manualSeed). */
   seed?: number;
@@ -110,7 +113,7 @@ export class StrotssObjective implements Objective {
     this.samples = options.samples ?? strotssDefaults.samples;
     this.gridSide = options.gridSide ?? strotssDefaults.gridSide;
     this.resampleEvery = options.resampleEvery ?? strotssDefaults.resampleEvery;
-    this.tvWeight = options.tvWeight ?? 0;
+    this.tvWeight = options.tvWeight ?? strotssDefaults.tvWeight;
     this.scale = featureScale(net);
     this.random = options.seed === undefined ? randomFromTorch() : seededRandom(options.seed);
     const styleSamples = options.styleSamples ?? strotssDefaults.styleSamples;
@@ -247,7 +250,7 @@ export class StrotssObjective implements Objective {
       colour = colour ? colour.add(c) : c;
     });
     if (!remd || !moments || !colour) throw new Error('StrotssObjective: no style region has a sampled position');
-    const tv = totalVariation(x).mul(this.tvWeight);
+    const tv = totalVariation(rgb).mul(this.tvWeight / (height * width));
     const style = new Map<string, Tensor>([['remd', remd], ['moments', moments], ['colour', colour]]);
     const total = content.add(remd).add(moments).add(colour).add(tv);
     return { total, content: new Map([['self-similarity', content]]), style, tv };
