@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { ProgressReporter } from '../src/cli/progress';
 import { stylize, StylizeProgress } from '../src/transfer/gatys';
 import { pixelsAtSide, StagedEta } from '../src/transfer/eta';
-import { HttpError } from '../src/server/http-error';
+import { HttpError } from '../src/jobs/http-error';
 import { checkImage } from '../src/server/uploads';
 import { DEFAULT_MAX_PIXELS, imageMemoryPixels, largestSideWithin } from '../src/image';
 import { CONTENT, nst, STYLE, useTempDir } from './helpers/cli';

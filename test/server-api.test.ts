@@ -17,7 +17,7 @@ import type { RunningServer } from '../src/server';
 import { CONTENT_PNG, jobForm, json, readEvents, startTestServer, STYLE_PNG, waitForJob } from './helpers/server';
 import * as os from 'node:os';
 import { attachment, downloadName } from '../src/server/routes/download-name';
-import { fittedStyleName } from '../src/server/fitted-style-name';
+import { fittedStyleName } from '../src/jobs/fitted-style-name';
 import { writeStyleFile } from '../src/transfer/arbitrary';
 
 /** Asserts a JSON error answer: status, one-line message matching `pattern`. */

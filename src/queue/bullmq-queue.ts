@@ -11,13 +11,15 @@
 import * as os from 'node:os';
 import { Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
-import { HttpError, RETRY_AFTER_SECONDS } from '../server/http-error';
-import type { JobRecord, LossPoint, JobProgress } from '../server/job-store';
-import { TERMINAL_STATUSES } from '../server/job-store';
+import { HttpError, RETRY_AFTER_SECONDS } from '../jobs/http-error';
+import type { JobRecord, LossPoint, JobProgress } from '../jobs/store';
+import { TERMINAL_STATUSES } from '../jobs/store';
 import { jobKey, Storage, StorageError } from '../storage';
-import { CancelRequest, cancelKey, JobPayload, PAYLOAD_VERSION, QUEUE_NAME, WorkerMessage, WorkerResult } from './protocol';
+import { CancelRequest, JobPayload, PAYLOAD_VERSION, WorkerMessage, WorkerResult } from '../jobs/protocol';
+import { cancelKey, QUEUE_NAME } from './keys';
 import { checkRedisUrl, connectChecked, redactRedisUrl, redisConnection } from './redis';
-import type { DistributedQueue, JobSink } from './types';
+import type { JobKind } from '../jobs/kinds';
+import type { JobQueue, JobSink, QueueHealth } from '../jobs/queue';
 import { QueueWorkerOptions, RunningQueueWorker, startQueueWorker } from './worker';
 
 export interface BullQueueOptions {
@@ -44,7 +46,7 @@ interface Live {
   lastWrite: number;
 }
 
-export class BullJobQueue implements DistributedQueue {
+export class BullJobQueue implements JobQueue {
   private sink!: JobSink;
   private readonly queue: Queue;
   private readonly events: QueueEvents;
@@ -112,6 +114,19 @@ export class BullJobQueue implements DistributedQueue {
     }
   }
 
+  refuses(kind: JobKind): string | null {
+    return kind.localOnly ? `'${kind.name}' jobs cannot run on the distributed queue (--queue); send them to a server without --queue` : null;
+  }
+
+  counts(): { queued: number; running: number } {
+    return { queued: this.sink.store.countWithStatus('queued'), running: this.sink.store.countWithStatus('running') };
+  }
+
+  /** Progress is recorded as the workers report it: nothing newer is held here. */
+  liveState(): undefined {
+    return undefined;
+  }
+
   private get connected(): boolean {
     return this.connection.status === 'ready';
   }
@@ -159,12 +174,13 @@ export class BullJobQueue implements DistributedQueue {
     return this.sink.store.withStatus(['queued']).findIndex((j) => j.id === job.id) + 1;
   }
 
-  health(): Record<string, unknown> {
+  health(): QueueHealth {
     // A storage directory is a path of the server: said as such, not named.
     const storage = this.options.storage.localPath ? 'directory' : this.options.storage.description;
     const base = { backend: 'bullmq', redis: redactRedisUrl(this.options.url), connected: this.connected, storage };
     // While Redis is away, the workers and the depth last seen may be long gone: not shown.
-    return this.connected ? { ...base, ...this.healthInfo } : { ...base, error: this.unreachable() };
+    if (this.connected) return { ok: true, down: [], details: { ...base, ...this.healthInfo } };
+    return { ok: false, down: [`the job queue's Redis at ${redactRedisUrl(this.options.url)}`], details: { ...base, error: this.unreachable() } };
   }
 
   /** Also closes the local worker (its jobs go back to the queue) and the storage. */
@@ -245,7 +261,8 @@ export class BullJobQueue implements DistributedQueue {
   private onMessage(jobId: string, msg: WorkerMessage): void {
     const job = this.openRecord(jobId);
     if (!job || !msg || typeof msg !== 'object') return;
-    const { store, hub } = this.sink;
+    const { store } = this.sink;
+    const publish = this.sink.publish;
     const id = job.id;
     if (msg.type === 'start') {
       const from = msg.resumedFrom;
@@ -255,13 +272,13 @@ export class BullJobQueue implements DistributedQueue {
       const resumes = from === null ? job.resumes : [...job.resumes, { at: new Date().toISOString(), fromIteration: from, worker: msg.worker }];
       store.update(id, { status: 'running', startedAt: job.startedAt ?? new Date().toISOString(), error: null, resumes, history });
       if (from !== null) this.sink.log.info(`job ${id}: ${from > 0 ? `resumed from iteration ${from}` : 'running again'} on ${msg.worker}`);
-      hub.publish(id, 'status', { status: 'running' });
+      publish(id, 'status', { status: 'running' });
     } else if (msg.type === 'progress') {
       const live = this.liveOf(job);
       const p = msg.progress;
       live.progress = p;
       if (p.losses) live.history.push([p.iteration, p.losses.content, p.losses.style, p.losses.tv, p.losses.total].map(round) as LossPoint);
-      hub.publish(id, 'progress', p);
+      publish(id, 'progress', p);
       if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
         live.lastWrite = Date.now();
         store.update(id, { progress: p, history: live.history });
@@ -270,7 +287,7 @@ export class BullJobQueue implements DistributedQueue {
       this.sink.log.info(`job ${id}: ${msg.worker} is stopping and put it back in the queue${msg.checkpoint ? ` (saved at iteration ${msg.checkpoint})` : ''}`);
       const live = this.live.get(id);
       store.update(id, { status: 'queued', ...(msg.checkpoint ? { checkpointIteration: msg.checkpoint } : {}), ...(live ? { progress: live.progress, history: live.history } : {}) });
-      hub.publish(id, 'status', { status: 'queued' });
+      publish(id, 'status', { status: 'queued' });
     } else if (msg.type === 'preview') {
       const iteration = msg.iteration;
       this.copyFromStorage(id, 'preview.jpg').then(
@@ -279,7 +296,7 @@ export class BullJobQueue implements DistributedQueue {
           const live = this.liveOf(job);
           live.lastWrite = Date.now();
           store.update(id, { ...(msg.checkpoint ? { checkpointIteration: iteration } : {}), progress: live.progress, history: live.history });
-          hub.publish(id, 'preview', { iteration, url: `/api/jobs/${id}/preview?iteration=${iteration}` });
+          publish(id, 'preview', { iteration, url: `/api/jobs/${id}/preview?iteration=${iteration}` });
         },
         (err) => this.sink.log.error(`job ${id}: cannot fetch its preview: ${String(err?.message ?? err)}`),
       );
@@ -333,7 +350,7 @@ export class BullJobQueue implements DistributedQueue {
     if (!job) return;
     this.sink.log.info(`job ${job.id}: its worker stopped answering; the job goes to another worker`);
     this.sink.store.update(job.id, { status: 'queued' });
-    this.sink.hub.publish(job.id, 'status', { status: 'queued' });
+    this.sink.publish(job.id, 'status', { status: 'queued' });
   }
 
   private end(job: JobRecord, patch: Partial<JobRecord>): void {
@@ -364,7 +381,7 @@ export class BullJobQueue implements DistributedQueue {
         this.sink.log.info(`job ${job.id}: missing from the queue (Redis restarted?); queued again`);
         if (current.status === 'running') {
           this.sink.store.update(job.id, { status: 'queued' });
-          this.sink.hub.publish(job.id, 'status', { status: 'queued' });
+          this.sink.publish(job.id, 'status', { status: 'queued' });
         }
         continue;
       }

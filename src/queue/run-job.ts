@@ -17,10 +17,10 @@ import * as path from 'node:path';
 import { Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
-import type { JobKind, JobRunContext } from '../server/job-kinds';
-import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../server/job-store';
+import type { JobKind, JobRunContext } from '../jobs/kinds';
+import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../jobs/store';
 import { jobKey, Storage, StorageError } from '../storage';
-import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, WorkerMessage, WorkerResult } from './protocol';
+import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, WorkerMessage, WorkerResult } from '../jobs/protocol';
 
 export interface RunEnvironment {
   storage: Storage;

@@ -9,12 +9,13 @@ import type { DeviceName } from '../engine/device';
 import type { PrecisionOption } from '../engine/runtime';
 import * as os from 'node:os';
 import { Worker } from 'bullmq';
-import { defaultJobKinds, JobKind } from '../server/job-kinds';
+import { defaultJobKinds, JobKind } from '../jobs/kinds';
 import type { Storage } from '../storage';
-import { CancelRequest, cancelKey, QUEUE_NAME } from './protocol';
+import type { CancelRequest } from '../jobs/protocol';
+import { cancelKey, QUEUE_NAME } from './keys';
 import { checkRedisUrl, connectChecked, redactRedisUrl, redisConnection } from './redis';
 import { ActiveJob, processJob } from './run-job';
-import type { QueueLogger } from './types';
+import type { JobLogger as QueueLogger } from '../jobs/queue';
 
 export interface QueueWorkerOptions {
   /** redis://HOST:PORT of the queue. */

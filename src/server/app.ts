@@ -7,9 +7,9 @@ import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { redactUrl, registerSecurity } from './auth';
 import { ResolvedServeOptions, resolveServeOptions, ServeOptions } from './config';
 import { SseStream } from './events';
-import { HttpError, oneLine, toHttpError } from './http-error';
+import { HttpError, oneLine, toHttpError } from '../jobs/http-error';
 import { NstError } from '../errors';
-import { defaultJobKinds, JobKind } from './job-kinds';
+import { defaultJobKinds, JobKind } from '../jobs/kinds';
 import { JobManager, Logger } from './job-manager';
 import { parseJsonBody } from './json-body';
 import { lingerOnClose } from './linger';
@@ -21,8 +21,8 @@ import { modelRoutes } from './routes/models';
 import { pageRoutes } from './routes/page';
 import { SampleLibrary } from './samples';
 import { Slots } from './slots';
-import { StyleLibrary } from './styles';
-import type { DistributedQueue } from '../queue/types';
+import { StyleLibrary } from '../jobs/styles';
+import type { JobQueue } from '../jobs/queue';
 
 export interface RunningServer {
   /** http://host:port (the port actually bound). */
@@ -41,7 +41,7 @@ export interface StartOptions {
   kinds?: Map<string, JobKind>;
   log?: Logger;
   /** Run jobs through this queue (e.g. BullJobQueue from src/queue) instead of in this process; closed with the server. */
-  queue?: DistributedQueue;
+  queue?: JobQueue;
 }
 
 const quietLog: Logger = { info: () => undefined, error: (m) => process.stderr.write(`nst serve: ${m}\n`) };

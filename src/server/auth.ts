@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopbackHost } from './config';
-import { HttpError } from './http-error';
+import { HttpError } from '../jobs/http-error';
 
 export const TOKEN_COOKIE = 'nst_token';
 

@@ -3,7 +3,7 @@
  * with its position, or a `__proto__` / `constructor.prototype` key, which is refused because it
  * could change the prototype of objects built from the body (prototype poisoning).
  */
-import { badRequest, HttpError, oneLine } from './http-error';
+import { badRequest, HttpError, oneLine } from '../jobs/http-error';
 
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw badRequest('the JSON body is empty');

@@ -11,8 +11,8 @@ import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import Busboy from '@fastify/busboy';
-import { DISK_FULL_MESSAGE, isDiskFull } from './disk-full';
-import { badRequest, HttpError, oneLine } from './http-error';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../jobs/disk-full';
+import { badRequest, HttpError, oneLine } from '../jobs/http-error';
 
 export interface MultipartLimits {
   /** Largest file, bytes. */

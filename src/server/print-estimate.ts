@@ -14,7 +14,7 @@ import { planStageTiling, SAFETY, StageMemoryInput, untiledStageBytes } from '..
 import { planGrid } from '../transfer/tiling/grid';
 import { FAST_BYTES_PER_PIXEL } from '../transfer/fast/tiled';
 import { METHODS, MethodName } from '../transfer/method-names';
-import type { JobRecord } from './job-store';
+import type { JobRecord } from '../jobs/store';
 
 /** The process's memory before a stage (runtime, VGG19's weights): the planner's usual base. */
 export const BASE_BYTES = 900 * 2 ** 20;

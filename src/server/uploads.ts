@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { ACCEPTED_IMAGE_FORMATS, decodedAs, FORMAT_EXTENSION, IMAGE_HEAD_BYTES, ImageFormat, sniffImageFormat } from '../image/formats';
-import { HttpError } from './http-error';
+import { HttpError } from '../jobs/http-error';
 
 // The accepted formats and their sniffing are the CLI's too (one rule, src/image/formats.ts).
 export { FORMAT_EXTENSION, sniffImageFormat } from '../image/formats';

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import { NstError } from '../errors';
 import { probeVideoAsync, VideoInfo, VideoToolMissingError } from '../video/ffmpeg';
-import { HttpError, oneLine } from './http-error';
-import type { VideoInputInfo } from './job-store';
+import { HttpError, oneLine } from '../jobs/http-error';
+import type { VideoInputInfo } from '../jobs/store';
 
 export interface VideoLimits {
   maxBytes: number;

@@ -3,22 +3,22 @@
  * styles and their weights (for the in-browser mode), and the API description.
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, RETRY_AFTER_SECONDS } from '../http-error';
+import { HttpError, RETRY_AFTER_SECONDS } from '../../jobs/http-error';
 import type { ResolvedServeOptions } from '../config';
-import { QUALITIES, DEFAULT_QUALITY } from '../job-kinds';
-import { DEFAULT_TRANSFER_METHOD } from '../job-kinds/stylize';
+import { QUALITIES, DEFAULT_QUALITY } from '../../jobs/kinds';
+import { DEFAULT_TRANSFER_METHOD } from '../../jobs/kinds/stylize';
 import { METHOD_NAMES, METHODS } from '../../transfer/method-names';
 import { PRESETS, STYLIZE_DEFAULTS } from '../../transfer/gatys';
 import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
 import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
-import type { StyleLibrary } from '../styles';
+import type { StyleLibrary } from '../../jobs/styles';
 import { readStyleFile } from '../../transfer/arbitrary';
 import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
-import { FieldReader, RawValue } from '../fields';
+import { FieldReader, RawValue } from '../../jobs/fields';
 import { estimate } from '../print-estimate';
-import { baseNameOf } from '../file-words';
+import { baseNameOf } from '../../jobs/file-words';
 
 export interface CatalogOptions {
   options: ResolvedServeOptions;
@@ -35,11 +35,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
 
   // A load balancer reads the status: 503 while the distributed queue is unreachable (no job can be taken).
   app.get('/api/health', async (_req, reply) => {
-    const stats = manager.stats;
-    const ok = stats.queue?.connected !== false;
+    const { ok, down } = manager.health();
     reply.code(ok ? 200 : 503);
     if (!ok) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
-    return { ok, version, workers: options.workers, threads: options.threads, ...stats };
+    return { ok, ...(ok ? {} : { down }), version, workers: options.workers, threads: options.threads, ...manager.stats };
   });
 
   app.get('/api/openapi.json', async () => openapi);

@@ -3,8 +3,8 @@
  * (a quick style by its name: `tubingen-x-wave.jpg`; a fitted painting: `feathers.jpg`), with the
  * result's own extension. ASCII only, so every browser keeps it as is.
  */
-import type { JobRecord } from '../job-store';
-import { slugOf } from '../file-words';
+import type { JobRecord } from '../../jobs/store';
+import { slugOf } from '../../jobs/file-words';
 
 export function downloadName(job: Pick<JobRecord, 'method' | 'inputs' | 'params'>, extension: string): string {
   const photo = job.inputs.content ? slugOf(job.inputs.content.name) || 'photo' : '';

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SseStream } from '../events';
 import type { JobManager } from '../job-manager';
-import { JobProgress, JobRecord, JobStatus, TERMINAL_STATUSES } from '../job-store';
+import { JobProgress, JobRecord, JobStatus, TERMINAL_STATUSES } from '../../jobs/store';
 import { publicJob } from './jobs';
 
 export interface GalleryEventsOptions {

@@ -7,10 +7,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { HttpError } from '../http-error';
-import { JOB_ID_PATTERN } from '../job-files';
+import { HttpError } from '../../jobs/http-error';
+import { JOB_ID_PATTERN } from '../../jobs/files';
 import type { JobManager } from '../job-manager';
-import type { JobRecord } from '../job-store';
+import type { JobRecord } from '../../jobs/store';
 import { encodeImage } from '../../image';
 import { decodeFrames } from '../../video/ffmpeg';
 

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../jobs/http-error';
 import { ARBITRARY_MODEL_SUBDIR } from '../../models/arbitrary-transformer';
 import { findModelFile } from '../../models/model-dir';
 

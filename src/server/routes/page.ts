@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../jobs/http-error';
 
 /** dist/web, where `npm run build:web` puts the page (this file is dist/src/server/routes/page.js). */
 export const WEB_DIR = path.resolve(__dirname, '..', '..', '..', 'web');

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../http-error';
+import { HttpError } from '../../jobs/http-error';
 
 /** The first byte and the last (inclusive) of a single `bytes=` range, null for none, 'invalid' if it cannot be served. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {

@@ -11,7 +11,7 @@ import { listStyles } from '../../transfer/fast';
 import { fittedStyleName } from '../fitted-style-name';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
-import type { JobProgress } from '../job-store';
+import type { JobProgress } from '../store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 import { computeSettings } from './types';
 

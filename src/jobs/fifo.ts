@@ -2,7 +2,7 @@
  * A first-in first-out queue of job ids with a concurrency limit: at most `concurrency` jobs run
  * at once; the rest wait in order. Running a job is the caller's function (the job runner).
  */
-export class JobQueue {
+export class FifoQueue {
   private readonly waiting: string[] = [];
   private readonly active = new Map<string, Promise<void>>();
   private stopped = false;

@@ -7,7 +7,7 @@
 import type { RgbImage } from '../../image';
 import type { DeviceName } from '../../engine/device';
 import type { PrecisionOption } from '../../engine/runtime';
-import type { JobProgress, JobRecord, LossValues } from '../job-store';
+import type { JobProgress, JobRecord, LossValues } from '../store';
 import type { FieldReader } from '../fields';
 import type { StyleLibrary } from '../styles';
 
@@ -19,13 +19,8 @@ export interface KindContext {
   styles: StyleLibrary;
 }
 
-export interface JobRunContext {
-  job: JobRecord;
-  /** The job's directory (inputs, checkpoint, outputs). */
-  dir: string;
-  /** Absolute paths of the input images by role. */
-  inputs: Partial<Record<InputRole, string>>;
-  signal: AbortSignal;
+/** The compute settings every job of a queue runs with (the server's or the worker's options). */
+export interface RunSettings {
   threads: number;
   device?: DeviceName;
   /** Compute precision of every job (the server's --precision; default auto). */
@@ -38,6 +33,15 @@ export interface JobRunContext {
   maxVideoFrames?: number;
   /** How paintings are fitted (the server's --fit-* settings; the library's defaults where absent). */
   fit?: FitSettings;
+}
+
+export interface JobRunContext extends RunSettings {
+  job: JobRecord;
+  /** The job's directory (inputs, checkpoint, outputs). */
+  dir: string;
+  /** Absolute paths of the input images by role. */
+  inputs: Partial<Record<InputRole, string>>;
+  signal: AbortSignal;
   /** The last image saved by an interrupted run of this job, to resume from. */
   checkpoint: { file: string; iteration: number } | null;
   progress(progress: JobProgress): void;
@@ -83,7 +87,7 @@ export interface JobKind {
   readonly resumable: boolean;
   /** The input that is a video clip (probed with ffprobe against the video limits), not an image. */
   readonly videoInput?: InputRole;
-  /** Cannot run on the distributed queue (src/queue): such jobs are refused with --queue. */
+  /** Cannot run on a queue whose workers are other processes (src/queue): such jobs are refused there. */
   readonly localOnly?: boolean;
   /** Reads and validates this kind's fields; unknown fields are refused by the caller afterwards. */
   parse(fields: FieldReader, ctx: KindContext): Record<string, unknown>;

@@ -1,18 +1,14 @@
 /**
- * What API servers and workers say to each other through the queue: the job payload (versioned,
- * so a worker refuses a job from an incompatible nst), the worker's progress messages, and its
- * return value. Everything here is JSON.
+ * What the side that records jobs and the side that runs them say to each other, whatever carries
+ * it (BullMQ in src/queue): the job payload (versioned, so a worker refuses a job from an
+ * incompatible nst), the worker's progress messages, and its return value. Everything here is JSON.
  */
-import type { InputInfo, JobProgress, JobResultInfo, LossPoint } from '../server/job-store';
+import type { InputInfo, JobProgress, JobResultInfo, LossPoint } from './store';
 
 /** Bumped whenever JobPayload, WorkerMessage or WorkerResult change incompatibly. */
 export const PAYLOAD_VERSION = 1;
 
-/** The BullMQ queue (Redis keys `bull:nst-jobs:*`). */
-export const QUEUE_NAME = 'nst-jobs';
-
-/** Redis key a cancel or delete request is left under; workers poll it while they run the job. */
-export const cancelKey = (jobId: string) => `nst:cancel:${jobId}`;
+/** What the recording side asks of a running job. */
 export type CancelRequest = 'cancel' | 'delete';
 
 export interface JobPayload {

@@ -9,7 +9,7 @@ import { planStages, PRESETS, QUALITY_PRESETS, stylize, STYLIZE_DEFAULTS } from 
 import { METHOD_NAMES, METHODS, MethodName } from '../../transfer/method-names';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
-import type { LossValues } from '../job-store';
+import type { LossValues } from '../store';
 import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
 import { computeSettings } from './types';
 
