@@ -124,6 +124,16 @@ describe('loss blocks: defining properties', () => {
     });
   });
 
+  test('a zero row (a black pixel, a dead relu position) has distance 1 and finite gradients', () => {
+    tidy(() => {
+      const x = tensor([0, 0, 0, 0.2, 0.5, 0.1], [2, 3]).variable();
+      const y = tensor([0.3, 0.1, 0.4, 0.9, 0.8, 0.7], [2, 3]);
+      assert.deepEqual(Array.from(cosineDistances(x, y).data()).slice(0, 2), [1, 1]);
+      const [g1] = gradients([remdLoss(x, y).add(colourRemdLoss(x, y))], [x]);
+      assert.ok(g1!.data().every(Number.isFinite), `gradient ${g1!.data()}`);
+    });
+  });
+
   test('self-similarity is 0 for the same structure at another scale, positive otherwise', () => {
     tidy(() => {
       const x = tensor(uniform(30, 4), [6, 5]);
