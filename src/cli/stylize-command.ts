@@ -71,8 +71,7 @@ export function stylizeCommand(): Command {
     .option('--tile-passes <n>', 'passes over the tiles of a tiled stage (the grid shifts between them)', parseInteger('tile-passes'))
     .addOption(new Option('--checkpoint <when>', 'recompute VGG19 activations in the backward pass: half the memory, ~1.5x the time (auto: only where that avoids tiles, or no tile fits without it)').choices(['auto', 'on', 'off']).default('auto'))
     .action(async (opts: StylizeOptions & { printEvery: number; styleMask: string[]; unbounded?: boolean }) => {
-      // The label names the method: every progress line says what is running.
-      const progress = new ProgressReporter(`stylize ${opts.method ?? 'gatys'}`, opts.printEvery);
+      const progress = new ProgressReporter('stylize', opts.printEvery);
       const { unbounded, ...rest } = opts;
       const options: StylizeOptions = { ...rest, bounded: !unbounded, styleMasks: opts.styleMask.length > 0 ? opts.styleMask : undefined };
       // The full-size stage is the largest (those of --quality and --scales before it are smaller).
@@ -94,7 +93,8 @@ export function stylizeCommand(): Command {
                 iterationsPerSecond: p.iterationsPerSecond,
                 etaSeconds: p.etaSeconds,
                 values: { content: sum(p.losses.content), style: sum(p.losses.style), tv: p.losses.tv, total: p.losses.total },
-                detail: p.tile ? `tile ${p.tile.tile}/${p.tile.tiles} pass ${p.tile.pass}/${p.tile.passes}` : undefined,
+                // Every progress line names the method (and the tile, in a tiled stage).
+                detail: p.method + (p.tile ? ` tile ${p.tile.tile}/${p.tile.tiles} pass ${p.tile.pass}/${p.tile.passes}` : ''),
               });
             },
           });
