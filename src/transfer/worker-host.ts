@@ -9,7 +9,16 @@ import { NstError } from '../errors';
 import { applyThreadPoolDefaults } from '../engine/thread-pools';
 import type { RgbImage } from '../image';
 
-export type TaskKind = 'gatys' | 'fast' | 'train' | 'compare' | 'explore' | 'video' | 'fit-style';
+export type TaskKind = 'gatys' | 'fast' | 'train' | 'compare' | 'explore' | 'fit-style';
+
+/**
+ * A task of a layer above transfer/ (e.g. video/): the worker thread loads `module` (an absolute
+ * path) and calls its export `run(options, hooks)`, so this layer never imports the ones above it.
+ */
+export interface TaskModule {
+  module: string;
+  run: string;
+}
 
 /** Messages a worker posts to its host. */
 export type WorkerMessage =
@@ -40,7 +49,7 @@ export async function terminateWorkers(): Promise<void> {
   await Promise.all(all.map((w) => w.terminate()));
 }
 
-export function runInWorker<R, P>(kind: TaskKind, options: unknown, callbacks: WorkerCallbacks<P> = {}): Promise<R> {
+export function runInWorker<R, P>(kind: TaskKind | TaskModule, options: unknown, callbacks: WorkerCallbacks<P> = {}): Promise<R> {
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   applyThreadPoolDefaults();
   const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { kind, options, cancelFlag } });

@@ -1,4 +1,5 @@
 /** The public entry point of video stylisation: validate (one-line NstError), then run off the event loop. */
+import * as path from 'node:path';
 import { runInWorker, WorkerCallbacks } from '../transfer/worker-host';
 import { resolveVideoOptions, ResolvedVideoOptions, VideoOptions } from './options';
 import type { VideoProgress, VideoResult } from './run';
@@ -15,5 +16,6 @@ export async function stylizeVideo(options: VideoOptions, callbacks: WorkerCallb
 
 /** stylizeVideo() with the options already resolved (a caller that needs them too, e.g. to finish a stopped run). */
 export function paintVideo(options: ResolvedVideoOptions, callbacks: WorkerCallbacks<VideoProgress> = {}): Promise<VideoResult> {
-  return runInWorker<VideoResult, VideoProgress>('video', options, callbacks);
+  // run.ts's runVideo, loaded by the worker thread (transfer/ does not import video/).
+  return runInWorker<VideoResult, VideoProgress>({ module: path.join(__dirname, 'run.js'), run: 'runVideo' }, options, callbacks);
 }
