@@ -26,11 +26,13 @@ export interface StageObjectiveInput {
   start: Tensor;
   /** Recompute activations in the backward pass (the memory plan's choice; Gatys only). */
   checkpoint: boolean;
+  /** The stage's index (0: the coarsest). */
+  stage: number;
 }
 
 /** The objective of one stage of `options.method`. */
 export function stageObjective(input: StageObjectiveInput): Objective {
-  const { net, options, content, styles, start, checkpoint } = input;
+  const { net, options, content, styles, start, checkpoint, stage } = input;
   switch (options.method) {
     case 'gatys':
       return new GatysObjective(
@@ -47,7 +49,8 @@ export function stageObjective(input: StageObjectiveInput): Objective {
     case 'nnst':
       return new NnstObjective(net, content, styles.map((s) => s.image), start, {
         layers: options.styleLayers,
-        alpha: options.alpha,
+        // As NNST: the first stage searches with the photo alone (its start may be noise or the painting).
+        alpha: stage === 0 ? 1 : options.alpha,
         styleWeight: options.styleWeight,
         contentWeight: options.contentWeight,
         tvWeight: options.tvWeight,

@@ -230,7 +230,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
         previous?.dispose();
         x = start;
         // The method's objective for this stage (NNST's target reads the start image).
-        const objective = stageObjective({ net, options, content, styles: sources, start, checkpoint });
+        const objective = stageObjective({ net, options, content, styles: sources, start, checkpoint, stage });
         held.push(objective);
         const warmStart = handover ? resampledPairs(handover.pairs, handover.pixels, height, width) : undefined;
         handover = null;
