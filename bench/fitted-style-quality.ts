@@ -1,13 +1,14 @@
 /**
  * `node dist/bench/fitted-style-quality.js [--paintings a,b|all] [--photos a,b] [--threads N]
- *   [--fitted-dir DIR] [--fit JSON] [--sheet FILE] [--out FILE]`
+ *   [--fitted-dir DIR] [--fit JSON] [--work-dir DIR] [--sheet FILE] [--sheet-cell PX] [--out FILE]`
  *
  * Issue 24's check: fits each held-out painting with the default recipe (or reuses
  * `<fitted-dir>/<painting>.style.json`; `--fit '{"stageContentScales":[30,30,10]}'` overrides
  * fit options for experiments), paints the check's photos, and prints JSON: per photo × painting
  * the CFSD over the Johnson networks' median (target ≤ 1.5) and the SWD over the unstyled photo's
  * (target ≤ 0.7), the vector's norm, and the fit's seconds. `--sheet` writes a contact sheet
- * (photo | painting | fitted | Johnson) of every pair.
+ * (photo | painting | fitted | Johnson) of every pair (`--sheet-cell`: its cell size; .jpg or .png).
+ * Fitted style files go to `--work-dir` (default out/bench/fitted-style-quality).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -96,7 +97,8 @@ async function main(): Promise<void> {
   }
   const sheetFile = value('--sheet');
   if (sheetFile) {
-    const rendered = await renderContactSheet(`fitted styles, ${SIZE} px: photo | painting | fitted | Johnson`, sheet, SIZE, SIZE, { columns: 4 });
+    const cell = Number(value('--sheet-cell') ?? SIZE);
+    const rendered = await renderContactSheet(`fitted styles (${SIZE} px): photo | painting | fitted | Johnson`, sheet, cell, cell, { columns: 4 });
     const image = await loadImageFromBuffer(rendered.png);
     fs.writeFileSync(sheetFile, await encodeImage(image, sheetFile.endsWith('.png') ? 'png' : 'jpeg', { quality: 82 }));
   }

@@ -24,6 +24,12 @@ export interface FitLossSettings {
   styleLayerWeights?: number[];
   /** Weight of the photo-structure term (structure-loss.ts); 0 or absent: the contract alone. */
   structureWeight?: number;
+  /**
+   * A prior on the vector: weight · max(0, ‖v‖ − radius)² is added to the loss. Well-behaved
+   * fitted vectors have norms 2–3; fits that collapse into a flat or saturated page run off to
+   * 7–13 (docs/fitted-styles-quality.md). Absent: no prior.
+   */
+  vectorPrior?: { radius: number; weight: number };
 }
 
 /** One stage's inputs: RGB [0,1] NCHW tensors at the stage's size. */
@@ -113,7 +119,11 @@ export function fitStage(
           parts.style += sumOf(t.style) / inputs.photos.length;
           parts.tv += t.tv.item() / inputs.photos.length;
         });
-        const mean = total!.div(inputs.photos.length);
+        let mean = total!.div(inputs.photos.length);
+        if (settings.vectorPrior && settings.vectorPrior.weight > 0) {
+          const { radius, weight } = settings.vectorPrior;
+          mean = mean.add(v.square().sum().add(1e-12).sqrt().sub(radius).relu().square().mul(weight));
+        }
         const [g] = gradients([mean], [v]);
         return { losses: { total: mean.item(), ...parts }, grad: g! };
       });

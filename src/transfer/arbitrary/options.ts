@@ -42,6 +42,9 @@ export interface FitStyleOptions {
   styleLayerWeights?: number[];
   /** Weight of the photo-structure term (self-similarity at relu3_1, structure-loss.ts); 0 turns it off. */
   structureWeight?: number;
+  /** Norm beyond which the vector is pulled back (a quadratic penalty, `vectorPriorWeight` per unit²); 0 weight: off. */
+  vectorRadius?: number;
+  vectorPriorWeight?: number;
   /** Warm start: a style name or a .style.json file (default: the zero vector). */
   initStyle?: string;
   /** Convolution precision of the transformer and VGG19. Default 'auto'. */
@@ -77,6 +80,10 @@ export const FIT_DEFAULTS = {
   // and content 10× in the last stage or 4 photos did not help: docs/fitted-styles-quality.md).
   // 3e9 keeps the cat, house and bridge of the check with Composition VII; 1e10 lost more.
   structureWeight: 3e9,
+  // Good vectors (the four famous paintings, Seated Nude, Composition VII with the structure term)
+  // have norms 2.0–3.0; Udnie's white page and Woman with a Hat's collapse ran off to 7.6 and 12.6.
+  vectorRadius: 4,
+  vectorPriorWeight: 1e8,
   seed: 1,
 } as const;
 
@@ -100,6 +107,8 @@ export interface ResolvedFitOptions {
   styleLayers: string[];
   styleLayerWeights: number[];
   structureWeight: number;
+  vectorRadius: number;
+  vectorPriorWeight: number;
   initStyle?: string;
   precision: Precision | 'auto';
   threads?: number;
@@ -168,6 +177,10 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
   nonNegative(tvWeight, 'tv-weight');
   const structureWeight = o.structureWeight ?? FIT_DEFAULTS.structureWeight;
   nonNegative(structureWeight, 'structure-weight');
+  const vectorRadius = o.vectorRadius ?? FIT_DEFAULTS.vectorRadius;
+  const vectorPriorWeight = o.vectorPriorWeight ?? FIT_DEFAULTS.vectorPriorWeight;
+  nonNegative(vectorRadius, 'vector-radius');
+  nonNegative(vectorPriorWeight, 'vector-prior-weight');
   const precision = o.precision ?? 'auto';
   if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
   const seed = o.seed ?? FIT_DEFAULTS.seed;
@@ -189,6 +202,8 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
     styleLayers,
     styleLayerWeights,
     structureWeight,
+    vectorRadius,
+    vectorPriorWeight,
     initStyle: o.initStyle,
     precision,
     threads: o.threads,

@@ -133,6 +133,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     styleLayers: o.styleLayers,
     styleLayerWeights: o.styleLayerWeights,
     structureWeight: o.structureWeight,
+    vectorPrior: { radius: o.vectorRadius, weight: o.vectorPriorWeight },
   };
   const total = o.stages.reduce((a, s) => a + s.evaluations, 0);
   const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads };
@@ -201,6 +202,8 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       styleLayers: o.styleLayers,
       styleLayerWeights: o.styleLayerWeights,
       structureWeight: o.structureWeight,
+      vectorRadius: o.vectorRadius,
+      vectorPriorWeight: o.vectorPriorWeight,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
       photoFolder: path.resolve(o.photos),
       initStyle: o.initStyle ?? null,
