@@ -17,6 +17,8 @@ import { NnstObjective, NNST_STYLE_TERM } from '../src/transfer/nnst/objective';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
 import { NstError } from '../src/errors';
 import { NNST_LAYERS } from '../src/transfer/method-names';
+import { runTiles } from '../src/transfer/method';
+import { planUntiledStage } from '../src/transfer/method-memory';
 import { engineSuite, rng, uniform } from './helpers/numeric';
 import { imageTensor, MODELS_DIR, REFERENCE_DIR } from './helpers/reference';
 
@@ -241,6 +243,24 @@ describe('method options', () => {
       assert.throws(() => resolveStylizeOptions({ ...base, ...extra } as never), (e: unknown) => e instanceof NstError && message.test(e.message) && !e.message.includes('\n'));
     });
   }
+
+  test('only Gatys with the Gram and MSE blocks tiles; the others plan untiled and refuse past the budget', () => {
+    assert.equal(runTiles({ method: 'gatys', styleLoss: 'gram', contentLoss: 'mse' }), true);
+    assert.equal(runTiles({ method: 'gatys', styleLoss: 'swd', contentLoss: 'mse' }), false);
+    assert.equal(runTiles({ method: 'gatys', styleLoss: 'gram', contentLoss: 'self-similarity' }), false);
+    assert.equal(runTiles({ method: 'nnst', styleLoss: 'gram', contentLoss: 'mse' }), false);
+    const stage = { method: 'nnst' as const, width: 512, height: 384, stylePixels: [512 * 405], precision: 'bf16' as const, optimizer: 'lbfgs' as const, history: 40, iterations: 150, baseBytes: 400 * 2 ** 20, finalSide: 512 };
+    const fits = planUntiledStage({ ...stage, maxMemory: 16 * 2 ** 30 });
+    assert.equal(fits.tiling, null);
+    assert.ok(fits.plannedBytes > 500 * 2 ** 20 && fits.plannedBytes < 4 * 2 ** 30, `planned ${fits.plannedBytes}`);
+    let message = '';
+    assert.throws(() => planUntiledStage({ ...stage, maxMemory: 2 ** 30 }), (e: unknown) => e instanceof NstError && Boolean((message = e.message)));
+    const largest = Number(/the largest --size that fits untiled is about (\d+) px/.exec(message)?.[1]);
+    assert.ok(largest >= 16 && largest < 512, message);
+    // That size does fit the same budget.
+    const scale = largest / 512;
+    planUntiledStage({ ...stage, width: Math.round(512 * scale), height: Math.round(384 * scale), stylePixels: [512 * 405 * scale * scale], maxMemory: 2 ** 30 });
+  });
 
   test('nnst brings its own defaults: its layers, cosine weights, alpha 0.75; gatys keeps the paper\'s', () => {
     const nnst = resolveStylizeOptions({ ...base, method: 'nnst' });
