@@ -13,14 +13,14 @@
  * - a full disk fails the job it hits (with a message that says so) and nothing else.
  */
 import sharp from 'sharp';
-import { encodeImage, RgbImage, saveImage } from '../image';
+import { encodeImage, saveImage } from '../image';
 import { NstError } from '../errors';
-import { latestOnlyWriter } from '../util/latest-only';
 import { isDiskFull } from './disk-full';
 import { FifoQueue } from './fifo';
 import { oneLine } from './http-error';
-import type { JobKind, JobRunContext, RunSettings } from './kinds';
+import type { JobKind, RunSettings } from './kinds';
 import type { JobQueue, JobSink, QueueHealth } from './queue';
+import { Preview, recordResult, runOneJob } from './run-one';
 import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from './store';
 
 export interface EmbeddedQueueOptions {
@@ -185,8 +185,7 @@ export class EmbeddedJobQueue implements JobQueue {
       live.controller.abort();
     };
 
-    // Previews are written one at a time; when they come faster than that, only the newest is kept.
-    const previews = latestOnlyWriter(async (p: { raw: RgbImage; display: RgbImage; iteration: number }) => {
+    const savePreview = async (p: Preview) => {
       try {
         if (kind.resumable) await saveImage(p.raw, files.file(id, 'checkpoint.png'));
         await files.write(id, 'preview.jpg', await encodeImage(p.display, 'jpeg', { quality: 90 }));
@@ -197,39 +196,24 @@ export class EmbeddedJobQueue implements JobQueue {
         if (isDiskFull(err)) stopForFullDisk();
         else log.error(`job ${id}: cannot save a preview: ${errorLine(err)}`);
       }
-    });
-
-    const ctx: JobRunContext = {
-      ...this.options.run,
-      job,
-      dir: files.dir(id),
-      inputs: Object.fromEntries(Object.entries(job.inputs).map(([role, info]) => [role, files.file(id, info.file)])),
-      signal: live.controller.signal,
-      checkpoint,
-      progress: (progress) => {
-        live.progress = progress;
-        if (progress.losses) {
-          const l = progress.losses;
-          live.history.push([progress.iteration, l.content, l.style, l.tv, l.total].map(round) as LossPoint);
-        }
-        publish(id, 'progress', progress);
-        if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
-          live.lastWrite = Date.now();
-          // Called from a worker's message event: nothing may escape it (it would end the process).
-          try {
-            store.update(id, { progress, history: live.history });
-          } catch (err) {
-            if (isDiskFull(err)) stopForFullDisk();
-            else log.error(`job ${id}: cannot record its progress: ${errorLine(err)}`);
-          }
-        }
-      },
-      preview: (raw, display, iteration) => previews.push({ raw, display, iteration }),
     };
+    const onProgress = (progress: JobProgress) => {
+      publish(id, 'progress', progress);
+      if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
+        live.lastWrite = Date.now();
+        // Called from a worker's message event: nothing may escape it (it would end the process).
+        try {
+          store.update(id, { progress, history: live.history });
+        } catch (err) {
+          if (isDiskFull(err)) stopForFullDisk();
+          else log.error(`job ${id}: cannot record its progress: ${errorLine(err)}`);
+        }
+      }
+    };
+    const inputs = Object.fromEntries(Object.entries(job.inputs).map(([role, info]) => [role, files.file(id, info.file)]));
 
     try {
-      const outcome = await kind.run(ctx);
-      await previews.drained();
+      const outcome = await runOneJob({ kind, job, settings: this.options.run, dir: files.dir(id), inputs, checkpoint, signal: live.controller.signal, state: live, onProgress, savePreview });
       if (live.diskFull) {
         this.sink.finish(id, { status: 'failed', error: live.diskFull, progress: live.progress, history: live.history });
         return;
@@ -242,36 +226,9 @@ export class EmbeddedJobQueue implements JobQueue {
         }
         return;
       }
-      let result: JobResultInfo | null = null;
-      if (outcome.file) {
-        result = {
-          file: outcome.file.name,
-          width: outcome.file.width,
-          height: outcome.file.height,
-          iterations: outcome.iterations,
-          seconds: round(outcome.seconds),
-          details: outcome.details,
-          partial: outcome.cancelled,
-          ...(outcome.file.poster ? { poster: outcome.file.poster } : {}),
-        };
-      } else if (outcome.image) {
-        const format = (job.params.format as ResultFormat) ?? 'jpg';
-        const file = `result.${format}`;
-        await saveImage(outcome.image, files.file(id, file));
-        result = {
-          file,
-          width: outcome.image.width,
-          height: outcome.image.height,
-          iterations: outcome.iterations,
-          seconds: round(outcome.seconds),
-          losses: outcome.losses,
-          details: outcome.details,
-          partial: outcome.cancelled,
-        };
-      }
+      const result = await recordResult(outcome, job.params, (file, image) => saveImage(image, files.file(id, file)));
       this.sink.finish(id, { status: outcome.cancelled ? 'cancelled' : 'succeeded', result, progress: live.progress, history: live.history });
     } catch (err) {
-      await previews.drained();
       if (isDiskFull(err)) stopForFullDisk();
       if (this.closing && !live.cancelRequested && !live.diskFull) return;
       const message = live.diskFull ?? (err instanceof NstError ? oneLine(err.message) : `internal error: ${errorLine(err)}`);
@@ -294,8 +251,4 @@ export class EmbeddedJobQueue implements JobQueue {
 
 function errorLine(err: unknown): string {
   return oneLine(String((err as Error)?.message ?? err));
-}
-
-function round(x: number): number {
-  return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
 }

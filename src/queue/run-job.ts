@@ -8,7 +8,6 @@
  * (never retried: bad input and storage faults do not heal by themselves); or, when the worker is
  * shutting down, the job goes back to the queue after saving its image, for any worker to resume.
  */
-import { latestOnlyWriter } from '../util/latest-only';
 import type { DeviceName } from '../engine/device';
 import type { PrecisionOption } from '../engine/runtime';
 import * as fs from 'node:fs';
@@ -17,9 +16,11 @@ import * as path from 'node:path';
 import { Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
-import type { JobKind, JobRunContext } from '../jobs/kinds';
+import type { FitSettings, JobKind, JobRunContext } from '../jobs/kinds';
+import { pullSharedModels, pushSharedModels } from '../jobs/shared-models';
 import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../jobs/store';
 import { jobKey, Storage, StorageError } from '../storage';
+import { Preview, recordResult, RunState, runOneJob } from '../jobs/run-one';
 import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, WorkerMessage, WorkerResult } from '../jobs/protocol';
 
 export interface RunEnvironment {
@@ -29,6 +30,7 @@ export interface RunEnvironment {
   device?: DeviceName;
   precision?: PrecisionOption;
   modelDir?: string;
+  fit?: FitSettings;
   /** This worker's name (host:pid), shown in job reports. */
   worker: string;
   /** The queue's lock on a job, in ms (renewed for as long as this worker owns it). */
@@ -62,7 +64,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
   const payload = job.data as JobPayload;
   const kind = env.kinds.get(payload.method)!;
   const id = payload.id;
-  const done = (status: WorkerResult['status'], result: JobResultInfo | null, progress: JobProgress | null, history: LossPoint[], resumedFrom: number | null): WorkerResult => ({
+  const done = (status: WorkerResult['status'], result: JobResultInfo | null, progress: JobProgress | null, history: LossPoint[], resumedFrom: number | null, shared?: string[]): WorkerResult => ({
     v: PAYLOAD_VERSION,
     status,
     result,
@@ -70,6 +72,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     history,
     resumedFrom,
     worker: env.worker,
+    ...(shared?.length ? { shared } : {}),
   });
   if (firstRequest) return done(firstRequest === 'delete' ? 'deleted' : 'cancelled', null, null, [], null);
 
@@ -105,11 +108,9 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
     send({ type: 'start', worker: env.worker, resumedFrom });
     env.log.info(`job ${id} (${payload.method}): started${resumedFrom === null ? '' : resumedFrom > 0 ? `, resuming from iteration ${resumedFrom}` : ', running it again'}`);
 
-    let progress: JobProgress | null = null;
-    const history: LossPoint[] = [];
+    const state: RunState = { progress: null, history: [] };
     let storageFault: StorageError | null = null;
-    // Previews are saved one at a time; when they come faster, only the newest is kept.
-    const previews = latestOnlyWriter(async (p: { raw: RgbImage; display: RgbImage; iteration: number }) => {
+    const savePreview = async (p: Preview) => {
       if (active.lost) return;
       try {
         if (kind.resumable) await saveCheckpoint(env.storage, id, p.raw, p.iteration);
@@ -123,7 +124,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
           env.log.error(`job ${id}: cannot encode a preview: ${String((err as Error)?.message ?? err)}`);
         }
       }
-    });
+    };
 
     const record: JobRecord = {
       id,
@@ -142,27 +143,22 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       error: null,
       result: null,
     };
-    const ctx: JobRunContext = {
+    const settings = { threads: env.threads, device: env.device, precision: env.precision, modelDir: env.modelDir, maxPixels: payload.maxPixels, fit: env.fit };
+    // A style another worker fitted since this one started: here before the job names it.
+    await pullSharedModels(env.storage, env.modelDir);
+    const outcome = await runOneJob({
+      kind,
       job: record,
+      settings,
       dir,
       inputs,
-      signal: active.controller.signal,
-      threads: env.threads,
-      device: env.device,
-      precision: env.precision,
-      modelDir: env.modelDir,
-      maxPixels: payload.maxPixels,
       checkpoint,
-      progress: (p) => {
-        progress = p;
-        if (p.losses) history.push([p.iteration, p.losses.content, p.losses.style, p.losses.tv, p.losses.total].map(round) as LossPoint);
-        send({ type: 'progress', progress: p });
-      },
-      preview: (raw, display, iteration) => previews.push({ raw, display, iteration }),
-    };
-
-    const outcome = await kind.run(ctx);
-    await previews.drained();
+      signal: active.controller.signal,
+      state,
+      onProgress: (progress) => send({ type: 'progress', progress }),
+      savePreview,
+    });
+    const { progress, history } = state;
     if (active.lost) throw letGo(id, env);
     if (storageFault) throw storageFault;
 
@@ -184,28 +180,21 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       await env.storage.removePrefix(jobKey(id));
       return done('deleted', null, progress, history, resumedFrom);
     }
-    let result: JobResultInfo | null = null;
-    if (outcome.image) {
-      const format = typeof payload.params.format === 'string' ? payload.params.format : 'jpg';
-      const file = `result.${format}`;
-      const local = path.join(dir, file);
-      await saveImage(outcome.image, local);
-      await env.storage.put(jobKey(id, file), await fs.promises.readFile(local));
-      result = {
-        file,
-        width: outcome.image.width,
-        height: outcome.image.height,
-        iterations: outcome.iterations,
-        seconds: round(outcome.seconds),
-        losses: outcome.losses,
-        details: { ...outcome.details, worker: env.worker },
-        partial: outcome.cancelled,
-      };
-    }
+    const result = await recordResult(
+      outcome,
+      payload.params,
+      async (file, image) => {
+        const local = path.join(dir, file);
+        await saveImage(image, local);
+        await env.storage.put(jobKey(id, file), await fs.promises.readFile(local));
+      },
+      { worker: env.worker },
+    );
     await sending;
     const status = outcome.cancelled ? 'cancelled' : 'succeeded';
     env.log.info(`job ${id}: ${status}`);
-    return done(status, result, progress, history, resumedFrom);
+    const shared = outcome.cancelled ? [] : await pushSharedModels(env.storage, outcome.shared ?? []);
+    return done(status, result, progress, history, resumedFrom, shared);
   } catch (err) {
     if (err instanceof WaitingError) throw err;
     if (active.lost) throw letGo(id, env);
@@ -271,8 +260,4 @@ function withoutLocalPaths(message: string, dir: string, storage: Storage): stri
 
 function oneLine(message: string): string {
   return message.replace(/\s*\r?\n\s*/g, ' ').trim() || 'error';
-}
-
-function round(x: number): number {
-  return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
 }
