@@ -237,6 +237,7 @@ describe('method options', () => {
     ['a mask with nnst', { method: 'nnst', styleMasks: [path.join(REFERENCE_DIR, 'content.png')] }, /--method nnst does not support --style-mask/],
     ['a loss block with nnst', { method: 'nnst', styleLoss: 'swd' }, /--style-loss and --content-loss pick the loss blocks of --method gatys, not nnst/],
     ['tiles with nnst', { method: 'nnst', tileSize: 128 }, /--method nnst cannot optimise in tiles/],
+    ['blend weights with nnst', { method: 'nnst', style: [path.join(REFERENCE_DIR, 'style.png'), path.join(REFERENCE_DIR, 'content.png')], styleBlendWeights: [1, 2] }, /--method nnst takes no --style-blend-weights/],
   ];
   for (const [name, extra, message] of refused) {
     test(`refuses ${name} in one line`, () => {

@@ -5,7 +5,7 @@
 import { NstError } from '../../errors';
 import { checkDeviceName, DeviceName } from '../../engine/device';
 import type { PrecisionOption } from '../../engine/runtime';
-import { checkLayerNames, Pooling } from '../../models/vgg19';
+import { checkLayerNames, PoolGradient, Pooling } from '../../models/vgg19';
 import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
 import { PRESETS, PRESET_NAMES } from './presets';
@@ -98,6 +98,8 @@ export interface StylizeOptions {
   lbfgsHistory?: number;
   /** VGG19 pooling. Default 'max'. */
   pooling?: Pooling;
+  /** Max pooling's gradient: 'spread' (default; no dotted lattice in flat regions) or 'argmax' (exact). */
+  poolGradient?: PoolGradient;
   /** L1-normalise each loss term's gradient (neural-style's -normalize_gradients). */
   normalizeGradients?: boolean;
   /** 'mean' (default: the loss contract) or 'sum' (the paper's ½Σ and 1/(4N²M²); needs other weights). */
@@ -178,6 +180,7 @@ export interface ResolvedStylizeOptions {
   bounded: boolean;
   lbfgsHistory: number;
   pooling: Pooling;
+  poolGradient: PoolGradient;
   normalizeGradients: boolean;
   lossNormalization: LossNormalization;
   seed: number;
@@ -218,6 +221,7 @@ export const STYLIZE_DEFAULTS = {
   optimizer: 'lbfgs' as OptimizerName,
   lbfgsHistory: 100,
   pooling: 'max' as Pooling,
+  poolGradient: 'spread' as PoolGradient,
   lossNormalization: 'mean' as LossNormalization,
   printEvery: 50,
   saveEvery: 0,
@@ -312,6 +316,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   oneOf(o.optimizer, ['lbfgs', 'adam'], 'optimizer');
   oneOf(o.lineSearch, ['strong-wolfe', 'none'], 'line-search');
   oneOf(o.pooling, ['max', 'avg'], 'pooling');
+  oneOf(o.poolGradient, ['spread', 'argmax'], 'pool-gradient');
   oneOf(o.precision, ['fp32', 'bf16', 'auto'], 'precision');
   oneOf(o.preserveColors, ['none', 'luminance', 'histogram'], 'preserve-colors');
   oneOf(o.lossNormalization, ['mean', 'sum'], 'loss-normalization');
@@ -368,6 +373,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     bounded: o.bounded ?? true,
     lbfgsHistory,
     pooling: o.pooling,
+    poolGradient: o.poolGradient,
     normalizeGradients: o.normalizeGradients ?? false,
     lossNormalization: o.lossNormalization,
     seed,
@@ -406,6 +412,8 @@ function checkMethodOptions(options: StylizeOptions, name: MethodName): void {
     if (!(options.alpha >= 0 && options.alpha <= 1)) throw new NstError(`--alpha must be between 0 and 1 (got ${options.alpha})`);
   }
   if (options.rotateStyle && name !== 'nnst') throw new NstError(`--rotate-style applies to --method nnst only, not ${name}`);
+  // NNST pools several paintings' hypercolumns as candidates: there is no blend to weight.
+  if (name === 'nnst' && options.styleBlendWeights) throw new NstError('--method nnst takes no --style-blend-weights: several paintings are pooled as neighbour candidates');
   if (!can.masks && (options.styleMasks?.length ?? 0) > 0) throw new NstError(`--method ${name} does not support --style-mask (use --method ${others((c) => c.masks)})`);
   if (!can.tiling && options.tileSize !== undefined) throw new NstError(`--method ${name} cannot optimise in tiles (--tile-size): it matches features across the whole image`);
   if (!can.weights && (options.contentWeight !== undefined || options.styleWeight !== undefined)) {
