@@ -15,7 +15,7 @@ export const W2_SQRT_ITERATIONS = 12;
 /** Added to the covariances' diagonal: keeps them positive definite (as crowsonkb). */
 export const W2_EPS = 1e-4;
 
-export function identity(n: number, device = 'cpu'): Tensor {
+export function identityMatrix(n: number, device = 'cpu'): Tensor {
   const values = new Float32Array(n * n);
   for (let i = 0; i < n; i++) values[i * n + i] = 1;
   return tensor(values, [n, n], device);
@@ -28,7 +28,7 @@ export function identity(n: number, device = 'cpu'): Tensor {
 export function sqrtmNewtonSchulz(a: Tensor, iterations = W2_SQRT_ITERATIONS): Tensor {
   const n = a.shape[0];
   const norm = a.square().sum().sqrt();
-  const eye = identity(n, a.device);
+  const eye = identityMatrix(n, a.device);
   let y = a.div(norm);
   let z = eye;
   for (let i = 0; i < iterations; i++) {
@@ -56,7 +56,7 @@ export function gaussianFitRows(rows: Tensor): GaussianFit {
   const [m, c] = rows.shape;
   const mean = rows.mean([0]);
   const centred = rows.sub(mean);
-  const cov = centred.transpose(0, 1).matmul(centred).div(m).add(identity(c, rows.device).mul(W2_EPS));
+  const cov = centred.transpose(0, 1).matmul(centred).div(m).add(identityMatrix(c, rows.device).mul(W2_EPS));
   return { mean, cov };
 }
 
@@ -80,7 +80,7 @@ export function w2Loss(features: Tensor, target: W2Target, weight = 1): Tensor {
   const c = mean.shape[0];
   const meanTerm = mean.sub(target.mean).square().mean();
   const cross = sqrtmNewtonSchulz(target.covSqrt.matmul(cov).matmul(target.covSqrt));
-  const eye = identity(c, mean.device);
+  const eye = identityMatrix(c, mean.device);
   const covTerm = target.cov.add(cov).sub(cross.mul(2)).mul(eye).sum().div(c);
   return meanTerm.add(covTerm).mul(weight);
 }
