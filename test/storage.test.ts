@@ -60,10 +60,16 @@ async function roundTrip(storage: Storage): Promise<void> {
   assert.equal(await storage.get('jobs/aaaa/preview.jpg'), null);
   assert.equal((await storage.get('jobs/aaab/content.png'))!.toString(), 'sibling', 'only the prefix is removed');
   await storage.removePrefix('jobs/nothing-here/');
+  // Listing a folder-like prefix: every key under it, at any depth, nothing beside it.
+  await storage.put('models/fast-style/a.style.json', Buffer.from('a'));
+  await storage.put('models/deeper/b/c.bin', Buffer.from('c'));
+  assert.deepEqual((await storage.list('models/')).sort(), ['models/deeper/b/c.bin', 'models/fast-style/a.style.json']);
+  assert.deepEqual(await storage.list('nothing-here/'), []);
+  await storage.removePrefix('models/');
 }
 
 describe('storage', () => {
-  test('a directory: round trip, replace, missing, remove by prefix', async () => {
+  test('a directory: round trip, replace, missing, remove by prefix, list', async () => {
     const dir = tempDir('nst-dirstore-');
     try {
       await contract(new DirectoryStorage(dir));

@@ -75,6 +75,7 @@ export async function openServeQueue(opts: QueueCommandOptions, log: { info(m: s
     url: opts.queue,
     storage,
     maxPixels: opts.maxPixels,
+    modelDir: opts.modelDir,
     localWorker:
       opts.role === 'all'
         ? {

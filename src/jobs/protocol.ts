@@ -38,6 +38,8 @@ export interface WorkerResult {
   history: LossPoint[];
   resumedFrom: number | null;
   worker: string;
+  /** Keys of model files the job put in the shared storage (a fitted style), for the API to copy. */
+  shared?: string[];
 }
 
 /** Why a payload cannot be run by this worker, or null. */

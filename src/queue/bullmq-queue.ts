@@ -14,6 +14,7 @@ import type IORedis from 'ioredis';
 import { HttpError, RETRY_AFTER_SECONDS } from '../jobs/http-error';
 import type { JobRecord, LossPoint, JobProgress } from '../jobs/store';
 import { TERMINAL_STATUSES } from '../jobs/store';
+import { pullSharedModels } from '../jobs/shared-models';
 import { jobKey, Storage, StorageError } from '../storage';
 import { CancelRequest, JobPayload, PAYLOAD_VERSION, WorkerMessage, WorkerResult } from '../jobs/protocol';
 import { cancelKey, QUEUE_NAME } from './keys';
@@ -30,6 +31,8 @@ export interface BullQueueOptions {
   maxPixels: number;
   /** Also run jobs in this process (nst serve without --role api). */
   localWorker?: Omit<QueueWorkerOptions, 'queue' | 'storage'>;
+  /** The API's model folder: styles fitted on workers are copied here, so the API lists them. */
+  modelDir?: string;
   /** How often unfinished records are checked against the queue. Default 3 s. */
   reconcileMs?: number;
 }
@@ -106,6 +109,8 @@ export class BullJobQueue implements JobQueue {
       this.healthInfo = {};
     });
     await this.events.waitUntilReady();
+    // Styles fitted on workers while this server was away.
+    await pullSharedModels(this.options.storage, this.options.modelDir).catch((err) => sink.log.error(`cannot copy the shared styles: ${String(err?.message ?? err)}`));
     await this.reconcile();
     this.timer = setInterval(() => void this.reconcile(), this.options.reconcileMs ?? 3000);
     this.timer.unref();
@@ -321,7 +326,9 @@ export class BullJobQueue implements JobQueue {
     if (r.status === 'deleted') return;
     const from = r.resumedFrom;
     const history = [...(from === null ? [] : job.history.filter((row) => row[0] <= from)), ...r.history];
-    const copy = r.result ? this.copyFromStorage(job.id, r.result.file) : Promise.resolve(true);
+    // A fitted style first: when the job's end is announced, the API lists it.
+    const copyShared = r.shared?.length ? pullSharedModels(this.options.storage, this.options.modelDir) : Promise.resolve([]);
+    const copy = copyShared.then(() => (r.result ? this.copyFromStorage(job.id, r.result.file) : true));
     copy.then(
       (ok) => {
         if (!this.openRecord(jobId)) return;

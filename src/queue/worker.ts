@@ -10,6 +10,8 @@ import type { PrecisionOption } from '../engine/runtime';
 import * as os from 'node:os';
 import { Worker } from 'bullmq';
 import { defaultJobKinds, JobKind } from '../jobs/kinds';
+import type { FitSettings } from '../jobs/kinds';
+import { pullSharedModels } from '../jobs/shared-models';
 import type { Storage } from '../storage';
 import type { CancelRequest } from '../jobs/protocol';
 import { cancelKey, QUEUE_NAME } from './keys';
@@ -31,6 +33,8 @@ export interface QueueWorkerOptions {
   modelDir?: string;
   /** Seconds without a sign of life before a job is given to another worker. Default 30. */
   lockSeconds?: number;
+  /** How paintings are fitted (`fit` jobs); the library's defaults where absent. */
+  fit?: FitSettings;
   /** Shown in job reports and GET /api/health. Default host:pid. */
   name?: string;
   kinds?: Map<string, JobKind>;
@@ -60,6 +64,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   const kinds = options.kinds ?? defaultJobKinds();
 
   await options.storage.check();
+  // The styles other workers fitted before this one started (each job pulls the newer ones).
+  await pullSharedModels(options.storage, options.modelDir);
   const connection = redisConnection(options.queue, { blocking: true, name: `nst-worker:${name}` });
   await connectChecked(connection, options.queue);
   // Cancel polls fail fast while Redis is away instead of piling up.
@@ -79,7 +85,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     entry.controller.abort();
     log.error(`job ${entry.id}: ${why}; stopping it`);
   };
-  const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, worker: name, lockMs, log };
+  const env = { storage: options.storage, kinds, threads, device: options.device, precision: options.precision, modelDir: options.modelDir, fit: options.fit, worker: name, lockMs, log };
   const worker = new Worker(
     QUEUE_NAME,
     async (job, token) => {

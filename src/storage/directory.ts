@@ -44,6 +44,20 @@ export class DirectoryStorage implements Storage {
     }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    const root = this.localPath(prefix);
+    try {
+      const entries = await fs.promises.readdir(root, { recursive: true, withFileTypes: true });
+      // Half-written files (atomic writes: dot-named temporaries) are not objects yet.
+      return entries
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => path.relative(this.root, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(path.sep).join('/'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StorageError(this.description, 'list', prefix, err);
+    }
+  }
+
   async removePrefix(prefix: string): Promise<void> {
     // Prefixes used here are folders (`jobs/<id>/`).
     const target = this.localPath(prefix);

@@ -83,6 +83,21 @@ export class S3Storage implements Storage {
     }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const list = await this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
+        for (const o of list.Contents ?? []) keys.push(o.Key!.slice(this.location.prefix.length));
+        token = list.IsTruncated ? list.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw new StorageError(this.description, 'list', prefix, err);
+    }
+    return keys;
+  }
+
   async removePrefix(prefix: string): Promise<void> {
     try {
       let token: string | undefined;

@@ -10,6 +10,8 @@ export interface Storage {
   put(key: string, data: Uint8Array): Promise<void>;
   /** The object's bytes, or null when there is none. */
   get(key: string): Promise<Buffer | null>;
+  /** The keys of every object under a folder-like `prefix` (`models/`), in no particular order. */
+  list(prefix: string): Promise<string[]>;
   /** Removes every object whose key starts with `prefix` (nothing to remove is not an error). */
   removePrefix(prefix: string): Promise<void>;
   /** Throws a one-line NstError unless objects can be written, read and removed here. */

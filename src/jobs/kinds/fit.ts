@@ -9,6 +9,7 @@ import { loadImage } from '../../image';
 import { fileSha256, fitNamedStyle, STYLE_NAME_PATTERN } from '../../transfer/arbitrary';
 import { listStyles } from '../../transfer/fast';
 import { fittedStyleName } from '../fitted-style-name';
+import { sharedModelFiles } from '../shared-models';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import type { JobProgress } from '../store';
@@ -74,7 +75,9 @@ export const fitKind: JobKind = {
     };
     if (result.cancelled) return { cancelled: true, image: null, iterations: result.evaluations, seconds, details };
     const image = await loadImage(painting, { maxSide: RESULT_SIDE, maxPixels: ctx.maxPixels });
-    return { cancelled: false, image, iterations: result.evaluations, seconds, details };
+    // On a queue of many workers, the style goes to the shared storage so every process lists it.
+    const shared = sharedModelFiles(result.file, ctx.modelDir);
+    return { cancelled: false, image, iterations: result.evaluations, seconds, details, shared };
   },
 };
 

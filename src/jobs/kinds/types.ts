@@ -77,6 +77,12 @@ export interface JobOutcome {
   seconds: number;
   losses?: LossValues;
   details: Record<string, unknown>;
+  /**
+   * Files it wrote outside the job's folder that every process needs afterwards (a fitted style):
+   * `file` here, `key` in the shared storage (src/jobs/shared-models.ts). Queues whose workers are
+   * other processes share them; the embedded queue has them in its model folder already.
+   */
+  shared?: { key: string; file: string }[];
 }
 
 export interface JobKind {
