@@ -102,7 +102,8 @@ export const stylizeKind: JobKind = {
       learningRate: f.number('learningRate', { min: 0, max: 1e12, exclusiveMin: true }),
       lineSearch: f.choice('lineSearch', ['strong-wolfe', 'none'] as const),
       bounded: f.boolean('bounded'),
-      lbfgsHistory: f.integer('lbfgsHistory', { min: 1, max: 1000 }) ?? STYLIZE_DEFAULTS.lbfgsHistory,
+      // Unset: the method's own history (NNST keeps fewer pairs: 100 would pass 2 GB at 512 px).
+      lbfgsHistory: f.integer('lbfgsHistory', { min: 1, max: 1000 }),
       pooling: f.choice('pooling', ['max', 'avg'] as const) ?? STYLIZE_DEFAULTS.pooling,
       seed: f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31),
       preserveColors: parseColourMode(f, ['none', 'luminance', 'histogram']),
@@ -111,6 +112,7 @@ export const stylizeKind: JobKind = {
     if (params.learningRate === undefined) delete params.learningRate;
     if (params.lineSearch === undefined) delete params.lineSearch;
     if (params.bounded === undefined) delete params.bounded;
+    if (params.lbfgsHistory === undefined) delete params.lbfgsHistory;
     if (!params.explicitIterations) delete params.explicitIterations;
     return params as unknown as Record<string, unknown>;
   },
@@ -162,7 +164,7 @@ export const stylizeKind: JobKind = {
         learningRate: p.learningRate,
         lineSearch: p.lineSearch,
         bounded: p.bounded,
-        lbfgsHistory: p.lbfgsHistory ?? STYLIZE_DEFAULTS.lbfgsHistory,
+        lbfgsHistory: p.lbfgsHistory,
         pooling: p.pooling,
         seed: p.seed,
         printEvery: 0,
