@@ -53,6 +53,7 @@ export function stylizeCommand(): Command {
     .option('--unbounded', 'let pixels leave the displayable range while optimising (they are clipped when saved)')
     .option('--lbfgs-history <n>', `L-BFGS memory: curvature pairs kept (neural-style\'s -lbfgs_num_correction; default ${perMethod((m) => m.defaults.lbfgsHistory)})`, parseInteger('lbfgs-history'))
     .addOption(new Option('--pooling <kind>', 'VGG19 pooling').choices(['max', 'avg']).default(STYLIZE_DEFAULTS.pooling))
+    .addOption(new Option('--pool-gradient <how>', "max pooling's gradient: spread (evenly over each window: no dotted lattice in flat regions) or argmax (exact)").choices(['spread', 'argmax']).default(STYLIZE_DEFAULTS.poolGradient))
     .option('--normalize-gradients', 'L1-normalise each loss term\'s gradient (as neural-style)')
     .addOption(new Option('--loss-normalization <mode>', 'mean (the loss contract) or sum (the paper\'s ½Σ and 1/(4N²M²); needs other weights)').choices(['mean', 'sum']).default(STYLIZE_DEFAULTS.lossNormalization))
     .option('--seed <n>', 'random seed (default: random, printed at the end)', parseInteger('seed'))

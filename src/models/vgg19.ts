@@ -16,6 +16,16 @@ import { deprocessImage, Preprocessing, preprocessImage } from './preprocess';
 const CONFIG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512];
 
 export type Pooling = 'max' | 'avg';
+
+/**
+ * The gradient of max pooling. 'argmax' (the exact gradient) sends each window's gradient to its
+ * largest input only; optimising pixels, that keeps raising the same pixel of every 2×2 window,
+ * and flat regions (a clear sky) grow a dotted lattice at the pooling stride (issue 28: the
+ * period-2 phase chi-square of the sky 5.1 at 256 px, 11.4 at 512). 'spread' passes it back as
+ * average pooling would, evenly over the window, while the forward pass (so the loss, and what the
+ * style looks like) stays max pooling's exactly: the lattice goes (0.5), the strokes stay.
+ */
+export type PoolGradient = 'argmax' | 'spread';
 /** Compute precision of the convolutions: bf16 halves the work on CPUs with bf16 instructions. */
 export type { Precision };
 
@@ -60,6 +70,8 @@ export interface Vgg19Options {
   /** Directory that holds `vgg19/model.json` (default: the model directory search order). */
   modelDir?: string;
   pooling?: Pooling;
+  /** How max pooling's gradient flows back (default 'argmax', the exact gradient). */
+  poolGradient?: PoolGradient;
   device?: string;
   /** Only load weights up to this layer (saves memory when deeper layers are unused). */
   upTo?: string;
@@ -79,6 +91,7 @@ export interface ForwardOptions {
 
 export class Vgg19 {
   private readonly weights = new Map<string, { kernel: Tensor; bias: Tensor }>();
+  poolGradient: PoolGradient = 'argmax';
 
   private constructor(
     readonly pooling: Pooling,
@@ -108,6 +121,7 @@ export class Vgg19 {
     const precision = options.precision ?? 'fp32';
     const channelsLast = options.channelsLast ?? precision === 'bf16';
     const net = new Vgg19(options.pooling ?? 'max', file, precision, channelsLast, info.preprocessing);
+    net.poolGradient = options.poolGradient ?? 'argmax';
     const dtype = precision === 'bf16' ? 'bfloat16' : 'float32';
     const last = options.upTo ? VGG19_LAYER_NAMES.indexOf(options.upTo) : VGG19_LAYERS.length - 1;
     let inChannels = 3;
@@ -197,7 +211,7 @@ export class Vgg19 {
         if (fh < 2 || fw < 2) {
           throw new NstError(`the image is too small for VGG19 layer ${VGG19_LAYER_NAMES[end - 1]}: it shrinks to ${fh}x${fw} before ${op.name} (use a larger size or shallower layers)`);
         }
-        advance(this.pooling === 'max' ? maxPool2d(h, 2) : avgPool2d(h, 2));
+        advance(this.pool(h));
       }
       if (want.has(op.name)) {
         const feature = this.precision === 'bf16' && !options.asComputed ? h.cast('float32') : h;
@@ -206,6 +220,17 @@ export class Vgg19 {
       }
     }
     return { output: h, features };
+  }
+
+  /** One 2×2 pooling layer; 'spread': max pooling's values with average pooling's gradient. */
+  private pool(h: Tensor): Tensor {
+    if (this.pooling === 'avg') return avgPool2d(h, 2);
+    if (this.poolGradient === 'argmax' || !h.requiresGrad) return maxPool2d(h, 2);
+    // max + (avg − avg) with only the last term differentiated: exactly max's values.
+    return tidy(() => {
+      const avg = avgPool2d(h, 2);
+      return maxPool2d(h, 2).detach().add(avg.sub(avg.detach()));
+    });
   }
 
   dispose(): void {

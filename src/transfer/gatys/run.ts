@@ -115,7 +115,7 @@ export async function runStylize(options: ResolvedStylizeOptions, hooks: RunHook
   const deepest = [...options.contentLayers, ...options.styleLayers].reduce((a, b) =>
     VGG19_LAYER_NAMES.indexOf(a) > VGG19_LAYER_NAMES.indexOf(b) ? a : b,
   VGG19_LAYER_NAMES[0]);
-  const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, device, upTo: deepest, precision });
+  const net = Vgg19.load({ modelDir: options.modelDir, pooling: options.pooling, poolGradient: options.poolGradient, device, upTo: deepest, precision });
   const memory = new RunMemoryWatch(options.maxMemory, residentBytes(), { threads: runtime.threads, device, modelDir: options.modelDir });
   const baseBytes = memory.baseBytes;
 
