@@ -35,8 +35,6 @@ export interface EmbeddedQueueOptions {
   dataDir: string;
 }
 
-export type ResultFormat = 'jpg' | 'png' | 'webp';
-
 interface Live {
   controller: AbortController;
   cancelRequested: boolean;

@@ -9,6 +9,9 @@ import { latestOnlyWriter } from '../util/latest-only';
 import type { JobKind, JobOutcome, JobRunContext, RunSettings } from './kinds';
 import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from './store';
 
+export type ResultFormat = 'jpg' | 'png' | 'webp';
+export const RESULT_FORMATS: readonly ResultFormat[] = ['jpg', 'png', 'webp'];
+
 export interface Preview {
   raw: RgbImage;
   display: RgbImage;

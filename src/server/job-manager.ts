@@ -22,10 +22,9 @@ import { InputInfo, JobRecord, JobStore, TERMINAL_STATUSES } from '../jobs/store
 import { EmbeddedJobQueue } from '../jobs/embedded-queue';
 import type { JobQueue, QueueHealth } from '../jobs/queue';
 
-import type { ResultFormat } from '../jobs/embedded-queue';
-
+export { RESULT_FORMATS } from '../jobs/run-one';
+import type { ResultFormat } from '../jobs/run-one';
 export type { ResultFormat };
-export const RESULT_FORMATS: readonly ResultFormat[] = ['jpg', 'png', 'webp'];
 
 export interface NewJobInput {
   role: InputRole;
