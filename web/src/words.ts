@@ -1,4 +1,4 @@
-/** Names in words for the page: the file names of downloads, as the server gives them (src/server/file-words.ts). */
+/** Names in words for the page: the file names of downloads, as the server gives them (src/jobs/file-words.ts). */
 
 /** Lower-case ASCII words joined by '-', without folder or extension ("Tübingen.JPG" → "tubingen"). */
 export function slugOf(name: string): string {
