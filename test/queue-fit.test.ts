@@ -26,8 +26,8 @@ describe('fits on queue workers: the style reaches the API and every worker', { 
   const storeDir = tempDir('nst-fit-store-');
   const dataDir = tempDir('nst-fit-api-');
   const samplesDir = makeSamplesDir();
-  const worker = async (name: string, modelDir: string) => {
-    const w = await startQueueWorker({ queue: redis.url, storage: openStorage(storeDir), threads: 1, modelDir, lockSeconds: 5, name, log: quiet, fit: { sizes: [64], evaluations: [4], photos } });
+  const worker = async (name: string, modelDir: string, evaluations = 4) => {
+    const w = await startQueueWorker({ queue: redis.url, storage: openStorage(storeDir), threads: 1, modelDir, lockSeconds: 5, name, log: quiet, fit: { sizes: [64], evaluations: [evaluations], photos } });
     workers.push(w);
     return w;
   };
@@ -78,5 +78,25 @@ describe('fits on queue workers: the style reaches the API and every worker', { 
     assert.equal(fast.status, 'succeeded', fast.error);
     assert.equal(fast.result.details.worker, 'painter');
     assert.deepEqual([fast.result.width, fast.result.height], [64, 48]);
+  });
+
+  test('a fit cancelled while it runs on a worker: cancelled, and its style is nowhere', async () => {
+    for (const w of workers.splice(0)) await w.close();
+    const slowModels = makeFitModelDir();
+    try {
+      await worker('slow-fitter', slowModels, 5000);
+      const job = await post({ method: 'fit', styleName: 'cancel-me', styleSample: 'style/tiny_painting.png' });
+      await until('the fit running', async () => ((await json(await fetch(`${server.url}/api/jobs/${job.id}`))).progress?.iteration ?? 0) >= 1, 120_000);
+      assert.equal((await fetch(`${server.url}/api/jobs/${job.id}/cancel`, { method: 'POST' })).status, 202);
+      const end = await finished(job.id);
+      assert.equal(end.status, 'cancelled');
+      assert.ok(end.result === null || end.result.iterations < 5000, JSON.stringify(end.result));
+      const rel = path.join('fast-style', 'cancel-me.style.json');
+      for (const dir of [path.join(storeDir, 'models'), apiModels, slowModels]) assert.ok(!fs.existsSync(path.join(dir, rel)), `no style in ${dir}`);
+      const { styles } = await json(await fetch(`${server.url}/api/styles`));
+      assert.ok(!styles.some((s: { name: string }) => s.name === 'cancel-me'));
+    } finally {
+      fs.rmSync(slowModels, { recursive: true, force: true });
+    }
   });
 });
