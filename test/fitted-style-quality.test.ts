@@ -3,20 +3,22 @@
  * fitted with the default recipe at small sizes, must keep a close-up cat's structure — CFSD at
  * most 1.5× the median of the four pretrained Johnson networks on the same photo — while the
  * painting still shows (SWD to the painting at most 0.7× the unstyled photo's). (The full check,
- * 9 paintings × 4 photos at 256 px, is bench/fitted-style-quality.ts.)
+ * 9 paintings × 4 photos at 256 px, is bench/fitted-style-quality.ts.) And the structure term
+ * itself: 0 for the photo, large for a flat page, small for a contrast change.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { keep, tidy } from '../src/engine';
+import { full, keep, noGrad, tidy } from '../src/engine';
 import { loadImage } from '../src/image';
 import { Vgg19 } from '../src/models/vgg19';
 import { qualityReference } from '../src/quality';
 import { imageToTensor } from '../src/transfer/image-tensor';
 import { resolveFitOptions } from '../src/transfer/arbitrary/options';
-import { loadArbitraryTransformer, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { loadArbitraryTransformer, loadSquare, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { StructureTarget, STRUCTURE_LAYER } from '../src/transfer/arbitrary/structure-loss';
 import { CFSD_RATIO_TARGET, HELD_OUT_PAINTINGS, PairScore, preparePhoto, QUALITY_PHOTOS, scoreFittedStyle, SHARED_DATA_DIR, SWD_RATIO_TARGET } from '../src/transfer/arbitrary/quality-check';
 import { engineSuite } from './helpers/numeric';
 
@@ -70,5 +72,28 @@ describe('a fitted style keeps the photo', () => {
     const score = await fitAndScore();
     assert.ok(score.cfsdRatio <= CFSD_RATIO_TARGET, `CFSD ratio ${score.cfsdRatio} (cfsd ${score.cfsd}, Johnson median ${score.johnsonMedianCfsd})`);
     assert.ok(score.swdRatio <= SWD_RATIO_TARGET, `SWD ratio ${score.swdRatio} (swd ${score.swd}, unstyled ${score.unstyledSwd})`);
+  });
+});
+
+describe('the structure term', () => {
+  test("is 0 for the photo itself, large for a flat page, small for a contrast change", async () => {
+    const vgg = Vgg19.load({ upTo: STRUCTURE_LAYER });
+    const image = await loadSquare(path.join(SHARED_DATA_DIR, cat.file), 64);
+    const photo = keep(tidy(() => imageToTensor(image)));
+    const target = StructureTarget.ofPhoto(vgg, photo);
+    try {
+      const loss = (x: ReturnType<typeof imageToTensor>) =>
+        noGrad(() => tidy(() => target.loss(vgg.forward(vgg.preprocess(x), [STRUCTURE_LAYER]).get(STRUCTURE_LAYER)!).item()));
+      const self = loss(photo);
+      const tinted = tidy(() => loss(photo.mul(0.8).add(0.1)));
+      const flat = tidy(() => loss(full([1, 3, 64, 64], 0.5)));
+      assert.ok(Math.abs(self) < 1e-6, `self ${self}`);
+      assert.ok(flat > 1e-3, `flat page ${flat}`);
+      assert.ok(tinted < 0.1 * flat, `a contrast change keeps the structure: ${tinted} vs flat ${flat}`);
+    } finally {
+      target.dispose();
+      photo.dispose();
+      vgg.dispose();
+    }
   });
 });
