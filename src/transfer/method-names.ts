@@ -54,8 +54,8 @@ export interface MethodInfo {
  */
 export const NNST_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu4_2'];
 
-/** STROTSS's hypercolumn layers on VGG19 (see src/transfer/strotss/defaults.ts, whose list this mirrors without importing the engine). */
-export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu1_2', 'relu2_1', 'relu2_2', 'relu3_1', 'relu3_2', 'relu3_4', 'relu4_4', 'relu5_4'];
+/** STROTSS's hypercolumn layers on VGG19 (measured in src/transfer/strotss/defaults.ts, whose list this mirrors without importing the engine). */
+export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
 
 export const METHODS: Record<MethodName, MethodInfo> = {
   gatys: {

@@ -10,7 +10,7 @@ import type { Vgg19 } from '../models';
 import { GatysObjective, Objective, StyleSource } from '../losses';
 import type { ResolvedStylizeOptions } from './gatys/options';
 import { NnstObjective } from './nnst/objective';
-import { StrotssObjective, strotssContentWeight } from './strotss';
+import { StrotssObjective, strotssContentWeight, strotssStart } from './strotss';
 import { METHODS, MethodName } from './method-names';
 
 export * from './method-names';
@@ -97,4 +97,13 @@ function concatenated(images: RgbImage[]): RgbImage {
  */
 export function runTiles(options: Pick<ResolvedStylizeOptions, 'method' | 'styleLoss' | 'contentLoss'>): boolean {
   return METHODS[options.method].capabilities.tiling && options.styleLoss === 'gram' && options.contentLoss === 'mse';
+}
+
+/**
+ * The method's own start for the first stage when --init is 'content' (null: the photo itself).
+ * STROTSS starts from the painting's mean colour plus the photo's finest detail: at the photo its
+ * self-similarity loss sits on a kink where L-BFGS finds no descent direction.
+ */
+export function methodStart(method: MethodName, net: Vgg19, content: Tensor, style: Tensor): Tensor | null {
+  return method === 'strotss' ? strotssStart(net, content, style) : null;
 }

@@ -26,7 +26,7 @@ import { LossRecord, lossPlotSvg, sidecarPath, StageReport, writeAnimation, writ
 import { planRunStage, runTiledStage, TileProgress } from './tiling';
 import { RunMemoryWatch } from './memory-watch';
 import { residentBytes } from '../memory';
-import { finishImage, MethodName, runTiles, stageObjective } from '../method';
+import { finishImage, MethodName, methodStart, runTiles, stageObjective } from '../method';
 import { planUntiledStage } from '../method-memory';
 
 export interface StylizeProgress {
@@ -391,7 +391,7 @@ function initialImage(net: Vgg19, options: ResolvedStylizeOptions, content: Tens
   let start: Tensor;
   switch (options.init) {
     case 'content':
-      start = content.clone();
+      start = methodStart(options.method, net, content, style) ?? content.clone();
       break;
     case 'style':
       start = resize(style, h, w, 'bilinear');
