@@ -8,7 +8,9 @@
  * worse than Gatys's. A contact sheet (photo, painting, each method) is written beside the JSON.
  *
  *   node dist/bench/method-quality.js [--size 512] [--quality standard] [--methods gatys,strotss,nnst]
- *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"]
+ *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume]
+ * --resume keeps outputs already in --out (their time and peak from any earlier JSON there), so
+ * methods run in separate invocations (or an interrupted run) are scored and summarised together.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -54,6 +56,7 @@ interface Args {
   threads: number;
   out: string;
   extra: string[];
+  resume: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -69,6 +72,7 @@ function parseArgs(argv: string[]): Args {
     threads: Number(get('threads') ?? 2),
     out: path.resolve(get('out') ?? path.join(PROJECT_ROOT, 'out/bench/method-quality')),
     extra: (get('extra') ?? '').split(' ').filter(Boolean),
+    resume: argv.includes('--resume'),
   };
 }
 
@@ -128,6 +132,12 @@ async function main(): Promise<void> {
     const outputs: { method: string; file: string }[] = [];
     for (const method of args.methods) {
       const file = path.join(args.out, `${name}.${method}.png`);
+      const earlier = args.resume && fs.existsSync(file) ? earlierRuns(args.out).get(`${name}.${method}`) : undefined;
+      if (args.resume && fs.existsSync(file)) {
+        runs.push({ method, seconds: earlier?.seconds ?? NaN, peakMiB: earlier?.peakMiB ?? NaN, exit: 0, scores: null });
+        outputs.push({ method, file });
+        continue;
+      }
       const r = timed(['stylize', '-c', photoFile, '-s', paintingFile, '-o', file, '--size', String(args.size), '--quality', args.quality,
         '--method', method, '--seed', '1', '--threads', String(args.threads), '--no-report', ...args.extra]);
       runs.push({ method, seconds: r.seconds, peakMiB: r.peakMiB, exit: r.exit, scores: null, ...(r.exit === 0 ? {} : { error: r.last }) });
@@ -170,6 +180,22 @@ async function main(): Promise<void> {
   const sheetFile = path.join(args.out, 'method-quality-sheet.jpg');
   fs.writeFileSync(sheetFile, await encodeJpeg(sheet.png));
   process.stdout.write(JSON.stringify({ summary: result.summary, json: path.join(args.out, 'method-quality.json'), sheet: sheetFile }, null, 2) + '\n');
+}
+
+/** Time and peak of every run recorded in the JSON files already in `dir`, by '<pair>.<method>'. */
+function earlierRuns(dir: string): Map<string, MethodRun> {
+  const found = new Map<string, MethodRun>();
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    try {
+      const data = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { pairs?: PairResult[] };
+      for (const p of data.pairs ?? []) {
+        for (const r of p.runs) if (Number.isFinite(r.seconds)) found.set(`${stem(p.photo)}-x-${stem(p.painting)}.${r.method}`, r);
+      }
+    } catch {
+      // not one of ours
+    }
+  }
+  return found;
 }
 
 async function encodeJpeg(png: Buffer): Promise<Buffer> {
