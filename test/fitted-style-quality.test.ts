@@ -1,5 +1,6 @@
 /**
- * Issue 24, small: a painting the fit recipe was never tuned on (Matisse's Woman with a Hat),
+ * Issue 24, small: a painting that is not one of the four the recipe was first tuned on (Matisse's
+ * Woman with a Hat; it did help choose the vector prior),
  * fitted with the default recipe at small sizes, must keep a close-up cat's structure — CFSD at
  * most 1.5× the median of the four pretrained Johnson networks on the same photo — while the
  * painting still shows (SWD to the painting at most 0.7× the unstyled photo's). (The full check,
