@@ -103,7 +103,7 @@ function fitsWith(plan: (w: number, h: number) => unknown): (w: number, h: numbe
 export function planFastFrames(o: ResolvedVideoOptions, baseBytes: number, measure: { modelPath: string; precision: Precision; threads: number; device: string }): FastFramePlan {
   const base = (w: number, h: number) => baseBytes + pipelineBytes('fast', w, h);
   const cost = fastCostFor(o.width, o.height, o.maxMemory, base(o.width, o.height), measure);
-  const plan = (w: number, h: number) => planFastTiling(w, h, o.maxMemory, base(w, h), undefined, cost ?? FAST_TABLE_COST);
+  const plan = (w: number, h: number) => planFastTiling(w, h, o.maxMemory, base(w, h), undefined, cost ?? FAST_TABLE_COST, measure.precision);
   return { tiling: orRefuse(o, () => plan(o.width, o.height), fitsWith(plan)), cost };
 }
 

@@ -56,7 +56,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
       const t0 = performance.now();
       const cost = fastCostFor(image.width, image.height, options.maxMemory, baseBytes, { modelPath: options.modelPath, precision: model.net.precision, threads: runtime.threads, device: runtime.device });
       if (cost) result.memoryCost = cost;
-      const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined);
+      const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined, model.net.precision);
       const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
       return { image: out, ms: performance.now() - t0, tile: tiling?.tile, ...(tiling ? { peakMiB: Math.round(peakResidentBytes() / 2 ** 20) } : {}) };
     });
