@@ -20,6 +20,9 @@
  * - queue: fast jobs through the BullMQ queue with 1 and 2 worker processes vs the embedded queue
  *          (bench/queue-bench.ts; needs redis-server)  --no-queue, or --queue-only for this part alone
  * - printSizes (--print, long): peak RSS and seams of 2,048 and 4,096 px tiled runs, tiled vs untiled objective
+ * Separately (long): bench/method-quality.ts (each transfer method on 16 held-out pairs: SWD, CFSD,
+ *   SSIM, time, peak; docs/transfer-methods.md) and bench/fitted-style-quality.ts (fitted styles vs
+ *   the Johnson networks: docs/fitted-styles-quality.md).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
