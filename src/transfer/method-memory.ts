@@ -6,23 +6,14 @@
  * forward and backward, a little deeper for Gatys) plus the neighbour search's blocks.
  */
 import { NstError } from '../errors';
-import type { Precision } from '../models';
 import { formatBytes } from './tiling/memory-size';
 import { SAFETY, StageMemoryInput, untiledStageBytes } from './gatys/tiling/memory-model';
 import type { MeasuredStagePlan } from './gatys/tiling';
 import { NEIGHBOUR_BLOCK_BYTES } from './nnst/neighbours';
 import type { MethodName } from './method-names';
 
-export interface UntiledStageInput {
+export interface UntiledStageInput extends Omit<StageMemoryInput, 'checkpoint'> {
   method: MethodName;
-  width: number;
-  height: number;
-  /** Pixels of each style image at this stage's scale. */
-  stylePixels: number[];
-  precision: Precision;
-  optimizer: 'lbfgs' | 'adam';
-  history: number;
-  iterations: number;
   maxMemory: number;
   baseBytes: number;
   /** The run's final --size (what the message suggests lowering). */

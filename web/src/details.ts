@@ -7,6 +7,7 @@ import type { Job, LossRow } from './api.js';
 import { LossChart } from './chart.js';
 import { formatSeconds, titleOf } from './gallery.js';
 import { TRANSFER_WORDS } from './transfer-methods.js';
+import { PRESET_WORDS } from './words.js';
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
@@ -16,13 +17,6 @@ interface Report extends Job {
   software?: { name: string; version: string };
 }
 
-const PRESET_WORDS: Record<string, string> = {
-  gatys: 'everything: colours, strokes and shapes',
-  'high-level': 'big shapes and forms',
-  'soft-content': 'more painting, less photo',
-  partial: 'only colours and brush strokes',
-  'fine-texture': 'fine brush texture',
-};
 const KIND_WORDS: Record<string, string> = { stylize: 'any painting', fast: 'quick style', video: 'video, quick style', fit: 'a painting learnt as a quick style' };
 
 /** The panel's rows, [label, words], for a job and its report. */

@@ -15,7 +15,7 @@ import { fitPainting } from './fit-painting.js';
 import { formatSeconds, Gallery, titleOf } from './gallery.js';
 import { LocalResult, saveLocalResult } from './local-results.js';
 import { Viewer } from './viewer.js';
-import { downloadName } from './words.js';
+import { downloadName, PRESET_WORDS } from './words.js';
 import { DetailsPanel } from './details.js';
 import { alphaAt, sliderFor, TRANSFER_WORDS, TransferMethodInfo } from './transfer-methods.js';
 import { PRINT_SIZES, PrintSizes } from './prints.js';
@@ -101,14 +101,6 @@ const gallery = new Gallery($('#gallery'), $('#more'), $('#gallery-count'), {
   error: (m) => showError(m),
 });
 
-/** Plain words for the optimisation's layer presets (the technical description is the tooltip). */
-const PRESET_WORDS: Record<string, string> = {
-  gatys: 'everything: colours, strokes and shapes',
-  'high-level': 'big shapes and forms',
-  'soft-content': 'more painting, less photo',
-  partial: 'only colours and brush strokes',
-  'fine-texture': 'fine brush texture',
-};
 
 function method(): Method {
   return ($<HTMLInputElement>('input[name="method"]:checked')?.value ?? 'stylize') as Method;

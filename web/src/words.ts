@@ -17,3 +17,12 @@ export function slugOf(name: string): string {
 export function downloadName(photo: string, painting: string, extension: string): string {
   return `${slugOf(photo) || 'photo'}-x-${slugOf(painting) || 'painting'}${extension}`;
 }
+
+/** Plain words for the optimisation's layer presets (the technical description is the tooltip). */
+export const PRESET_WORDS: Record<string, string> = {
+  gatys: 'everything: colours, strokes and shapes',
+  'high-level': 'big shapes and forms',
+  'soft-content': 'more painting, less photo',
+  partial: 'only colours and brush strokes',
+  'fine-texture': 'fine brush texture',
+};
