@@ -13,6 +13,7 @@ import { runArbitraryFast } from '../arbitrary/stylize';
 import { fastCostFor, planFastTiling, stylizeImageTiled } from './tiled';
 import { peakResidentBytes, residentBytes } from '../memory';
 import { paintPhotos } from './photo-batch';
+import { removeInventedDots } from './invented-dots';
 import type { FastHooks, FastResult } from './results';
 
 export type { FastHooks, FastProgress, FastResult } from './results';
@@ -40,6 +41,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const model = loadStyleModel(options.modelPath, runtime.device);
   model.net.precision = resolvePrecision(options.precision, runtime.device);
   model.net.padding = options.padding;
+  const cleansDots = model.net.variant === 'johnson-ml5' && options.padding === 'reflect';
   const baseBytes = residentBytes();
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
@@ -57,7 +59,9 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
       const cost = fastCostFor(image.width, image.height, options.maxMemory, baseBytes, { modelPath: options.modelPath, precision: model.net.precision, threads: runtime.threads, device: runtime.device });
       if (cost) result.memoryCost = cost;
       const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined, model.net.precision);
-      const out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
+      let out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
+      // The published networks' transposed convolutions dot dark flat areas at print sizes.
+      if (cleansDots) out = (await removeInventedDots(out, image)).image;
       return { image: out, ms: performance.now() - t0, tile: tiling?.tile, ...(tiling ? { peakMiB: Math.round(peakResidentBytes() / 2 ** 20) } : {}) };
     });
   } finally {

@@ -1,0 +1,154 @@
+/**
+ * The pretrained ml5 networks upsample with stride-2 transposed convolutions. At print sizes their
+ * texture is far smaller than the photo's forms, and over dark flat areas (a night sky, a shadow)
+ * it shows as a regular lattice of isolated bright dots, each with a dark halo: a pattern of the
+ * network's upsampling grid, not a brush mark of the painting.
+ *
+ * removeInventedDots() finds pixels much brighter than their neighbourhood's median, where the
+ * output around them is dark and the photo under them is flat (so a light, a star or a window of
+ * the photo is never touched), and replaces each with its halo by that median. Strokes, edges and
+ * bright areas are left as they are. `--padding exact` keeps the networks' output bit for bit.
+ */
+import sharp from 'sharp';
+import type { RgbImage } from '../../image';
+
+/** What counts as an invented dot (levels of 0–255). */
+export interface DotRule {
+  /** Brighter than the neighbourhood median by more than this. */
+  brighter: number;
+  /** …where the median's luminance is below this (dark areas only). */
+  darkBelow: number;
+  /** …and the photo's local standard deviation is below this (flat in the photo). */
+  photoFlatBelow: number;
+  /** Side of the median window. */
+  medianWindow: number;
+  /** Half side of the window of the photo's local standard deviation. */
+  photoRadius: number;
+  /** Isolated: brighter than each of the 8 pixels this far away by half of `brighter` (a line is not). */
+  isolation: number;
+  /** Pixels around a dot's centre replaced with it (the dot and its dark halo). */
+  halo: number;
+}
+
+export const DOT_RULE: DotRule = { brighter: 30, darkBelow: 110, photoFlatBelow: 8, medianWindow: 7, photoRadius: 9, isolation: 2, halo: 3 };
+
+/** Luminance (0–255) of pixel i of interleaved 8-bit RGB. */
+const lumaOf = (rgb: Uint8Array, i: number): number => 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+
+/** Luminance (0–255) of pixel i of a planar RgbImage. */
+const planarLumaOf = (image: RgbImage, i: number): number => {
+  const n = image.width * image.height;
+  return 255 * (0.299 * image.data[i] + 0.587 * image.data[n + i] + 0.114 * image.data[2 * n + i]);
+};
+
+/** Planar [0,1] RGB to interleaved 8-bit RGB, as sharp reads raw pixels. */
+function toInterleavedBytes(image: RgbImage): Uint8Array {
+  const n = image.width * image.height;
+  const out = new Uint8Array(3 * n);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) out[3 * i + c] = Math.round(Math.min(1, Math.max(0, image.data[c * n + i])) * 255);
+  }
+  return out;
+}
+
+async function medianOf(bytes: Uint8Array, width: number, height: number, window: number): Promise<Uint8Array> {
+  const buf = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { raw: { width, height, channels: 3 } })
+    .median(window)
+    .raw()
+    .toBuffer();
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/**
+ * The luminance standard deviation in a (2r+1)² window around each pixel, one row at a time from
+ * running column sums (memory: a few rows, whatever the print size).
+ */
+function localDeviations(w: number, h: number, luma: (i: number) => number, r: number): Float32Array {
+  const out = new Float32Array(w * h);
+  const colSum = new Float64Array(w);
+  const colSq = new Float64Array(w);
+  const add = (y: number, sign: number) => {
+    for (let x = 0; x < w; x++) {
+      const v = luma(y * w + x);
+      colSum[x] += sign * v;
+      colSq[x] += sign * v * v;
+    }
+  };
+  for (let y = 0; y < Math.min(h, r + 1); y++) add(y, 1);
+  for (let y = 0; y < h; y++) {
+    const rows = Math.min(h, y + r + 1) - Math.max(0, y - r);
+    let s = 0;
+    let q = 0;
+    for (let x = 0; x < Math.min(w, r + 1); x++) {
+      s += colSum[x];
+      q += colSq[x];
+    }
+    for (let x = 0; x < w; x++) {
+      const n = rows * (Math.min(w, x + r + 1) - Math.max(0, x - r));
+      const mean = s / n;
+      out[y * w + x] = Math.sqrt(Math.max(0, q / n - mean * mean));
+      if (x + r + 1 < w) {
+        s += colSum[x + r + 1];
+        q += colSq[x + r + 1];
+      }
+      if (x - r >= 0) {
+        s -= colSum[x - r];
+        q -= colSq[x - r];
+      }
+    }
+    if (y + r + 1 < h) add(y + r + 1, 1);
+    if (y - r >= 0) add(y - r, -1);
+  }
+  return out;
+}
+
+/**
+ * Removes the network's invented dots from `output` (same size as `photo`), in place: at print
+ * size a copy would cost as much as the picture. Returns it and the count of dot pixels found.
+ */
+export async function removeInventedDots(output: RgbImage, photo: RgbImage, rule: DotRule = DOT_RULE): Promise<{ image: RgbImage; dotPixels: number }> {
+  if (output.width !== photo.width || output.height !== photo.height) throw new Error('removeInventedDots: output and photo differ in size');
+  const { width: w, height: h } = output;
+  const bytes = toInterleavedBytes(output);
+  const median = await medianOf(bytes, w, h, rule.medianWindow);
+  const d = rule.isolation;
+  const isIsolated = (rgb: Uint8Array, i: number, v: number): boolean => {
+    const x = i % w;
+    const y = (i - x) / w;
+    if (x < d || y < d || x >= w - d || y >= h - d) return false;
+    for (const dy of [-d, 0, d]) {
+      for (const dx of [-d, 0, d]) {
+        if ((dx || dy) && v - lumaOf(rgb, i + dy * w + dx) <= rule.brighter / 2) return false;
+      }
+    }
+    return true;
+  };
+  const dots = new Uint8Array(w * h);
+  let dotPixels = 0;
+  const photoDeviation = localDeviations(w, h, (i) => planarLumaOf(photo, i), rule.photoRadius);
+  for (let i = 0; i < w * h; i++) {
+    if (photoDeviation[i] >= rule.photoFlatBelow) continue;
+    const m = lumaOf(median, i);
+    const v = lumaOf(bytes, i);
+    if (m < rule.darkBelow && v - m > rule.brighter && isIsolated(bytes, i, v)) {
+      dots[i] = 1;
+      dotPixels++;
+    }
+  }
+  if (dotPixels === 0) return { image: output, dotPixels };
+  const data = output.data;
+  const n = w * h;
+  const r = rule.halo;
+  for (let i = 0; i < n; i++) {
+    if (!dots[i]) continue;
+    const x = i % w;
+    const y = (i - x) / w;
+    for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+      for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+        const j = yy * w + xx;
+        for (let c = 0; c < 3; c++) data[c * n + j] = median[3 * j + c] / 255;
+      }
+    }
+  }
+  return { image: output, dotPixels };
+}
