@@ -6,7 +6,7 @@
  *     queue/ → jobs/ → video/ → transfer/ → the building blocks (models/, losses/, engine/,
  *     image/, …); a layer may skip those below it. video/ may use transfer/, not the reverse, and
  *     nothing but the entry points imports cli/ or server/ (bin/ lives outside src/);
- *   - no cycles in models/ and transfer/fast/, nor anywhere in src/.
+ *   - no cycles in models/ and transfer/fast/, nor anywhere in src/, nor among the page's modules.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,8 @@ import { buildImportGraph, findCycles, ImportGraph, subgraph } from './helpers/i
 
 /** Compiled to dist/test/, the sources are two folders up. */
 const SRC = path.resolve(__dirname, '..', '..', 'src');
+/** The page's modules, one per panel (issue 25). */
+const WEB_SRC = path.resolve(__dirname, '..', '..', 'web', 'src');
 
 /** The layers, top first: each top-level entry of src/ (a folder, or a file directly in src/). */
 const LAYERS: readonly (readonly string[])[] = [
@@ -56,7 +58,7 @@ function upwardImports(graph: ImportGraph): string[] {
 
 const graph = buildImportGraph(SRC);
 
-describe('architecture of src/', () => {
+describe('architecture of src/ and the page', () => {
   test('the graph is read from the sources: known files and edges are there', () => {
     assert.ok(graph.size > 100, `only ${graph.size} files found under ${SRC}`);
     assert.ok(graph.get('transfer/fast/fast-options.ts')?.includes('transfer/fast/tiled.ts'), 'fast-options.ts → tiled.ts (its minimum tile) is missing');
@@ -94,6 +96,13 @@ describe('architecture of src/', () => {
       assert.deepEqual(cycles, [], `import cycles:\n  ${cycles.join('\n  ')}`);
     });
   }
+
+  test("no import cycle among the page's modules (web/src/)", () => {
+    const web = buildImportGraph(WEB_SRC);
+    assert.ok(web.get('main.ts')?.includes('stage.ts'), 'main.ts → stage.ts is missing');
+    const cycles = findCycles(web);
+    assert.deepEqual(cycles, [], `import cycles:\n  ${cycles.join('\n  ')}`);
+  });
 
   test('no import cycle anywhere in src/ but the known ones', () => {
     const fresh = findCycles(graph).filter((cycle) => !KNOWN_CYCLES.includes(cycle));

@@ -18,10 +18,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The .ts file a relative specifier names, as Node resolves it after compilation (x.ts, x/index.ts). */
+/**
+ * The .ts file a relative specifier names once compiled: x → x.ts or x/index.ts (CommonJS, src/);
+ * x.js → x.ts (ES modules, the page's web/src/).
+ */
 function resolveSource(fromFile: string, specifier: string): string | null {
   const base = path.resolve(path.dirname(fromFile), specifier);
-  for (const candidate of [`${base}.ts`, path.join(base, 'index.ts')]) {
+  const candidates = base.endsWith('.js') ? [`${base.slice(0, -3)}.ts`] : [`${base}.ts`, path.join(base, 'index.ts')];
+  for (const candidate of candidates) {
     if (fs.statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
   }
   return null;
