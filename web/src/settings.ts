@@ -25,7 +25,7 @@ export function strengthValue(): { styleWeight: number; alpha: number | null; bl
   return { styleWeight: Number((100 * 10 ** ((s - 100) / 100)).toPrecision(3)), alpha, blend: Math.min(s, 100) / 100 };
 }
 
-export function updateStrengthLabel(): void {
+function updateStrengthLabel(): void {
   const s = Number(els.strength.value);
   const { alpha } = strengthValue();
   if (method() === 'stylize' && alpha !== null) {
@@ -57,7 +57,7 @@ export function showTransferMethod(): void {
 }
 
 /** The chosen print's time, said again whenever what it depends on changes. */
-export function updatePrintNote(): void {
+function updatePrintNote(): void {
   const m = method();
   prints.enable(m !== 'browser' && !state.videoMode);
   if (m === 'browser' || state.videoMode) return;

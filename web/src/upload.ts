@@ -53,7 +53,7 @@ export function showChoices(role: Role): void {
   slot.querySelectorAll<HTMLButtonElement>('.samples button').forEach((b) => b.setAttribute('aria-pressed', String(chosen.includes(b.dataset.id!))));
 }
 
-export function chooseFile(role: Role, file: File): void {
+function chooseFile(role: Role, file: File): void {
   clearErrors();
   const video = role === 'content' && isVideoFile(file);
   if (!video && !file.type.startsWith('image/') && file.type !== '') {
@@ -73,7 +73,7 @@ export function chooseFile(role: Role, file: File): void {
   showChoices(role);
 }
 
-export function toggleSample(role: Role, sample: Sample): void {
+function toggleSample(role: Role, sample: Sample): void {
   clearErrors();
   if (role === 'content') {
     state.content = { file: null, sample: sample.id };
