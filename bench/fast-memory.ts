@@ -6,7 +6,7 @@
  */
 import { configureThread, rand, tidy } from '../src/engine';
 import { loadStyleModel } from '../src/models/style-model-format';
-import { resolveFastOptions } from '../src/transfer/fast/options';
+import { resolveFastOptions } from '../src/transfer/fast/fast-options';
 import { stylizeImage } from '../src/transfer/fast/run';
 import { planFastTiling, stylizeImageTiled } from '../src/transfer/fast/tiled';
 import { PROJECT_ROOT } from '../src/models/model-dir';

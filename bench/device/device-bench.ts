@@ -23,7 +23,7 @@ import { Lbfgs } from '../../src/optim';
 import { seededRandom } from '../../src/util/random';
 import { ADAM_DEFAULTS, ParamAdam } from '../../src/transfer/fast/adam';
 import { PerceptualLoss } from '../../src/transfer/fast/loss';
-import { TRAIN_DEFAULTS } from '../../src/transfer/fast/options';
+import { TRAIN_DEFAULTS } from '../../src/transfer/fast/train-options';
 import { trainStep, TRAIN_VARIANT } from '../../src/transfer/fast/train';
 import { STYLIZE_DEFAULTS } from '../../src/transfer/gatys/options';
 import { DeviceName } from '../../src/engine/device';

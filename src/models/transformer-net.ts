@@ -30,7 +30,6 @@
  *   `conv_out.bias`        [3] ('johnson-upsample' only)
  */
 import { NstError } from '../errors';
-import type { Precision } from './vgg19';
 import {
   conv2d,
   instanceNorm,
@@ -46,6 +45,7 @@ import {
   zeros,
   full,
   gradEnabled,
+  Precision,
 } from '../engine';
 import { edgePad, subPixelKernel, subPixelTransposedConv } from './transformer-layers';
 

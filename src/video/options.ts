@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { NstError } from '../errors';
 import { DEFAULT_MAX_PIXELS } from '../image';
 import type { Precision } from '../engine';
-import { resolveModelPath } from '../transfer/fast/options';
+import { resolveModelPath } from '../transfer/fast/model-path';
 import { resolveStylizeOptions, ResolvedStylizeOptions, StylizeOptions } from '../transfer/gatys/options';
 import { defaultMaxMemory, parseMemorySize } from '../transfer/tiling/memory-size';
 import { nonNegative, nonNegativeInt, oneOf, positiveInt, requireFile, stripUndefined } from '../transfer/validate';

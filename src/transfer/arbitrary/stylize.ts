@@ -11,7 +11,7 @@ import { configureThread, Precision, resolvePrecision, tensor } from '../../engi
 import { NstError } from '../../errors';
 import { luminancePreserveColors, RgbImage } from '../../image';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
-import type { ResolvedFastOptions } from '../fast/options';
+import type { ResolvedFastOptions } from '../fast/fast-options';
 import type { FastHooks, FastResult } from '../fast/results';
 import { paintPhotos } from '../fast/photo-batch';
 import { imageToTensor, tensorToImage } from '../image-tensor';

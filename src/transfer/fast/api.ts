@@ -6,7 +6,9 @@
  */
 import { runInWorker, WorkerCallbacks } from '../worker-host';
 import type { CompareProgress, CompareReport } from './compare';
-import { CompareOptions, FastOptions, resolveCompareOptions, resolveFastOptions, resolveTrainOptions, TrainOptions } from './options';
+import { CompareOptions, resolveCompareOptions } from './compare-options';
+import { FastOptions, resolveFastOptions } from './fast-options';
+import { resolveTrainOptions, TrainOptions } from './train-options';
 import type { FastProgress, FastResult } from './run';
 import type { TrainProgress, TrainResult } from './train';
 

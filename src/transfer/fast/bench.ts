@@ -12,7 +12,7 @@ import { TransformerNet } from '../../models/transformer-net';
 import { Precision, Vgg19, VGG19_LAYER_NAMES } from '../../models/vgg19';
 import { ADAM_DEFAULTS, ParamAdam } from './adam';
 import { PerceptualLoss } from './loss';
-import { TRAIN_DEFAULTS } from './options';
+import { TRAIN_DEFAULTS } from './train-options';
 import { trainStep, TRAIN_VARIANT } from './train';
 
 export interface FastBenchResult {

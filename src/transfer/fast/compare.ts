@@ -14,7 +14,8 @@ import { loadStyleModel } from '../../models/style-model-format';
 import { writeFileAtomicSync } from '../../util/atomic-write';
 import { Lbfgs } from '../../optim';
 import { imageToTensor, tensorToImage } from '../image-tensor';
-import { ResolvedCompareOptions, TRAIN_DEFAULTS } from './options';
+import { ResolvedCompareOptions } from './compare-options';
+import { TRAIN_DEFAULTS } from './train-options';
 
 export interface CompareLoss {
   total: number;

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { imageSize, loadImage } from '../../image';
-import { IMAGE_EXTENSIONS, isImageFile } from './options';
+import { IMAGE_EXTENSIONS, isImageFile } from './image-files';
 import { seededRandom } from '../../util/random';
 
 export interface DatasetImage {

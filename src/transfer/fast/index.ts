@@ -1,5 +1,9 @@
 /** Feed-forward style transfer (Johnson et al. 2016, instance norm): stylise, train, compare. */
-export * from './options';
+export * from './fast-options';
+export * from './train-options';
+export * from './compare-options';
+export * from './model-path';
+export * from './image-files';
 export * from './styles';
 export * from './api';
 export { stylizeImage } from './run';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { loadImage, RgbImage, saveImage } from '../../image';
-import type { ResolvedFastOptions } from './options';
+import type { ResolvedFastOptions } from './fast-options';
 import type { FastHooks, FastResult } from './results';
 import { releaseFreeMemory } from '../../engine';
 

@@ -14,8 +14,7 @@ import { NstError } from '../../errors';
 import { luminancePreserveColors, RgbImage } from '../../image';
 import { DECODER_LAYERS, ENCODER_LAYERS, TransformerNet } from '../../models/transformer-net';
 import { formatBytes } from '../tiling/memory-size';
-import { imageToTensor } from '../image-tensor';
-import type { PreserveColors } from './options';
+import type { PreserveColors } from './preserve-colors';
 import type { Precision } from '../../models';
 import { calibratedCost, Calibration, FAST_PROBE_SIZES, MemoryCost } from '../memory';
 

@@ -27,7 +27,7 @@ import { imageToTensor } from '../image-tensor';
 import { ADAM_DEFAULTS, ParamAdam } from './adam';
 import { centreCrop, CropSampler, scanDataset } from './dataset';
 import { PerceptualLoss } from './loss';
-import { ResolvedTrainOptions } from './options';
+import { ResolvedTrainOptions } from './train-options';
 
 export const TRAIN_VARIANT = 'johnson-upsample' as const;
 
