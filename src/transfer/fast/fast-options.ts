@@ -56,7 +56,7 @@ export interface FastOptions {
   maxMemory?: number | string;
   /** Stylise in tiles of this side (px) whatever the budget. */
   tileSize?: number;
-  /** Pretrained networks' edges: 'reflect' (default, no dark frame) or 'exact' (the original zero padding, bit for bit). */
+  /** Pretrained networks: 'reflect' (default: no dark frame, no invented dots on dark areas) or 'exact' (the original networks bit for bit). */
   padding?: FastPadding;
 }
 
