@@ -5,8 +5,11 @@
  * its pixels). The rate is measured, not assumed: work per second of the last finished jobs of
  * the same kind (and transfer method) on this server, in their optimisation loops (loading the
  * network is left out: it does not grow with the picture). A stage over the server's memory budget
- * runs in tiles that overlap, which costs their overlap on top. The figure is an upper bound:
- * every stage counts its cap, and stages stop sooner once converged.
+ * runs in tiles that overlap, which costs their overlap on top, and each tile of each pass pays a
+ * set-up of its own (its content targets, a fresh L-BFGS that searches its first steps' length):
+ * TILE_SETUP_EVALUATIONS of its pixels. The same model counts the work of the finished jobs that
+ * set the pace, so a tiled print paced on tiled prints stays consistent. The figure is an upper
+ * bound for whole stages (every stage counts its cap; stages stop sooner once converged).
  */
 import { pixelsAtSide } from '../transfer/eta';
 import { planStages, QUALITY_PRESETS } from '../transfer/gatys';
@@ -15,9 +18,17 @@ import { planGrid } from '../transfer/tiling/grid';
 import { FAST_BYTES_PER_PIXEL } from '../transfer/fast/tiled';
 import { METHODS, MethodName } from '../transfer/method-names';
 import type { JobRecord } from '../jobs/store';
+import type { Precision } from '../engine';
 
 /** The process's memory before a stage (runtime, VGG19's weights): the planner's usual base. */
 export const BASE_BYTES = 900 * 2 ** 20;
+/**
+ * Set-up of one tile in one pass, in evaluations of the tile's pixels. Measured: Tübingen at
+ * 1,024 px, 20 evaluations, 1.6 GiB (3 passes of 12 tiles of 368 px, 7 iterations each), paced
+ * on a 512-px job of 20 (86 s): the overlap alone predicted 711 s, the print took 1,041 s; the
+ * difference over 36 tile runs is 3.0 evaluations of a tile.
+ */
+export const TILE_SETUP_EVALUATIONS = 3;
 /** Jobs whose pace is averaged. */
 const RECENT_JOBS = 8;
 /**
@@ -37,6 +48,8 @@ export interface EstimateRequest {
   /** One stage of exactly this many evaluations (instead of the quality's schedule). */
   iterations?: number;
   transferMethod?: MethodName;
+  /** The jobs' compute precision (its bytes per pixel decide the tiling); default fp32. */
+  precision?: Precision;
 }
 
 export interface Estimate {
@@ -67,7 +80,27 @@ export function plannedStages(r: EstimateRequest): Stage[] {
   return planStages(r.size, r.quality ?? 'standard').map((s) => ({ pixels: px(s.size), evaluations: s.iterations }));
 }
 
-const workOf = (stages: Stage[]) => stages.reduce((w, s) => w + s.pixels * s.evaluations, 0);
+interface Tiling {
+  tiled: boolean;
+  /** Tiles in one pass. */
+  tiles: number;
+  passes: number;
+  /** Pixels the tiles of one pass cover, over the image's (their overlap). */
+  overhead: number;
+  /** Pixels of one tile. */
+  tilePixels: number;
+  fits: boolean;
+}
+
+const WHOLE: Tiling = { tiled: false, tiles: 1, passes: 1, overhead: 1, tilePixels: 0, fits: true };
+
+/** Work of a job (pixel-evaluations): its stages, the largest carrying its tiles' overlap and set-up. */
+function workOf(stages: Stage[], tiling: Tiling): number {
+  const whole = stages.reduce((w, s) => w + s.pixels * s.evaluations, 0);
+  if (!tiling.tiled) return whole;
+  const last = stages[stages.length - 1];
+  return whole + last.pixels * last.evaluations * (tiling.overhead - 1) + tiling.tiles * tiling.passes * tiling.tilePixels * TILE_SETUP_EVALUATIONS;
+}
 
 /** The request a finished job was, read back from its record (null when it cannot be). */
 function requestOf(job: JobRecord): EstimateRequest | null {
@@ -85,6 +118,7 @@ function requestOf(job: JobRecord): EstimateRequest | null {
     quality: p.quality as EstimateRequest['quality'],
     iterations: explicit ? (p.iterations as number) : undefined,
     transferMethod: (p.transferMethod as MethodName | undefined) ?? 'gatys',
+    precision: job.result?.details?.precision === 'bf16' ? 'bf16' : 'fp32',
   };
 }
 
@@ -92,7 +126,7 @@ function requestOf(job: JobRecord): EstimateRequest | null {
  * Work per second over the last finished jobs like `r`. A job that stopped its stages early ran
  * fewer evaluations than planned: its work is scaled by evaluations run / planned.
  */
-export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest): { workPerSecond: number; jobs: number } | null {
+export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest, budgetBytes: number): { workPerSecond: number; jobs: number } | null {
   let work = 0;
   let seconds = 0;
   let n = 0;
@@ -105,7 +139,7 @@ export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest): { 
     if (stages[stages.length - 1].pixels < MIN_PACING_PIXELS) continue;
     const planned = stages.reduce((a, s) => a + s.evaluations, 0);
     const ran = r.kind === 'fast' ? 1 : Math.min(job.result.iterations, planned);
-    work += (workOf(stages) * ran) / planned;
+    work += (workOf(stages, recordedTiling(job, past)) * ran) / planned;
     // The optimisation loop's own time where the job recorded it (loading the network is not work per pixel).
     const looped = job.progress?.elapsedSeconds;
     seconds += r.kind === 'stylize' && looped && looped > 0 && looped <= job.result.seconds ? looped : job.result.seconds;
@@ -114,34 +148,54 @@ export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest): { 
   return n && seconds > 0 ? { workPerSecond: work / seconds, jobs: n } : null;
 }
 
-/** The largest stage under the budget: whole, tiled (with the overlap's extra work), or not at all. */
-function tilingOf(r: EstimateRequest, budgetBytes: number): { tiled: boolean; tiles: number; overhead: number; fits: boolean } {
+/** The shape of a request's largest stage. */
+function finalShape(r: EstimateRequest): { width: number; height: number } {
   const side = r.size;
   const width = r.width >= r.height ? side : Math.max(1, Math.round((side * r.width) / r.height));
   const height = r.width >= r.height ? Math.max(1, Math.round((side * r.height) / r.width)) : side;
+  return { width, height };
+}
+
+/** How a finished job's largest stage ran, as its record says (whole when it says nothing). */
+function recordedTiling(job: JobRecord, r: EstimateRequest): Tiling {
+  const t = job.result?.details?.tiling as { tiles?: number; passes?: number; tile?: number; overlap?: number } | undefined;
+  if (r.kind !== 'stylize' || !t?.tiles || !t.passes || !t.tile || t.overlap === undefined) return WHOLE;
+  const { width, height } = finalShape(r);
+  const tiles = planGrid(width, height, { tile: t.tile, overlap: t.overlap });
+  const covered = tiles.reduce((a, g) => a + g.width * g.height, 0);
+  return { tiled: true, tiles: t.tiles, passes: t.passes, overhead: covered / (width * height), tilePixels: covered / tiles.length, fits: true };
+}
+
+/**
+ * The largest stage under the budget: whole, tiled (with the overlap's extra work), or not at all.
+ * The planner's tables, not this machine's measured cost (the run measures it when it starts):
+ * they overstate the memory, so a print is said to need at least as many tiles as it will.
+ */
+function tilingOf(r: EstimateRequest, budgetBytes: number): Tiling {
+  const { width, height } = finalShape(r);
   if (r.kind === 'fast') {
     // The network's forward pass at the fast planner's table cost; over the budget it runs in bands of tiles (their overlap is small).
     const tiles = Math.ceil((width * height * FAST_BYTES_PER_PIXEL) / Math.max(1, budgetBytes * SAFETY - BASE_BYTES));
-    return { tiled: tiles > 1, tiles, overhead: 1, fits: true };
+    return { ...WHOLE, tiled: tiles > 1, tiles };
   }
   const stages = plannedStages(r);
-  const m: StageMemoryInput = { width, height, stylePixels: [width * height], precision: 'fp32', optimizer: 'lbfgs', history: 100, iterations: stages[stages.length - 1].evaluations };
-  if (untiledStageBytes(m) <= budgetBytes * SAFETY - BASE_BYTES) return { tiled: false, tiles: 1, overhead: 1, fits: true };
-  if (!METHODS[r.transferMethod ?? 'gatys'].capabilities.tiling) return { tiled: false, tiles: 1, overhead: 1, fits: false };
+  const m: StageMemoryInput = { width, height, stylePixels: [width * height], precision: r.precision ?? 'fp32', optimizer: 'lbfgs', history: 100, iterations: stages[stages.length - 1].evaluations };
+  if (untiledStageBytes(m) <= budgetBytes * SAFETY - BASE_BYTES) return WHOLE;
+  if (!METHODS[r.transferMethod ?? 'gatys'].capabilities.tiling) return { ...WHOLE, fits: false };
   try {
     const plan = planStageTiling({ ...m, maxMemory: budgetBytes, baseBytes: BASE_BYTES });
-    if (!plan) return { tiled: false, tiles: 1, overhead: 1, fits: true };
+    if (!plan) return WHOLE;
     const tiles = planGrid(width, height, plan.grid);
     const covered = tiles.reduce((a, t) => a + t.width * t.height, 0);
-    return { tiled: true, tiles: tiles.length, overhead: covered / (width * height), fits: true };
+    return { tiled: true, tiles: tiles.length, passes: plan.passes, overhead: covered / (width * height), tilePixels: covered / tiles.length, fits: true };
   } catch {
-    return { tiled: false, tiles: 1, overhead: 1, fits: false };
+    return { ...WHOLE, fits: false };
   }
 }
 
 export function estimate(r: EstimateRequest, recentJobs: readonly JobRecord[], budgetBytes: number): Estimate {
   const tiling = tilingOf(r, budgetBytes);
-  const pace = measuredPace(recentJobs, r);
+  const pace = measuredPace(recentJobs, r, budgetBytes);
   const budget = `${(budgetBytes / 2 ** 30).toFixed(1)} GiB`;
   const base = { measuredJobs: pace?.jobs ?? 0, tiled: tiling.tiled, tiles: tiling.tiles, budgetBytes, fits: tiling.fits };
   if (!tiling.fits) {
@@ -151,11 +205,7 @@ export function estimate(r: EstimateRequest, recentJobs: readonly JobRecord[], b
   }
   const how = !tiling.tiled ? `whole, within this server's ${budget}` : r.kind === 'fast' ? `in tiles, within this server's ${budget}` : `in ${tiling.tiles} tiles a pass, within this server's ${budget}`;
   if (!pace) return { ...base, seconds: null, message: `${r.size} px, ${how}; its time is known once this server has finished a painting like it` };
-  // The largest stage carries the tiles' overlap; the coarse stages run whole.
-  const stages = plannedStages(r);
-  const last = stages[stages.length - 1];
-  const work = workOf(stages) + last.pixels * last.evaluations * (tiling.overhead - 1);
-  const seconds = work / pace.workPerSecond;
+  const seconds = workOf(plannedStages(r), tiling) / pace.workPerSecond;
   return { ...base, seconds, message: `${r.size} px, ${how}: up to about ${words(seconds)} (paced on this server's last ${pace.jobs} painting${pace.jobs > 1 ? 's' : ''})` };
 }
 

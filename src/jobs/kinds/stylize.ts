@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { planStages, PRESETS, QUALITY_PRESETS, stylize, STYLIZE_DEFAULTS } from '../../transfer/gatys';
+import type { StageReport } from '../../transfer/gatys/report';
 import { METHOD_NAMES, METHODS, MethodName } from '../../transfer/method-names';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
@@ -201,10 +202,17 @@ export const stylizeKind: JobKind = {
       iterations: base + result.iterations,
       seconds: before + (Date.now() - started) / 1000,
       losses,
-      details: { method: result.method, seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined },
+      details: { method: result.method, seed: result.seed, threads: result.threads, device: result.device, precision: result.precision, resumedFrom: base || undefined, tiling: lastStageTiling(result.stages) },
     };
   },
 };
+
+/** How the largest stage ran in tiles (what a print's time estimate needs to pace on this job), or undefined when whole. */
+function lastStageTiling(stages: readonly StageReport[]): { tiles: number; passes: number; tile: number; overlap: number } | undefined {
+  const t = stages[stages.length - 1]?.tiling;
+  if (!t) return undefined;
+  return { tiles: Math.round(t.grids.reduce((a, g) => a + g.tiles, 0) / Math.max(1, t.grids.length)), passes: t.grids.length, tile: t.tile, overlap: t.overlap };
+}
 
 /**
  * How photo and painting are balanced: Gatys by its weights (the defaults filled in, as stored

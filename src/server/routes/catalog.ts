@@ -18,6 +18,7 @@ import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
 import { FieldReader, RawValue } from '../../jobs/fields';
 import { estimate } from '../print-estimate';
+import { resolvePrecision } from '../../engine';
 import { baseNameOf } from '../../jobs/file-words';
 
 export interface CatalogOptions {
@@ -72,7 +73,8 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     q.raw('token');
     q.rejectUnread(' in the query');
     const { jobs } = manager.list({ status: 'succeeded', method: kind, limit: 50, offset: 0 });
-    return estimate({ kind, size, width, height, quality, iterations, transferMethod }, jobs, options.maxMemory);
+    const precision = resolvePrecision(options.precision ?? 'auto', options.device ?? 'cpu');
+    return estimate({ kind, size, width, height, quality, iterations, transferMethod, precision }, jobs, options.maxMemory);
   });
 
   app.get('/api/samples', async () => ({
