@@ -80,7 +80,7 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     fs.rmSync(samplesDir, { recursive: true, force: true });
   });
 
-  test('two chunks on two workers, one killed with -9 mid-chunk: every frame, the rate and the audio in the result', async () => {
+  test('two chunks on two workers, one killed with -9 mid-chunk: every frame, the rate and the audio in the result', async (t) => {
     const form = jobForm({ method: 'video', fastStyle: 'wave', chunkFrames: 48 }, { content: { name: 'pan.mp4', bytes: fs.readFileSync(clip), type: 'video/mp4' } });
     const res = await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form });
     const created = await json(res);
@@ -112,6 +112,7 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     }, 120_000);
     assert.equal(end.status, 'succeeded', end.error);
     const d = end.result.details;
+    t.diagnostic(`chunks: ${JSON.stringify(d.chunks)}; stored by the killed worker: ${storedAtKill}`);
     assert.equal(d.frames, FRAMES);
     assert.equal(d.chunks.length, 2);
     assert.deepEqual(d.chunks.map((c: { kept: number }) => c.kept).reduce((a: number, b: number) => a + b, 0), FRAMES);

@@ -15,7 +15,7 @@ import { pullSharedModels } from '../jobs/shared-models';
 import { ChunkReport, CancelRequest, JobPayload, PAYLOAD_VERSION, VIDEO_CHUNK_METHOD, VIDEO_JOIN_METHOD, WorkerMessage, WorkerResult } from '../jobs/protocol';
 import type { JobRecord } from '../jobs/store';
 import { joinVideoChunks, paintVideoChunk } from '../jobs/video-chunks';
-import { Storage, StorageError } from '../storage';
+import { jobKey, Storage, StorageError } from '../storage';
 import type { VideoChunk } from '../video/chunks';
 import { ActiveJob, fetchInputs, handBack, letGo, oneLine, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './run-job';
 import { QUEUE_NAME } from './keys';
@@ -135,7 +135,12 @@ export async function processVideoChunk(job: Job, token: string, env: RunEnviron
     if (!(await stillOwned(job, token, env.lockMs))) active.lost = true;
     if (active.lost) throw letGo(id, env);
     await sending;
-    if (active.request) return done(active.request === 'delete' ? 'deleted' : 'cancelled');
+    if (active.request === 'delete') {
+      // After this chunk's last write: nothing of the job stays in the storage.
+      await env.storage.removePrefix(jobKey(id));
+      return done('deleted');
+    }
+    if (active.request) return done('cancelled');
     env.log.info(`job ${id}: video chunk ${chunk.index + 1} done (${outcome.painted} frames painted here)`);
     return done(outcome.cancelled ? 'cancelled' : 'succeeded', {
       index: chunk.index,
