@@ -135,4 +135,21 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     const poster = await fetch(`${server.url}/api/jobs/${id}/thumbnail/result`);
     assert.equal(poster.status, 200);
   });
+
+  test('cancel reaches every chunk: the job ends cancelled and no worker goes on painting it', async () => {
+    const args = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2'];
+    while (workers.length < 2) workers.push(await spawnWorker(args));
+    const form = jobForm({ method: 'video', fastStyle: 'wave', chunkFrames: 48 }, { content: { name: 'pan.mp4', bytes: fs.readFileSync(clip), type: 'video/mp4' } });
+    const created = await json(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form }));
+    const id = created.id;
+    await until('frames painted', async () => ((await json(await fetch(`${server.url}/api/jobs/${id}`))).progress?.iteration ?? 0) >= 4, 60_000, 50);
+    assert.equal((await fetch(`${server.url}/api/jobs/${id}/cancel`, { method: 'POST' })).status, 202);
+    const end = await until('the job to end', async () => {
+      const j = await json(await fetch(`${server.url}/api/jobs/${id}`));
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+    }, 60_000);
+    assert.equal(end.status, 'cancelled');
+    await until('both workers to stop their chunks', async () => workers.filter((w) => w.started(id)).every((w) => w.stderr().includes(`job ${id}: cancel requested`)), 30_000);
+    assert.ok(!workers.some((w) => w.stderr().includes(`job ${id}: video chunk 2 done`) && w.stderr().includes(`job ${id}: video chunk 1 done`)), 'not every chunk ran to its end');
+  });
 });
