@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { BullJobQueue } from '../src/queue';
 import { RunningServer, startServer } from '../src/server';
 import { openStorage } from '../src/storage';
-import { planChunks } from '../src/video/chunks';
+import { loadImage, saveImage } from '../src/image';
+import { chunkFramesDir, joinSequence, planChunks } from '../src/video/chunks';
 import { ffmpeg, needsFfmpeg } from './helpers/ffmpeg';
 import { MODELS_DIR, SHARED_DIR } from './helpers/reference';
 import { json, jobForm, killAndWait, makeSamplesDir, tempDir } from './helpers/server';
@@ -52,6 +53,33 @@ test('chunk plans: equal work per chunk, kept ranges that tile the clip, overlap
   assert.ok(Math.max(...painted) - Math.min(...painted) <= 1, String(painted));
   // Too short to split with a 12-frame overlap: one chunk.
   assert.deepEqual(planChunks(20, { chunkFrames: 8, overlap: 12 }), [{ index: 0, paintFrom: 1, keepFrom: 1, keepTo: null }]);
+});
+
+test('joining chunks: kept frames in order, the last overlap frames cross-faded into the next chunk, a gap refused', async () => {
+  const root = tempDir('nst-join-');
+  try {
+    const grey = (v: number) => ({ width: 4, height: 2, data: new Float32Array(24).fill(v) });
+    const chunks = planChunks(20, { chunkFrames: 10, overlap: 4 });
+    assert.deepEqual(chunks.map((c) => [c.paintFrom, c.keepFrom, c.keepTo]), [[1, 1, 12], [9, 13, null]]);
+    for (const c of chunks) {
+      const dir = chunkFramesDir(root, c.index);
+      fs.mkdirSync(dir, { recursive: true });
+      for (let f = c.paintFrom; f <= (c.keepTo ?? 20); f++) await saveImage(grey(c.index === 0 ? 0.2 : 0.8), path.join(dir, `frame_${String(f).padStart(6, '0')}.png`));
+    }
+    const sequenceDir = path.join(root, 'sequence');
+    const joined = await joinSequence({ chunks, root, sequenceDir, crossfade: 3 });
+    assert.deepEqual(joined, { frames: 20, kept: [12, 8], blended: 3 });
+    const values: number[] = [];
+    for (let f = 1; f <= 20; f++) values.push(Math.round((await loadImage(path.join(sequenceDir, `frame_${String(f).padStart(6, '0')}.png`))).data[0] * 255));
+    // Frames 10–12 go a quarter of the way further each (8-bit PNG rounding).
+    const fade = [1, 2, 3].map((j) => Math.round(255 * (0.2 + (0.6 * j) / 4)));
+    assert.deepEqual(values, [...Array(9).fill(51), ...fade, ...Array(8).fill(204)]);
+
+    fs.rmSync(path.join(chunkFramesDir(root, 0), 'frame_000012.png'));
+    await assert.rejects(joinSequence({ chunks, root, sequenceDir }), { message: 'frames 12–12 are missing before chunk 2' });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { skip: redisSkip() as string } : {}) }, () => {

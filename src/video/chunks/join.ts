@@ -55,12 +55,10 @@ export async function joinSequence(o: Omit<JoinOptions, 'output' | 'frameRate' |
   const kept: number[] = [];
   let out = 0;
   let blended = 0;
-  let ended = false;
   for (const chunk of o.chunks) {
     const dir = chunkFramesDir(o.root, chunk.index);
     const last = Math.min(lastContiguousFrame(dir, chunk.paintFrom), chunk.keepTo ?? Infinity);
     const count = Math.max(0, last - chunk.keepFrom + 1);
-    if (count > 0 && ended) throw new NstError(`chunk ${chunk.index + 1} has frames after the clip ended in an earlier chunk`);
     if (chunk.index > 0 && count > 0) {
       if (out !== chunk.keepFrom - 1) throw new NstError(`frames ${out + 1}–${chunk.keepFrom - 1} are missing before chunk ${chunk.index + 1}`);
       // The previous chunk's last frames, blended towards this chunk's painting of them.
@@ -75,8 +73,8 @@ export async function joinSequence(o: Omit<JoinOptions, 'output' | 'frameRate' |
       }
     }
     for (let f = chunk.keepFrom; f <= last; f++) fs.copyFileSync(FrameStore.framePath(dir, f), FrameStore.framePath(o.sequenceDir, ++out));
+    // A chunk cut short by the clip's end leaves the later ones empty (a gap above, otherwise).
     kept.push(count);
-    if (chunk.keepTo !== null && last < chunk.keepTo) ended = true;
   }
   if (out === 0) throw new NstError('no painted frames to join');
   return { frames: out, kept, blended };
