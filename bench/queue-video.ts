@@ -22,11 +22,12 @@ import { BullJobQueue } from '../src/queue';
 import { startServer, RunningServer } from '../src/server';
 import { openStorage } from '../src/storage';
 import { decodeFrames, frameSize, probeVideo, stylizeVideo, VideoOptions } from '../src/video';
-import { CHUNK_DEFAULTS, VideoChunk } from '../src/video/chunks';
+import { CHUNK_DEFAULTS, joinSequence, VideoChunk } from '../src/video/chunks';
+import { FrameStore } from '../src/video/frame-store';
 import { warpCertainty } from '../src/video/consistency';
 import { computeFlow, Flow, loadOpenCv, toGrey } from '../src/video/flow';
 import { temporalWarpingError } from '../src/video/metrics';
-import type { RgbImage } from '../src/image';
+import { loadImage, RgbImage } from '../src/image';
 import { freePort, killAndWait, spawnWorker, waitFor } from './queue-bench';
 
 const REDIS_SERVER = process.env.NST_REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -92,7 +93,14 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
       while (children.length - 1 < 2) children.push(await spawnWorker(workerArgs));
       const two = await runJob(api, clip, m, o.chunkFrames);
       for (const c of children.splice(1)) await killAndWait(c);
-      const flicker = await measureFlicker(clip, m.size, { single: single.file, perFrame: perFrame.file, one: one.file, two: two.file }, two.chunks);
+      const flicker = await measureFlicker(clip, m.size, { single: single.file, perFrame: perFrame.file, one: one.file, two: two.file }, two.chunks, CHUNK_DEFAULTS[m.name].crossfade);
+      // The same stored chunks joined again without and with the cross-fade, compared as PNG frames.
+      const crossfades: Record<string, unknown> = {};
+      for (const crossfade of [...new Set([0, 6, CHUNK_DEFAULTS[m.name].crossfade])]) {
+        const sequenceDir = path.join(scratch, `${m.name}-crossfade-${crossfade}`);
+        await joinSequence({ chunks: two.chunks, root: path.join(storeDir, 'jobs', two.id, 'chunks'), sequenceDir, crossfade });
+        crossfades[`crossfade${crossfade}`] = await flicker.ofSequence(sequenceDir);
+      }
       report[m.name] = {
         size: m.size,
         ...(m.name === 'optimisation' ? { iterations, frameIterations } : {}),
@@ -101,12 +109,13 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
         speedup2WorkersOverSingleProcess: round(two.fps / single.fps),
         target: '2 workers >= 1.7x 1 worker',
         chunks: two.chunks.map((c) => ({ keep: [c.keepFrom, c.keepTo], paintFrom: c.paintFrom, worker: c.worker, seconds: c.seconds })),
-        flicker,
+        flicker: flicker.report,
+        joinsOfPngFrames: crossfades,
         loadAfter: load(),
       };
     }
     await api.close();
-    return { ...report, overlap: CHUNK_DEFAULTS.overlap, crossfade: CHUNK_DEFAULTS.crossfade };
+    return { ...report, chunkSettings: { fast: CHUNK_DEFAULTS.fast, optimisation: CHUNK_DEFAULTS.optimisation } };
   } finally {
     for (const c of children.reverse()) await killAndWait(c);
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -138,7 +147,7 @@ async function paintInProcess(clip: string, scratch: string, m: Method, consiste
 
 type ChunkDetails = VideoChunk & { worker: string; seconds: number };
 
-async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?: number): Promise<{ file: string; fps: number; chunks: ChunkDetails[] }> {
+async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?: number): Promise<{ id: string; file: string; fps: number; chunks: ChunkDetails[] }> {
   const form = new FormData();
   for (const [k, v] of Object.entries({ method: 'video', size: m.size, ...m.fields, ...(chunkFrames ? { chunkFrames } : {}) })) form.append(k, String(v));
   form.append('content', new Blob([new Uint8Array(fs.readFileSync(clip))], { type: 'video/mp4' }), 'pan.mp4');
@@ -153,7 +162,7 @@ async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?:
       const wall = (Date.now() - started) / 1000;
       const file = path.join(path.dirname(clip), `${m.name}-${created.id}.mp4`);
       fs.writeFileSync(file, Buffer.from(await (await fetch(`${api.url}/api/jobs/${created.id}/result`)).arrayBuffer()));
-      return { file, fps: round(job.result!.details.frames / wall), chunks: job.result!.details.chunks };
+      return { id: created.id, file, fps: round(job.result!.details.frames / wall), chunks: job.result!.details.chunks };
     }
     if (job.status !== 'queued' && job.status !== 'running') throw new Error(`job ${created.id}: ${job.status} ${job.error}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -170,7 +179,7 @@ async function decodeAll(file: string, width: number, height: number): Promise<R
  * Warping error of each frame pair (t−1, t) of each result, then the means over the pairs at the
  * joins, inside the chunks, and over the whole clip.
  */
-async function measureFlicker(clip: string, size: number, results: Record<'single' | 'perFrame' | 'one' | 'two', string>, chunks: VideoChunk[]) {
+async function measureFlicker(clip: string, size: number, results: Record<'single' | 'perFrame' | 'one' | 'two', string>, chunks: VideoChunk[], crossfade: number) {
   const { width, height } = frameSize(probeVideo(clip), size);
   const input = await decodeAll(clip, width, height);
   const cv = await loadOpenCv();
@@ -183,13 +192,11 @@ async function measureFlicker(clip: string, size: number, results: Record<'singl
     backward.push(b);
     valid.push(warpCertainty(input[t], input[t - 1], b, computeFlow(cv, prev, cur)).certainty);
   }
-  const pairErrors = async (file: string) => {
-    const frames = await decodeAll(file, width, height);
-    return frames.slice(1).map((f, i) => temporalWarpingError([frames[i], f], [backward[i]], [valid[i]]));
-  };
+  const errorsOf = (frames: RgbImage[]) => frames.slice(1).map((f, i) => temporalWarpingError([frames[i], f], [backward[i]], [valid[i]]));
+  const pairErrors = async (file: string) => errorsOf(await decodeAll(file, width, height));
   // Pair index i is frames (i+1, i+2) in 1-based clip numbers: the pair ending at frame i+2.
   const atJoin = new Set<number>();
-  for (const c of chunks.slice(1)) for (let end = c.keepFrom - CHUNK_DEFAULTS.crossfade; end <= c.keepFrom; end++) atJoin.add(end - 2);
+  for (const c of chunks.slice(1)) for (let end = c.keepFrom - crossfade; end <= c.keepFrom; end++) atJoin.add(end - 2);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const split = (errors: number[]) => {
     const join = errors.filter((_, i) => atJoin.has(i));
@@ -199,9 +206,15 @@ async function measureFlicker(clip: string, size: number, results: Record<'singl
   const [single, perFrame, one, two] = await Promise.all([pairErrors(results.single), pairErrors(results.perFrame), pairErrors(results.one), pairErrors(results.two)]);
   const s = split(single), p = split(perFrame), q1 = split(one), q2 = split(two);
   const reduction = (x: { whole: number }) => 1 - x.whole / p.whole;
-  return {
+  const ofSequence = async (dir: string) => {
+    const frames: RgbImage[] = [];
+    for (let i = 1; fs.existsSync(FrameStore.framePath(dir, i)); i++) frames.push(await loadImage(FrameStore.framePath(dir, i)));
+    return r4(split(errorsOf(frames)));
+  };
+  const report = {
     measure: 'mean warping error per frame pair (estimated flow between input frames, certainty-weighted)',
     joinPairs: atJoin.size,
+    joinPairsAre: `the ${crossfade} cross-faded frames before each chunk's first kept frame, and that frame`,
     perFrame: r4(p),
     singleProcess: { ...r4(s), reductionVsPerFrame: round(reduction(s)) },
     queue1Worker: { ...r4(q1), reductionVsPerFrame: round(reduction(q1)) },
@@ -209,6 +222,7 @@ async function measureFlicker(clip: string, size: number, results: Record<'singl
     reductionPointsBelowSingleProcess: round(100 * (reduction(s) - reduction(q2))),
     targets: 'joinsOverInside <= 1.2 (queue); reduction within 5 points of the single process',
   };
+  return { report, ofSequence };
 }
 
 function r4(x: Record<string, number>): Record<string, number> {

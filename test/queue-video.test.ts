@@ -142,6 +142,7 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     const d = end.result.details;
     t.diagnostic(`chunks: ${JSON.stringify(d.chunks)}; stored by the killed worker: ${storedAtKill}`);
     assert.equal(d.frames, FRAMES);
+    assert.deepEqual([end.progress.iteration, end.progress.iterations, end.progress.unit], [FRAMES, FRAMES, 'frames']);
     assert.equal(d.chunks.length, 2);
     assert.deepEqual(d.chunks.map((c: { kept: number }) => c.kept).reduce((a: number, b: number) => a + b, 0), FRAMES);
     // The resumed chunk went on after the frames the killed worker had stored.

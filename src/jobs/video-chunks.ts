@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeImage, loadImage } from '../image';
 import { resolveVideoOptions } from '../video';
-import { chunkFramesDir, ChunkResult, joinChunks, paintChunk, planChunks, VideoChunk } from '../video/chunks';
+import { CHUNK_DEFAULTS, chunkFramesDir, ChunkResult, joinChunks, paintChunk, planChunks, VideoChunk } from '../video/chunks';
 import { decodeFrames } from '../video/ffmpeg';
 import { FrameStore } from '../video/frame-store';
 import { jobKey, Storage } from '../storage';
@@ -39,7 +39,7 @@ export function planVideoJob(job: Pick<JobRecord, 'inputs' | 'params'>, maxFrame
   const [n, d] = (v?.frameRate ?? '25').split('/').map(Number);
   const fps = (d ? n / d : n) || 25;
   const frames = Math.min(clipFrames(job), maxFrames ?? Infinity);
-  return planChunks(frames, { chunkFrames: p.chunkFrames ?? Math.round(CHUNK_SECONDS * fps) });
+  return planChunks(frames, { chunkFrames: p.chunkFrames ?? Math.round(CHUNK_SECONDS * fps), method: p.fastStyle ? 'fast' : 'optimisation' });
 }
 
 /** The storage folder of a chunk's frames. */
@@ -177,6 +177,7 @@ export async function joinVideoChunks(run: JoinRun): Promise<JobOutcome> {
     output,
     frameRate: video.frameRate,
     audioFrom: video.clip.hasAudio ? { file: video.input, start: video.start } : undefined,
+    crossfade: CHUNK_DEFAULTS[video.method].crossfade,
   });
   const poster = path.join(run.dir, VIDEO_POSTER);
   for await (const frame of decodeFrames(output, { width: video.width, height: video.height })) {

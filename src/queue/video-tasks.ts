@@ -78,7 +78,11 @@ export function videoJoinKind(storage: Storage, payload: JobPayload, job: Job): 
     async run(ctx) {
       const values = (await job.getChildrenValues().catch(() => ({}))) as Record<string, WorkerResult | undefined>;
       const reports = Object.values(values).flatMap((v) => (v?.chunk ? [v.chunk] : []));
-      return joinVideoChunks({ storage, job: ctx.job, chunks: payload.chunks ?? [], settings: ctx, dir: ctx.dir, inputs: ctx.inputs, reports });
+      const outcome = await joinVideoChunks({ storage, job: ctx.job, chunks: payload.chunks ?? [], settings: ctx, dir: ctx.dir, inputs: ctx.inputs, reports });
+      // The job's last progress: every frame, at the rate of the whole job.
+      const seconds = (Date.now() - job.timestamp) / 1000;
+      ctx.progress({ iteration: outcome.iterations, iterations: outcome.iterations, elapsedSeconds: Math.round(seconds * 10) / 10, etaSeconds: 0, iterationsPerSecond: Math.round((outcome.iterations / Math.max(seconds, 1e-3)) * 1000) / 1000, unit: 'frames' });
+      return outcome;
     },
   };
 }

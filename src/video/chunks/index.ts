@@ -7,7 +7,7 @@ import { runInWorker, WorkerCallbacks } from '../../transfer/worker-host';
 import type { ChunkPaintOptions, ChunkProgress, ChunkResult } from './paint-chunk';
 
 export { CHUNK_DEFAULTS, keptFrames, paintedFrames, planChunks } from './plan';
-export type { ChunkPlanOptions, VideoChunk } from './plan';
+export type { ChunkMethod, ChunkPlanOptions, VideoChunk } from './plan';
 export { chunkFramesDir, joinChunks, joinSequence, lastContiguousFrame } from './join';
 export type { JoinOptions, JoinResult } from './join';
 export type { ChunkPaintOptions, ChunkProgress, ChunkResult } from './paint-chunk';

@@ -36,6 +36,7 @@ export interface JoinOptions {
   frameRate: string;
   /** The clip whose audio is kept (its first `frames / rate` seconds from `start`). */
   audioFrom?: { file: string; start?: number };
+  /** Overlap frames cross-faded at each join (at most the overlap). Default: the fast method's. */
   crossfade?: number;
 }
 
@@ -51,7 +52,7 @@ export interface JoinResult {
 export async function joinSequence(o: Omit<JoinOptions, 'output' | 'frameRate' | 'audioFrom'>): Promise<JoinResult> {
   fs.rmSync(o.sequenceDir, { recursive: true, force: true });
   fs.mkdirSync(o.sequenceDir, { recursive: true });
-  const crossfade = Math.max(0, Math.round(o.crossfade ?? CHUNK_DEFAULTS.crossfade));
+  const crossfade = Math.max(0, Math.round(o.crossfade ?? CHUNK_DEFAULTS.fast.crossfade));
   const kept: number[] = [];
   let out = 0;
   let blended = 0;

@@ -18,24 +18,33 @@ export interface VideoChunk {
   keepTo: number | null;
 }
 
+/**
+ * Per method (measured with bench/queue-video.ts, docs/scale-out.md). The fast method's blending
+ * settles within a dozen frames and a short cross-fade makes its joins as steady as the rest. An
+ * optimised frame holds on to the painting it was warm-started from, so two chunks' paintings of
+ * the same frame stay apart: a longer overlap, cross-faded over its whole length, spreads that
+ * difference thin.
+ */
 export const CHUNK_DEFAULTS = {
-  /** Frames painted and (mostly) discarded before a chunk's first kept frame. */
-  overlap: 12,
-  /** Of those, the last frames blended linearly into the previous chunk's at the join. */
-  crossfade: 6,
+  fast: { overlap: 12, crossfade: 6 },
+  optimisation: { overlap: 24, crossfade: 24 },
   /** Frames a chunk keeps, aimed at; the plan rounds to a whole number of equal chunks. */
   frames: 120,
 };
 
+export type ChunkMethod = 'fast' | 'optimisation';
+
 export interface ChunkPlanOptions {
   chunkFrames?: number;
+  /** Default: the method's (fast without one). */
   overlap?: number;
+  method?: ChunkMethod;
 }
 
 /** Splits `frames` frames (an estimate: the last chunk runs to the clip's real end) into chunks. */
 export function planChunks(frames: number, options: ChunkPlanOptions = {}): VideoChunk[] {
   const chunkFrames = Math.max(1, Math.round(options.chunkFrames ?? CHUNK_DEFAULTS.frames));
-  const overlap = Math.max(0, Math.round(options.overlap ?? CHUNK_DEFAULTS.overlap));
+  const overlap = Math.max(0, Math.round(options.overlap ?? CHUNK_DEFAULTS[options.method ?? 'fast'].overlap));
   // Each chunk after the first must keep at least as many frames as it discards.
   const most = Math.max(1, Math.floor((frames + overlap) / (2 * overlap || 1)));
   const count = Math.max(1, Math.min(Math.round(frames / chunkFrames), most, frames));
