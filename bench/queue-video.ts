@@ -89,9 +89,9 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
       const single = await paintInProcess(clip, scratch, m, true);
       const perFrame = await paintInProcess(clip, scratch, m, false);
       while (children.length - 1 < 1) children.push(await spawnWorker(workerArgs));
-      const one = await runJob(api, clip, m, o.chunkFrames);
+      const one = await measured(children.slice(1), () => runJob(api, clip, m, o.chunkFrames));
       while (children.length - 1 < 2) children.push(await spawnWorker(workerArgs));
-      const two = await runJob(api, clip, m, o.chunkFrames);
+      const two = await measured(children.slice(1), () => runJob(api, clip, m, o.chunkFrames));
       for (const c of children.splice(1)) await killAndWait(c);
       const flicker = await measureFlicker(clip, m.size, { single: single.file, perFrame: perFrame.file, one: one.file, two: two.file }, two.chunks, CHUNK_DEFAULTS[m.name].crossfade);
       // The same stored chunks joined again without and with the cross-fade, compared as PNG frames.
@@ -106,6 +106,9 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
         ...(m.name === 'optimisation' ? { iterations, frameIterations } : {}),
         framesPerSecond: { singleProcess: single.fps, queue1Worker: one.fps, queue2Workers: two.fps },
         speedup2WorkersOver1: round(two.fps / one.fps),
+        // CPU seconds of the worker processes (and their ffmpeg) per wall second: what a busy machine left them.
+        workerCoresUsed: { queue1Worker: one.coresUsed, queue2Workers: two.coresUsed },
+        workerCpuSecondsPerFrame: { queue1Worker: one.cpuPerFrame, queue2Workers: two.cpuPerFrame },
         speedup2WorkersOverSingleProcess: round(two.fps / single.fps),
         target: '2 workers >= 1.7x 1 worker',
         chunks: two.chunks.map((c) => ({ keep: [c.keepFrom, c.keepTo], paintFrom: c.paintFrom, worker: c.worker, seconds: c.seconds })),
@@ -120,6 +123,25 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
     for (const c of children.reverse()) await killAndWait(c);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds (user + system, with waited-for children) of a process so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime, stime, cutime, cstime are fields 14–17 of the whole line (11–14 after the name).
+    return fields.slice(11, 15).reduce((a, b) => a + Number(b), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** A queue run, with the CPU its workers spent on it. */
+async function measured<T extends { fps: number; wall: number; frames: number }>(workers: ChildProcess[], run: () => Promise<T>): Promise<T & { coresUsed: number; cpuPerFrame: number }> {
+  const before = workers.reduce((a, w) => a + cpuSeconds(w.pid), 0);
+  const r = await run();
+  const cpu = workers.reduce((a, w) => a + cpuSeconds(w.pid), 0) - before;
+  return { ...r, coresUsed: round(cpu / r.wall), cpuPerFrame: round(cpu / r.frames) };
 }
 
 function makePan(file: string, seconds: number): void {
@@ -147,7 +169,7 @@ async function paintInProcess(clip: string, scratch: string, m: Method, consiste
 
 type ChunkDetails = VideoChunk & { worker: string; seconds: number };
 
-async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?: number): Promise<{ id: string; file: string; fps: number; chunks: ChunkDetails[] }> {
+async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?: number): Promise<{ id: string; file: string; fps: number; wall: number; frames: number; chunks: ChunkDetails[] }> {
   const form = new FormData();
   for (const [k, v] of Object.entries({ method: 'video', size: m.size, ...m.fields, ...(chunkFrames ? { chunkFrames } : {}) })) form.append(k, String(v));
   form.append('content', new Blob([new Uint8Array(fs.readFileSync(clip))], { type: 'video/mp4' }), 'pan.mp4');
@@ -162,7 +184,7 @@ async function runJob(api: RunningServer, clip: string, m: Method, chunkFrames?:
       const wall = (Date.now() - started) / 1000;
       const file = path.join(path.dirname(clip), `${m.name}-${created.id}.mp4`);
       fs.writeFileSync(file, Buffer.from(await (await fetch(`${api.url}/api/jobs/${created.id}/result`)).arrayBuffer()));
-      return { id: created.id, file, fps: round(job.result!.details.frames / wall), chunks: job.result!.details.chunks };
+      return { id: created.id, file, fps: round(job.result!.details.frames / wall), wall, frames: job.result!.details.frames, chunks: job.result!.details.chunks };
     }
     if (job.status !== 'queued' && job.status !== 'running') throw new Error(`job ${created.id}: ${job.status} ${job.error}`);
     await new Promise((r) => setTimeout(r, 200));
