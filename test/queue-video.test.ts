@@ -16,7 +16,7 @@ import { loadImage, saveImage } from '../src/image';
 import { chunkFramesDir, joinSequence, planChunks } from '../src/video/chunks';
 import { ffmpeg, needsFfmpeg } from './helpers/ffmpeg';
 import { MODELS_DIR, SHARED_DIR } from './helpers/reference';
-import { json, jobForm, killAndWait, makeSamplesDir, tempDir } from './helpers/server';
+import { json, jobForm, killAndWait, makeSamplesDir, STYLE_PNG, tempDir } from './helpers/server';
 import { redisSkip, spawnWorker, startRedis, TestRedis, until, WorkerProcess } from './helpers/queue';
 
 const quiet = { info: () => undefined, error: () => undefined };
@@ -163,6 +163,26 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     assert.ok(streams.some((s) => s.codec_type === 'audio'), 'the audio is kept');
     const poster = await fetch(`${server.url}/api/jobs/${id}/thumbnail/result`);
     assert.equal(poster.status, 200);
+  });
+
+  test('by optimisation: chunks with the longer overlap on both workers, every frame in the result', async () => {
+    const args = ['--queue', redis.url, '--storage', storeDir, '--model-dir', MODELS_DIR, '--threads', '1', '--lock-timeout', '2'];
+    while (workers.length < 2) workers.push(await spawnWorker(args));
+    const fields = { method: 'video', size: 48, iterations: 4, frameIterations: 1, seed: 3, chunkFrames: 40 };
+    const form = jobForm(fields, { content: { name: 'pan.mp4', bytes: fs.readFileSync(clip), type: 'video/mp4' }, style: STYLE_PNG });
+    const created = await json(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: form }));
+    assert.ok(created.id, JSON.stringify(created));
+    const end = await until('the job to end', async () => {
+      const j = await json(await fetch(`${server.url}/api/jobs/${created.id}`));
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+    }, 180_000);
+    assert.equal(end.status, 'succeeded', end.error);
+    const d = end.result.details;
+    assert.equal(d.method, 'optimisation');
+    assert.equal(d.frames, FRAMES);
+    assert.deepEqual(d.chunks.map((c: { paintFrom: number; keepFrom: number }) => c.keepFrom - c.paintFrom), [0, 24]);
+    assert.equal(d.blendedAtJoins, 24);
+    assert.equal(new Set(d.chunks.map((c: { worker: string }) => c.worker)).size, 2, 'both workers painted a chunk');
   });
 
   test('cancel reaches every chunk: the job ends cancelled and no worker goes on painting it', async () => {
