@@ -81,7 +81,7 @@ export async function benchQueueVideo(o: QueueVideoBenchOptions = {}): Promise<u
     const url = `redis://127.0.0.1:${port}`;
     const storeDir = path.join(scratch, 'store');
     await waitFor(async () => BullJobQueue.open({ url, storage: openStorage(storeDir), maxPixels: 1e8 }).then(async (q) => (await q.close(), true)));
-    const queue = await BullJobQueue.open({ url, storage: openStorage(storeDir), maxPixels: 1e8, reconcileMs: 1000 });
+    const queue = await BullJobQueue.open({ url, storage: openStorage(storeDir), maxPixels: 1e8, reconcileMs: 1000, keepVideoChunks: true });
     const api = await startServer({ port: 0, dataDir: path.join(scratch, 'api'), samplesDir: path.join(scratch, 'samples'), modelDir: MODELS, maxVideoSeconds: seconds + 1 }, { queue, log: { info: () => undefined, error: (m) => process.stderr.write(`${m}\n`) } });
     const workerArgs = ['--queue', url, '--storage', storeDir, '--model-dir', MODELS, '--threads', '1', '--concurrency', '1'];
     const report: Record<string, unknown> = { clip: { seconds, frameRate: 24, frames: Math.round(seconds * 24) }, loadBefore: load(), cpus: os.cpus().length };

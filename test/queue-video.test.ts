@@ -163,6 +163,8 @@ describe('video jobs on queue workers', { ...needsFfmpeg, ...(redisSkip() ? { sk
     assert.ok(streams.some((s) => s.codec_type === 'audio'), 'the audio is kept');
     const poster = await fetch(`${server.url}/api/jobs/${id}/thumbnail/result`);
     assert.equal(poster.status, 200);
+    await until('its chunk frames to leave the storage', async () => !fs.existsSync(path.join(storeDir, 'jobs', id, 'chunks')), 10_000);
+    assert.ok(fs.existsSync(path.join(storeDir, 'jobs', id, 'result.mp4')));
   });
 
   test('by optimisation: chunks with the longer overlap on both workers, every frame in the result', async () => {

@@ -39,6 +39,8 @@ export interface BullQueueOptions {
   reconcileMs?: number;
   /** Most frames a video job paints (the server's limit, checked at upload). */
   maxVideoFrames?: number;
+  /** Keep a video job's chunk frames in the storage after its end (the bench re-joins them). Default: removed. */
+  keepVideoChunks?: boolean;
 }
 
 /** BullMQ job ids must not look like integers; ours are prefixed. */
@@ -396,6 +398,10 @@ export class BullJobQueue implements JobQueue {
           return this.end(job, { status: 'failed', error: `the result ${r.result!.file} is missing from the job storage` });
         }
         this.end(job, { status: r.status === 'cancelled' ? 'cancelled' : 'succeeded', result: r.result, progress: r.progress ?? job.progress, history });
+        // A video's chunk frames served their purpose once the join ended (no chunk runs any more).
+        if (job.method === 'video' && !this.options.keepVideoChunks) {
+          this.options.storage.removePrefix(jobKey(job.id, 'chunks/')).catch((err) => this.sink.log.error(`job ${job.id}: cannot remove its chunk frames: ${String(err?.message ?? err)}`));
+        }
       },
       (err) => {
         this.sink.log.error(`job ${job.id}: cannot fetch its result: ${String(err?.message ?? err)}`);
