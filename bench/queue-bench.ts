@@ -102,7 +102,7 @@ async function runJobs(server: RunningServer, body: object, n: number): Promise<
   return { ms, msPerJob: round(ms / n), computeMsPerJob: round(compute / n) };
 }
 
-function spawnWorker(args: string[]): Promise<ChildProcess> {
+export function spawnWorker(args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'nst.js'), 'worker', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -114,7 +114,7 @@ function spawnWorker(args: string[]): Promise<ChildProcess> {
   });
 }
 
-function killAndWait(child: ChildProcess): Promise<void> {
+export function killAndWait(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
@@ -122,7 +122,7 @@ function killAndWait(child: ChildProcess): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
@@ -133,7 +133,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(fn: () => Promise<boolean>): Promise<void> {
+export async function waitFor(fn: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 50; i++) {
     if (await fn().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 200));

@@ -230,7 +230,7 @@ describe('video frames are counted at upload', needsFfmpeg, () => {
       const res = await upload(server.url, path.join(tmp, name));
       const body = await json(res);
       assert.equal(res.status, 413, `${name}: ${JSON.stringify(body)}`);
-      assert.equal(body.error, 'the content video has 10000 frames; this server accepts at most 9000');
+      assert.equal(body.error, 'the video has 10000 frames; this server accepts at most 9000');
     }
     assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'jobs')), []);
     assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'uploads')), []);
@@ -242,7 +242,7 @@ describe('video frames are counted at upload', needsFfmpeg, () => {
     try {
       const res = await upload(strict.url, path.join(tmp, 'six.mp4'));
       assert.equal(res.status, 413);
-      assert.equal((await json(res)).error, 'the content video has 6 frames; this server accepts at most 5');
+      assert.equal((await json(res)).error, 'the video has 6 frames; this server accepts at most 5');
     } finally {
       await strict.close();
       fs.rmSync(strict.dataDir, { recursive: true, force: true });

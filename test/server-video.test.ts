@@ -3,7 +3,7 @@
  * counts frames), the result is an MP4 with the clip's frames, rate and audio, served with byte
  * ranges, with a poster for the gallery; bad uploads (not a video, a still image, no video
  * stream, over a limit) answer 4xx with one line and leave nothing behind; a server restarted in
- * the middle resumes the job from its finished frames; the distributed queue refuses video jobs.
+ * the middle resumes the job from its finished frames (video jobs on the distributed queue: queue-video.test.ts).
  * Clips are made here with Debian's ffmpeg from a shared photo (96x64, 12 fps).
  */
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,6 @@ import { RgbImage } from '../src/image';
 import { decodeFrames } from '../src/video';
 import { SHARED_DIR, MODELS_DIR } from './helpers/reference';
 import { CONTENT_PNG, STYLE_PNG, json, jobForm, killAndWait, makeSamplesDir, readEvents, spawnServer, startTestServer, tempDir, waitForJob } from './helpers/server';
-import { redisSkip, startRedis } from './helpers/queue';
 
 const PHOTO = path.join(SHARED_DIR, 'images', 'content', 'tubingen.jpg');
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0 && spawnSync('ffprobe', ['-version'], { stdio: 'ignore' }).status === 0;
@@ -161,12 +160,12 @@ describe('video jobs over HTTP', needsFfmpeg, () => {
   test('bad uploads answer 4xx with one line and leave no job behind', async () => {
     const before = jobFolders(server.dataDir);
     const cases: [string, FormData, number, RegExp][] = [
-      ['text', jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: 'clip.mp4', bytes: Buffer.from('not a video at all\n') } }), 415, /^the content file is not a video ffmpeg can read \(.+\)$/],
-      ['a still image', videoForm(CONTENT_PNG), 415, /^the content file is not a video ffmpeg can read \(not a video \(no video stream\)\)$/],
+      ['text', jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: 'clip.mp4', bytes: Buffer.from('not a video at all\n') } }), 415, /^the file is not a video ffmpeg can read \(.+\)$/],
+      ['a still image', videoForm(CONTENT_PNG), 415, /^the file is not a video ffmpeg can read \(not a video \(no video stream\)\)$/],
       ['no video stream', videoForm(clip('tone.m4a')), 415, /no video stream/],
-      ['empty', jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: 'empty.mp4', bytes: Buffer.alloc(0) } }), 400, /^the content video is empty$/],
-      ['too long', videoForm(clip('long.mp4')), 413, /^the content video is 2\.0 s long, over the server's limit of 1\.5 s$/],
-      ['too many pixels', videoForm(clip('wide.mp4')), 413, /^the content video's frames are 128x96 \(12288 pixels\), over the server's limit of 8000 pixels$/],
+      ['empty', jobForm({ method: 'video', fastStyle: 'wave' }, { content: { name: 'empty.mp4', bytes: Buffer.alloc(0) } }), 400, /^the video is empty$/],
+      ['too long', videoForm(clip('long.mp4')), 413, /^the video is 2\.0 s long, over the server's limit of 1\.5 s$/],
+      ['too many pixels', videoForm(clip('wide.mp4')), 413, /^the video's frames are 128x96 \(12288 pixels\), over the server's limit of 8000 pixels$/],
       ['no style', videoForm(clip('pan.mp4'), { method: 'video' }), 400, /^a style image is required/],
       ['unknown style', videoForm(clip('pan.mp4'), { method: 'video', fastStyle: 'nope' }), 400, /^unknown fast style 'nope'/],
       ['an image format', videoForm(clip('pan.mp4'), { method: 'video', fastStyle: 'wave', format: 'png' }), 400, /^unknown field 'format' for method 'video'/],
@@ -191,7 +190,7 @@ describe('video jobs over HTTP', needsFfmpeg, () => {
       const res = await fetch(`${small.url}/api/jobs`, { method: 'POST', body: videoForm(clip('pan.mp4')) });
       const body = await json(res);
       assert.equal(res.status, 413, JSON.stringify(body));
-      assert.match(body.error, /^the content video is \d+ KiB, over the server's limit of 2 KiB$/);
+      assert.match(body.error, /^the video is \d+ KiB, over the server's limit of 2 KiB$/);
       assert.deepEqual(jobFolders(small.dataDir), []);
       assert.deepEqual(fs.readdirSync(path.join(small.dataDir, 'uploads')), []);
       // Images keep their own limit (maxUploadBytes), whatever the video limit.
@@ -269,25 +268,6 @@ test('a server killed (SIGKILL) during a video job resumes it from its finished 
     assert.ok(count >= 2 && count < 96 && count === stopped.result.details.frames, `partial video of ${count} frames`);
   } finally {
     await killAndWait(s.child, 'SIGTERM');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(samplesDir, { recursive: true, force: true });
-  }
-});
-
-test('the distributed queue refuses video jobs with a 400 that says so', { ...needsFfmpeg, ...(redisSkip() ? { skip: redisSkip() as string } : {}) }, async () => {
-  const redis = await startRedis();
-  const dataDir = tempDir('nst-video-queue-');
-  const samplesDir = makeSamplesDir();
-  const api = await spawnServer(['--queue', redis.url, '--role', 'api', '--storage', dataDir, '--data-dir', dataDir, '--samples-dir', samplesDir, '--model-dir', MODELS_DIR]);
-  try {
-    const res = await fetch(`${api.url}/api/jobs`, { method: 'POST', body: videoForm(clip('pan.mp4')) });
-    const body = await json(res);
-    assert.equal(res.status, 400, JSON.stringify(body));
-    assert.equal(body.error, "'video' jobs cannot run on the distributed queue (--queue); send them to a server without --queue");
-    assert.deepEqual(jobFolders(dataDir), []);
-  } finally {
-    await killAndWait(api.child, 'SIGTERM');
-    await redis.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(samplesDir, { recursive: true, force: true });
   }

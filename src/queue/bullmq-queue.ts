@@ -9,7 +9,7 @@
  * server missed while away is applied. So no job is lost whatever happens to Redis.
  */
 import * as os from 'node:os';
-import { Queue, QueueEvents } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { HttpError, RETRY_AFTER_SECONDS } from '../jobs/http-error';
 import type { JobRecord, LossPoint, JobProgress } from '../jobs/store';
@@ -22,6 +22,8 @@ import { checkRedisUrl, connectChecked, redactRedisUrl, redisConnection } from '
 import type { JobKind } from '../jobs/kinds';
 import type { JobQueue, JobSink, QueueHealth } from '../jobs/queue';
 import { QueueWorkerOptions, RunningQueueWorker, startQueueWorker } from './worker';
+import { clipFrames, planVideoJob } from '../jobs/video-chunks';
+import { parseChunkQueueId, videoFlow } from './video-tasks';
 
 export interface BullQueueOptions {
   /** redis://HOST:PORT */
@@ -35,6 +37,10 @@ export interface BullQueueOptions {
   modelDir?: string;
   /** How often unfinished records are checked against the queue. Default 3 s. */
   reconcileMs?: number;
+  /** Most frames a video job paints (the server's limit, checked at upload). */
+  maxVideoFrames?: number;
+  /** Keep a video job's chunk frames in the storage after its end (the bench re-joins them). Default: removed. */
+  keepVideoChunks?: boolean;
 }
 
 /** BullMQ job ids must not look like integers; ours are prefixed. */
@@ -47,11 +53,15 @@ interface Live {
   progress: JobProgress | null;
   history: LossPoint[];
   lastWrite: number;
+  /** A video job: kept frames stored by each chunk, and when its first chunk started here. */
+  chunks?: Map<number, number>;
+  since?: number;
 }
 
 export class BullJobQueue implements JobQueue {
   private sink!: JobSink;
   private readonly queue: Queue;
+  private readonly flows: FlowProducer;
   private readonly events: QueueEvents;
   private readonly live = new Map<string, Live>();
   /** Cancel/delete requests not yet written to Redis (it was away). */
@@ -87,6 +97,8 @@ export class BullJobQueue implements JobQueue {
     private readonly eventsConnection: IORedis,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection });
+    this.flows = new FlowProducer({ connection });
+    this.flows.on('error', () => undefined);
     this.events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection });
     this.queue.on('error', () => undefined); // connection drops are reported by health and 503s
     this.events.on('error', () => undefined);
@@ -198,6 +210,7 @@ export class BullJobQueue implements JobQueue {
     // (Redis away or just back): a bounded wait, then the connections are dropped all the same.
     await closeWithin(this.events.close(), CLOSE_WAIT_MS);
     await closeWithin(this.queue.close(), CLOSE_WAIT_MS);
+    await closeWithin(this.flows.close(), CLOSE_WAIT_MS);
     this.connection.disconnect();
     this.eventsConnection.disconnect();
     this.options.storage.close?.();
@@ -210,12 +223,21 @@ export class BullJobQueue implements JobQueue {
   }
 
   private async enqueue(job: JobRecord): Promise<void> {
+    if (job.method === 'video') {
+      // Chunks on different workers at once; they resume from the frames already stored.
+      await this.flows.add(videoFlow({ ...this.payload(job), ...this.videoLimit() }, planVideoJob(job, this.options.maxVideoFrames), { keepSeconds: KEEP_FINISHED_S }));
+      return;
+    }
     await this.queue.add(job.method, this.payload(job), {
       jobId: bullId(job.id),
       attempts: 1,
       removeOnComplete: { age: KEEP_FINISHED_S },
       removeOnFail: { age: KEEP_FINISHED_S },
     });
+  }
+
+  private videoLimit(): { maxVideoFrames?: number } {
+    return this.options.maxVideoFrames ? { maxVideoFrames: this.options.maxVideoFrames } : {};
   }
 
   /** Whether the storage is the server's own data directory (then files need no copying). */
@@ -264,6 +286,8 @@ export class BullJobQueue implements JobQueue {
   }
 
   private onMessage(jobId: string, msg: WorkerMessage): void {
+    const chunk = parseChunkQueueId(jobId);
+    if (chunk) return this.onChunkMessage(chunk.id, chunk.chunk, msg);
     const job = this.openRecord(jobId);
     if (!job || !msg || typeof msg !== 'object') return;
     const { store } = this.sink;
@@ -308,6 +332,40 @@ export class BullJobQueue implements JobQueue {
     }
   }
 
+  /** A video chunk's messages: the job runs while any chunk does; its progress counts every chunk's frames. */
+  private onChunkMessage(id: string, chunk: number, msg: WorkerMessage): void {
+    const job = this.openRecord(`job-${id}`);
+    if (!job || !msg || typeof msg !== 'object') return;
+    const { store } = this.sink;
+    const live = this.liveOf(job);
+    live.chunks ??= new Map();
+    live.since ??= Date.now();
+    if (msg.type === 'chunk-start') {
+      const resumed = msg.resumedFrom !== null;
+      const resumes = resumed ? [...job.resumes, { at: new Date().toISOString(), fromIteration: msg.resumedFrom!, worker: msg.worker }] : job.resumes;
+      if (job.status !== 'running' || resumed) store.update(id, { status: 'running', startedAt: job.startedAt ?? new Date().toISOString(), error: null, resumes });
+      if (resumed) this.sink.log.info(`job ${id}: video chunk ${chunk + 1} resumed after frame ${msg.resumedFrom} on ${msg.worker}`);
+      if (job.status !== 'running') this.sink.publish(id, 'status', { status: 'running' });
+    } else if (msg.type === 'chunk-progress') {
+      live.chunks.set(chunk, msg.kept);
+      const done = [...live.chunks.values()].reduce((a, b) => a + b, 0);
+      const frames = Math.max(clipFrames(job), done);
+      const seconds = (Date.now() - live.since) / 1000;
+      const rate = done / Math.max(seconds, 1e-3);
+      const progress: JobProgress = { iteration: done, iterations: frames, elapsedSeconds: round(seconds), etaSeconds: round((frames - done) / Math.max(rate, 1e-9)), iterationsPerSecond: round(rate), unit: 'frames' };
+      live.progress = progress;
+      this.sink.publish(id, 'progress', progress);
+      if (Date.now() - live.lastWrite > PROGRESS_WRITE_MS) {
+        live.lastWrite = Date.now();
+        store.update(id, { progress });
+      }
+    } else if (msg.type === 'requeued') {
+      this.sink.log.info(`job ${id}: ${msg.worker} is stopping and put video chunk ${chunk + 1} back in the queue`);
+    } else if (msg.type === 'preview') {
+      this.onMessage(`job-${id}`, msg);
+    }
+  }
+
   private liveOf(job: JobRecord): Live {
     let live = this.live.get(job.id);
     if (!live) this.live.set(job.id, (live = { progress: job.progress, history: job.history, lastWrite: 0 }));
@@ -328,7 +386,10 @@ export class BullJobQueue implements JobQueue {
     const history = [...(from === null ? [] : job.history.filter((row) => row[0] <= from)), ...r.history];
     // A fitted style first: when the job's end is announced, the API lists it.
     const copyShared = r.shared?.length ? pullSharedModels(this.options.storage, this.options.modelDir) : Promise.resolve([]);
-    const copy = copyShared.then(() => (r.result ? this.copyFromStorage(job.id, r.result.file) : true));
+    const poster = r.result?.poster;
+    const copy = copyShared
+      .then(() => (poster ? this.copyFromStorage(job.id, poster) : true))
+      .then(() => (r.result ? this.copyFromStorage(job.id, r.result.file) : true));
     copy.then(
       (ok) => {
         if (!this.openRecord(jobId)) return;
@@ -337,6 +398,10 @@ export class BullJobQueue implements JobQueue {
           return this.end(job, { status: 'failed', error: `the result ${r.result!.file} is missing from the job storage` });
         }
         this.end(job, { status: r.status === 'cancelled' ? 'cancelled' : 'succeeded', result: r.result, progress: r.progress ?? job.progress, history });
+        // A video's chunk frames served their purpose once the join ended (no chunk runs any more).
+        if (job.method === 'video' && !this.options.keepVideoChunks) {
+          this.options.storage.removePrefix(jobKey(job.id, 'chunks/')).catch((err) => this.sink.log.error(`job ${job.id}: cannot remove its chunk frames: ${String(err?.message ?? err)}`));
+        }
       },
       (err) => {
         this.sink.log.error(`job ${job.id}: cannot fetch its result: ${String(err?.message ?? err)}`);
@@ -346,13 +411,20 @@ export class BullJobQueue implements JobQueue {
   }
 
   private onFailed(jobId: string, reason: string): void {
-    const job = this.openRecord(jobId);
+    const chunk = parseChunkQueueId(jobId);
+    // A chunk's failure is the job's (BullMQ then fails the join too, with a reason of its own).
+    const job = this.openRecord(chunk ? `job-${chunk.id}` : jobId);
     if (!job) return;
     const live = this.live.get(job.id);
     this.end(job, { status: 'failed', error: reason || 'the job failed on its worker', progress: live?.progress ?? job.progress, history: live?.history ?? job.history });
   }
 
   private onStalled(jobId: string): void {
+    const chunk = parseChunkQueueId(jobId);
+    if (chunk) {
+      if (this.openRecord(`job-${chunk.id}`)) this.sink.log.info(`job ${chunk.id}: the worker of video chunk ${chunk.chunk + 1} stopped answering; the chunk goes to another worker`);
+      return;
+    }
     const job = this.openRecord(jobId);
     if (!job) return;
     this.sink.log.info(`job ${job.id}: its worker stopped answering; the job goes to another worker`);

@@ -16,12 +16,13 @@ import * as path from 'node:path';
 import { Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
-import type { FitSettings, JobKind, JobRunContext } from '../jobs/kinds';
+import type { FitSettings, JobKind, JobRunContext, RunSettings } from '../jobs/kinds';
 import { pullSharedModels, pushSharedModels } from '../jobs/shared-models';
 import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../jobs/store';
 import { jobKey, Storage, StorageError } from '../storage';
 import { Preview, recordResult, RunState, runOneJob } from '../jobs/run-one';
-import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, WorkerMessage, WorkerResult } from '../jobs/protocol';
+import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, VIDEO_CHUNK_METHOD, VIDEO_JOIN_METHOD, WorkerMessage, WorkerResult } from '../jobs/protocol';
+import { processVideoChunk, videoJoinKind } from './video-tasks';
 
 export interface RunEnvironment {
   storage: Storage;
@@ -56,13 +57,14 @@ export interface ActiveJob {
 }
 
 export async function processJob(job: Job, token: string, env: RunEnvironment, active: ActiveJob, firstRequest: CancelRequest | null): Promise<WorkerResult> {
-  const problem = payloadProblem(job.data, [...env.kinds.keys()]);
+  const problem = payloadProblem(job.data, [...env.kinds.keys(), VIDEO_CHUNK_METHOD, VIDEO_JOIN_METHOD]);
   if (problem) {
     env.log.error(`job ${job.id}: refused: ${problem}`);
     throw new UnrecoverableError(problem);
   }
   const payload = job.data as JobPayload;
-  const kind = env.kinds.get(payload.method)!;
+  if (payload.method === VIDEO_CHUNK_METHOD) return processVideoChunk(job, token, env, active, firstRequest);
+  const kind = payload.method === VIDEO_JOIN_METHOD ? videoJoinKind(env.storage, payload, job) : env.kinds.get(payload.method)!;
   const id = payload.id;
   const done = (status: WorkerResult['status'], result: JobResultInfo | null, progress: JobProgress | null, history: LossPoint[], resumedFrom: number | null, shared?: string[]): WorkerResult => ({
     v: PAYLOAD_VERSION,
@@ -85,13 +87,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
 
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `nst-job-${id}-`));
   try {
-    const inputs: Record<string, string> = {};
-    for (const [role, info] of Object.entries(payload.inputs)) {
-      const bytes = await env.storage.get(jobKey(id, info.file));
-      if (!bytes) throw new NstError(`the ${role} image of job ${id} is not in the job storage (do the API server and this worker use the same --storage?)`);
-      inputs[role] = path.join(dir, info.file);
-      await fs.promises.writeFile(inputs[role], bytes);
-    }
+    const inputs = await fetchInputs(env.storage, payload, dir);
     let checkpoint: JobRunContext['checkpoint'] = null;
     if (kind.resumable) {
       const meta = await env.storage.get(jobKey(id, 'checkpoint.json'));
@@ -143,7 +139,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       error: null,
       result: null,
     };
-    const settings = { threads: env.threads, device: env.device, precision: env.precision, modelDir: env.modelDir, maxPixels: payload.maxPixels, fit: env.fit };
+    const settings = runSettings(env, payload);
     // A style another worker fitted since this one started: here before the job names it.
     await pullSharedModels(env.storage, env.modelDir);
     const outcome = await runOneJob({
@@ -190,6 +186,10 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       },
       { worker: env.worker },
     );
+    // A result the kind wrote itself (a video) and its poster: into the storage, for the API.
+    for (const file of outcome.file ? [outcome.file.name, outcome.file.poster] : []) {
+      if (file) await env.storage.put(jobKey(id, file), await fs.promises.readFile(path.join(dir, file)));
+    }
     await sending;
     const status = outcome.cancelled ? 'cancelled' : 'succeeded';
     env.log.info(`job ${id}: ${status}`);
@@ -215,11 +215,36 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
   }
 }
 
+/** Copies the job's inputs from the storage into `dir`; their local paths by role. */
+export async function fetchInputs(storage: Storage, payload: JobPayload, dir: string): Promise<Record<string, string>> {
+  const inputs: Record<string, string> = {};
+  for (const [role, info] of Object.entries(payload.inputs)) {
+    const bytes = await storage.get(jobKey(payload.id, info.file));
+    if (!bytes) throw new NstError(`the ${role} ${info.video ? 'video' : 'image'} of job ${payload.id} is not in the job storage (do the API server and this worker use the same --storage?)`);
+    inputs[role] = path.join(dir, info.file);
+    await fs.promises.writeFile(inputs[role], bytes);
+  }
+  return inputs;
+}
+
+/** The compute settings of a job on this worker: the worker's, with the API's limits from the payload. */
+export function runSettings(env: RunEnvironment, payload: JobPayload): RunSettings {
+  return {
+    threads: env.threads,
+    device: env.device,
+    precision: env.precision,
+    modelDir: env.modelDir,
+    maxPixels: payload.maxPixels,
+    fit: env.fit,
+    ...(payload.maxVideoFrames ? { maxVideoFrames: payload.maxVideoFrames } : {}),
+  };
+}
+
 /**
  * Whether this worker still holds the job's lock (extended by one lock period if so). No answer
  * within a lock period (Redis away) means the lock has run out meanwhile: not ours any more.
  */
-async function stillOwned(job: Job, token: string, lockMs: number): Promise<boolean> {
+export async function stillOwned(job: Job, token: string, lockMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), lockMs)));
   try {
@@ -232,7 +257,7 @@ async function stillOwned(job: Job, token: string, lockMs: number): Promise<bool
 }
 
 /** A lost job is left alone: no result, no failure, no hand-back (WaitingError: BullMQ moves nothing). */
-function letGo(id: string, env: RunEnvironment): WaitingError {
+export function letGo(id: string, env: RunEnvironment): WaitingError {
   env.log.info(`job ${id}: stopped here, it is another worker's now`);
   return new WaitingError();
 }
@@ -241,7 +266,7 @@ function letGo(id: string, env: RunEnvironment): WaitingError {
  * Back to the waiting list for any worker. If Redis cannot be told now, the job's lock runs out and
  * BullMQ's stalled-job check hands it on all the same.
  */
-async function handBack(job: Job, token: string): Promise<void> {
+export async function handBack(job: Job, token: string): Promise<void> {
   await job.moveToWait(token).catch(() => undefined);
 }
 
@@ -252,12 +277,12 @@ async function saveCheckpoint(storage: Storage, id: string, raw: RgbImage, itera
 }
 
 /** A message without this worker's paths: its temporary folder (files by name) and its storage directory. */
-function withoutLocalPaths(message: string, dir: string, storage: Storage): string {
+export function withoutLocalPaths(message: string, dir: string, storage: Storage): string {
   let out = message.split(`${dir}/`).join('').split(dir).join("the job's folder");
   if (storage.localPath) out = out.split(`${storage.description}/`).join('').split(storage.description).join('the job storage');
   return out;
 }
 
-function oneLine(message: string): string {
+export function oneLine(message: string): string {
   return message.replace(/\s*\r?\n\s*/g, ' ').trim() || 'error';
 }

@@ -31,28 +31,28 @@ export interface CheckedVideo {
 }
 
 /** Checks a video file; throws HttpError 400 (empty, no frames), 413 (over a limit), 415 (not a video) or 503. */
-export async function checkVideo(file: string, label: string, limits: VideoLimits): Promise<CheckedVideo> {
+export async function checkVideo(file: string, limits: VideoLimits): Promise<CheckedVideo> {
   const bytes = (await fs.promises.stat(file)).size;
-  if (bytes === 0) throw new HttpError(400, `the ${label} video is empty`);
-  if (bytes > limits.maxBytes) throw new HttpError(413, `the ${label} video is ${mib(bytes)}, over the server's limit of ${mib(limits.maxBytes)}`);
+  if (bytes === 0) throw new HttpError(400, `the video is empty`);
+  if (bytes > limits.maxBytes) throw new HttpError(413, `the video is ${mib(bytes)}, over the server's limit of ${mib(limits.maxBytes)}`);
   let info: VideoInfo;
   try {
     info = await probeVideoAsync(file);
   } catch (err) {
     if (err instanceof VideoToolMissingError) throw new HttpError(503, 'this server cannot read videos: ffprobe is not installed');
-    if (err instanceof NstError) throw new HttpError(415, `the ${label} file is not a video ffmpeg can read (${probeReason(err.message)})`);
+    if (err instanceof NstError) throw new HttpError(415, `the file is not a video ffmpeg can read (${probeReason(err.message)})`);
     throw err;
   }
-  if (info.frameCount < 1 || !(info.duration > 0)) throw new HttpError(400, `the ${label} video has no frames`);
+  if (info.frameCount < 1 || !(info.duration > 0)) throw new HttpError(400, `the video has no frames`);
   if (info.duration > limits.maxSeconds) {
-    throw new HttpError(413, `the ${label} video is ${info.duration.toFixed(1)} s long, over the server's limit of ${limits.maxSeconds} s`);
+    throw new HttpError(413, `the video is ${info.duration.toFixed(1)} s long, over the server's limit of ${limits.maxSeconds} s`);
   }
   if (info.width * info.height > limits.maxPixels) {
-    throw new HttpError(413, `the ${label} video's frames are ${info.width}x${info.height} (${info.width * info.height} pixels), over the server's limit of ${limits.maxPixels} pixels`);
+    throw new HttpError(413, `the video's frames are ${info.width}x${info.height} (${info.width * info.height} pixels), over the server's limit of ${limits.maxPixels} pixels`);
   }
   // Counted as the painter counts them (duration × rate), or as the container says when that is more.
   const frames = Math.max(info.frameCount, Math.round(info.duration * info.fps));
-  if (frames > limits.maxFrames) throw new HttpError(413, `the ${label} video has ${frames} frames; this server accepts at most ${limits.maxFrames}`);
+  if (frames > limits.maxFrames) throw new HttpError(413, `the video has ${frames} frames; this server accepts at most ${limits.maxFrames}`);
   const { format, extension } = containerOf(info);
   return {
     format,

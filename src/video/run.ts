@@ -132,7 +132,7 @@ interface Painter {
  * Loads the method's network and plans its frames within the budget (a size that cannot fit is
  * refused here, before anything is decoded or written).
  */
-async function createPainter(o: ResolvedVideoOptions, runtime: { device: string; threads: number }): Promise<Painter> {
+export async function createPainter(o: ResolvedVideoOptions, runtime: { device: string; threads: number }): Promise<Painter> {
   // OpenCV's heap is part of the process the frames are planned over.
   if (o.consistency) await loadOpenCv();
   return o.method === 'fast' ? createFastPainter(o, runtime) : createOptimisationPainter(o, runtime);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeImage, loadImage, RgbImage } from '../../image';
 import { stylizeVideo, VIDEO_DEFAULTS } from '../../video';
-import type { VideoProgress, VideoResult } from '../../video';
+import type { VideoOptions, VideoProgress, VideoResult } from '../../video';
 import { decodeFrames } from '../../video/ffmpeg';
 import { FrameStore } from '../../video/frame-store';
 import { badRequest } from '../http-error';
@@ -20,8 +20,7 @@ import type { FieldReader } from '../fields';
 import { writeAtomic } from '../files';
 import type { JobProgress } from '../store';
 import { parseColourMode } from './stylize';
-import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext } from './types';
-import { computeSettings } from './types';
+import type { InputRole, JobKind, JobOutcome, JobRunContext, KindContext, RunSettings } from './types';
 
 export interface VideoJobParams {
   /** A pretrained style (fast method); absent: optimisation towards the uploaded style image. */
@@ -35,6 +34,8 @@ export interface VideoJobParams {
   iterations?: number;
   frameIterations?: number;
   seed?: number;
+  /** Distributed queue: frames each chunk keeps (chunks run on different workers at once); absent: 5 s of the clip. */
+  chunkFrames?: number;
 }
 
 // Small by default: the fast network takes about 1–3 s a frame at 256–384 px on a CPU.
@@ -46,11 +47,9 @@ const PREVIEW_EVERY_MS = 1000;
 
 export const videoKind: JobKind = {
   name: 'video',
-  description: 'a short video painted frame by frame without flicker: needs a content video and fastStyle (or a style image, by optimisation)',
+  description: 'a short video painted frame by frame without flicker: needs a video and fastStyle (or a style image, by optimisation)',
   resumable: false,
   videoInput: 'content',
-  // Workers of the distributed queue save image results only.
-  localOnly: true,
 
   parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
     const fastStyle = f.string('fastStyle', { max: 100 });
@@ -71,6 +70,8 @@ export const videoKind: JobKind = {
       params.frameIterations = f.integer('frameIterations', { min: 1, max: ctx.maxIterations }) ?? Math.max(1, Math.round(iterations / 4));
       params.seed = f.integer('seed', { min: 0, max: 2 ** 31 - 1 }) ?? Math.floor(Math.random() * 2 ** 31);
     }
+    const chunkFrames = f.integer('chunkFrames', { min: 2, max: 100_000 });
+    if (chunkFrames !== undefined) params.chunkFrames = chunkFrames;
     if (params.size === undefined) delete params.size;
     return params as unknown as Record<string, unknown>;
   },
@@ -86,21 +87,9 @@ export const videoKind: JobKind = {
     const before = ctx.job.resumes.length > 0 ? (ctx.job.progress?.elapsedSeconds ?? 0) : 0;
     const output = path.join(ctx.dir, VIDEO_RESULT);
     const framesDir = `${output}.frames`;
-    const clip = ctx.job.inputs.content;
-    const size = p.size ?? (clip && Math.max(clip.width, clip.height) > DEFAULT_VIDEO_SIZE ? DEFAULT_VIDEO_SIZE : undefined);
     const previews = new FramePreviews(ctx, framesDir);
     const result = await stylizeVideo(
-      {
-        input: ctx.inputs.content!,
-        output,
-        ...(p.fastStyle ? { style: p.fastStyle } : { styleImage: ctx.inputs.style!, iterations: p.iterations, frameIterations: p.frameIterations, seed: p.seed }),
-        size,
-        consistency: p.consistency,
-        preserveColors: p.preserveColors,
-        resume: true,
-        ...(ctx.maxVideoFrames ? { maxFrames: ctx.maxVideoFrames } : {}),
-        ...computeSettings(ctx),
-      },
+      { ...videoOptions(ctx, output), resume: true },
       {
         signal: ctx.signal,
         onProgress: (q: VideoProgress) => {
@@ -125,6 +114,28 @@ export const videoKind: JobKind = {
     };
   },
 };
+
+/** The library's options of a video job's run (also of each of its chunks on the distributed queue). */
+export function videoOptions(ctx: Pick<JobRunContext, 'job' | 'inputs' | 'maxVideoFrames'> & RunSettings, output: string): VideoOptions {
+  const p = ctx.job.params as unknown as VideoJobParams;
+  const clip = ctx.job.inputs.content;
+  const size = p.size ?? (clip && Math.max(clip.width, clip.height) > DEFAULT_VIDEO_SIZE ? DEFAULT_VIDEO_SIZE : undefined);
+  return {
+    input: ctx.inputs.content!,
+    output,
+    ...(p.fastStyle ? { style: p.fastStyle } : { styleImage: ctx.inputs.style!, iterations: p.iterations, frameIterations: p.frameIterations, seed: p.seed }),
+    size,
+    consistency: p.consistency,
+    preserveColors: p.preserveColors,
+    ...(ctx.maxVideoFrames ? { maxFrames: ctx.maxVideoFrames } : {}),
+    threads: ctx.threads,
+    device: ctx.device,
+    precision: ctx.precision,
+    modelDir: ctx.modelDir,
+    maxPixels: ctx.maxPixels,
+    maxMemory: ctx.maxMemory,
+  };
+}
 
 function frameProgress(q: Extract<VideoProgress, { type: 'frame' }>, elapsedSeconds: number): JobProgress {
   return {

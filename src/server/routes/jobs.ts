@@ -153,7 +153,7 @@ export async function jobRoutes(app: FastifyInstance, opts: JobRoutesOptions): P
       }
       if (role === kind.videoInput) {
         if (!upload) throw badRequest(`the '${method}' method needs an uploaded video as the '${role}' file (samples are images)`);
-        const checked = await checkVideo(file, role, opts.video);
+        const checked = await checkVideo(file, opts.video);
         inputs.push({ role, name, source: 'upload', file, bytes: checked.bytes, format: checked.format, extension: checked.extension, width: checked.width, height: checked.height, video: checked.video });
         continue;
       }
