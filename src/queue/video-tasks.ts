@@ -17,7 +17,7 @@ import type { JobRecord } from '../jobs/store';
 import { joinVideoChunks, paintVideoChunk } from '../jobs/video-chunks';
 import { jobKey, Storage, StorageError } from '../storage';
 import type { VideoChunk } from '../video/chunks';
-import { ActiveJob, fetchInputs, handBack, letGo, oneLine, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './run-job';
+import { ActiveJob, fetchInputs, handBack, letGo, oneLine, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './task-context';
 import { QUEUE_NAME } from './keys';
 
 /** The queue's id of chunk `index` of job `id` (the join has the job's own, job-<id>). */

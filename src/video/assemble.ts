@@ -6,7 +6,7 @@
 import { assembleVideo } from './ffmpeg';
 import type { FrameStore } from './frame-store';
 import type { ResolvedVideoOptions } from './options';
-import type { VideoProgress } from './run';
+import type { VideoProgress } from './progress';
 
 /** Encodes the finished frames; returns how many (0: nothing was written). */
 export async function assembleFinished(o: ResolvedVideoOptions, store: FrameStore, partial: boolean, onProgress?: (p: VideoProgress) => void): Promise<number> {

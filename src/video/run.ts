@@ -27,26 +27,9 @@ import { OptimisationPainter } from './optimisation-painter';
 import type { FramePainter } from './painter';
 import { TemporalSequencer } from './sequencer';
 import type { ResolvedVideoOptions } from './options';
+import type { VideoProgress } from './progress';
 
-export type VideoProgress =
-  | {
-      type: 'frame';
-      /** Frame just finished (from 1), of `frames` expected. */
-      frame: number;
-      frames: number;
-      /** Frames skipped because an earlier run had finished them (--resume). */
-      resumed: number;
-      framesPerSecond: number;
-      etaSeconds: number;
-      /** This frame: flow + masks, and painting, in ms. */
-      flowMs: number;
-      paintMs: number;
-    }
-  | { type: 'iteration'; frame: number; iteration: number; iterations: number; loss: number }
-  /** The frames folder is this run's (after the network loaded and the size was found to fit). */
-  | { type: 'painting'; framesDir: string; resumed: number }
-  | { type: 'assembling'; frames: number; partial: boolean }
-  | { type: 'warning'; message: string };
+export type { VideoProgress } from './progress';
 
 export interface VideoResult {
   output: string;
