@@ -19,6 +19,8 @@ import { FAST_BYTES_PER_PIXEL } from '../transfer/fast/tiled';
 import { METHODS, MethodName } from '../transfer/method-names';
 import type { JobRecord } from '../jobs/store';
 import type { Precision } from '../engine';
+import { cachedCost, GATYS_PROBE_SIZES } from '../transfer/memory';
+import { objectiveCost } from '../transfer/gatys/tiling/memory-model';
 
 /** The process's memory before a stage (runtime, VGG19's weights): the planner's usual base. */
 export const BASE_BYTES = 900 * 2 ** 20;
@@ -28,7 +30,7 @@ export const BASE_BYTES = 900 * 2 ** 20;
  * on a 512-px job of 20 (86 s): the overlap alone predicted 711 s, the print took 1,041 s; the
  * difference over 36 tile runs is 3.0 evaluations of a tile.
  */
-export const TILE_SETUP_EVALUATIONS = 3;
+export const TILE_SETUP_EVALUATIONS = 4;
 /** Jobs whose pace is averaged. */
 const RECENT_JOBS = 8;
 /**
@@ -50,6 +52,8 @@ export interface EstimateRequest {
   transferMethod?: MethodName;
   /** The jobs' compute precision (its bytes per pixel decide the tiling); default fp32. */
   precision?: Precision;
+  /** Compute threads per job (with precision, which memory calibration of this machine applies). */
+  threads?: number;
 }
 
 export interface Estimate {
@@ -119,14 +123,23 @@ function requestOf(job: JobRecord): EstimateRequest | null {
     iterations: explicit ? (p.iterations as number) : undefined,
     transferMethod: (p.transferMethod as MethodName | undefined) ?? 'gatys',
     precision: job.result?.details?.precision === 'bf16' ? 'bf16' : 'fp32',
+    threads: typeof job.result?.details?.threads === 'number' ? job.result.details.threads : undefined,
   };
 }
 
 /**
  * Work per second over the last finished jobs like `r`. A job that stopped its stages early ran
- * fewer evaluations than planned: its work is scaled by evaluations run / planned.
+ * fewer evaluations than planned: its work is scaled by evaluations run / planned. A tiled print
+ * is paced on tiled prints where this server has painted one (and a whole painting on whole ones):
+ * both sides' work is counted with the same tiling model, so its errors cancel.
  */
 export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest, budgetBytes: number): { workPerSecond: number; jobs: number } | null {
+  const tiled = tilingOf(r, budgetBytes).tiled;
+  const alike = jobs.filter((job) => ranTiled(job) === tiled);
+  return paceOver(alike.length ? alike : jobs, r, budgetBytes);
+}
+
+function paceOver(jobs: readonly JobRecord[], r: EstimateRequest, budgetBytes: number): { workPerSecond: number; jobs: number } | null {
   let work = 0;
   let seconds = 0;
   let n = 0;
@@ -139,13 +152,18 @@ export function measuredPace(jobs: readonly JobRecord[], r: EstimateRequest, bud
     if (stages[stages.length - 1].pixels < MIN_PACING_PIXELS) continue;
     const planned = stages.reduce((a, s) => a + s.evaluations, 0);
     const ran = r.kind === 'fast' ? 1 : Math.min(job.result.iterations, planned);
-    work += (workOf(stages, recordedTiling(job, past)) * ran) / planned;
+    work += (workOf(stages, ranTiled(job) ? tilingOf(past, budgetBytes) : WHOLE) * ran) / planned;
     // The optimisation loop's own time where the job recorded it (loading the network is not work per pixel).
     const looped = job.progress?.elapsedSeconds;
     seconds += r.kind === 'stylize' && looped && looped > 0 && looped <= job.result.seconds ? looped : job.result.seconds;
     n++;
   }
   return n && seconds > 0 ? { workPerSecond: work / seconds, jobs: n } : null;
+}
+
+/** Whether a finished stylize job's largest stage ran in tiles (its record says so). */
+function ranTiled(job: JobRecord): boolean {
+  return job.method === 'stylize' && Boolean(job.result?.details?.tiling);
 }
 
 /** The shape of a request's largest stage. */
@@ -156,20 +174,11 @@ function finalShape(r: EstimateRequest): { width: number; height: number } {
   return { width, height };
 }
 
-/** How a finished job's largest stage ran, as its record says (whole when it says nothing). */
-function recordedTiling(job: JobRecord, r: EstimateRequest): Tiling {
-  const t = job.result?.details?.tiling as { tiles?: number; passes?: number; tile?: number; overlap?: number } | undefined;
-  if (r.kind !== 'stylize' || !t?.tiles || !t.passes || !t.tile || t.overlap === undefined) return WHOLE;
-  const { width, height } = finalShape(r);
-  const tiles = planGrid(width, height, { tile: t.tile, overlap: t.overlap });
-  const covered = tiles.reduce((a, g) => a + g.width * g.height, 0);
-  return { tiled: true, tiles: t.tiles, passes: t.passes, overhead: covered / (width * height), tilePixels: covered / tiles.length, fits: true };
-}
-
 /**
  * The largest stage under the budget: whole, tiled (with the overlap's extra work), or not at all.
- * The planner's tables, not this machine's measured cost (the run measures it when it starts):
- * they overstate the memory, so a print is said to need at least as many tiles as it will.
+ * With this machine's measured cost of the objective where a run has measured it (the memory
+ * calibration cache; never measured here, an estimate must answer at once), else the planner's
+ * tables, which overstate it: then a print is said to need at least as many tiles as it will.
  */
 function tilingOf(r: EstimateRequest, budgetBytes: number): Tiling {
   const { width, height } = finalShape(r);
@@ -179,7 +188,9 @@ function tilingOf(r: EstimateRequest, budgetBytes: number): Tiling {
     return { ...WHOLE, tiled: tiles > 1, tiles };
   }
   const stages = plannedStages(r);
-  const m: StageMemoryInput = { width, height, stylePixels: [width * height], precision: r.precision ?? 'fp32', optimizer: 'lbfgs', history: 100, iterations: stages[stages.length - 1].evaluations };
+  const precision = r.precision ?? 'fp32';
+  const measured = (checkpoint: boolean) => cachedCost({ kind: 'gatys', precision, checkpoint, threads: r.threads ?? 1, sizes: GATYS_PROBE_SIZES }) ?? objectiveCost({ precision, checkpoint });
+  const m: StageMemoryInput = { width, height, stylePixels: [width * height], precision, optimizer: 'lbfgs', history: 100, iterations: stages[stages.length - 1].evaluations, cost: measured };
   if (untiledStageBytes(m) <= budgetBytes * SAFETY - BASE_BYTES) return WHOLE;
   if (!METHODS[r.transferMethod ?? 'gatys'].capabilities.tiling) return { ...WHOLE, fits: false };
   try {

@@ -74,7 +74,7 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     q.rejectUnread(' in the query');
     const { jobs } = manager.list({ status: 'succeeded', method: kind, limit: 50, offset: 0 });
     const precision = resolvePrecision(options.precision ?? 'auto', options.device ?? 'cpu');
-    return estimate({ kind, size, width, height, quality, iterations, transferMethod, precision }, jobs, options.maxMemory);
+    return estimate({ kind, size, width, height, quality, iterations, transferMethod, precision, threads: options.threads }, jobs, options.maxMemory);
   });
 
   app.get('/api/samples', async () => ({

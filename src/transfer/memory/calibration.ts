@@ -153,6 +153,15 @@ export function calibratedCost(spec: ProbeSpec, fallback: MemoryCost): Calibrati
   return calibration;
 }
 
+/** The measured cost of `spec` if this machine has measured it before, without measuring (null if not). */
+export function cachedCost(spec: ProbeSpec): Calibration | null {
+  const key = cacheKey(spec);
+  const known = memo.get(key);
+  if (known) return known;
+  const cached = readCache()[key];
+  return cached ? { ...fitCost(cached), source: 'cache', probe: probeSummary(cached) } : null;
+}
+
 function probeSummary(r: ProbeResult): { sizes: number[]; peaksMiB: number[] } {
   return { sizes: r.sizes, peaksMiB: r.peaks.map((p) => Math.round(p / MIB)) };
 }
