@@ -4,8 +4,8 @@
  * out. The objectives themselves are built in method.ts.
  */
 
-export type MethodName = 'gatys' | 'strotss' | 'nnst';
-export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst'];
+export type MethodName = 'gatys' | 'strotss' | 'nnst' | 'ot';
+export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst', 'ot'];
 
 /** The loss blocks of the Gatys method's objective (`--style-loss`, `--content-loss`), as the losses define them. */
 export { STYLE_LOSSES as STYLE_LOSS_NAMES, CONTENT_LOSSES as CONTENT_LOSS_NAMES } from '../losses/layer-losses';
@@ -57,6 +57,10 @@ export const NNST_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 
 /** STROTSS's hypercolumn layers on VGG19 (measured in src/transfer/strotss/defaults.ts, whose list this mirrors without importing the engine). */
 export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
 
+/** The ot method's default weights (see src/transfer/ot/index.ts for the measurements). */
+export const OT_STYLE_WEIGHT = 1000;
+export const OT_CONTENT_WEIGHT = 1.5e7;
+
 export const METHODS: Record<MethodName, MethodInfo> = {
   gatys: {
     name: 'gatys',
@@ -78,5 +82,13 @@ export const METHODS: Record<MethodName, MethodInfo> = {
     // 40 L-BFGS pairs, not 100: NNST's evaluation holds ~1 GB at 512 px, and the 60 pairs less
     // (280 MB at 512 × 384) keep a standard 512-px run under 2 GB.
     defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75, lbfgsHistory: 40 },
+  },
+  ot: {
+    name: 'ot',
+    description: 'Optimal transport (Heitz et al. 2021): match the distribution of the painting\'s features along random directions (sliced Wasserstein), keep the photo\'s self-similarity',
+    capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true },
+    // Measured on the tuning pairs (src/transfer/ot/index.ts): the SWD block needs ~10× the Gram's
+    // weight to pull as hard; the self-similarity content weight is the MSE's 5 × its scale 3e6.
+    defaults: { contentWeight: OT_CONTENT_WEIGHT, styleWeight: OT_STYLE_WEIGHT, tvWeight: 1e-3, styleLayers: null, alpha: 0, lbfgsHistory: 100 },
   },
 };

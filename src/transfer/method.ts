@@ -10,6 +10,7 @@ import type { Vgg19 } from '../models';
 import { GatysObjective, Objective, StyleSource } from '../losses';
 import type { ResolvedStylizeOptions } from './gatys/options';
 import { NnstObjective } from './nnst/objective';
+import { otObjective } from './ot';
 import { StrotssObjective, strotssContentWeight, strotssStart } from './strotss';
 import { METHODS, MethodName } from './method-names';
 
@@ -56,6 +57,8 @@ export function stageObjective(input: StageObjectiveInput): Objective {
         tvWeight: options.tvWeight,
         rotations: options.rotateStyle,
       });
+    case 'ot':
+      return otObjective(net, content, styles, options.styleLayers, { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight }, options.styleLayerWeights);
     case 'strotss': {
       // STROTSS's content weight halves at every doubling of the stage's side (α at 64 px × 16).
       const [, , height, width] = content.shape;
