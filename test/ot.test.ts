@@ -10,8 +10,8 @@ import { NstError } from '../src/errors';
 import { Vgg19 } from '../src/models/vgg19';
 import { LbfgsWolfe } from '../src/optim';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
-import { METHODS, OT_CONTENT_WEIGHT, OT_STYLE_WEIGHT } from '../src/transfer/method-names';
-import { otObjective, otRecipe } from '../src/transfer/ot';
+import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
+import { OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
 import { CONTENT, STYLE } from './helpers/cli';
 import { engineSuite, uniform } from './helpers/numeric';
 import { MODELS_DIR } from './helpers/reference';
@@ -21,11 +21,18 @@ engineSuite('ot');
 describe('--method ot: options', () => {
   const resolve = (extra: Record<string, unknown>) => resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/ot-options.png', method: 'ot', ...extra });
 
-  test('defaults: its own weights, the preset\'s style layers, no tiles, no alpha', () => {
+  test('defaults: its own weights and content layers, the preset\'s style layers, no tiles, no alpha', () => {
     const o = resolve({});
+    assert.deepEqual(o.contentLayers, ['relu3_1', 'relu4_2']);
+    assert.deepEqual(OT_CONTENT_LAYERS, ['relu3_1', 'relu4_2']);
+    assert.deepEqual(resolve({ contentLayers: ['relu5_2'] }).contentLayers, ['relu5_2']);
+    assert.deepEqual(resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/o.png' }).contentLayers, ['relu4_2'], 'gatys keeps the preset\'s');
     assert.equal(o.method, 'ot');
-    assert.equal(o.styleWeight, OT_STYLE_WEIGHT);
-    assert.equal(o.contentWeight, OT_CONTENT_WEIGHT);
+    // Gatys's weights (the page's strength slider reads them alike), scaled to the blocks: the tuned 1,000 and 1.5e7
+    assert.equal(o.styleWeight, 100);
+    assert.equal(o.contentWeight, 5);
+    assert.equal(o.styleWeight * OT_WEIGHT_SCALES.style, 1000);
+    assert.equal(o.contentWeight * OT_WEIGHT_SCALES.content, 1.5e7);
     assert.deepEqual(o.styleLayers, ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']);
     assert.deepEqual(METHODS.ot.capabilities, { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true });
     assert.equal(resolve({ styleWeight: 7 }).styleWeight, 7);
@@ -57,19 +64,17 @@ describe('otObjective', () => {
     photo ??= keep(tidy(() => image(31, 24, 24)));
     painting ??= keep(tidy(() => image(32, 24, 24).add(tensor(uniform(3 * 24 * 24, 33), [1, 3, 24, 24]).mul(20))));
   };
-  const weights = { content: 1e4, style: 1, tv: 0 };
+  const weights = { content: 1e4 / OT_WEIGHT_SCALES.content, style: 1 / OT_WEIGHT_SCALES.style, tv: 0 };
 
-  test('the recipe: sliced-Wasserstein style, self-similarity content at relu4_2', () => {
-    assert.equal(otRecipe.styleLoss, 'swd');
-    assert.equal(otRecipe.contentLoss, 'self-similarity');
-    assert.deepEqual(otRecipe.contentLayers, ['relu4_2']);
+  test('the recipe: sliced-Wasserstein style, self-similarity content', () => {
+    assert.deepEqual(otRecipe, { styleLoss: 'swd', contentLoss: 'self-similarity' });
   });
 
   test('one style term per layer, 0 at the painting itself; the content term is 0 at the photo', () => {
     setUp();
     tidy(() => {
       manualSeed(4);
-      const objective = otObjective(net, photo, [{ image: painting }], layers, weights);
+      const objective = otObjective(net, photo, [{ image: painting }], { content: ['relu4_2'], style: layers }, weights);
       try {
         const atPhoto = objective.evaluate(photo.clone().variable()).losses;
         assert.deepEqual(Object.keys(atPhoto.style), layers);
@@ -89,7 +94,7 @@ describe('otObjective', () => {
     setUp();
     tidy(() => {
       manualSeed(5);
-      const objective = otObjective(net, photo, [{ image: painting }], layers, weights);
+      const objective = otObjective(net, photo, [{ image: painting }], { content: ['relu4_2'], style: layers }, weights);
       const x = keep(photo.clone().variable());
       const optimizer = new LbfgsWolfe(x);
       try {

@@ -58,7 +58,9 @@ export function stageObjective(input: StageObjectiveInput): Objective {
         rotations: options.rotateStyle,
       });
     case 'ot':
-      return otObjective(net, content, styles, options.styleLayers, { content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight }, options.styleLayerWeights);
+      return otObjective(net, content, styles, { content: options.contentLayers, style: options.styleLayers, styleLayerWeights: options.styleLayerWeights }, {
+        content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight,
+      });
     case 'strotss': {
       // STROTSS's content weight halves at every doubling of the stage's side (α at 64 px × 16).
       const [, , height, width] = content.shape;
