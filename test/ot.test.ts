@@ -11,6 +11,7 @@ import { Vgg19 } from '../src/models/vgg19';
 import { LbfgsWolfe } from '../src/optim';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
 import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
+import { planUntiledStage } from '../src/transfer/method-memory';
 import { OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
 import { CONTENT, STYLE } from './helpers/cli';
 import { engineSuite, uniform } from './helpers/numeric';
@@ -36,6 +37,16 @@ describe('--method ot: options', () => {
     assert.deepEqual(o.styleLayers, ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']);
     assert.deepEqual(METHODS.ot.capabilities, { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true });
     assert.equal(resolve({ styleWeight: 7 }).styleWeight, 7);
+  });
+
+  test('memory: the plan covers the peak measured at 512 px (2,138 MiB) and refuses it under --max-memory 2GB, naming a size that fits', () => {
+    const stage = { width: 512, height: 384, stylePixels: [512 * 405], precision: 'bf16' as const, optimizer: 'lbfgs' as const, history: 100, iterations: 28, finalSide: 512 };
+    const base = 300 * 2 ** 20;
+    const plan = planUntiledStage({ ...stage, method: 'ot', maxMemory: 8 * 2 ** 30, baseBytes: base });
+    assert.ok(plan.plannedBytes + base >= 2138 * 2 ** 20, `${(plan.plannedBytes + base) / 2 ** 20} MiB planned`);
+    const nnst = planUntiledStage({ ...stage, method: 'nnst', maxMemory: 8 * 2 ** 30, baseBytes: base });
+    assert.ok(plan.plannedBytes > nnst.plannedBytes + 500 * 2 ** 20, 'its sorted projections are counted');
+    assert.throws(() => planUntiledStage({ ...stage, method: 'ot', maxMemory: 2 * 2 ** 30, baseBytes: base }), (e: Error) => e instanceof NstError && /^--method ot cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/.test(e.message));
   });
 
   const refused: [string, Record<string, unknown>, RegExp][] = [
