@@ -74,6 +74,7 @@ describe('nst stylize --method', () => {
     ['a mask with ot', () => ['--method', 'ot', '--style-mask', CONTENT], /--method ot does not support --style-mask/],
     ['loss blocks with nnst', () => ['--method', 'nnst', '--style-loss', 'swd'], /pick the loss blocks of --method gatys, not nnst/],
     ['weights with strotss', () => ['--method', 'strotss', '--style-weight', '3'], /--method strotss balances content and style with --alpha/],
+    ['ot over --max-memory', () => ['--method', 'ot', '--size', '1024', '--max-memory', '1GB'], /--method ot cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/],
     ['nnst over --max-memory', () => ['--method', 'nnst', '--size', '1024', '--max-memory', '1GB'], /--method nnst cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/],
   ];
   for (const [name, args, message] of bad) {
