@@ -7,7 +7,7 @@
  * A method "wins" a pair when it cuts Gatys's sliced-Wasserstein distance by ≥ 20 % with a CFSD no
  * worse than Gatys's. A contact sheet (photo, painting, each method) is written beside the JSON.
  *
- *   node dist/bench/method-quality.js [--size 512] [--quality standard] [--methods gatys,strotss,nnst]
+ *   node dist/bench/method-quality.js [--size 512] [--quality standard] [--methods gatys,strotss,nnst,ot]
  *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume]
  * --resume keeps outputs already in --out (their time and peak from any earlier JSON there), so
  * methods run in separate invocations (or an interrupted run) are scored and summarised together.
@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Args {
   return {
     size: Number(get('size') ?? 512),
     quality: get('quality') ?? 'standard',
-    methods: (get('methods') ?? 'gatys,strotss,nnst').split(','),
+    methods: (get('methods') ?? 'gatys,strotss,nnst,ot').split(','),
     pairs: Number(get('pairs') ?? HELD_OUT_PAIRS.length),
     threads: Number(get('threads') ?? 2),
     out: path.resolve(get('out') ?? path.join(PROJECT_ROOT, 'out/bench/method-quality')),

@@ -39,6 +39,7 @@ describe('nst stylize --method', () => {
     ['gatys', ['--size', '96', '--iterations', '30']],
     ['nnst', ['--size', '96', '--iterations', '30']],
     ['strotss', ['--size', '64', '--iterations', '15', '--alpha', '0.1']],
+    ['ot', ['--size', '96', '--iterations', '30']],
   ];
   for (const [method, args] of runs) {
     test(`${method}: the report names the method and the output has more of the painting's style than the photo`, async () => {
@@ -63,14 +64,17 @@ describe('nst stylize --method', () => {
   }
 
   const bad: [string, (d: string) => string[], RegExp][] = [
-    ['an unknown method', () => ['--method', 'cubism'], /unknown method 'cubism' \(expected gatys, strotss, nnst\)/],
+    ['an unknown method', () => ['--method', 'cubism'], /unknown method 'cubism' \(expected gatys, strotss, nnst, ot\)/],
     ['an unknown style loss', () => ['--style-loss', 'fancy'], /unknown style loss 'fancy'/],
     ['an unknown content loss', () => ['--content-loss', 'l7'], /unknown content loss 'l7'/],
     ['alpha outside [0,1]', () => ['--method', 'nnst', '--alpha', '1.5'], /--alpha must be between 0 and 1 \(got 1\.5\)/],
     ['alpha with gatys', () => ['--alpha', '0.5'], /--alpha is the content-vs-style trade-off of --method strotss or nnst/],
     ['a mask with nnst', () => ['--method', 'nnst', '--style-mask', CONTENT], /--method nnst does not support --style-mask/],
+    ['loss blocks with ot', () => ['--method', 'ot', '--style-loss', 'gram'], /pick the loss blocks of --method gatys, not ot/],
+    ['a mask with ot', () => ['--method', 'ot', '--style-mask', CONTENT], /--method ot does not support --style-mask/],
     ['loss blocks with nnst', () => ['--method', 'nnst', '--style-loss', 'swd'], /pick the loss blocks of --method gatys, not nnst/],
     ['weights with strotss', () => ['--method', 'strotss', '--style-weight', '3'], /--method strotss balances content and style with --alpha/],
+    ['ot over --max-memory', () => ['--method', 'ot', '--size', '1024', '--max-memory', '1GB'], /--method ot cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/],
     ['nnst over --max-memory', () => ['--method', 'nnst', '--size', '1024', '--max-memory', '1GB'], /--method nnst cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/],
   ];
   for (const [name, args, message] of bad) {

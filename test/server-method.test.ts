@@ -38,7 +38,7 @@ describe('HTTP API: the transfer method of a stylize job', () => {
     const options = await json(await fetch(`${server.url}/api/options`));
     assert.deepEqual(
       options.transferMethods.map((m: { name: string; alpha: number | null }) => [m.name, m.alpha === null ? null : typeof m.alpha]),
-      [['gatys', null], ['strotss', 'number'], ['nnst', 'number']],
+      [['gatys', null], ['strotss', 'number'], ['nnst', 'number'], ['ot', null]],
     );
     assert.equal(options.defaultTransferMethod, 'gatys');
     for (const m of options.transferMethods) assert.ok(m.description.length > 20, m.name);
@@ -59,6 +59,22 @@ describe('HTTP API: the transfer method of a stylize job', () => {
     const report = await json(await fetch(`${server.url}/api/jobs/${job.id}/report`));
     assert.equal(report.params.transferMethod, 'nnst');
     assert.equal(report.result.details.method, 'nnst');
+  });
+
+  test("a job with method 'ot' (tiny, 3 steps) runs the optimal-transport method with Gatys-scale weights", async () => {
+    const res = await post({ method: 'ot', ...SAMPLES, size: 32, iterations: 3, styleWeight: 200 });
+    const created = await json(res);
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.equal(created.method, 'stylize');
+    assert.equal(created.params.transferMethod, 'ot');
+    assert.equal(created.params.styleWeight, 200);
+    const job = await waitForJob(server.url, created.id, (j) => j.status !== 'queued' && j.status !== 'running', 240_000);
+    assert.equal(job.status, 'succeeded', job.error);
+    assert.equal(job.result.details.method, 'ot');
+    assert.equal(Math.max(job.result.width, job.result.height), 32);
+    const report = await json(await fetch(`${server.url}/api/jobs/${job.id}/report`));
+    assert.equal(report.params.transferMethod, 'ot');
+    await expectError(await post({ method: 'ot', alpha: 0.5, ...SAMPLES }), 400, /^field 'alpha' is the photo-vs-painting balance of strotss and nnst; ot uses styleWeight and contentWeight$/);
   });
 
   test('transferMethod on a stylize job; no method named: the default, with its weights', async () => {
@@ -105,7 +121,7 @@ describe('HTTP API: the transfer method of a stylize job', () => {
   });
 
   test('unknown methods and fields that do not apply are refused in one line', async () => {
-    await expectError(await post({ transferMethod: 'monet', ...SAMPLES }), 400, /^field 'transferMethod' must be one of gatys, strotss, nnst \(got "monet"\)$/);
+    await expectError(await post({ transferMethod: 'monet', ...SAMPLES }), 400, /^field 'transferMethod' must be one of gatys, strotss, nnst, ot \(got "monet"\)$/);
     await expectError(await post({ method: 'monet', ...SAMPLES }), 400, /^field 'method' must be one of stylize, fast/);
     await expectError(await post({ method: 'nnst', transferMethod: 'gatys', ...SAMPLES }), 400, /disagree/);
     await expectError(await post({ method: 'gatys', alpha: 0.5, ...SAMPLES }), 400, /^field 'alpha' is the photo-vs-painting balance of strotss and nnst; gatys uses styleWeight and contentWeight$/);

@@ -129,9 +129,9 @@ describe('web page (headless Chromium)', { skip }, () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.inputValue('#transfer-method'), options.defaultTransferMethod);
-    assert.deepEqual(await page.$$eval('#transfer-method option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['gatys', 'strotss', 'nnst']);
+    assert.deepEqual(await page.$$eval('#transfer-method option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['gatys', 'strotss', 'nnst', 'ot']);
     const words: Record<string, string> = {};
-    for (const name of ['gatys', 'strotss', 'nnst']) {
+    for (const name of ['gatys', 'strotss', 'nnst', 'ot']) {
       await page.selectOption('#transfer-method', name);
       words[name] = (await page.textContent('#transfer-note')) ?? '';
       // The layer presets are Gatys's; the others bring their own layers.
@@ -142,6 +142,8 @@ describe('web page (headless Chromium)', { skip }, () => {
     assert.match(words.gatys, /the classic.*statistics of the painting's textures/);
     assert.match(words.strotss, /brush marks and palette.*optimal transport.*keeps the photo's layout/);
     assert.match(words.nnst, /closest part of the painting, then its colours/);
+    assert.match(words.ot, /Optimal transport.*whole spread of the painting's textures/);
+    await page.selectOption('#transfer-method', 'nnst');
     // NNST: the strength reads as the share of the photo kept, the method's usual at the middle.
     assert.equal(await page.inputValue('#transfer-method'), 'nnst');
     assert.equal(await page.textContent('#strength-value'), `balanced (photo kept ${Math.round(nnst.alpha * 100)} %)`);

@@ -4,8 +4,8 @@
  * out. The objectives themselves are built in method.ts.
  */
 
-export type MethodName = 'gatys' | 'strotss' | 'nnst';
-export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst'];
+export type MethodName = 'gatys' | 'strotss' | 'nnst' | 'ot';
+export const METHOD_NAMES: readonly MethodName[] = ['gatys', 'strotss', 'nnst', 'ot'];
 
 /** The loss blocks of the Gatys method's objective (`--style-loss`, `--content-loss`), as the losses define them. */
 export { STYLE_LOSSES as STYLE_LOSS_NAMES, CONTENT_LOSSES as CONTENT_LOSS_NAMES } from '../losses/layer-losses';
@@ -32,6 +32,8 @@ export interface MethodDefaults {
   tvWeight: number;
   /** The method's VGG19 layers when --style-layers is not given (null: the preset's). */
   styleLayers: readonly string[] | null;
+  /** Its content layers when --content-layers is not given (null: the preset's, or none for methods with their own style layers). */
+  contentLayers: readonly string[] | null;
   /** Content-vs-style trade-off (methods with `alpha`). */
   alpha: number;
   /** L-BFGS curvature pairs kept (each holds two image-sized vectors). */
@@ -57,19 +59,22 @@ export const NNST_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 
 /** STROTSS's hypercolumn layers on VGG19 (measured in src/transfer/strotss/defaults.ts, whose list this mirrors without importing the engine). */
 export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
 
+/** Its self-similarity content at relu3_1 as well as relu4_2: the photo's finer structure held too. */
+export const OT_CONTENT_LAYERS: readonly string[] = ['relu3_1', 'relu4_2'];
+
 export const METHODS: Record<MethodName, MethodInfo> = {
   gatys: {
     name: 'gatys',
     description: 'Gatys et al. 2016: match the painting\'s Gram matrices (or another --style-loss) while keeping the photo\'s features',
     capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true, weights: true },
-    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, alpha: 0, lbfgsHistory: 100 },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: null, alpha: 0, lbfgsHistory: 100 },
   },
   strotss: {
     name: 'strotss',
     description: 'STROTSS (Kolkin et al. 2019): relaxed optimal transport between output and painting features, self-similarity content',
     capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: false },
     // α = 1 is STROTSS's own default (content weight 16 at 64 px, halved per doubling).
-    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, alpha: 1, lbfgsHistory: 100 },
+    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, contentLayers: null, alpha: 1, lbfgsHistory: 100 },
   },
   nnst: {
     name: 'nnst',
@@ -77,6 +82,13 @@ export const METHODS: Record<MethodName, MethodInfo> = {
     capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: true },
     // 40 L-BFGS pairs, not 100: NNST's evaluation holds ~1 GB at 512 px, and the 60 pairs less
     // (280 MB at 512 × 384) keep a standard 512-px run under 2 GB.
-    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, alpha: 0.75, lbfgsHistory: 40 },
+    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, contentLayers: null, alpha: 0.75, lbfgsHistory: 40 },
+  },
+  ot: {
+    name: 'ot',
+    description: 'Optimal transport (Heitz et al. 2021): match the distribution of the painting\'s features along random directions (sliced Wasserstein), keep the photo\'s self-similarity',
+    capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true },
+    // Gatys's weights and strength scale: src/transfer/ot scales them to its own loss blocks.
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: OT_CONTENT_LAYERS, alpha: 0, lbfgsHistory: 100 },
   },
 };

@@ -10,6 +10,7 @@ import type { Vgg19 } from '../models';
 import { GatysObjective, Objective, StyleSource } from '../losses';
 import type { ResolvedStylizeOptions } from './gatys/options';
 import { NnstObjective } from './nnst/objective';
+import { otObjective } from './ot';
 import { StrotssObjective, strotssContentWeight, strotssStart } from './strotss';
 import { METHODS, MethodName } from './method-names';
 
@@ -55,6 +56,10 @@ export function stageObjective(input: StageObjectiveInput): Objective {
         contentWeight: options.contentWeight,
         tvWeight: options.tvWeight,
         rotations: options.rotateStyle,
+      });
+    case 'ot':
+      return otObjective(net, content, styles, { content: options.contentLayers, style: options.styleLayers, styleLayerWeights: options.styleLayerWeights }, {
+        content: options.contentWeight, style: options.styleWeight, tv: options.tvWeight,
       });
     case 'strotss': {
       // STROTSS's content weight halves at every doubling of the stage's side (α at 64 px × 16).

@@ -31,7 +31,7 @@ export interface StylizeOptions {
   /** Output image; its extension picks the format (.jpg, .png, .webp, .tif). */
   output: string;
   /**
-   * The transfer method (see ../method-names.ts): 'gatys' (default), 'strotss' or 'nnst'. Each
+   * The transfer method (see ../method-names.ts): 'gatys' (default), 'strotss', 'nnst' or 'ot'. Each
    * brings its own default weights and layers; the schedule, optimisers and reports are shared.
    */
   method?: MethodName;
@@ -246,7 +246,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
 
   const preset = PRESETS[o.preset];
   if (!preset) throw new NstError(`unknown preset '${o.preset}' (available: ${PRESET_NAMES.join(', ')})`);
-  const contentLayers = options.contentLayers ?? (method.defaults.styleLayers ? [] : preset.contentLayers);
+  const contentLayers = options.contentLayers ?? method.defaults.contentLayers?.slice() ?? (method.defaults.styleLayers ? [] : preset.contentLayers);
   const styleLayers = options.styleLayers ?? method.defaults.styleLayers?.slice() ?? preset.styleLayers;
   if (styleLayers.length === 0 && (options.styleWeight ?? method.defaults.styleWeight) > 0) throw new NstError('--style-layers needs at least one layer (or --style-weight 0)');
   if (contentLayers.length === 0 && styleLayers.length === 0) throw new NstError('no loss layers: give --content-layers or --style-layers');

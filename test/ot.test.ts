@@ -1,0 +1,136 @@
+/**
+ * The optimal-transport method (src/transfer/ot): its options (defaults, what it refuses), and its
+ * objective: sliced-Wasserstein style terms per style layer that vanish at the painting itself, a
+ * self-similarity content term that vanishes at the photo, and L-BFGS lowering the total.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { keep, manualSeed, resize, tensor, Tensor, tidy } from '../src/engine';
+import { NstError } from '../src/errors';
+import { Vgg19 } from '../src/models/vgg19';
+import { LbfgsWolfe } from '../src/optim';
+import { resolveStylizeOptions } from '../src/transfer/gatys/options';
+import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
+import { planUntiledStage } from '../src/transfer/method-memory';
+import { OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
+import { CONTENT, STYLE } from './helpers/cli';
+import { engineSuite, uniform } from './helpers/numeric';
+import { MODELS_DIR } from './helpers/reference';
+
+engineSuite('ot');
+
+describe('--method ot: options', () => {
+  const resolve = (extra: Record<string, unknown>) => resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/ot-options.png', method: 'ot', ...extra });
+
+  test('defaults: its own weights and content layers, the preset\'s style layers, no tiles, no alpha', () => {
+    const o = resolve({});
+    assert.deepEqual(o.contentLayers, ['relu3_1', 'relu4_2']);
+    assert.deepEqual(OT_CONTENT_LAYERS, ['relu3_1', 'relu4_2']);
+    assert.deepEqual(resolve({ contentLayers: ['relu5_2'] }).contentLayers, ['relu5_2']);
+    assert.deepEqual(resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/o.png' }).contentLayers, ['relu4_2'], 'gatys keeps the preset\'s');
+    assert.equal(o.method, 'ot');
+    // Gatys's weights (the page's strength slider reads them alike), scaled to the blocks: the tuned 1,000 and 1.5e7
+    assert.equal(o.styleWeight, 100);
+    assert.equal(o.contentWeight, 5);
+    assert.equal(o.styleWeight * OT_WEIGHT_SCALES.style, 1000);
+    assert.equal(o.contentWeight * OT_WEIGHT_SCALES.content, 1.5e7);
+    assert.deepEqual(o.styleLayers, ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']);
+    assert.deepEqual(METHODS.ot.capabilities, { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true });
+    assert.equal(resolve({ styleWeight: 7 }).styleWeight, 7);
+  });
+
+  test('memory: the plan covers the peak measured at 512 px (2,138 MiB) and refuses it under --max-memory 2GB, naming a size that fits', () => {
+    const stage = { width: 512, height: 384, stylePixels: [512 * 405], precision: 'bf16' as const, optimizer: 'lbfgs' as const, history: 100, iterations: 28, finalSide: 512 };
+    const base = 300 * 2 ** 20;
+    const plan = planUntiledStage({ ...stage, method: 'ot', maxMemory: 8 * 2 ** 30, baseBytes: base });
+    assert.ok(plan.plannedBytes + base >= 2138 * 2 ** 20, `${(plan.plannedBytes + base) / 2 ** 20} MiB planned`);
+    const nnst = planUntiledStage({ ...stage, method: 'nnst', maxMemory: 8 * 2 ** 30, baseBytes: base });
+    assert.ok(plan.plannedBytes > nnst.plannedBytes + 500 * 2 ** 20, 'its sorted projections are counted');
+    assert.throws(() => planUntiledStage({ ...stage, method: 'ot', maxMemory: 2 * 2 ** 30, baseBytes: base }), (e: Error) => e instanceof NstError && /^--method ot cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/.test(e.message));
+  });
+
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    ['loss blocks', { styleLoss: 'gram' }, /pick the loss blocks of --method gatys, not ot/],
+    ['alpha', { alpha: 0.5 }, /--alpha is the content-vs-style trade-off of --method strotss or nnst; ot uses/],
+    ['masks', { styleMasks: [CONTENT] }, /--method ot does not support --style-mask/],
+    ['tiles', { tileSize: 256 }, /--method ot cannot optimise in tiles/],
+    ['gradient normalisation', { normalizeGradients: true }, /--normalize-gradients applies to --method gatys only, not ot/],
+  ];
+  for (const [what, extra, message] of refused) {
+    test(`refuses ${what} in one line`, () => {
+      assert.throws(() => resolve(extra), (e: Error) => e instanceof NstError && message.test(e.message) && !e.message.includes('\n'));
+    });
+  }
+});
+
+describe('otObjective', () => {
+  const layers = ['relu1_1', 'relu2_1'];
+  let net: Vgg19;
+  let photo: Tensor;
+  let painting: Tensor;
+  const setUp = () => {
+    net ??= Vgg19.load({ modelDir: MODELS_DIR, upTo: 'relu4_2' });
+    // smooth random images (a 4 × 4 pattern upsampled) in the network's convention; the painting has texture
+    const image = (seed: number, h: number, w: number) => net.preprocess(resize(tensor(uniform(48, seed), [1, 3, 4, 4]).mul(0.4).add(0.5), h, w, 'bilinear'));
+    photo ??= keep(tidy(() => image(31, 24, 24)));
+    painting ??= keep(tidy(() => image(32, 24, 24).add(tensor(uniform(3 * 24 * 24, 33), [1, 3, 24, 24]).mul(20))));
+  };
+  const weights = { content: 1e4 / OT_WEIGHT_SCALES.content, style: 1 / OT_WEIGHT_SCALES.style, tv: 0 };
+
+  test('the recipe: sliced-Wasserstein style, self-similarity content', () => {
+    assert.deepEqual(otRecipe, { styleLoss: 'swd', contentLoss: 'self-similarity' });
+  });
+
+  test('one style term per layer, 0 at the painting itself; the content term is 0 at the photo', () => {
+    setUp();
+    tidy(() => {
+      manualSeed(4);
+      const objective = otObjective(net, photo, [{ image: painting }], { content: ['relu4_2'], style: layers }, weights);
+      try {
+        const atPhoto = objective.evaluate(photo.clone().variable()).losses;
+        assert.deepEqual(Object.keys(atPhoto.style), layers);
+        assert.deepEqual(Object.keys(atPhoto.content), ['relu4_2']);
+        assert.ok(atPhoto.content.relu4_2 < 1e-6, `content at the photo: ${atPhoto.content.relu4_2}`);
+        assert.ok(layers.every((l) => atPhoto.style[l] > 0));
+        const atPainting = objective.evaluate(painting.clone().variable()).losses;
+        for (const l of layers) assert.ok(atPainting.style[l] < 1e-6 * atPhoto.style[l], `${l}: ${atPainting.style[l]} vs ${atPhoto.style[l]} at the photo`);
+        assert.ok(atPainting.content.relu4_2 > 0);
+      } finally {
+        objective.dispose();
+      }
+    });
+  });
+
+  test('a few L-BFGS steps from the photo lower the total, style and all', () => {
+    setUp();
+    tidy(() => {
+      manualSeed(5);
+      const objective = otObjective(net, photo, [{ image: painting }], { content: ['relu4_2'], style: layers }, weights);
+      const x = keep(photo.clone().variable());
+      const optimizer = new LbfgsWolfe(x);
+      try {
+        const first = objective.evaluate(x).losses;
+        let last = first;
+        for (let i = 0; i < 10; i++) {
+          tidy(() => {
+            const e = objective.evaluate(x);
+            last = e.losses;
+            optimizer.step(e.losses.total, e.grad);
+          });
+        }
+        assert.ok(last.total < 0.5 * first.total, `${first.total} → ${last.total}`);
+        const style = (l: typeof first) => Object.values(l.style).reduce((a, b) => a + b, 0);
+        assert.ok(style(last) < style(first), `style ${style(first)} → ${style(last)}`);
+      } finally {
+        optimizer.dispose();
+        objective.dispose();
+        x.dispose();
+      }
+    });
+  });
+
+  test('teardown', () => {
+    for (const t of [photo, painting]) t?.dispose();
+    net?.dispose();
+  });
+});
