@@ -78,7 +78,7 @@ export function parseColourMode(f: FieldReader, allowed: readonly ColourMode[]):
 
 export const stylizeKind: JobKind = {
   name: 'stylize',
-  description: 'optimisation-based transfer (transferMethod gatys, strotss or nnst): needs a content and a style image',
+  description: 'optimisation-based transfer (transferMethod gatys, strotss, nnst or ot): needs a content and a style image',
   resumable: true,
 
   parse(f: FieldReader, ctx: KindContext): Record<string, unknown> {
