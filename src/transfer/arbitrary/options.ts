@@ -212,6 +212,7 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
   const structureHingeWeight = o.structureHingeWeight ?? FIT_DEFAULTS.structureHingeWeight;
   nonNegative(structureLevel, 'structure-level');
   nonNegative(structureHingeWeight, 'structure-hinge-weight');
+  if (structureHingeWeight > 0 && structureLevel <= 0) throw new NstError(`the structure level must be above 0 (got ${structureLevel})`);
   const vectorRadius = o.vectorRadius ?? FIT_DEFAULTS.vectorRadius;
   const vectorPriorWeight = o.vectorPriorWeight ?? FIT_DEFAULTS.vectorPriorWeight;
   nonNegative(vectorRadius, 'vector-radius');
