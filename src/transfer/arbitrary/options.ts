@@ -86,12 +86,12 @@ export const FIT_DEFAULTS = {
   // The photo's self-similarity at relu3_1 (structure-loss.ts), issue 24: without it the vector
   // of a painting it was not tuned on drifts into texture (the contract weights style 20× content;
   // content 10× in the last stage or 4 photos did not help: docs/fitted-styles-quality.md).
-  // A linear term in the first stage only (0.3 × 3e9): from the zero vector (a flat page, S far
-  // above the level) it steers Candy away from texture (without it Candy collapsed); at the full
-  // 3e9 it sent The Scream and Shipwreck to another basin (+20–107 % objective), at 0.3× they
-  // keep the previous recipe's objective within 1–10 %.
+  // A linear term in the first stage only: from the zero vector (a flat page, S far above the
+  // level) it steers the fit away from texture; without it Candy collapsed, at 0.3× Woman with a
+  // Hat and clip art did (SWD ratio 0.6–1.0), though The Scream and Shipwreck then kept the
+  // previous recipe's objective (1.01–1.10×; at 1× they lose 20–107 %: docs/fitted-styles-quality.md).
   structureWeight: 3e9,
-  stageStructureScales: [0.3, 0, 0],
+  stageStructureScales: [1, 0, 0],
   // Then a hinge (fit.ts): free below S = 0.0085, 20 × the unstyled photo's objective per
   // (relative excess)² above. 0.0085 is just above where the previous recipe left Wave, The Scream
   // and Shipwreck on the training photos (0.0069–0.0083; the Johnson networks: 0.0043–0.0095,
