@@ -89,7 +89,7 @@ export const FIT_DEFAULTS = {
   // A linear term in the first stage only: from the zero vector (a flat page, S far above the
   // level) it steers the fit away from texture; without it Candy collapsed, at 0.3× Woman with a
   // Hat and clip art did (SWD ratio 0.6–1.0), though The Scream and Shipwreck then kept the
-  // previous recipe's objective (1.01–1.10×; at 1× they lose 20–107 %: docs/fitted-styles-quality.md).
+  // previous recipe's objective (1.01–1.10×, Wave 0.94–1.11×; at 1× they lose 20–107 %: docs/fitted-styles-quality.md).
   structureWeight: 3e9,
   stageStructureScales: [1, 0, 0],
   // Then a hinge (fit.ts): free below S = 0.0085, 20 × the unstyled photo's objective per
