@@ -17,7 +17,9 @@ import { loadImage } from '../src/image';
 import { Vgg19 } from '../src/models/vgg19';
 import { qualityReference } from '../src/quality';
 import { imageToTensor } from '../src/transfer/image-tensor';
-import { resolveFitOptions } from '../src/transfer/arbitrary/options';
+import { FIT_DEFAULTS, resolveFitOptions } from '../src/transfer/arbitrary/options';
+import { fitStage } from '../src/transfer/arbitrary/fit';
+import { STYLE_VECTOR_LENGTH } from '../src/models/arbitrary-transformer';
 import { loadArbitraryTransformer, loadSquare, runFitStyle } from '../src/transfer/arbitrary/run-fit';
 import { StructureTarget, STRUCTURE_LAYER } from '../src/transfer/arbitrary/structure-loss';
 import { CFSD_RATIO_TARGET, HELD_OUT_PAINTINGS, PairScore, preparePhoto, QUALITY_PHOTOS, scoreFittedStyle, SHARED_DATA_DIR, SWD_RATIO_TARGET } from '../src/transfer/arbitrary/quality-check';
@@ -96,5 +98,43 @@ describe('the structure term', () => {
       photo.dispose();
       vgg.dispose();
     }
+  });
+
+  test('as a hinge it costs nothing below its level and grows with (S − level)² above it; the recipe lists one scale per stage', async () => {
+    const vgg = Vgg19.load({ upTo: 'relu5_1' });
+    const net = loadArbitraryTransformer(undefined, 'cpu', 'fp32');
+    const [image, paintingImage] = await Promise.all([loadSquare(path.join(SHARED_DATA_DIR, cat.file), 48), loadSquare(path.join(SHARED_DATA_DIR, painting.file), 48)]);
+    const photo = keep(tidy(() => imageToTensor(image)));
+    const p = keep(tidy(() => imageToTensor(paintingImage)));
+    const base = { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, contentLayers: ['relu4_2'], styleLayers: ['relu1_1', 'relu3_1'] };
+    // The zero vector paints a flat page: S is far from 0.
+    const once = (structureHinge: { level: number; weight: number }) =>
+      fitStage(net, vgg, { painting: p, photos: [photo], evaluations: 1, contentScale: 1 }, { ...base, structureHinge }, new Float32Array(STYLE_VECTOR_LENGTH), 0).best;
+    try {
+      const below = once({ level: 10, weight: 20 });
+      const above = once({ level: 0.001, weight: 20 });
+      const twice = once({ level: 0.001, weight: 40 });
+      const nearer = once({ level: 0.002, weight: 20 });
+      assert.ok(below.structureLoss > 0.005, `S ${below.structureLoss}`);
+      assert.equal(below.structure, 0);
+      assert.ok(above.structure > 0);
+      assert.ok(Math.abs(twice.structure / above.structure - 2) < 1e-3, `${twice.structure} vs ${above.structure}`);
+      // (S − level)² / level²: the relative excess squared.
+      const relative = (level: number) => ((above.structureLoss - level) / level) ** 2;
+      assert.ok(Math.abs(nearer.structure / above.structure - relative(0.002) / relative(0.001)) < 1e-3, `${nearer.structure} vs ${above.structure}`);
+    } finally {
+      photo.dispose();
+      p.dispose();
+      net.dispose();
+      vgg.dispose();
+    }
+    const defaults = resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output: path.join(dir, 'd.style.json'), photos: path.join(dir, 'photos') });
+    assert.deepEqual(
+      defaults.stages.map((s) => [s.size, s.structureScale, s.hingeScale]),
+      FIT_DEFAULTS.stageSizes.map((size, i) => [size, FIT_DEFAULTS.stageStructureScales[i], FIT_DEFAULTS.stageHingeScales[i]]),
+    );
+    // Other stage lists: the first stage as the default's first, the rest as its last.
+    const two = resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output: path.join(dir, 'd.style.json'), photos: path.join(dir, 'photos'), stageSizes: [64, 128] });
+    assert.deepEqual(two.stages.map((s) => [s.structureScale, s.hingeScale]), [[FIT_DEFAULTS.stageStructureScales[0], FIT_DEFAULTS.stageHingeScales[0]], [FIT_DEFAULTS.stageStructureScales[2], FIT_DEFAULTS.stageHingeScales[2]]]);
   });
 });

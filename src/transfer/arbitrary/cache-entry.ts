@@ -1,14 +1,15 @@
 /**
  * Vectors fitted on the fly are cached by the painting's hash (`style-cache/<sha256>.style.json`,
  * shared by `nst fast --style-image` and the server's fits). An entry fitted by an older recipe
- * is fitted again: before issue 24 the recipe had no structure term, and its vectors paint
- * paintings it was not tuned on as pure texture.
+ * is fitted again: before issue 24 the recipe had no structure term (its vectors paint paintings
+ * it was not tuned on as pure texture), and the first structure term was a linear trade that cost
+ * the famous paintings their objective (now a hinge above a level, from the second stage on).
  */
 import { FIT_DEFAULTS } from './options';
 import type { StyleFile } from './style-file';
 
-/** True when the cached style was fitted with the current recipe's structure term. */
+/** True when the cached style was fitted with the current recipe's structure term (weight and level). */
 export function isCurrentRecipe(style: StyleFile): boolean {
-  const settings = style.settings as { structureWeight?: unknown } | undefined;
-  return settings?.structureWeight === FIT_DEFAULTS.structureWeight;
+  const settings = style.settings as { structureWeight?: unknown; structureLevel?: unknown } | undefined;
+  return settings?.structureWeight === FIT_DEFAULTS.structureWeight && settings?.structureLevel === FIT_DEFAULTS.structureLevel;
 }

@@ -25,6 +25,15 @@ export interface FitLossSettings {
   /** Weight of the photo-structure term (structure-loss.ts); 0 or absent: the contract alone. */
   structureWeight?: number;
   /**
+   * Structure as a constraint, not a trade: per photo, weight · E · (max(0, S − level) / level)²,
+   * free while the photo's structure loss S stays below the level and steep above it, so a
+   * painting whose fit keeps the photo anyway keeps the contract's optimum. E is the contract
+   * objective of the unstyled photo (fixed per stage): it scales the hinge with the painting's own
+   * losses, which differ 30× between paintings (flat colour has the largest style losses).
+   * Added to the linear term; absent: none.
+   */
+  structureHinge?: { level: number; weight: number };
+  /**
    * A prior on the vector: weight · max(0, ‖v‖ − radius)² is added to the loss. Well-behaved
    * fitted vectors have norms 2–3; fits that collapse into a flat or saturated page run off to
    * 7–13 (docs/fitted-styles-quality.md). Absent: no prior.
@@ -45,7 +54,8 @@ export interface FitStep {
   stage: number;
   evaluation: number;
   evaluations: number;
-  losses: { total: number; content: number; style: number; tv: number; structure: number };
+  /** structure: the weighted term; structureLoss: the photos' mean structure loss S (unweighted). */
+  losses: { total: number; content: number; style: number; tv: number; structure: number; structureLoss: number };
 }
 
 export interface FitHooks {
@@ -89,10 +99,12 @@ export function fitStage(
 ): FitStageResult {
   const objectives = photoObjectives(vgg, inputs.painting, inputs.photos, settings, inputs.contentScale);
   const structureWeight = settings.structureWeight ?? 0;
-  const structures = structureWeight > 0 ? inputs.photos.map((p) => StructureTarget.ofPhoto(vgg, p)) : [];
+  const hinge = settings.structureHinge && settings.structureHinge.weight > 0 ? settings.structureHinge : undefined;
+  const structures = structureWeight > 0 || hinge ? inputs.photos.map((p) => StructureTarget.ofPhoto(vgg, p)) : [];
+  const hingeWeights = hinge ? inputs.photos.map((p, i) => (hinge.weight * unstyledObjective(objectives[i], vgg, p)) / hinge.level ** 2) : [];
   const v = keep(tensor(start, [STYLE_VECTOR_LENGTH]).variable());
   const optimizer = makeOptimizer(v);
-  let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN, structure: NaN } };
+  let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN, structure: NaN, structureLoss: NaN } };
   let done = 0;
   let cancelled = false;
   try {
@@ -104,15 +116,18 @@ export function fitStage(
       const { losses, grad } = tidy(() => {
         const norms = transformer.styleNormParams(v);
         let total: Tensor | null = null;
-        const parts = { content: 0, style: 0, tv: 0, structure: 0 };
+        const parts = { content: 0, style: 0, tv: 0, structure: 0, structureLoss: 0 };
         inputs.photos.forEach((photo, i) => {
           const y = transformer.forward(photo, norms);
           const t = objectives[i].terms(vgg.preprocess(y));
           let photoTotal = t.total;
           if (structures.length > 0) {
-            const structure = structures[i].loss(t.features.get(STRUCTURE_LAYER) ?? vgg.forward(vgg.preprocess(y), [STRUCTURE_LAYER]).get(STRUCTURE_LAYER)!).mul(structureWeight);
+            const s = structures[i].loss(t.features.get(STRUCTURE_LAYER) ?? vgg.forward(vgg.preprocess(y), [STRUCTURE_LAYER]).get(STRUCTURE_LAYER)!);
+            let structure = s.mul(structureWeight);
+            if (hinge) structure = structure.add(s.sub(hinge.level).relu().square().mul(hingeWeights[i]));
             photoTotal = photoTotal.add(structure);
             parts.structure += structure.item() / inputs.photos.length;
+            parts.structureLoss += s.item() / inputs.photos.length;
           }
           total = total ? total.add(photoTotal) : photoTotal;
           parts.content += sumOf(t.content) / inputs.photos.length;
@@ -198,6 +213,11 @@ function objectiveLosses(objective: GatysObjective, x: Tensor): LossBreakdown {
   const t = objective.terms(x);
   const record = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, v]) => [k, v.item()]));
   return { total: t.total.item(), content: record(t.content), style: record(t.style), tv: t.tv.item() };
+}
+
+/** The contract objective of the photo itself (no gradients): the scale of the painting's losses. */
+function unstyledObjective(objective: GatysObjective, vgg: Vgg19, photo: Tensor): number {
+  return noGrad(() => tidy(() => objective.terms(vgg.preprocess(photo)).total.item()));
 }
 
 function sumOf(m: Map<string, Tensor>): number {

@@ -154,7 +154,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
           transformer,
           vgg,
           { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
-          settings,
+          { ...settings, structureWeight: o.structureWeight * stage.structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
           vector,
           index,
           {
@@ -202,6 +202,8 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       styleLayers: o.styleLayers,
       styleLayerWeights: o.styleLayerWeights,
       structureWeight: o.structureWeight,
+      structureLevel: o.structureLevel,
+      structureHingeWeight: o.structureHingeWeight,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
