@@ -55,7 +55,7 @@ function fitCommand(): Command {
     .option('--content-weight <w>', 'weight of the content loss', parseNumber('content-weight'), d.contentWeight)
     .option('--style-weight <w>', 'weight of the style loss', parseNumber('style-weight'), d.styleWeight)
     .option('--tv-weight <w>', 'weight of the total-variation loss', parseNumber('tv-weight'), d.tvWeight)
-    .option('--structure-weight <w>', "weight of the photo-structure term (relu3_1 self-similarity; keeps the photo's forms, 0: off)", parseNumber('structure-weight'), d.structureWeight)
+    .option('--structure-weight <w>', "weight of the first stage's photo-structure term (relu3_1 self-similarity; keeps the photo's forms from the flat start, 0: off); later stages hold the structure below a level instead", parseNumber('structure-weight'), d.structureWeight)
     .option('--content-layers <list>', 'VGG19 layers of the content loss', parseList('content-layers'))
     .option('--style-layers <list>', 'VGG19 layers of the style loss', parseList('style-layers'))
     .option('--style-layer-weights <list>', 'style weight multiplier per style layer', parseNumberList('style-layer-weights'))

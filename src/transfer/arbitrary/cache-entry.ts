@@ -8,8 +8,12 @@
 import { FIT_DEFAULTS } from './options';
 import type { StyleFile } from './style-file';
 
-/** True when the cached style was fitted with the current recipe's structure term (weight and level). */
+/**
+ * True when the cached style was fitted with the current recipe's structure term (weight and level)
+ * and, as every cached fit is, on the painting without its paper border (a style fitted with
+ * `--keep-painting-border` is not the cache's, whatever file it was written to).
+ */
 export function isCurrentRecipe(style: StyleFile): boolean {
-  const settings = style.settings as { structureWeight?: unknown; structureLevel?: unknown } | undefined;
-  return settings?.structureWeight === FIT_DEFAULTS.structureWeight && settings?.structureLevel === FIT_DEFAULTS.structureLevel;
+  const settings = style.settings as { structureWeight?: unknown; structureLevel?: unknown; keepPaintingBorder?: unknown } | undefined;
+  return settings?.structureWeight === FIT_DEFAULTS.structureWeight && settings?.structureLevel === FIT_DEFAULTS.structureLevel && settings?.keepPaintingBorder !== true;
 }

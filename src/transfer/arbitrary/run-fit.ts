@@ -206,6 +206,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       structureHingeWeight: o.structureHingeWeight,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
+      keepPaintingBorder: o.keepPaintingBorder,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
       photoFolder: path.resolve(o.photos),
       initStyle: o.initStyle ?? null,
