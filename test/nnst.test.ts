@@ -228,7 +228,7 @@ describe('NNST objective', () => {
 describe('method options', () => {
   const base = { content: path.join(REFERENCE_DIR, 'content.png'), style: path.join(REFERENCE_DIR, 'style.png'), output: '/tmp/never-written.png' };
   const refused: [string, object, RegExp][] = [
-    ['an unknown method', { method: 'cubism' }, /unknown method 'cubism' \(expected gatys, strotss, nnst\)/],
+    ['an unknown method', { method: 'cubism' }, /unknown method 'cubism' \(expected gatys, strotss, nnst, ot\)/],
     ['an unknown style loss', { styleLoss: 'fancy' }, /unknown style loss 'fancy'/],
     ['an unknown content loss', { contentLoss: 'l7' }, /unknown content loss 'l7'/],
     ['alpha above 1', { method: 'nnst', alpha: 1.5 }, /--alpha must be between 0 and 1 \(got 1.5\)/],
