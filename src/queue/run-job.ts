@@ -16,12 +16,12 @@ import { encodeImage, RgbImage, saveImage } from '../image';
 import { NstError } from '../errors';
 import type { JobRunContext } from '../jobs/kinds';
 import { pullSharedModels, pushSharedModels } from '../jobs/shared-models';
-import type { JobProgress, JobRecord, JobResultInfo, LossPoint } from '../jobs/store';
+import type { JobProgress, JobResultInfo, LossPoint } from '../jobs/store';
 import { jobKey, Storage, StorageError } from '../storage';
 import { Preview, recordResult, RunState, runOneJob } from '../jobs/run-one';
 import { CancelRequest, JobPayload, PAYLOAD_VERSION, payloadProblem, VIDEO_CHUNK_METHOD, VIDEO_JOIN_METHOD, WorkerMessage, WorkerResult } from '../jobs/protocol';
 import { processVideoChunk, videoJoinKind } from './video-tasks';
-import { ActiveJob, fetchInputs, handBack, letGo, oneLine, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './task-context';
+import { ActiveJob, fetchInputs, handBack, letGo, oneLine, recordOf, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './task-context';
 
 export type { ActiveJob, RunEnvironment } from './task-context';
 
@@ -91,23 +91,7 @@ export async function processJob(job: Job, token: string, env: RunEnvironment, a
       }
     };
 
-    const record: JobRecord = {
-      id,
-      seq: 0,
-      method: payload.method,
-      status: 'running',
-      params: payload.params,
-      inputs: payload.inputs,
-      createdAt: new Date(job.timestamp).toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      progress: null,
-      checkpointIteration: checkpoint?.iteration ?? null,
-      resumes: [],
-      history: [],
-      error: null,
-      result: null,
-    };
+    const record = recordOf(payload, job, checkpoint?.iteration ?? null);
     const settings = runSettings(env, payload);
     // A style another worker fitted since this one started: here before the job names it.
     await pullSharedModels(env.storage, env.modelDir);

@@ -12,6 +12,7 @@ import type { PrecisionOption } from '../engine/runtime';
 import { NstError } from '../errors';
 import type { FitSettings, JobKind, RunSettings } from '../jobs/kinds';
 import type { CancelRequest, JobPayload } from '../jobs/protocol';
+import type { JobRecord } from '../jobs/store';
 import { jobKey, Storage } from '../storage';
 
 export interface RunEnvironment {
@@ -110,4 +111,25 @@ export function withoutLocalPaths(message: string, dir: string, storage: Storage
 
 export function oneLine(message: string): string {
   return message.replace(/\s*\r?\n\s*/g, ' ').trim() || 'error';
+}
+
+/** The job's record as a worker knows it (from the payload). */
+export function recordOf(payload: JobPayload, job: Job, checkpointIteration: number | null = null): JobRecord {
+  return {
+    id: payload.id,
+    seq: 0,
+    method: payload.method,
+    status: 'running',
+    params: payload.params,
+    inputs: payload.inputs,
+    createdAt: new Date(job.timestamp).toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    progress: null,
+    checkpointIteration,
+    resumes: [],
+    history: [],
+    error: null,
+    result: null,
+  };
 }

@@ -13,11 +13,10 @@ import { NstError } from '../errors';
 import type { JobKind } from '../jobs/kinds';
 import { pullSharedModels } from '../jobs/shared-models';
 import { ChunkReport, CancelRequest, JobPayload, PAYLOAD_VERSION, VIDEO_CHUNK_METHOD, VIDEO_JOIN_METHOD, WorkerMessage, WorkerResult } from '../jobs/protocol';
-import type { JobRecord } from '../jobs/store';
 import { joinVideoChunks, paintVideoChunk } from '../jobs/video-chunks';
 import { jobKey, Storage, StorageError } from '../storage';
 import type { VideoChunk } from '../video/chunks';
-import { ActiveJob, fetchInputs, handBack, letGo, oneLine, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './task-context';
+import { ActiveJob, fetchInputs, handBack, letGo, oneLine, recordOf, RunEnvironment, runSettings, stillOwned, withoutLocalPaths } from './task-context';
 import { QUEUE_NAME } from './keys';
 
 /** The queue's id of chunk `index` of job `id` (the join has the job's own, job-<id>). */
@@ -43,27 +42,6 @@ export function videoFlow(base: JobPayload, chunks: VideoChunk[], opts: { keepSe
       data: { ...base, method: VIDEO_CHUNK_METHOD, chunk } satisfies JobPayload,
       opts: { jobId: chunkQueueId(base.id, chunk.index), attempts: 1, failParentOnFailure: true, ...keep },
     })),
-  };
-}
-
-/** The job's record as a worker knows it (from the payload). */
-function recordOf(payload: JobPayload, job: Job): JobRecord {
-  return {
-    id: payload.id,
-    seq: 0,
-    method: payload.method,
-    status: 'running',
-    params: payload.params,
-    inputs: payload.inputs,
-    createdAt: new Date(job.timestamp).toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    progress: null,
-    checkpointIteration: null,
-    resumes: [],
-    history: [],
-    error: null,
-    result: null,
   };
 }
 
