@@ -104,9 +104,10 @@ describe('fast styles at print size: no invented dots on dark areas', () => {
   test('wave at 2,048 px: the dots of the original network on dark flat areas are gone by default', () => {
     const before = countDots(exact, photo);
     const after = countDots(byDefault, photo);
-    // Measured: ~3,200 from the original network (exact), ~350 left (11 %).
+    // Measured: 3,252 from the original network (exact), 160 left (4.9 %; ~350 before the lattice
+    // notch and the dot rule's photo flatness raised from 8 to 16, 265 with the notch alone).
     assert.ok(before > 500, `the original network paints ${before} dots: the test no longer sees what it guards against`);
-    assert.ok(after <= before * 0.15, `${after} dots left of ${before}`);
+    assert.ok(after <= before * 0.08, `${after} dots left of ${before}`);
   });
 
   test('only the dots change: the rest of the print is the network\u2019s', async () => {
@@ -130,7 +131,7 @@ describe('fast styles at print size: no invented dots on dark areas', () => {
       diff += d;
       if (d > 2) changed++;
     }
-    // Measured: 7.1 % of the pixels (the dots and their halos), mean 1.45 levels.
+    // Measured: 7.7 % of the pixels (the dots and their halos), mean 1.58 levels.
     assert.ok(changed / a.length < 0.12, `${((100 * changed) / a.length).toFixed(1)} % of pixels changed`);
     assert.ok(diff / a.length < 2.5, `mean |difference| ${(diff / a.length).toFixed(2)} levels`);
   });

@@ -27,7 +27,7 @@ export function fastCommand(): Command {
     .option('--photos <dir>', 'training photos of an on-the-fly fit (default: ../shared/datasets/photos)')
     .option('--max-memory <size>', "memory budget, e.g. 6GB; larger photos are stylised in overlapping tiles (default: 75% of the machine's memory)")
     .option('--tile-size <px>', 'stylise in tiles of this side whatever the budget', parseInteger('tile-size'))
-    .addOption(new Option('--padding <mode>', "pretrained styles: reflect (no dark frame, no invented dots on dark areas) or exact (the original networks bit for bit)").choices(['reflect', 'exact']).default('reflect'))
+    .addOption(new Option('--padding <mode>', "pretrained styles: reflect (no dark frame, no invented dots, no upsampling grid or woven texture on flat areas) or exact (the original networks bit for bit)").choices(['reflect', 'exact']).default('reflect'))
     .action(async (opts: FastOptions) => {
       await checkOutputSide(opts.content, opts.size, opts.maxPixels, '--size');
       const bar = new FitProgressBar('fit');

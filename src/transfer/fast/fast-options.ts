@@ -56,7 +56,7 @@ export interface FastOptions {
   maxMemory?: number | string;
   /** Stylise in tiles of this side (px) whatever the budget. */
   tileSize?: number;
-  /** Pretrained networks: 'reflect' (default: no dark frame, no invented dots on dark areas) or 'exact' (the original networks bit for bit). */
+  /** Pretrained networks: 'reflect' (default: no dark frame, no invented dots, no upsampling grid or woven texture on flat areas; pretrained-cleanup.ts) or 'exact' (the original networks bit for bit). */
   padding?: FastPadding;
 }
 

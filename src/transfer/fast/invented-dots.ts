@@ -5,12 +5,14 @@
  * network's upsampling grid, not a brush mark of the painting.
  *
  * removeInventedDots() finds pixels much brighter than their neighbourhood's median, where the
- * output around them is dark and the photo under them is flat (so a light, a star or a window of
- * the photo is never touched), and replaces each with its halo by that median. Strokes, edges and
+ * output around them is dark and the photo under them is fairly flat and has no point of light
+ * there (so a light, a star or a window of the photo is never touched), and replaces each with its
+ * halo by that median. Strokes, edges and
  * bright areas are left as they are. `--padding exact` keeps the networks' output bit for bit.
  */
 import sharp from 'sharp';
 import type { RgbImage } from '../../image';
+import { localDeviations } from './local-filters';
 
 /** What counts as an invented dot (levels of 0–255). */
 export interface DotRule {
@@ -26,11 +28,13 @@ export interface DotRule {
   photoRadius: number;
   /** Isolated: brighter than each of the 8 pixels this far away by half of `brighter` (a line is not). */
   isolation: number;
+  /** The photo has a point there (a light, a star) when its pixel is this much brighter than the mean of those 8: kept. */
+  photoPointAbove: number;
   /** Pixels around a dot's centre replaced with it (the dot and its dark halo). */
   halo: number;
 }
 
-export const DOT_RULE: DotRule = { brighter: 30, darkBelow: 110, photoFlatBelow: 8, medianWindow: 7, photoRadius: 9, isolation: 2, halo: 3 };
+export const DOT_RULE: DotRule = { brighter: 30, darkBelow: 110, photoFlatBelow: 16, medianWindow: 7, photoRadius: 9, isolation: 2, photoPointAbove: 12, halo: 3 };
 
 /** Luminance (0–255) of pixel i of interleaved 8-bit RGB. */
 const lumaOf = (rgb: Uint8Array, i: number): number => 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
@@ -60,49 +64,6 @@ async function medianOf(bytes: Uint8Array, width: number, height: number, window
 }
 
 /**
- * The luminance standard deviation in a (2r+1)² window around each pixel, one row at a time from
- * running column sums (memory: a few rows, whatever the print size).
- */
-function localDeviations(w: number, h: number, luma: (i: number) => number, r: number): Float32Array {
-  const out = new Float32Array(w * h);
-  const colSum = new Float64Array(w);
-  const colSq = new Float64Array(w);
-  const add = (y: number, sign: number) => {
-    for (let x = 0; x < w; x++) {
-      const v = luma(y * w + x);
-      colSum[x] += sign * v;
-      colSq[x] += sign * v * v;
-    }
-  };
-  for (let y = 0; y < Math.min(h, r + 1); y++) add(y, 1);
-  for (let y = 0; y < h; y++) {
-    const rows = Math.min(h, y + r + 1) - Math.max(0, y - r);
-    let s = 0;
-    let q = 0;
-    for (let x = 0; x < Math.min(w, r + 1); x++) {
-      s += colSum[x];
-      q += colSq[x];
-    }
-    for (let x = 0; x < w; x++) {
-      const n = rows * (Math.min(w, x + r + 1) - Math.max(0, x - r));
-      const mean = s / n;
-      out[y * w + x] = Math.sqrt(Math.max(0, q / n - mean * mean));
-      if (x + r + 1 < w) {
-        s += colSum[x + r + 1];
-        q += colSq[x + r + 1];
-      }
-      if (x - r >= 0) {
-        s -= colSum[x - r];
-        q -= colSq[x - r];
-      }
-    }
-    if (y + r + 1 < h) add(y + r + 1, 1);
-    if (y - r >= 0) add(y - r, -1);
-  }
-  return out;
-}
-
-/**
  * Removes the network's invented dots from `output` (same size as `photo`), in place: at print
  * size a copy would cost as much as the picture. Returns it and the count of dot pixels found.
  */
@@ -123,6 +84,12 @@ export async function removeInventedDots(output: RgbImage, photo: RgbImage, rule
     }
     return true;
   };
+  // The photo's own light: brighter than its ring (the same 8 pixels), whatever the area around.
+  const photoHasPoint = (i: number): boolean => {
+    let ring = 0;
+    for (const dy of [-d, 0, d]) for (const dx of [-d, 0, d]) if (dx || dy) ring += planarLumaOf(photo, i + dy * w + dx) / 8;
+    return planarLumaOf(photo, i) - ring > rule.photoPointAbove;
+  };
   const dots = new Uint8Array(w * h);
   let dotPixels = 0;
   const photoDeviation = localDeviations(w, h, (i) => planarLumaOf(photo, i), rule.photoRadius);
@@ -130,7 +97,7 @@ export async function removeInventedDots(output: RgbImage, photo: RgbImage, rule
     if (photoDeviation[i] >= rule.photoFlatBelow) continue;
     const m = lumaOf(median, i);
     const v = lumaOf(bytes, i);
-    if (m < rule.darkBelow && v - m > rule.brighter && isIsolated(bytes, i, v)) {
+    if (m < rule.darkBelow && v - m > rule.brighter && isIsolated(bytes, i, v) && !photoHasPoint(i)) {
       dots[i] = 1;
       dotPixels++;
     }

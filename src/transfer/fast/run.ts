@@ -14,7 +14,7 @@ import { runArbitraryFast } from '../arbitrary/stylize';
 import { fastCostFor, planFastTiling, stylizeImageTiled } from './tiled';
 import { peakResidentBytes, residentBytes } from '../memory';
 import { paintPhotos } from './photo-batch';
-import { removeInventedDots } from './invented-dots';
+import { cleanPretrainedOutput } from './pretrained-cleanup';
 import type { FastHooks, FastResult } from './results';
 
 export type { FastHooks, FastProgress, FastResult } from './results';
@@ -42,7 +42,7 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
   const model = loadStyleModel(options.modelPath, runtime.device);
   model.net.precision = resolvePrecision(options.precision, runtime.device);
   model.net.padding = options.padding;
-  const cleansDots = model.net.variant === 'johnson-ml5' && options.padding === 'reflect';
+  const cleans = model.net.variant === 'johnson-ml5' && options.padding === 'reflect';
   const baseBytes = residentBytes();
   const result: FastResult = {
     model: { path: options.modelPath, style: model.metadata.style?.name ?? options.styleName, variant: model.net.variant, kind: model.kind },
@@ -61,8 +61,9 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
       if (cost) result.memoryCost = cost;
       const tiling = planFastTiling(image.width, image.height, options.maxMemory, baseBytes, options.tileSize, cost ?? undefined, model.net.precision);
       let out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
-      // The published networks' transposed convolutions dot dark flat areas at print sizes.
-      if (cleansDots) out = (await removeInventedDots(out, image)).image;
+      // The published networks invent dots on dark flat areas at print sizes, leave the pattern of
+      // their 4-px upsampling grid, and wreck weaves a texture of its own (pretrained-cleanup.ts).
+      if (cleans) out = (await cleanPretrainedOutput(out, image, result.model.style)).image;
       return { image: out, ms: performance.now() - t0, tile: tiling?.tile, ...(tiling ? { peakMiB: Math.round(peakResidentBytes() / 2 ** 20) } : {}) };
     });
   } finally {
