@@ -7,6 +7,7 @@
  * power of the ring of bins 2 away (their neighbours). About 1 without a lattice; above with one.
  */
 import type { RgbImage } from '../../src/image';
+import { fft2 } from '../../src/transfer/fast/fft';
 
 const FLAT_RANGE = 24;
 
@@ -17,38 +18,13 @@ function luma(img: RgbImage): Float64Array {
   return out;
 }
 
-/** The power spectrum (N×N, row-major by [ky][kx]) of a real N×N block, by separable DFT. */
-function powerSpectrum(block: Float64Array, N: number, cos: Float64Array, sin: Float64Array): Float64Array {
-  const re = new Float64Array(N * N);
+/** The power spectrum (N×N, row-major by [ky][kx]) of a real N×N block. */
+function powerSpectrum(block: Float64Array, N: number): Float64Array {
+  const re = Float64Array.from(block);
   const im = new Float64Array(N * N);
-  for (let y = 0; y < N; y++) {
-    for (let kx = 0; kx < N; kx++) {
-      let r = 0;
-      let s = 0;
-      for (let x = 0; x < N; x++) {
-        const k = (kx * x) % N;
-        r += block[y * N + x] * cos[k];
-        s -= block[y * N + x] * sin[k];
-      }
-      re[y * N + kx] = r;
-      im[y * N + kx] = s;
-    }
-  }
+  fft2(re, im, N);
   const power = new Float64Array(N * N);
-  for (let kx = 0; kx < N; kx++) {
-    for (let ky = 0; ky < N; ky++) {
-      let r = 0;
-      let s = 0;
-      for (let y = 0; y < N; y++) {
-        const k = (ky * y) % N;
-        const a = re[y * N + kx];
-        const b = im[y * N + kx];
-        r += a * cos[k] + b * sin[k];
-        s += b * cos[k] - a * sin[k];
-      }
-      power[ky * N + kx] = r * r + s * s;
-    }
-  }
+  for (let k = 0; k < N * N; k++) power[k] = re[k] * re[k] + im[k] * im[k];
   return power;
 }
 
@@ -79,8 +55,6 @@ function flatSpectrum(output: RgbImage, photo: RgbImage, N: number): { sum: Floa
   const { width: w, height: h } = output;
   const out = luma(output);
   const ph = luma(photo);
-  const cos = Float64Array.from({ length: N }, (_, k) => Math.cos((2 * Math.PI * k) / N));
-  const sin = Float64Array.from({ length: N }, (_, k) => Math.sin((2 * Math.PI * k) / N));
   const hann = Float64Array.from({ length: N }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / (N - 1)));
   const sum = new Float64Array(N * N);
   let blocks = 0;
@@ -91,7 +65,7 @@ function flatSpectrum(output: RgbImage, photo: RgbImage, N: number): { sum: Floa
       let mean = 0;
       for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) mean += out[(y0 + y) * w + x0 + x] / (N * N);
       for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) block[y * N + x] = (out[(y0 + y) * w + x0 + x] - mean) * hann[y] * hann[x];
-      const p = powerSpectrum(block, N, cos, sin);
+      const p = powerSpectrum(block, N);
       for (let k = 0; k < N * N; k++) sum[k] += p[k];
       blocks++;
     }
