@@ -37,6 +37,13 @@ export interface FitResult {
   cancelled: boolean;
   precision: Precision;
   threads: number;
+  /**
+   * Which branch of the first stages went on: 'steered' (with the linear structure term), 'free'
+   * (without), or 'single' (the recipe does not branch); branchLosses: each one's loss at the end
+   * of the branched stages (null when it did not branch or was cancelled).
+   */
+  branch: 'steered' | 'free' | 'single';
+  branchLosses: { steered: number; free: number } | null;
 }
 
 export interface FitRunHooks {
@@ -135,44 +142,80 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     structureWeight: o.structureWeight,
     vectorPrior: { radius: o.vectorRadius, weight: o.vectorPriorWeight },
   };
-  const total = o.stages.reduce((a, s) => a + s.evaluations, 0);
-  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads };
+  // Stages 0..freeBranchStages-1 run twice when the recipe steers with a linear structure term.
+  const branchStages = Math.min(o.freeBranchStages, o.stages.length);
+  const branching = branchStages > 0 && o.structureWeight > 0 && o.stages.slice(0, branchStages).some((s) => s.structureScale > 0);
+  const total = o.stages.reduce((a, s, i) => a + s.evaluations * (branching && i < branchStages ? 2 : 1), 0);
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: branching ? 'steered' : 'single', branchLosses: null };
+
+  /** Runs one stage from `from` (structureScale: the linear term's multiplier in it). */
+  const runStage = async (index: number, from: Float32Array, structureScale: number) => {
+    const stage = o.stages[index];
+    const stageStart = Date.now();
+    const painting = await paintingAt(stage.size);
+    const held: Tensor[] = [];
+    try {
+      const toTensor = (img: RgbImage) => {
+        const t = keep(tidy(() => imageToTensor(img, device)));
+        held.push(t);
+        return t;
+      };
+      const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
+      const fitted = fitStage(
+        transformer,
+        vgg,
+        { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
+        { ...settings, structureWeight: o.structureWeight * structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
+        from,
+        index,
+        {
+          isCancelled: hooks.isCancelled,
+          onStep: (step) => hooks.onProgress?.({ type: 'fit', ...step, stages: o.stages.length, size: stage.size, done: result.evaluations + step.evaluation, total }),
+        },
+      );
+      result.evaluations += fitted.evaluations;
+      return { ...fitted, record: { size: stage.size, evaluations: fitted.evaluations, seconds: (Date.now() - stageStart) / 1000, best: fitted.best } };
+    } finally {
+      for (const t of held) t.dispose();
+    }
+  };
+  /** Stages [first, end) in turn from `from`; stops at a cancel. */
+  const runStages = async (first: number, end: number, from: Float32Array, free: boolean) => {
+    let vector = from;
+    const records: FitResult['stages'] = [];
+    for (let index = first; index < end; index++) {
+      const fitted = await runStage(index, vector, free ? 0 : o.stages[index].structureScale);
+      vector = fitted.vector;
+      records.push(fitted.record);
+      if (fitted.cancelled) return { vector, records, cancelled: true };
+    }
+    return { vector, records, cancelled: false };
+  };
+
   let vector = start;
   try {
-    for (const [index, stage] of o.stages.entries()) {
-      const stageStart = Date.now();
-      const painting = await paintingAt(stage.size);
-      const held: Tensor[] = [];
-      try {
-        const toTensor = (img: RgbImage) => {
-          const t = keep(tidy(() => imageToTensor(img, device)));
-          held.push(t);
-          return t;
-        };
-        const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
-        const fitted = fitStage(
-          transformer,
-          vgg,
-          { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
-          { ...settings, structureWeight: o.structureWeight * stage.structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
-          vector,
-          index,
-          {
-            isCancelled: hooks.isCancelled,
-            onStep: (step) =>
-              hooks.onProgress?.({ type: 'fit', ...step, stages: o.stages.length, size: stage.size, done: result.evaluations + step.evaluation, total }),
-          },
-        );
-        vector = fitted.vector;
-        result.evaluations += fitted.evaluations;
-        result.stages.push({ size: stage.size, evaluations: fitted.evaluations, seconds: (Date.now() - stageStart) / 1000, best: fitted.best });
-        if (fitted.cancelled) {
-          result.cancelled = true;
-          break;
-        }
-      } finally {
-        for (const t of held) t.dispose();
-      }
+    let next = 0;
+    if (branching) {
+      // The linear term steers the fit away from texture from the flat start, but sends paintings
+      // whose fit keeps the photo anyway (The Scream, Shipwreck) to a worse basin; the free branch
+      // is the recipe without it. Both are then judged by the same loss (the contract, the hinge,
+      // the prior: no linear term after the first stage), and the lower one goes on.
+      const steered = await runStages(0, branchStages, start, false);
+      const free = steered.cancelled ? steered : await runStages(0, branchStages, start, true);
+      const lossOf = (b: typeof steered) => b.records[b.records.length - 1].best.total;
+      const pick = steered.cancelled || free.cancelled || lossOf(steered) <= lossOf(free) ? steered : free;
+      result.branch = pick === steered ? 'steered' : 'free';
+      if (!steered.cancelled && !free.cancelled) result.branchLosses = { steered: lossOf(steered), free: lossOf(free) };
+      vector = pick.vector;
+      result.stages.push(...pick.records);
+      result.cancelled = steered.cancelled || free.cancelled;
+      next = branchStages;
+    }
+    if (!result.cancelled) {
+      const rest = await runStages(next, o.stages.length, vector, false);
+      vector = rest.vector;
+      result.stages.push(...rest.records);
+      result.cancelled = rest.cancelled;
     }
   } finally {
     transformer.dispose();
@@ -204,6 +247,9 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       structureWeight: o.structureWeight,
       structureLevel: o.structureLevel,
       structureHingeWeight: o.structureHingeWeight,
+      freeBranchStages: o.freeBranchStages,
+      branch: result.branch,
+      branchLosses: result.branchLosses,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
       keepPaintingBorder: o.keepPaintingBorder,
