@@ -75,11 +75,9 @@ async function fitAndScore(): Promise<{ score: PairScore; fit: FitResult }> {
 describe('a fitted style keeps the photo', () => {
   test(`${painting.name} on a close-up cat: CFSD ≤ ${CFSD_RATIO_TARGET}× the Johnson median, SWD ≤ ${SWD_RATIO_TARGET}× the unstyled photo's`, async () => {
     const { score, fit } = await fitAndScore();
-    // Both branches of the first stages ran (steered by the linear term, and free); the lower went on.
-    assert.ok(fit.branchLosses, 'the default recipe branches');
-    const { steered, free } = fit.branchLosses;
-    assert.equal(fit.branch, steered <= free ? 'steered' : 'free', `steered ${steered}, free ${free}`);
-    assert.ok(fit.evaluations > 30 + 15 && fit.evaluations <= 2 * (30 + 15), `${fit.evaluations} evaluations`);
+    // Two stages: one branch (the default's are chosen before a third stage; tested below).
+    assert.deepEqual(fit.branchLosses, []);
+    assert.ok(fit.evaluations <= 30 + 15, `${fit.evaluations} evaluations`);
     assert.ok(score.cfsdRatio <= CFSD_RATIO_TARGET, `CFSD ratio ${score.cfsdRatio} (cfsd ${score.cfsd}, Johnson median ${score.johnsonMedianCfsd})`);
     assert.ok(score.swdRatio <= SWD_RATIO_TARGET, `SWD ratio ${score.swdRatio} (swd ${score.swd}, unstyled ${score.unstyledSwd})`);
   });
@@ -146,15 +144,42 @@ describe('the structure term', () => {
   });
 });
 
+describe('the branches of the first stages', () => {
+  test('run once per scale of the linear term; the lowest loss at the end of them goes on (tiny fit)', async () => {
+    const fit = await runFitStyle(
+      resolveFitOptions({
+        styleImage: path.join(SHARED_DATA_DIR, painting.file),
+        output: path.join(dir, 'branched.style.json'),
+        photos: path.join(dir, 'photos'),
+        photoCount: 1,
+        stageSizes: [32, 48, 64],
+        stageEvaluations: [6, 4, 2],
+        threads: 1,
+      }),
+    );
+    const scales = FIT_DEFAULTS.branchStructureScales;
+    assert.equal(fit.branchLosses.length, scales.length);
+    const lowest = fit.branchLosses.indexOf(Math.min(...fit.branchLosses));
+    assert.equal(fit.branch, scales[lowest], `losses ${fit.branchLosses.join(', ')}`);
+    // Each branch ran both first stages (6 + 4), then the chosen one the last (2).
+    assert.equal(fit.evaluations, scales.length * (6 + 4) + 2);
+    assert.equal(fit.stages.length, 3);
+    assert.equal(fit.stages[1].best.total, fit.branchLosses[lowest]);
+    const settings = JSON.parse(fs.readFileSync(path.join(dir, 'branched.style.json'), 'utf8')).settings;
+    assert.deepEqual([settings.branch, settings.branchStructureScales, settings.branchStages], [fit.branch, [...scales], FIT_DEFAULTS.branchStages]);
+  });
+});
+
 describe('the fit cache', () => {
   test("a cached vector of an older recipe is fitted again", () => {
     const entry = (settings: Record<string, unknown>) => ({ settings }) as unknown as StyleFile;
     const current = currentRecipeSettings();
-    assert.deepEqual(current, { structureWeight: FIT_DEFAULTS.structureWeight, structureLevel: FIT_DEFAULTS.structureLevel, freeBranchStages: FIT_DEFAULTS.freeBranchStages });
+    assert.deepEqual(current, { structureWeight: 3e9, structureLevel: 0.0085, branchStructureScales: [1, 0.3, 0], branchStages: 2 });
     assert.equal(isCurrentRecipe(entry({ ...current, keepPaintingBorder: false })), true);
-    // One branch (the recipe of before the free branch recorded no freeBranchStages).
-    const { freeBranchStages: _, ...unbranched } = current;
+    // One branch (the recipe of before the branches recorded no branchStructureScales), or others.
+    const { branchStructureScales: _, ...unbranched } = current;
     assert.equal(isCurrentRecipe(entry(unbranched)), false);
+    assert.equal(isCurrentRecipe(entry({ ...current, branchStructureScales: [1, 0] })), false);
     assert.equal(isCurrentRecipe(entry({ ...current, structureLevel: 0.006 })), false);
     assert.equal(isCurrentRecipe(entry({ structureWeight: 0 })), false);
   });

@@ -4,15 +4,16 @@
  * is fitted again: before issue 24 the recipe had no structure term (its vectors paint paintings
  * it was not tuned on as pure texture), the first structure term was a linear trade that cost
  * the famous paintings their objective (now a hinge above a level, from the second stage on), and
- * the first stages now also run without the linear term, the better branch going on (fits of
- * before that record no `freeBranchStages`).
+ * the first stages now run in branches (the linear term at 1×, 0.3× and off), the best going on
+ * (fits of before that record no `branchStructureScales`).
  */
 import { FIT_DEFAULTS } from './options';
 import type { StyleFile } from './style-file';
 
 /** The settings a cached fit must record (as run-fit.ts writes them) to be the current recipe's. */
-export function currentRecipeSettings(): { structureWeight: number; structureLevel: number; freeBranchStages: number } {
-  return { structureWeight: FIT_DEFAULTS.structureWeight, structureLevel: FIT_DEFAULTS.structureLevel, freeBranchStages: FIT_DEFAULTS.freeBranchStages };
+export function currentRecipeSettings(): { structureWeight: number; structureLevel: number; branchStructureScales: number[]; branchStages: number } {
+  const d = FIT_DEFAULTS;
+  return { structureWeight: d.structureWeight, structureLevel: d.structureLevel, branchStructureScales: [...d.branchStructureScales], branchStages: d.branchStages };
 }
 
 /**
@@ -23,5 +24,5 @@ export function currentRecipeSettings(): { structureWeight: number; structureLev
 export function isCurrentRecipe(style: StyleFile): boolean {
   const settings = style.settings as Record<string, unknown> | undefined;
   if (!settings || settings.keepPaintingBorder === true) return false;
-  return Object.entries(currentRecipeSettings()).every(([key, value]) => settings[key] === value);
+  return Object.entries(currentRecipeSettings()).every(([key, value]) => JSON.stringify(settings[key]) === JSON.stringify(value));
 }

@@ -38,12 +38,12 @@ export interface FitResult {
   precision: Precision;
   threads: number;
   /**
-   * Which branch of the first stages went on: 'steered' (with the linear structure term), 'free'
-   * (without), or 'single' (the recipe does not branch); branchLosses: each one's loss at the end
-   * of the branched stages (null when it did not branch or was cancelled).
+   * The branch of the first stages that went on (its multiplier of the linear structure term; 1
+   * when the recipe does not branch); branchLosses: each branch's loss at the end of the branched
+   * stages, in the order of branchStructureScales (empty when it did not branch or was cancelled).
    */
-  branch: 'steered' | 'free' | 'single';
-  branchLosses: { steered: number; free: number } | null;
+  branch: number;
+  branchLosses: number[];
 }
 
 export interface FitRunHooks {
@@ -142,11 +142,14 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     structureWeight: o.structureWeight,
     vectorPrior: { radius: o.vectorRadius, weight: o.vectorPriorWeight },
   };
-  // Stages 0..freeBranchStages-1 run twice when the recipe steers with a linear structure term.
-  const branchStages = Math.min(o.freeBranchStages, o.stages.length);
-  const branching = branchStages > 0 && o.structureWeight > 0 && o.stages.slice(0, branchStages).some((s) => s.structureScale > 0);
-  const total = o.stages.reduce((a, s, i) => a + s.evaluations * (branching && i < branchStages ? 2 : 1), 0);
-  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: branching ? 'steered' : 'single', branchLosses: null };
+  // The first stages run once per branch scale of the linear structure term, when a stage follows
+  // them and the last of them has the term off (so the branches' losses compare); short recipes
+  // (one or two stages: tests, quick fits) run one branch.
+  const branchStages = o.branchStages;
+  const branching = branchStages > 0 && branchStages < o.stages.length && o.stages[branchStages - 1].structureScale === 0 && o.structureWeight > 0;
+  const branchScales = branching && o.branchStructureScales.length > 1 ? o.branchStructureScales : [1];
+  const total = o.stages.reduce((a, s, i) => a + s.evaluations * (i < branchStages ? branchScales.length : 1), 0);
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [] };
 
   /** Runs one stage from `from` (structureScale: the linear term's multiplier in it). */
   const runStage = async (index: number, from: Float32Array, structureScale: number) => {
@@ -179,12 +182,12 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       for (const t of held) t.dispose();
     }
   };
-  /** Stages [first, end) in turn from `from`; stops at a cancel. */
-  const runStages = async (first: number, end: number, from: Float32Array, free: boolean) => {
+  /** Stages [first, end) in turn from `from`, the linear term × `scale`; stops at a cancel. */
+  const runStages = async (first: number, end: number, from: Float32Array, scale: number) => {
     let vector = from;
     const records: FitResult['stages'] = [];
     for (let index = first; index < end; index++) {
-      const fitted = await runStage(index, vector, free ? 0 : o.stages[index].structureScale);
+      const fitted = await runStage(index, vector, scale * o.stages[index].structureScale);
       vector = fitted.vector;
       records.push(fitted.record);
       if (fitted.cancelled) return { vector, records, cancelled: true };
@@ -195,24 +198,30 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   let vector = start;
   try {
     let next = 0;
-    if (branching) {
-      // The linear term steers the fit away from texture from the flat start, but sends paintings
-      // whose fit keeps the photo anyway (The Scream, Shipwreck) to a worse basin; the free branch
-      // is the recipe without it. Both are then judged by the same loss (the contract, the hinge,
-      // the prior: no linear term after the first stage), and the lower one goes on.
-      const steered = await runStages(0, branchStages, start, false);
-      const free = steered.cancelled ? steered : await runStages(0, branchStages, start, true);
-      const lossOf = (b: typeof steered) => b.records[b.records.length - 1].best.total;
-      const pick = steered.cancelled || free.cancelled || lossOf(steered) <= lossOf(free) ? steered : free;
-      result.branch = pick === steered ? 'steered' : 'free';
-      if (!steered.cancelled && !free.cancelled) result.branchLosses = { steered: lossOf(steered), free: lossOf(free) };
+    if (branchScales.length > 1) {
+      // The linear term steers the fit away from texture from the flat start, but by how much is a
+      // trade: at full weight it sends paintings whose fit keeps the photo anyway (The Scream,
+      // Shipwreck) to a worse basin, at 0.3× or none some paintings collapse (Woman with a Hat).
+      // Each branch is judged by the same loss (contract + hinge + prior: the linear term is off
+      // after the first stage), and the lowest goes on.
+      const branches: ({ scale: number } & Awaited<ReturnType<typeof runStages>>)[] = [];
+      for (const scale of branchScales) {
+        const branch = await runStages(0, branchStages, start, scale);
+        branches.push({ scale, ...branch });
+        if (branch.cancelled) break;
+      }
+      const lossOf = (b: (typeof branches)[number]) => b.records[b.records.length - 1].best.total;
+      const cancelled = branches.some((b) => b.cancelled);
+      const pick = cancelled ? branches[branches.length - 1] : branches.reduce((best, b) => (lossOf(b) < lossOf(best) ? b : best));
+      result.branch = pick.scale;
+      result.branchLosses = cancelled ? [] : branches.map(lossOf);
       vector = pick.vector;
       result.stages.push(...pick.records);
-      result.cancelled = steered.cancelled || free.cancelled;
+      result.cancelled = cancelled;
       next = branchStages;
     }
     if (!result.cancelled) {
-      const rest = await runStages(next, o.stages.length, vector, false);
+      const rest = await runStages(next, o.stages.length, vector, 1);
       vector = rest.vector;
       result.stages.push(...rest.records);
       result.cancelled = rest.cancelled;
@@ -247,7 +256,8 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       structureWeight: o.structureWeight,
       structureLevel: o.structureLevel,
       structureHingeWeight: o.structureHingeWeight,
-      freeBranchStages: o.freeBranchStages,
+      branchStructureScales: o.branchStructureScales,
+      branchStages: o.branchStages,
       branch: result.branch,
       branchLosses: result.branchLosses,
       vectorRadius: o.vectorRadius,
