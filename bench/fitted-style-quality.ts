@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       } else {
         const fit = await runFitStyle(resolveFitOptions({ ...fitOverrides, styleImage: file, name: painting.name, output: styleFile, overwrite: true, threads }));
         vector = Float32Array.from(fit.vector);
-        fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
+        fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
       }
       const paintingImage = await loadImage(file, { maxSide: SIZE });
       const paintingTensor = keep(tidy(() => imageToTensor(paintingImage)));
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
         for (const photo of prepared) {
           const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference });
           rows.push(score);
-          process.stderr.write(`${painting.name} × ${photo.name}: cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
+          process.stderr.write(`${painting.name} × ${photo.name} (${fits[fits.length - 1].branch ?? 'reused'}): cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
           sheet.push(
             { image: photo.image, lines: [photo.name, 'photo'] },
             { image: paintingImage, lines: [painting.name, painting.kind] },

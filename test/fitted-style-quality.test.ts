@@ -20,7 +20,9 @@ import { imageToTensor } from '../src/transfer/image-tensor';
 import { FIT_DEFAULTS, resolveFitOptions } from '../src/transfer/arbitrary/options';
 import { fitStage } from '../src/transfer/arbitrary/fit';
 import { STYLE_VECTOR_LENGTH } from '../src/models/arbitrary-transformer';
-import { loadArbitraryTransformer, loadSquare, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { FitResult, loadArbitraryTransformer, loadSquare, runFitStyle } from '../src/transfer/arbitrary/run-fit';
+import { currentRecipeSettings, isCurrentRecipe } from '../src/transfer/arbitrary/cache-entry';
+import type { StyleFile } from '../src/transfer/arbitrary/style-file';
 import { StructureTarget, STRUCTURE_LAYER } from '../src/transfer/arbitrary/structure-loss';
 import { CFSD_RATIO_TARGET, HELD_OUT_PAINTINGS, PairScore, preparePhoto, QUALITY_PHOTOS, scoreFittedStyle, SHARED_DATA_DIR, SWD_RATIO_TARGET } from '../src/transfer/arbitrary/quality-check';
 import { engineSuite } from './helpers/numeric';
@@ -41,7 +43,7 @@ before(() => {
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function fitAndScore(): Promise<PairScore> {
+async function fitAndScore(): Promise<{ score: PairScore; fit: FitResult }> {
   const styleImage = path.join(SHARED_DATA_DIR, painting.file);
   const fit = await runFitStyle(
     resolveFitOptions({
@@ -60,7 +62,7 @@ async function fitAndScore(): Promise<PairScore> {
   const p = keep(tidy(() => imageToTensor(image)));
   const reference = qualityReference(vgg, p);
   try {
-    return scoreFittedStyle(vgg, net, Float32Array.from(fit.vector), photo, { name: painting.name, reference }).score;
+    return { score: scoreFittedStyle(vgg, net, Float32Array.from(fit.vector), photo, { name: painting.name, reference }).score, fit };
   } finally {
     reference.dispose();
     p.dispose();
@@ -72,7 +74,10 @@ async function fitAndScore(): Promise<PairScore> {
 
 describe('a fitted style keeps the photo', () => {
   test(`${painting.name} on a close-up cat: CFSD ≤ ${CFSD_RATIO_TARGET}× the Johnson median, SWD ≤ ${SWD_RATIO_TARGET}× the unstyled photo's`, async () => {
-    const score = await fitAndScore();
+    const { score, fit } = await fitAndScore();
+    // Two stages: one branch (the default's are chosen before a third stage; tested below).
+    assert.deepEqual(fit.branchLosses, []);
+    assert.ok(fit.evaluations <= 30 + 15, `${fit.evaluations} evaluations`);
     assert.ok(score.cfsdRatio <= CFSD_RATIO_TARGET, `CFSD ratio ${score.cfsdRatio} (cfsd ${score.cfsd}, Johnson median ${score.johnsonMedianCfsd})`);
     assert.ok(score.swdRatio <= SWD_RATIO_TARGET, `SWD ratio ${score.swdRatio} (swd ${score.swd}, unstyled ${score.unstyledSwd})`);
   });
@@ -136,5 +141,46 @@ describe('the structure term', () => {
     // Other stage lists: the first stage as the default's first, the rest as its last.
     const two = resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output: path.join(dir, 'd.style.json'), photos: path.join(dir, 'photos'), stageSizes: [64, 128] });
     assert.deepEqual(two.stages.map((s) => [s.structureScale, s.hingeScale]), [[FIT_DEFAULTS.stageStructureScales[0], FIT_DEFAULTS.stageHingeScales[0]], [FIT_DEFAULTS.stageStructureScales[2], FIT_DEFAULTS.stageHingeScales[2]]]);
+  });
+});
+
+describe('the branches of the first stages', () => {
+  test('run once per scale of the linear term; the lowest loss at the end of them goes on (tiny fit)', async () => {
+    const fit = await runFitStyle(
+      resolveFitOptions({
+        styleImage: path.join(SHARED_DATA_DIR, painting.file),
+        output: path.join(dir, 'branched.style.json'),
+        photos: path.join(dir, 'photos'),
+        photoCount: 1,
+        stageSizes: [32, 48, 64],
+        stageEvaluations: [6, 4, 2],
+        threads: 1,
+      }),
+    );
+    const scales = FIT_DEFAULTS.branchStructureScales;
+    assert.equal(fit.branchLosses.length, scales.length);
+    const lowest = fit.branchLosses.indexOf(Math.min(...fit.branchLosses));
+    assert.equal(fit.branch, scales[lowest], `losses ${fit.branchLosses.join(', ')}`);
+    // Each branch ran both first stages (6 + 4), then the chosen one the last (2).
+    assert.equal(fit.evaluations, scales.length * (6 + 4) + 2);
+    assert.equal(fit.stages.length, 3);
+    assert.equal(fit.stages[1].best.total, fit.branchLosses[lowest]);
+    const settings = JSON.parse(fs.readFileSync(path.join(dir, 'branched.style.json'), 'utf8')).settings;
+    assert.deepEqual([settings.branch, settings.branchStructureScales, settings.branchStages], [fit.branch, [...scales], FIT_DEFAULTS.branchStages]);
+  });
+});
+
+describe('the fit cache', () => {
+  test("a cached vector of an older recipe is fitted again", () => {
+    const entry = (settings: Record<string, unknown>) => ({ settings }) as unknown as StyleFile;
+    const current = currentRecipeSettings();
+    assert.deepEqual(current, { structureWeight: 3e9, structureLevel: 0.0085, branchStructureScales: [1, 0.3, 0], branchStages: 2 });
+    assert.equal(isCurrentRecipe(entry({ ...current, keepPaintingBorder: false })), true);
+    // One branch (the recipe of before the branches recorded no branchStructureScales), or others.
+    const { branchStructureScales: _, ...unbranched } = current;
+    assert.equal(isCurrentRecipe(entry(unbranched)), false);
+    assert.equal(isCurrentRecipe(entry({ ...current, branchStructureScales: [1, 0] })), false);
+    assert.equal(isCurrentRecipe(entry({ ...current, structureLevel: 0.006 })), false);
+    assert.equal(isCurrentRecipe(entry({ structureWeight: 0 })), false);
   });
 });

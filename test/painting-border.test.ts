@@ -12,8 +12,7 @@ import sharp from 'sharp';
 import { RgbImage } from '../src/image';
 import { cropBorder, detectPaintingBorder } from '../src/image/painting-border';
 import { loadPainting } from '../src/image/load-painting';
-import { isCurrentRecipe } from '../src/transfer/arbitrary/cache-entry';
-import { FIT_DEFAULTS } from '../src/transfer/arbitrary/options';
+import { currentRecipeSettings, isCurrentRecipe } from '../src/transfer/arbitrary/cache-entry';
 import type { StyleFile } from '../src/transfer/arbitrary/style-file';
 
 /** A deterministic pseudo-random generator in [0, 1). */
@@ -134,7 +133,7 @@ describe('painting border', () => {
 
 describe('the fit cache and the paper border', () => {
   test('a style fitted with the border kept is never taken from the cache (cached fits crop it)', () => {
-    const withSettings = (extra: Record<string, unknown>) => ({ settings: { structureWeight: FIT_DEFAULTS.structureWeight, structureLevel: FIT_DEFAULTS.structureLevel, ...extra } }) as unknown as StyleFile;
+    const withSettings = (extra: Record<string, unknown>) => ({ settings: { ...currentRecipeSettings(), ...extra } }) as unknown as StyleFile;
     assert.equal(isCurrentRecipe(withSettings({ keepPaintingBorder: false })), true);
     assert.equal(isCurrentRecipe(withSettings({})), true, 'fits of before the option cropped the border too');
     assert.equal(isCurrentRecipe(withSettings({ keepPaintingBorder: true })), false);

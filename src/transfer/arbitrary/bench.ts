@@ -83,7 +83,7 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
     } else {
       const fit = await runFitStyle(resolveFitOptions({ ...options.fitOverrides, styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
       vector = fit.vector;
-      fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
+      fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
     }
     quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows));
   }

@@ -50,6 +50,14 @@ export interface FitStyleOptions {
   structureHingeWeight?: number;
   /** Hinge weight multiplier per stage. Default FIT_DEFAULTS.stageHingeScales. */
   stageHingeScales?: number[];
+  /**
+   * Branches of the first `branchStages` stages, from the same start: each multiplies the linear
+   * structure term by one of these; the branch with the lowest loss at the end of those stages
+   * goes on (run-fit.ts). Only when a stage follows them and the last of them has the linear term
+   * off; otherwise, or with [1], one branch. Default FIT_DEFAULTS.branchStructureScales.
+   */
+  branchStructureScales?: number[];
+  branchStages?: number;
   /** Norm beyond which the vector is pulled back (a quadratic penalty, `vectorPriorWeight` per unit²); 0 weight: off. */
   vectorRadius?: number;
   vectorPriorWeight?: number;
@@ -89,7 +97,7 @@ export const FIT_DEFAULTS = {
   // A linear term in the first stage only: from the zero vector (a flat page, S far above the
   // level) it steers the fit away from texture; without it Candy collapsed, at 0.3× Woman with a
   // Hat and clip art did (SWD ratio 0.6–1.0), though The Scream and Shipwreck then kept the
-  // previous recipe's objective (1.01–1.10×, Wave 0.94–1.11×; at 1× they lose 20–107 %: docs/fitted-styles-quality.md).
+  // previous recipe's objective (1.01–1.10×; at 1× they lose 20–107 %). Hence the branches below.
   structureWeight: 3e9,
   stageStructureScales: [1, 0, 0],
   // Then a hinge (fit.ts): free below S = 0.0085, 20 × the unstyled photo's objective per
@@ -100,6 +108,15 @@ export const FIT_DEFAULTS = {
   structureLevel: 0.0085,
   structureHingeWeight: 20,
   stageHingeScales: [0, 1, 1],
+  // The first two stages run three times, the linear term at 1×, 0.3× and off (off: the recipe
+  // before issue 24 plus the hinge and the prior), and the branch with the lowest loss after
+  // stage 2 (contract + hinge + prior; the linear term is off there in all) goes on. The linear
+  // term is only a steering device from the flat start, and its weight a trade: 1× sent The
+  // Scream and Shipwreck to a worse basin (+20–107 % objective), 0.3× or none let Woman with a
+  // Hat and clip art collapse; the loss tells them apart (docs/fitted-styles-quality.md).
+  // Costs ~1.8× the compute of one branch (the branched stages are the cheap 64/128 px ones).
+  branchStructureScales: [1, 0.3, 0],
+  branchStages: 2,
   // Good vectors (the four famous paintings, Seated Nude, Composition VII with the structure term)
   // have norms 2.0–3.0; Udnie's white page and Woman with a Hat's collapse ran off to 7.6 and 12.6.
   vectorRadius: 4,
@@ -133,6 +150,8 @@ export interface ResolvedFitOptions {
   structureWeight: number;
   structureLevel: number;
   structureHingeWeight: number;
+  branchStructureScales: number[];
+  branchStages: number;
   vectorRadius: number;
   vectorPriorWeight: number;
   initStyle?: string;
@@ -215,6 +234,12 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
   nonNegative(structureLevel, 'structure-level');
   nonNegative(structureHingeWeight, 'structure-hinge-weight');
   if (structureHingeWeight > 0 && structureLevel <= 0) throw new NstError(`the structure level must be above 0 (got ${structureLevel})`);
+  // Kept as given (the fit cache compares them).
+  const branchStructureScales = o.branchStructureScales ?? [...FIT_DEFAULTS.branchStructureScales];
+  const branchStages = o.branchStages ?? FIT_DEFAULTS.branchStages;
+  if (branchStructureScales.length === 0) throw new NstError('give at least one branch structure scale');
+  branchStructureScales.forEach((s) => nonNegative(s, 'branch-structure-scale'));
+  nonNegativeInt(branchStages, 'branch-stages');
   const vectorRadius = o.vectorRadius ?? FIT_DEFAULTS.vectorRadius;
   const vectorPriorWeight = o.vectorPriorWeight ?? FIT_DEFAULTS.vectorPriorWeight;
   nonNegative(vectorRadius, 'vector-radius');
@@ -242,6 +267,8 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
     structureWeight,
     structureLevel,
     structureHingeWeight,
+    branchStructureScales,
+    branchStages,
     vectorRadius,
     vectorPriorWeight,
     initStyle: o.initStyle,

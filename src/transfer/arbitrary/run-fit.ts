@@ -37,6 +37,13 @@ export interface FitResult {
   cancelled: boolean;
   precision: Precision;
   threads: number;
+  /**
+   * The branch of the first stages that went on (its multiplier of the linear structure term; 1
+   * when the recipe does not branch); branchLosses: each branch's loss at the end of the branched
+   * stages, in the order of branchStructureScales (empty when it did not branch or was cancelled).
+   */
+  branch: number;
+  branchLosses: number[];
 }
 
 export interface FitRunHooks {
@@ -135,44 +142,89 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     structureWeight: o.structureWeight,
     vectorPrior: { radius: o.vectorRadius, weight: o.vectorPriorWeight },
   };
-  const total = o.stages.reduce((a, s) => a + s.evaluations, 0);
-  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads };
+  // The first stages run once per branch scale of the linear structure term, when a stage follows
+  // them and the last of them has the term off (so the branches' losses compare); short recipes
+  // (one or two stages: tests, quick fits) run one branch.
+  const branchStages = o.branchStages;
+  const branching = branchStages > 0 && branchStages < o.stages.length && o.stages[branchStages - 1].structureScale === 0 && o.structureWeight > 0;
+  const branchScales = branching && o.branchStructureScales.length > 1 ? o.branchStructureScales : [1];
+  const total = o.stages.reduce((a, s, i) => a + s.evaluations * (i < branchStages ? branchScales.length : 1), 0);
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [] };
+
+  /** Runs one stage from `from` (structureScale: the linear term's multiplier in it). */
+  const runStage = async (index: number, from: Float32Array, structureScale: number) => {
+    const stage = o.stages[index];
+    const stageStart = Date.now();
+    const painting = await paintingAt(stage.size);
+    const held: Tensor[] = [];
+    try {
+      const toTensor = (img: RgbImage) => {
+        const t = keep(tidy(() => imageToTensor(img, device)));
+        held.push(t);
+        return t;
+      };
+      const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
+      const fitted = fitStage(
+        transformer,
+        vgg,
+        { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
+        { ...settings, structureWeight: o.structureWeight * structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
+        from,
+        index,
+        {
+          isCancelled: hooks.isCancelled,
+          onStep: (step) => hooks.onProgress?.({ type: 'fit', ...step, stages: o.stages.length, size: stage.size, done: result.evaluations + step.evaluation, total }),
+        },
+      );
+      result.evaluations += fitted.evaluations;
+      return { ...fitted, record: { size: stage.size, evaluations: fitted.evaluations, seconds: (Date.now() - stageStart) / 1000, best: fitted.best } };
+    } finally {
+      for (const t of held) t.dispose();
+    }
+  };
+  /** Stages [first, end) in turn from `from`, the linear term × `scale`; stops at a cancel. */
+  const runStages = async (first: number, end: number, from: Float32Array, scale: number) => {
+    let vector = from;
+    const records: FitResult['stages'] = [];
+    for (let index = first; index < end; index++) {
+      const fitted = await runStage(index, vector, scale * o.stages[index].structureScale);
+      vector = fitted.vector;
+      records.push(fitted.record);
+      if (fitted.cancelled) return { vector, records, cancelled: true };
+    }
+    return { vector, records, cancelled: false };
+  };
+
   let vector = start;
   try {
-    for (const [index, stage] of o.stages.entries()) {
-      const stageStart = Date.now();
-      const painting = await paintingAt(stage.size);
-      const held: Tensor[] = [];
-      try {
-        const toTensor = (img: RgbImage) => {
-          const t = keep(tidy(() => imageToTensor(img, device)));
-          held.push(t);
-          return t;
-        };
-        const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
-        const fitted = fitStage(
-          transformer,
-          vgg,
-          { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
-          { ...settings, structureWeight: o.structureWeight * stage.structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
-          vector,
-          index,
-          {
-            isCancelled: hooks.isCancelled,
-            onStep: (step) =>
-              hooks.onProgress?.({ type: 'fit', ...step, stages: o.stages.length, size: stage.size, done: result.evaluations + step.evaluation, total }),
-          },
-        );
-        vector = fitted.vector;
-        result.evaluations += fitted.evaluations;
-        result.stages.push({ size: stage.size, evaluations: fitted.evaluations, seconds: (Date.now() - stageStart) / 1000, best: fitted.best });
-        if (fitted.cancelled) {
-          result.cancelled = true;
-          break;
-        }
-      } finally {
-        for (const t of held) t.dispose();
+    let next = 0;
+    if (branchScales.length > 1) {
+      // The linear term steers the fit away from texture from the flat start, but by how much is a
+      // trade: at full weight it sends paintings whose fit keeps the photo anyway (The Scream,
+      // Shipwreck) to a worse basin, at 0.3× or none some paintings collapse (Woman with a Hat).
+      // Each branch is judged by the same loss (contract + hinge + prior: the linear term is off
+      // after the first stage), and the lowest goes on.
+      const branches: ({ scale: number } & Awaited<ReturnType<typeof runStages>>)[] = [];
+      for (const scale of branchScales) {
+        const branch = await runStages(0, branchStages, start, scale);
+        branches.push({ scale, ...branch });
+        if (branch.cancelled) break;
       }
+      const lossOf = (b: (typeof branches)[number]) => b.records[b.records.length - 1].best.total;
+      const cancelled = branches.some((b) => b.cancelled);
+      const pick = cancelled ? branches[branches.length - 1] : branches.reduce((best, b) => (lossOf(b) < lossOf(best) ? b : best));
+      result.branch = pick.scale;
+      result.branchLosses = cancelled ? [] : branches.map(lossOf);
+      vector = pick.vector;
+      result.stages.push(...pick.records);
+      result.cancelled = cancelled;
+      next = branchStages;
+    }
+    if (!result.cancelled) {
+      const rest = await runStages(next, o.stages.length, vector, 1);
+      vector = rest.vector;
+      result.stages.push(...rest.records);
+      result.cancelled = rest.cancelled;
     }
   } finally {
     transformer.dispose();
@@ -204,6 +256,10 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       structureWeight: o.structureWeight,
       structureLevel: o.structureLevel,
       structureHingeWeight: o.structureHingeWeight,
+      branchStructureScales: o.branchStructureScales,
+      branchStages: o.branchStages,
+      branch: result.branch,
+      branchLosses: result.branchLosses,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
       keepPaintingBorder: o.keepPaintingBorder,
