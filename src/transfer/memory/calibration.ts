@@ -4,15 +4,15 @@
  * precision, so bytes per pixel measured on one CPU do not hold on another. A probe runs the real
  * computation at two sizes in a fresh child process (probe.ts) and the peaks over its base are
  * fitted as fixed + per-pixel bytes, with a margin. The result is cached per machine (CPU model
- * and flags, libtorch build, allocator, threads) in the user cache, so each machine pays the
- * probe (a few seconds) once per kind of computation.
+ * and flags, libtorch build, allocator, threads, kernel settings) in the user cache, so each
+ * machine pays the probe (a few seconds) once per kind of computation.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { engineInfo } from '../../engine';
+import { engineInfo, kernelEnvironment } from '../../engine';
 import { writeFileAtomicSync } from '../../util/atomic-write';
 import { MIB } from '../tiling/memory-size';
 import type { Calibration, MemoryCost, ProbeResult, ProbeSpec } from './types';
@@ -51,7 +51,11 @@ export function calibrationCacheFile(): string {
   return path.join(root, 'nst', 'memory-calibration.json');
 }
 
-/** What the figures depend on besides the spec: the CPU, the libtorch build, the allocator. */
+/**
+ * What the figures depend on besides the spec: the CPU, the libtorch build, the allocator, and the
+ * settings that choose other kernels on the same CPU (ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY, …:
+ * under AVX2 oneDNN's convolutions keep other layouts and workspaces than under AVX-512).
+ */
 function machineKey(): string {
   let cpu = `${os.cpus()[0]?.model ?? 'unknown'}`;
   try {
@@ -61,7 +65,7 @@ function machineKey(): string {
     // not Linux: the model name alone
   }
   const engine = engineInfo();
-  return `${cpu}|${engine.torchVersion}|${engine.allocator}|${os.totalmem()}`;
+  return `${cpu}|${engine.torchVersion}|${engine.allocator}|${os.totalmem()}|${kernelEnvironment().join(' ')}`;
 }
 
 function cacheKey(spec: ProbeSpec): string {
