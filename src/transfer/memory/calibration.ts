@@ -24,6 +24,8 @@ export const PLAN_MARGIN = 1.15;
 /** Probe sides: large enough that the allocator's free pool at start-up does not hide the slope. */
 export const GATYS_PROBE_SIZES = [192, 320];
 export const FAST_PROBE_SIZES = [256, 512];
+/** Full-resolution sides whose ¼-resolution activations the residual blocks' probe runs (128² and 256²). */
+export const FAST_BLOCKS_PROBE_SIZES = [512, 1024];
 const PROBE_TIMEOUT_MS = 300_000;
 
 /**
@@ -71,12 +73,12 @@ function machineKey(): string {
 function cacheKey(spec: ProbeSpec): string {
   const what = spec.kind === 'gatys'
     ? `gatys|${spec.precision}|${spec.checkpoint}|${spec.threads}|${spec.sizes}`
-    : `fast|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
+    : `${spec.kind}|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
   return createHash('sha256').update(`${CALIBRATION_VERSION}|${machineKey()}|${buildFingerprint()}|${what}`).digest('hex').slice(0, 32);
 }
 
 /** The code whose memory the probe measures: a change to it measures again, on every machine. */
-const MEASURED_CODE = ['probe.js', '../../losses/gatys-objective.js', '../../losses/gram.js', '../../models/vgg19.js', '../../models/transformer-net.js'];
+const MEASURED_CODE = ['probe.js', '../../losses/gatys-objective.js', '../../losses/gram.js', '../../models/vgg19.js', '../../models/transformer-net.js', '../fast/tiled.js'];
 
 let fingerprint: string | undefined;
 function buildFingerprint(): string {
