@@ -50,6 +50,19 @@ describe('fitCost', () => {
     const cost = fitCost({ sizes: [192, 320], peaks, baseBytes: 0 }, 1);
     assert.ok(cost.fixedBytes + cost.bytesPerPixel * 128 * 128 >= 154e6 + 1500 * 128 * 128 - 2);
   });
+
+  test('a fixed part only the smallest probe shows (kernels built on first use) is kept; the slope is the two largest probes\'', () => {
+    // The large probes' line crosses zero below 100 px (their allocator reuse hides a fixed part),
+    // but a 48-px probe peaked at 30 MB: a 48-px tile is planned at 30 MB or more, not ~0.
+    const peaks = [30e6, 39e6, 149e6];
+    const cost = fitCost({ sizes: [48, 192, 320], peaks, baseBytes: 0 }, 1);
+    const slope = (149e6 - 39e6) / (320 * 320 - 192 * 192);
+    assert.ok(Math.abs(cost.bytesPerPixel - slope) <= 1, `${cost.bytesPerPixel}`);
+    for (const [i, side] of [48, 192, 320].entries()) {
+      assert.ok(cost.fixedBytes + cost.bytesPerPixel * side * side >= peaks[i] - 1, `${side} px: planned below the probe's peak`);
+    }
+    assert.ok(Math.abs(cost.fixedBytes - (30e6 - slope * 48 * 48)) <= 1, `${cost.fixedBytes}`);
+  });
 });
 
 describe('calibratedCost', () => {

@@ -18,31 +18,36 @@ import { MIB } from '../tiling/memory-size';
 import type { Calibration, MemoryCost, ProbeResult, ProbeSpec } from './types';
 
 /** Bumped whenever the probe or the fit changes, so old cached figures are measured again. */
-const CALIBRATION_VERSION = 2;
+const CALIBRATION_VERSION = 3;
 /** Headroom on the measured figures: allocator slack and shapes the probe did not see. */
 export const PLAN_MARGIN = 1.15;
-/** Probe sides: large enough that the allocator's free pool at start-up does not hide the slope. */
-export const GATYS_PROBE_SIZES = [192, 320];
+/**
+ * Probe sides. The slope comes from the two largest, large enough that the allocator's free pool
+ * at start-up does not hide it; the smallest, below the smallest tile the planner may pick, shows
+ * what even a tiny tile costs (kernels and weight layouts built on first use, workspaces).
+ */
+export const GATYS_PROBE_SIZES = [48, 192, 320];
 export const FAST_PROBE_SIZES = [256, 512];
 /** Full-resolution sides whose ¼-resolution activations the residual blocks' probe runs (128² and 256²). */
 export const FAST_BLOCKS_PROBE_SIZES = [512, 1024];
 const PROBE_TIMEOUT_MS = 300_000;
 
 /**
- * Fixed + per-pixel bytes through the probe's peaks (the slope between its smallest and largest
- * size), times the margin. Where the allocator's free pool flattens the small size's peak the
- * slope is steeper and so errs on the safe side; a large fixed part (weight layouts, workspaces)
- * is kept as such, so tiles smaller than the probe are not under-planned. Peaks that do not grow
- * with the size (noise) give the cautious reading: the larger peak as fixed, plus its own ratio.
+ * Fixed + per-pixel bytes, times the margin: the slope between the two largest probes, and the
+ * fixed part that puts that line at or above every probe's peak. Where the allocator's free pool
+ * flattens a small size's peak the slope is steeper and so errs on the safe side; a large fixed
+ * part (weight layouts, workspaces), seen at the largest size or at a small one, is kept as such,
+ * so tiles smaller than the probe are not under-planned. Peaks that do not grow with the size
+ * (noise) give the cautious reading: the largest peak as fixed, plus the largest size's own ratio.
  */
 export function fitCost(result: ProbeResult, margin = PLAN_MARGIN): MemoryCost {
   const px = result.sizes.map((s) => s * s);
   const last = px.length - 1;
   const top = Math.max(0, ...result.peaks);
   const ratio = Math.max(0, result.peaks[last]) / px[last];
-  const slope = last > 0 ? (result.peaks[last] - result.peaks[0]) / (px[last] - px[0]) : NaN;
+  const slope = last > 0 ? (result.peaks[last] - result.peaks[last - 1]) / (px[last] - px[last - 1]) : NaN;
   const [perPixel, fixed] = Number.isFinite(slope) && slope > 0
-    ? [slope, Math.max(0, result.peaks[last] - slope * px[last])]
+    ? [slope, Math.max(0, ...result.peaks.map((p, i) => p - slope * px[i]))]
     : [ratio, top];
   return { fixedBytes: Math.ceil(fixed * margin), bytesPerPixel: Math.ceil(perPixel * margin) };
 }
