@@ -3,12 +3,14 @@
  * reports the process's peak resident memory over its budget (≤ 1.00 is the promise), for
  * stylize (whole, tiled and checkpointed; fp32 and bf16), fast and video on a 2,048-px job.
  * `node dist/bench/memory-budget.js [--budgets 1GB,2GB,3GB] [--size 2048] [--only stylize,fast,video]`
- * prints JSON. Slow (stylize runs few iterations, but at print size): minutes per case.
+ * prints JSON, with the kernel settings it ran under (e.g. `ONEDNN_MAX_CPU_ISA=AVX2` simulates a
+ * CPU without AVX-512: docs/print-size.md, "Other CPUs, simulated"). Slow (stylize runs few iterations, but at print size): minutes per case.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cpuHasBf16, kernelEnvironment } from '../src/engine/cpu-kernels';
 import { parseMemorySize } from '../src/transfer/tiling/memory-size';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -76,5 +78,5 @@ if (require.main === module) {
   const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
   const budgets = (arg('--budgets') ?? '1GB,2GB,3GB').split(',');
   const only = new Set((arg('--only') ?? 'stylize,fast,video').split(','));
-  process.stdout.write(JSON.stringify({ memoryBudget: benchMemoryBudget(budgets, Number(arg('--size') ?? 2048), only) }, null, 1) + '\n');
+  process.stdout.write(JSON.stringify({ kernels: kernelEnvironment(), nativeBf16: cpuHasBf16(), memoryBudget: benchMemoryBudget(budgets, Number(arg('--size') ?? 2048), only) }, null, 1) + '\n');
 }

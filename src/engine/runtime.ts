@@ -3,11 +3,13 @@
  * grad mode and autocast per calling thread, so `configureThread` must run in the thread that
  * computes (the worker thread of a run, or the main thread in tests).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { NstError } from '../errors';
 import { checkDeviceName, cudaIndex, DeviceName } from './device';
+import { cpuHasBf16, onednnHasBf16Kernels, onednnIsaCap } from './cpu-kernels';
 import { CudaMath, native } from './native';
+
+export { cpuHasBf16, kernelEnvironment, onednnIsaCap } from './cpu-kernels';
 
 export type { CudaMath } from './native';
 
@@ -59,16 +61,6 @@ export function resolveDevice(device: string): DeviceName {
   return name;
 }
 
-/** Whether this CPU has native bf16 instructions (AVX-512 BF16 or AMX). */
-export function cpuHasBf16(): boolean {
-  try {
-    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    return /\b(avx512_bf16|amx_bf16)\b/.test(flags);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Compute precision of the convolutions and Gram products (bf16 products accumulate in fp32 and are
  * rounded to bf16 once); losses, gradients at the image and optimiser state stay fp32.
@@ -78,10 +70,18 @@ export type Precision = 'fp32' | 'bf16';
 export type PrecisionOption = Precision | 'auto';
 export const PRECISION_OPTIONS: readonly PrecisionOption[] = ['auto', 'fp32', 'bf16'];
 
-/** 'auto' → bf16 where the CPU has native bf16 instructions (fp32 on CUDA and older CPUs). */
+/**
+ * 'auto' → bf16 where the CPU's convolutions run natively in bf16 (fp32 on CUDA, older CPUs and
+ * under an ONEDNN_MAX_CPU_ISA cap below AVX512_CORE_BF16). bf16 asked for where oneDNN has no bf16
+ * kernels at all (a cap below AVX-512) is a one-line error rather than a failed convolution.
+ */
 export function resolvePrecision(option: PrecisionOption, device: string): Precision {
-  if (option !== 'auto') return option;
-  return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
+  if (option === 'auto') return device === 'cpu' && cpuHasBf16() ? 'bf16' : 'fp32';
+  const cap = onednnIsaCap();
+  if (option === 'bf16' && device === 'cpu' && cap !== null && !onednnHasBf16Kernels()) {
+    throw new NstError(`--precision bf16: oneDNN has no bf16 convolutions under ONEDNN_MAX_CPU_ISA=${cap}; use --precision fp32 or auto`);
+  }
+  return option;
 }
 
 /** Whether autograd records in the calling thread (false inside noGrad). */

@@ -9,14 +9,14 @@
  * decoder's layers again from tiles. Each tile carries a halo of context wider than the network
  * reaches within a stage, so its core is computed as in one pass: no blending, no seams.
  */
-import { noGrad, Tensor, tensor, tidy, zeros } from '../../engine';
+import { noGrad, releaseFreeMemory, Tensor, tensor, tidy, zeros } from '../../engine';
 import { NstError } from '../../errors';
 import { luminancePreserveColors, RgbImage } from '../../image';
 import { DECODER_LAYERS, ENCODER_LAYERS, TransformerNet } from '../../models/transformer-net';
 import { formatBytes } from '../tiling/memory-size';
 import type { PreserveColors } from './preserve-colors';
 import type { Precision } from '../../models';
-import { calibratedCost, Calibration, FAST_PROBE_SIZES, MemoryCost } from '../memory';
+import { calibratedCost, Calibration, FAST_BLOCKS_PROBE_SIZES, FAST_PROBE_SIZES, MemoryCost } from '../memory';
 
 /**
  * Peak bytes per pixel of one forward pass of the transformer network, the first guess before
@@ -29,13 +29,26 @@ export const FAST_BYTES_PER_PIXEL = 1200;
 /** The table's cost: the first guess, and the fallback where the probe cannot run. */
 export const FAST_TABLE_COST: MemoryCost = { fixedBytes: 0, bytesPerPixel: FAST_BYTES_PER_PIXEL };
 /**
- * Bytes per pixel of the whole photo: the photo, its tensor and the output (12 each), and while
- * the residual blocks run, up to four ¼-resolution activations (128 channels on 1/16 of the
- * pixels: 32 B/px each in fp32, 16 in bf16), plus 10 %: 180 in fp32, 110 in bf16.
+ * Bytes per pixel of the whole photo outside the network: the photo, its tensor and the output
+ * (12 each, float32 RGB), plus 10 %.
  */
-export function fastWholeBytesPerPixel(precision: Precision): number {
-  return precision === 'bf16' ? 150 : 180;
+export const FAST_IMAGE_BYTES_PER_PIXEL = 40;
+/** One ¼-resolution activation of the whole photo (128 channels on 1/16 of the pixels), bytes per photo pixel. */
+function quarterBytesPerPixel(precision: Precision): number {
+  return precision === 'bf16' ? 16 : 32;
 }
+/**
+ * The residual blocks on the whole photo's ¼-resolution activations, per photo pixel, before the
+ * machine's own figure (a 'fast-blocks' probe) is measured: one AMD EPYC measured 188 B/px in fp32
+ * and 107 in bf16 (six activations and the convolutions' workspaces); plus 15 %.
+ */
+export function fastBlocksTableCost(precision: Precision): MemoryCost {
+  return { fixedBytes: 0, bytesPerPixel: precision === 'bf16' ? 125 : 220 };
+}
+/** A fast network's cost: a tile's pass, and the residual blocks run on the whole photo. */
+export type FastCost = MemoryCost & { blocks?: MemoryCost };
+/** The same, measured (or read from the cache) on this machine, as the run report records it. */
+export type FastCalibration = Calibration & { blocks: Calibration };
 const SAFETY = 0.9;
 /** Measure the network on this machine when the table's one pass needs more than this share of the budget's room. */
 const MEASURE_ABOVE = 0.5;
@@ -44,10 +57,16 @@ const MEASURE_ABOVE = 0.5;
  * The network's cost for planning a photo: the table far from the budget; measured on this
  * machine (../memory, cached per machine) where the budget is close.
  */
-export function fastCostFor(width: number, height: number, maxMemory: number, baseBytes: number, measure: { modelPath: string; precision: Precision; threads: number; device: string }): Calibration | null {
-  const room = maxMemory * SAFETY - baseBytes - width * height * fastWholeBytesPerPixel(measure.precision);
-  if (measure.device !== 'cpu' || width * height * FAST_BYTES_PER_PIXEL <= MEASURE_ABOVE * room) return null;
-  return calibratedCost({ kind: 'fast', precision: measure.precision, threads: measure.threads, sizes: FAST_PROBE_SIZES, modelPath: measure.modelPath }, FAST_TABLE_COST);
+export function fastCostFor(width: number, height: number, maxMemory: number, baseBytes: number, measure: { modelPath: string; precision: Precision; threads: number; device: string }): FastCalibration | null {
+  const px = width * height;
+  const table = fastBlocksTableCost(measure.precision);
+  const room = maxMemory * SAFETY - baseBytes - px * FAST_IMAGE_BYTES_PER_PIXEL;
+  const wholeByTable = Math.max(px * FAST_BYTES_PER_PIXEL, table.fixedBytes + px * table.bytesPerPixel);
+  if (measure.device !== 'cpu' || wholeByTable <= MEASURE_ABOVE * room) return null;
+  const spec = { precision: measure.precision, threads: measure.threads, modelPath: measure.modelPath };
+  const tile = calibratedCost({ kind: 'fast', ...spec, sizes: FAST_PROBE_SIZES }, FAST_TABLE_COST);
+  const blocks = calibratedCost({ kind: 'fast-blocks', ...spec, sizes: FAST_BLOCKS_PROBE_SIZES }, table);
+  return { ...tile, blocks };
 }
 export const FAST_MIN_TILE = 64;
 /**
@@ -64,18 +83,32 @@ export interface FastTilingPlan {
   core: number;
 }
 
-/** null when the photo fits one pass; otherwise the tiles (or an NstError when not even a minimal tile fits). */
-export function planFastTiling(width: number, height: number, maxMemory: number, baseBytes: number, tileSize?: number, cost: MemoryCost = FAST_TABLE_COST, precision: Precision = 'fp32'): FastTilingPlan | null {
-  const whole = fastWholeBytesPerPixel(precision);
-  const available = maxMemory * SAFETY - baseBytes - width * height * whole - cost.fixedBytes;
-  const fits = (px: number) => px * cost.bytesPerPixel <= available;
-  if (tileSize === undefined && fits(width * height)) return null;
+/**
+ * null when the photo fits one pass; otherwise the tiles (or an NstError when not even a minimal
+ * tile fits). Tiled inference holds the photo's images throughout and, one phase at a time (the
+ * memory of each handed back before the next), either a tile beside the whole ¼-resolution
+ * activation (encoder, decoder) or the residual blocks on that activation: the budget must hold
+ * the larger of the two.
+ */
+export function planFastTiling(width: number, height: number, maxMemory: number, baseBytes: number, tileSize?: number, cost: FastCost = FAST_TABLE_COST, precision: Precision = 'fp32'): FastTilingPlan | null {
+  const px = width * height;
+  const blocks = cost.blocks ?? fastBlocksTableCost(precision);
+  const room = maxMemory * SAFETY - baseBytes - px * FAST_IMAGE_BYTES_PER_PIXEL;
+  const fits = (tilePx: number) => tilePx * cost.bytesPerPixel + cost.fixedBytes <= room;
+  if (tileSize === undefined && fits(px)) return null;
+  const blocksBytes = blocks.fixedBytes + px * blocks.bytesPerPixel;
+  const available = blocksBytes <= room ? room - px * quarterBytesPerPixel(precision) - cost.fixedBytes : 0;
   const largest = Math.floor(Math.sqrt(Math.max(0, available) / cost.bytesPerPixel) / 4) * 4;
   if (largest < FAST_MIN_TILE) {
-    const minimum = (baseBytes + width * height * whole + cost.fixedBytes + FAST_MIN_TILE ** 2 * cost.bytesPerPixel) / SAFETY;
+    const tileNeeds = px * quarterBytesPerPixel(precision) + cost.fixedBytes + FAST_MIN_TILE ** 2 * cost.bytesPerPixel;
+    const minimum = (baseBytes + px * FAST_IMAGE_BYTES_PER_PIXEL + Math.max(tileNeeds, blocksBytes)) / SAFETY;
     throw new NstError(`--max-memory ${formatBytes(maxMemory)} is too small for ${width}x${height}: one ${FAST_MIN_TILE}-px tile needs at least ${formatBytes(minimum)}`);
   }
-  const tile = Math.min(tileSize ?? largest, Math.max(width, height));
+  return fastTilePlan(Math.min(tileSize ?? largest, Math.max(width, height)));
+}
+
+/** Tiles of `tile` px with their halo. */
+export function fastTilePlan(tile: number): FastTilingPlan {
   // A tile may grow by 3 px to keep the photo's size mod 4 (see spans): room for it.
   return { tile, core: Math.max(4, Math.floor((tile - 2 * FAST_TILE_HALO - 3) / 4) * 4) };
 }
@@ -203,11 +236,16 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
         q.narrow(2, r.core[0] / 4, part.shape[2]).narrow(3, c.core[0] / 4, part.shape[3]).copyInPlace(part);
         part.dispose();
       }
-      // 2. The residual blocks on the whole ¼-resolution photo: their own exact statistics.
+      // 2. The residual blocks on the whole ¼-resolution photo: their own exact statistics. The
+      // tiles' freed memory is handed back first (tcmalloc keeps it, and the blocks' larger
+      // buffers did not reuse it: fp32 at 2,048 px went +670 MiB here on top of it), and the
+      // blocks' after them, so each phase's peak is its own (planFastTiling).
+      releaseFreeMemory();
       const blocks = net.stageNames().filter((n) => /^res\d+$/.test(n));
       const encoded = q!;
       q = through(net, encoded, blocks);
       if (q !== encoded) encoded.dispose();
+      releaseFreeMemory();
       // 3. The decoder, one normalised layer at a time, then the output from the cores.
       const qRows = quarterSpans(rows, qh, FAST_TILE_HALO);
       const qCols = quarterSpans(cols, qw, FAST_TILE_HALO);

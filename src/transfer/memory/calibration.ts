@@ -4,43 +4,50 @@
  * precision, so bytes per pixel measured on one CPU do not hold on another. A probe runs the real
  * computation at two sizes in a fresh child process (probe.ts) and the peaks over its base are
  * fitted as fixed + per-pixel bytes, with a margin. The result is cached per machine (CPU model
- * and flags, libtorch build, allocator, threads) in the user cache, so each machine pays the
- * probe (a few seconds) once per kind of computation.
+ * and flags, libtorch build, allocator, threads, kernel settings) in the user cache, so each
+ * machine pays the probe (a few seconds) once per kind of computation.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { engineInfo } from '../../engine';
+import { engineInfo, kernelEnvironment } from '../../engine';
 import { writeFileAtomicSync } from '../../util/atomic-write';
 import { MIB } from '../tiling/memory-size';
 import type { Calibration, MemoryCost, ProbeResult, ProbeSpec } from './types';
 
 /** Bumped whenever the probe or the fit changes, so old cached figures are measured again. */
-const CALIBRATION_VERSION = 2;
+const CALIBRATION_VERSION = 3;
 /** Headroom on the measured figures: allocator slack and shapes the probe did not see. */
 export const PLAN_MARGIN = 1.15;
-/** Probe sides: large enough that the allocator's free pool at start-up does not hide the slope. */
-export const GATYS_PROBE_SIZES = [192, 320];
+/**
+ * Probe sides. The slope comes from the two largest, large enough that the allocator's free pool
+ * at start-up does not hide it; the smallest, below the smallest tile the planner may pick, shows
+ * what even a tiny tile costs (kernels and weight layouts built on first use, workspaces).
+ */
+export const GATYS_PROBE_SIZES = [48, 192, 320];
 export const FAST_PROBE_SIZES = [256, 512];
+/** Full-resolution sides whose ¼-resolution activations the residual blocks' probe runs (128² and 256²). */
+export const FAST_BLOCKS_PROBE_SIZES = [512, 1024];
 const PROBE_TIMEOUT_MS = 300_000;
 
 /**
- * Fixed + per-pixel bytes through the probe's peaks (the slope between its smallest and largest
- * size), times the margin. Where the allocator's free pool flattens the small size's peak the
- * slope is steeper and so errs on the safe side; a large fixed part (weight layouts, workspaces)
- * is kept as such, so tiles smaller than the probe are not under-planned. Peaks that do not grow
- * with the size (noise) give the cautious reading: the larger peak as fixed, plus its own ratio.
+ * Fixed + per-pixel bytes, times the margin: the slope between the two largest probes, and the
+ * fixed part that puts that line at or above every probe's peak. Where the allocator's free pool
+ * flattens a small size's peak the slope is steeper and so errs on the safe side; a large fixed
+ * part (weight layouts, workspaces), seen at the largest size or at a small one, is kept as such,
+ * so tiles smaller than the probe are not under-planned. Peaks that do not grow with the size
+ * (noise) give the cautious reading: the largest peak as fixed, plus the largest size's own ratio.
  */
 export function fitCost(result: ProbeResult, margin = PLAN_MARGIN): MemoryCost {
   const px = result.sizes.map((s) => s * s);
   const last = px.length - 1;
   const top = Math.max(0, ...result.peaks);
   const ratio = Math.max(0, result.peaks[last]) / px[last];
-  const slope = last > 0 ? (result.peaks[last] - result.peaks[0]) / (px[last] - px[0]) : NaN;
+  const slope = last > 0 ? (result.peaks[last] - result.peaks[last - 1]) / (px[last] - px[last - 1]) : NaN;
   const [perPixel, fixed] = Number.isFinite(slope) && slope > 0
-    ? [slope, Math.max(0, result.peaks[last] - slope * px[last])]
+    ? [slope, Math.max(0, ...result.peaks.map((p, i) => p - slope * px[i]))]
     : [ratio, top];
   return { fixedBytes: Math.ceil(fixed * margin), bytesPerPixel: Math.ceil(perPixel * margin) };
 }
@@ -51,7 +58,11 @@ export function calibrationCacheFile(): string {
   return path.join(root, 'nst', 'memory-calibration.json');
 }
 
-/** What the figures depend on besides the spec: the CPU, the libtorch build, the allocator. */
+/**
+ * What the figures depend on besides the spec: the CPU, the libtorch build, the allocator, and the
+ * settings that choose other kernels on the same CPU (ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY, …:
+ * under AVX2 oneDNN's convolutions keep other layouts and workspaces than under AVX-512).
+ */
 function machineKey(): string {
   let cpu = `${os.cpus()[0]?.model ?? 'unknown'}`;
   try {
@@ -61,18 +72,18 @@ function machineKey(): string {
     // not Linux: the model name alone
   }
   const engine = engineInfo();
-  return `${cpu}|${engine.torchVersion}|${engine.allocator}|${os.totalmem()}`;
+  return `${cpu}|${engine.torchVersion}|${engine.allocator}|${os.totalmem()}|${kernelEnvironment().join(' ')}`;
 }
 
 function cacheKey(spec: ProbeSpec): string {
   const what = spec.kind === 'gatys'
     ? `gatys|${spec.precision}|${spec.checkpoint}|${spec.threads}|${spec.sizes}`
-    : `fast|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
+    : `${spec.kind}|${spec.precision}|${spec.threads}|${spec.sizes}|${modelSignature(spec.modelPath)}`;
   return createHash('sha256').update(`${CALIBRATION_VERSION}|${machineKey()}|${buildFingerprint()}|${what}`).digest('hex').slice(0, 32);
 }
 
 /** The code whose memory the probe measures: a change to it measures again, on every machine. */
-const MEASURED_CODE = ['probe.js', '../../losses/gatys-objective.js', '../../losses/gram.js', '../../models/vgg19.js', '../../models/transformer-net.js'];
+const MEASURED_CODE = ['probe.js', '../../losses/gatys-objective.js', '../../losses/gram.js', '../../models/vgg19.js', '../../models/transformer-net.js', '../fast/tiled.js'];
 
 let fingerprint: string | undefined;
 function buildFingerprint(): string {

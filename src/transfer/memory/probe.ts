@@ -1,13 +1,15 @@
 /**
  * Measures, in this (fresh) process, how much resident memory a computation adds over the
- * process's base at a few image sizes: the Gatys objective's forward + backward, or a fast-style
- * network's forward pass. Run by calibration.ts as a child process (`node probe.js '<spec JSON>'`),
+ * process's base at a few image sizes: the Gatys objective's forward + backward, a fast-style
+ * network's tiled inference, or its residual blocks on a whole photo's ¼-resolution activations. Run by calibration.ts as a child process (`node probe.js '<spec JSON>'`),
  * so that nothing else the parent holds or has freed distorts the peak; prints one JSON line.
  */
-import { configureThread, dispose, keep, noGrad, rand, tidy } from '../../engine';
+import { configureThread, keep, noGrad, rand, tidy } from '../../engine';
 import { Vgg19 } from '../../models';
 import { GatysObjective } from '../../losses';
 import { loadStyleModel } from '../../models/style-model-format';
+import type { TransformerNet } from '../../models/transformer-net';
+import { fastTilePlan, stylizeImageTiled } from '../fast/tiled';
 import { STYLIZE_DEFAULTS } from '../gatys/options';
 import { peakResidentBytes, residentBytes } from './peak';
 import type { ProbeResult, ProbeSpec } from './types';
@@ -41,19 +43,49 @@ export function runProbe(spec: ProbeSpec): ProbeResult {
   }
   const model = loadStyleModel(spec.modelPath, 'cpu');
   model.net.precision = spec.precision;
-  const base = residentBytes();
-  // As a tile of a print-size photo runs (fast/tiled.ts), the costlier case: normalised with the
-  // whole photo's recorded statistics. One pass of a photo that fits costs a little less.
+  if (spec.kind === 'fast-blocks') return probeResidualBlocks(model.net, spec);
+  // Tiled inference itself (fast/tiled.ts) on a photo of a few tiles of `size` px: the encoder's
+  // and decoder's statistics passes hold more than one plain pass, and each tile's share of the
+  // whole ¼-resolution activation and images (~70 of ~1,000 B/px) is counted with it, to be safe.
   const net = model.net;
-  net.normStatistics = { mode: 'record', stats: new Map() };
-  noGrad(() => tidy(() => net.forward(rand([1, 3, 64, 64]))));
-  net.normStatistics.mode = 'use';
+  const base = residentBytes();
   for (const size of spec.sizes) {
-    for (let i = 0; i < REPEATS; i++) noGrad(() => tidy(() => net.stylise(rand([1, 3, size, size])).sum().item()));
+    const photo = { width: size, height: size, data: Float32Array.from({ length: 3 * size * size }, () => Math.random()) };
+    for (let i = 0; i < REPEATS; i++) stylizeImageTiled(net, photo, fastTilePlan(size));
     peaks.push(peakResidentBytes() - base);
   }
-  for (const { mean, variance } of net.normStatistics.stats.values()) dispose([mean, variance]);
-  net.normStatistics = null;
+  net.dispose();
+  return { sizes: spec.sizes, peaks, baseBytes: base };
+}
+
+/**
+ * The residual blocks on a whole photo's ¼-resolution activations, block by block as tiled
+ * inference runs them (fast/tiled.ts): its input in the compute precision and layout, each
+ * block's input freed once read. The input itself is counted: the tiles assemble it.
+ */
+function probeResidualBlocks(net: TransformerNet, spec: ProbeSpec): ProbeResult {
+  const blocks = net.stageNames().filter((n) => /^res\d+$/.test(n));
+  const channels = net.architecture.channels[2];
+  const base = residentBytes();
+  const peaks: number[] = [];
+  for (const size of spec.sizes) {
+    const q = Math.ceil(size / 4);
+    for (let i = 0; i < REPEATS; i++) {
+      noGrad(() => {
+        let h = tidy(() => {
+          const x = rand([1, channels, q, q]);
+          return spec.precision === 'bf16' ? x.cast('bfloat16').contiguous(true) : x;
+        });
+        for (const name of blocks) {
+          const next = tidy(() => net.stage(name, h));
+          h.dispose();
+          h = next;
+        }
+        h.dispose();
+      });
+    }
+    peaks.push(peakResidentBytes() - base);
+  }
   net.dispose();
   return { sizes: spec.sizes, peaks, baseBytes: base };
 }

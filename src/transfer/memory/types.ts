@@ -1,9 +1,13 @@
 import type { Precision } from '../../models';
 
-/** What a probe measures: the Gatys objective (plain or checkpointed) or a fast-style network. */
+/**
+ * What a probe measures: the Gatys objective (plain or checkpointed), a fast-style network's pass
+ * over a tile ('fast'), or its residual blocks on a whole photo's ¼-resolution activations
+ * ('fast-blocks', which tiled inference runs whole; sizes are the photo's full-resolution sides).
+ */
 export type ProbeSpec =
   | { kind: 'gatys'; precision: Precision; checkpoint: boolean; threads: number; sizes: number[]; modelDir?: string }
-  | { kind: 'fast'; precision: Precision; threads: number; sizes: number[]; modelPath: string };
+  | { kind: 'fast' | 'fast-blocks'; precision: Precision; threads: number; sizes: number[]; modelPath: string };
 
 /** Peak resident bytes over the probe process's base, one per size (square images). */
 export interface ProbeResult {
