@@ -52,12 +52,39 @@ export interface OtWeights {
   tv: number;
 }
 
+/**
+ * Multipliers of the content weight per content layer (a layer not named here: 1). relu3_1 (where
+ * CFSD reads the photo's structure) pulls twice; relu4_2, which anchors relu4_1 where most of the
+ * painting's feature distribution is still unmatched, half.
+ */
+export const OT_CONTENT_LAYER_WEIGHTS: Readonly<Record<string, number>> = { relu3_1: 2, relu4_2: 0.5 };
+
+/**
+ * Random directions of the sliced-Wasserstein block per style layer (a layer not named here: as
+ * many as its channels). Half at relu1_1 and relu2_1, whose sorts over every position cost most
+ * of an evaluation's extra time and memory over Gatys's.
+ */
+export const OT_SWD_DIRECTIONS: Readonly<Record<string, number>> = { relu1_1: 32, relu2_1: 64 };
+
+/**
+ * The self-similarity content compares the same positions at every evaluation of a stage (drawn
+ * once per stage): a new sample per evaluation makes the loss noisy, so L-BFGS's line search
+ * compares different functions and the convergence test stops a stage early.
+ */
+export const OT_SELF_SIMILARITY = { resample: 'objective' as const };
+
 /** One stage's objective: the recipe's loss blocks at these layers, with these (Gatys-scale) weights. */
 export function otObjective(net: Vgg19, content: Tensor, styles: StyleSource[], layers: OtLayers, weights: OtWeights): GatysObjective {
+  const exp = JSON.parse(process.env.NST_OT_EXP ?? '{}') as { clw?: Record<string, number>; fixed?: boolean; positions?: number; dirs?: Record<string, number> };
+  const clw = exp.clw ?? OT_CONTENT_LAYER_WEIGHTS;
+  const dirs = exp.dirs ?? OT_SWD_DIRECTIONS;
   const scaled = { content: weights.content * OT_WEIGHT_SCALES.content, style: weights.style * OT_WEIGHT_SCALES.style, tv: weights.tv };
   return new GatysObjective(net, content, styles, { content: layers.content, style: layers.style }, scaled, {
     styleLayerWeights: layers.styleLayerWeights,
     styleLoss: otRecipe.styleLoss,
     contentLoss: otRecipe.contentLoss,
+    contentLayerWeights: layers.content.map((l) => clw[l] ?? 1),
+    selfSimilarity: { positions: exp.positions, resample: exp.fixed === false ? 'evaluation' : OT_SELF_SIMILARITY.resample },
+    swdDirections: layers.style.map((l) => dirs[l]),
   });
 }
