@@ -13,6 +13,8 @@
  * methods run in separate invocations (or an interrupted run) are scored and summarised together.
  * --shard k/n runs only the pairs whose index is k modulo n (n processes side by side, one per
  * core) and names its JSON and sheet after the shard; a last --resume run merges them.
+ * --score-only scores and summarises what is already in --out and runs nothing (a pair or method
+ * without an output is left out of the summary: compare the `runs` counts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,6 +62,7 @@ interface Args {
   extra: string[];
   resume: boolean;
   shard: { k: number; n: number } | null;
+  scoreOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -77,6 +80,7 @@ function parseArgs(argv: string[]): Args {
     extra: (get('extra') ?? '').split(' ').filter(Boolean),
     resume: argv.includes('--resume'),
     shard: parseShard(get('shard')),
+    scoreOnly: argv.includes('--score-only'),
   };
 }
 
@@ -145,8 +149,9 @@ async function main(): Promise<void> {
     const outputs: { method: string; file: string }[] = [];
     for (const method of args.methods) {
       const file = path.join(args.out, `${name}.${method}.png`);
-      const earlier = args.resume && fs.existsSync(file) ? earlierRuns(args.out).get(`${name}.${method}`) : undefined;
-      if (args.resume && fs.existsSync(file)) {
+      if (args.scoreOnly && !fs.existsSync(file)) continue;
+      const earlier = (args.resume || args.scoreOnly) && fs.existsSync(file) ? earlierRuns(args.out).get(`${name}.${method}`) : undefined;
+      if ((args.resume || args.scoreOnly) && fs.existsSync(file)) {
         runs.push({ method, seconds: earlier?.seconds ?? NaN, peakMiB: earlier?.peakMiB ?? NaN, exit: 0, scores: null });
         outputs.push({ method, file });
         continue;
