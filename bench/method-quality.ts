@@ -8,9 +8,13 @@
  * worse than Gatys's. A contact sheet (photo, painting, each method) is written beside the JSON.
  *
  *   node dist/bench/method-quality.js [--size 512] [--quality standard] [--methods gatys,strotss,nnst,ot]
- *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume]
+ *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume] [--shard k/n]
  * --resume keeps outputs already in --out (their time and peak from any earlier JSON there), so
  * methods run in separate invocations (or an interrupted run) are scored and summarised together.
+ * --shard k/n runs only the pairs whose index is k modulo n (n processes side by side, one per
+ * core) and names its JSON and sheet after the shard; a last --resume run merges them.
+ * --score-only scores and summarises what is already in --out and runs nothing (a pair or method
+ * without an output is left out of the summary: compare the `runs` counts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -57,6 +61,8 @@ interface Args {
   out: string;
   extra: string[];
   resume: boolean;
+  shard: { k: number; n: number } | null;
+  scoreOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -73,7 +79,16 @@ function parseArgs(argv: string[]): Args {
     out: path.resolve(get('out') ?? path.join(PROJECT_ROOT, 'out/bench/method-quality')),
     extra: (get('extra') ?? '').split(' ').filter(Boolean),
     resume: argv.includes('--resume'),
+    shard: parseShard(get('shard')),
+    scoreOnly: argv.includes('--score-only'),
   };
+}
+
+function parseShard(value: string | undefined): { k: number; n: number } | null {
+  if (value === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new Error(`--shard wants k/n with 0 <= k < n (got '${value}')`);
+  return { k: Number(m[1]), n: Number(m[2]) };
 }
 
 export interface MethodRun {
@@ -126,14 +141,17 @@ async function main(): Promise<void> {
   const pairs: PairResult[] = [];
   const cells: SheetCell[] = [];
   const cell = args.size >= 384 ? 256 : 192;
-  for (const [photoFile, paintingFile] of HELD_OUT_PAIRS.slice(0, args.pairs)) {
+  const chosen = HELD_OUT_PAIRS.slice(0, args.pairs).filter((_, i) => !args.shard || i % args.shard.n === args.shard.k);
+  const suffix = args.shard ? `-shard-${args.shard.k}` : '';
+  for (const [photoFile, paintingFile] of chosen) {
     const name = `${stem(photoFile)}-x-${stem(paintingFile)}`;
     const runs: MethodRun[] = [];
     const outputs: { method: string; file: string }[] = [];
     for (const method of args.methods) {
       const file = path.join(args.out, `${name}.${method}.png`);
-      const earlier = args.resume && fs.existsSync(file) ? earlierRuns(args.out).get(`${name}.${method}`) : undefined;
-      if (args.resume && fs.existsSync(file)) {
+      if (args.scoreOnly && !fs.existsSync(file)) continue;
+      const earlier = (args.resume || args.scoreOnly) && fs.existsSync(file) ? earlierRuns(args.out).get(`${name}.${method}`) : undefined;
+      if ((args.resume || args.scoreOnly) && fs.existsSync(file)) {
         runs.push({ method, seconds: earlier?.seconds ?? NaN, peakMiB: earlier?.peakMiB ?? NaN, exit: 0, scores: null });
         outputs.push({ method, file });
         continue;
@@ -175,11 +193,11 @@ async function main(): Promise<void> {
     while (cells.length % (2 + args.methods.length)) cells.push({ image: { width: 1, height: 1, data: new Float32Array(3).fill(1) }, lines: [''] });
   }
   const result = { size: args.size, quality: args.quality, threads: args.threads, methods: args.methods, summary: summarise(pairs, args.methods), pairs };
-  fs.writeFileSync(path.join(args.out, 'method-quality.json'), JSON.stringify(result, null, 2));
+  fs.writeFileSync(path.join(args.out, `method-quality${suffix}.json`), JSON.stringify(result, null, 2));
   const sheet = await renderContactSheet(`photo, painting, ${args.methods.join(', ')} at ${args.size} px (${args.quality})`, cells, cell, cell, { columns: 2 + args.methods.length, labelLines: 2 });
-  const sheetFile = path.join(args.out, 'method-quality-sheet.jpg');
+  const sheetFile = path.join(args.out, `method-quality-sheet${suffix}.jpg`);
   fs.writeFileSync(sheetFile, await encodeJpeg(sheet.png));
-  process.stdout.write(JSON.stringify({ summary: result.summary, json: path.join(args.out, 'method-quality.json'), sheet: sheetFile }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ summary: result.summary, json: path.join(args.out, `method-quality${suffix}.json`), sheet: sheetFile }, null, 2) + '\n');
 }
 
 /** Time and peak of every run recorded in the JSON files already in `dir`, by '<pair>.<method>'. */

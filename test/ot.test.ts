@@ -12,7 +12,10 @@ import { LbfgsWolfe } from '../src/optim';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
 import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
 import { planUntiledStage } from '../src/transfer/method-memory';
-import { OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
+import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
+import { GatysObjective } from '../src/losses';
+import { selfSimilarityTarget } from '../src/losses/layer-losses';
+import { randomFromTorch } from '../src/losses/sampling';
 import { CONTENT, STYLE } from './helpers/cli';
 import { engineSuite, uniform } from './helpers/numeric';
 import { MODELS_DIR } from './helpers/reference';
@@ -97,6 +100,55 @@ describe('otObjective', () => {
         assert.ok(atPainting.content.relu4_2 > 0);
       } finally {
         objective.dispose();
+      }
+    });
+  });
+
+  test('per-layer content weights: relu3_1 pulls twice, relu4_2 half, against the same blocks unweighted', () => {
+    setUp();
+    assert.deepEqual(OT_CONTENT_LAYER_WEIGHTS, { relu3_1: 2, relu4_2: 0.5 });
+    assert.deepEqual(OT_SWD_DIRECTIONS, { relu1_1: 32, relu2_1: 64 });
+    tidy(() => {
+      const content = ['relu3_1', 'relu4_2'];
+      manualSeed(6);
+      const ot = otObjective(net, photo, [{ image: painting }], { content, style: layers }, weights);
+      const scaled = { content: weights.content * OT_WEIGHT_SCALES.content, style: weights.style * OT_WEIGHT_SCALES.style, tv: 0 };
+      const plain = new GatysObjective(net, photo, [{ image: painting }], { content, style: layers }, scaled, { styleLoss: 'swd', contentLoss: 'self-similarity' });
+      try {
+        // 24 px: relu3_1 and relu4_2 have fewer positions than the sample, so both compare every one
+        const x = painting.clone().variable();
+        const a = ot.evaluate(x).losses.content;
+        const b = plain.evaluate(x).losses.content;
+        assert.ok(b.relu3_1 > 0 && b.relu4_2 > 0);
+        assert.ok(Math.abs(a.relu3_1 / b.relu3_1 - 2) < 1e-4, `relu3_1 ${a.relu3_1} vs ${b.relu3_1}`);
+        assert.ok(Math.abs(a.relu4_2 / b.relu4_2 - 0.5) < 1e-4, `relu4_2 ${a.relu4_2} vs ${b.relu4_2}`);
+      } finally {
+        ot.dispose();
+        plain.dispose();
+      }
+      assert.throws(() => new GatysObjective(net, photo, [{ image: painting }], { content, style: layers }, scaled, { contentLayerWeights: [1] }), /contentLayerWeights has 1 values for 2 content layers/);
+    });
+  });
+
+  test('self-similarity positions drawn once per stage: the same loss at the same image, unlike a new sample per evaluation', () => {
+    setUp();
+    assert.equal(OT_SELF_SIMILARITY.resample, 'objective');
+    tidy(() => {
+      const f = net.forward(photo, ['relu1_1']).get('relu1_1')!; // 24 × 24 = 576 positions, 64 sampled
+      const g = net.forward(painting, ['relu1_1']).get('relu1_1')!;
+      manualSeed(7);
+      const kept = selfSimilarityTarget(f, randomFromTorch(), { positions: 64, resample: 'objective' });
+      const fresh = selfSimilarityTarget(f, randomFromTorch(), { positions: 64, resample: 'evaluation' });
+      try {
+        const k = [kept.loss(g, 1).item(), kept.loss(g, 1).item()];
+        const n = [fresh.loss(g, 1).item(), fresh.loss(g, 1).item()];
+        assert.ok(k[0] > 0);
+        assert.equal(k[0], k[1]);
+        assert.notEqual(n[0], n[1]);
+        assert.ok(kept.loss(f, 1).item() < 1e-6, 'still 0 at the photo');
+      } finally {
+        kept.dispose();
+        fresh.dispose();
       }
     });
   });

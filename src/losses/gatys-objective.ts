@@ -14,7 +14,7 @@ import { contentLoss } from './content';
 import { gramMatrix, LossNormalization } from './gram';
 import { styleLoss } from './style';
 import { totalVariation } from './total-variation';
-import { ContentLossName, LayerTarget, layerStyleTarget, selfSimilarityTarget, StyleLossName } from './layer-losses';
+import { ContentLossName, LayerTarget, layerStyleTarget, selfSimilarityTarget, SelfSimilarityOptions, StyleLossName } from './layer-losses';
 import { randomFromTorch } from './sampling';
 import { NstError } from '../errors';
 
@@ -63,6 +63,12 @@ export interface ObjectiveOptions {
   styleLoss?: StyleLossName;
   /** The content loss at each content layer (default 'mse'; see CONTENT_LOSSES). */
   contentLoss?: ContentLossName;
+  /** Multipliers of the content weight, one per content layer (default 1 each). */
+  contentLayerWeights?: number[];
+  /** How the self-similarity content loss samples positions (see SelfSimilarityOptions). */
+  selfSimilarity?: SelfSimilarityOptions;
+  /** Random directions of the 'swd' style loss, one count per style layer (default: the layer's channels). */
+  swdDirections?: (number | undefined)[];
 }
 
 /** Loss values of one evaluation, as plain numbers. */
@@ -94,6 +100,7 @@ export class GatysObjective {
   private readonly wanted: string[];
   private readonly normalization: LossNormalization;
   private readonly styleLayerWeights: number[];
+  private readonly contentLayerWeights: Map<string, number>;
   /** Per-layer targets of a style loss other than 'gram' / of the self-similarity content loss. */
   private readonly styleBlocks = new Map<string, LayerTarget>();
   private readonly contentBlocks = new Map<string, LayerTarget>();
@@ -116,6 +123,14 @@ export class GatysObjective {
     if (this.styleLayerWeights.length !== layers.style.length) {
       throw new Error(`styleLayerWeights has ${this.styleLayerWeights.length} values for ${layers.style.length} style layers`);
     }
+    const contentMultipliers = options.contentLayerWeights ?? layers.content.map(() => 1);
+    if (contentMultipliers.length !== layers.content.length) {
+      throw new Error(`contentLayerWeights has ${contentMultipliers.length} values for ${layers.content.length} content layers`);
+    }
+    this.contentLayerWeights = new Map(layers.content.map((l, i) => [l, contentMultipliers[i]]));
+    if (options.swdDirections && options.swdDirections.length !== layers.style.length) {
+      throw new Error(`swdDirections has ${options.swdDirections.length} values for ${layers.style.length} style layers`);
+    }
     if (!content && layers.content.length > 0 && weights.content > 0) throw new Error('content layers need a content image');
     const masked = sources.some((s) => s.mask);
     if (masked && !sources.every((s) => s.mask)) throw new Error('either every style has a mask or none has');
@@ -132,13 +147,14 @@ export class GatysObjective {
         if (content) {
           const fc = this.net.forward(content, layers.content);
           for (const l of layers.content) this.contentTargets.set(l, keep(fc.get(l)!.clone()));
-          if (options.contentLoss === 'self-similarity') for (const l of layers.content) this.contentBlocks.set(l, selfSimilarityTarget(fc.get(l)!, random!));
+          if (options.contentLoss === 'self-similarity') for (const l of layers.content) this.contentBlocks.set(l, selfSimilarityTarget(fc.get(l)!, random!, options.selfSimilarity));
         }
         if (styleLoss !== 'gram') {
           const perSource = sources.map((s) => this.net.forward(s.image, layers.style));
-          for (const l of layers.style) {
-            this.styleBlocks.set(l, layerStyleTarget(styleLoss, perSource.map((f, i) => ({ features: f.get(l)!, weight: sources[i].weight ?? 1 })), random!));
-          }
+          layers.style.forEach((l, k) => {
+            const features = perSource.map((f, i) => ({ features: f.get(l)!, weight: sources[i].weight ?? 1 }));
+            this.styleBlocks.set(l, layerStyleTarget(styleLoss, features, random!, { directions: options.swdDirections?.[k] }));
+          });
           return;
         }
         const perStyle = sources.map((s, i) => {
@@ -188,9 +204,10 @@ export class GatysObjective {
     for (const [layer, target] of this.contentTargets) {
       const f = features.get(layer);
       if (!f) continue;
+      const weight = this.weights.content * this.contentLayerWeights.get(layer)!;
       const block = this.contentBlocks.get(layer);
-      const loss = block ? block.loss(f, this.weights.content) : contentLoss(f, target, this.weights.content, this.normalization);
-      terms.push({ kind: 'content', layer, weight: this.weights.content, loss });
+      const loss = block ? block.loss(f, weight) : contentLoss(f, target, weight, this.normalization);
+      terms.push({ kind: 'content', layer, weight, loss });
     }
     this.layers.style.forEach((layer, i) => {
       const f = features.get(layer);

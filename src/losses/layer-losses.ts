@@ -68,7 +68,7 @@ function pooledRows(styles: { features: Tensor; weight: number }[], random: Rand
  * The target of a style loss other than 'gram' at one layer, from the styles' features there
  * (several styles: their features pooled by weight). Kept until dispose().
  */
-export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random): LayerTarget {
+export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random, options: { directions?: number } = {}): LayerTarget {
   return noGrad(() =>
     tidy(() => {
       if (kind === 'w2') {
@@ -79,8 +79,8 @@ export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: {
       if (kind === 'swd') {
         const rows = pooledRows(styles, random);
         const c = rows.shape[1];
-        // As many directions as channels, as Heitz et al. use them.
-        const directions = keep(randomDirections(c, c, rows.device));
+        // As many directions as channels, as Heitz et al. use them, unless told otherwise.
+        const directions = keep(randomDirections(c, options.directions ?? c, rows.device));
         const sorted = keep(directions.matmul(rows.transpose(0, 1)).sortAlong(1));
         return { loss: (f: Tensor, weight: number) => swdLoss(f, directions, sorted, weight), dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
       }
@@ -102,17 +102,36 @@ export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: {
   );
 }
 
+export interface SelfSimilarityOptions {
+  /** Positions compared (default SAMPLED_POSITIONS); a layer with no more is compared whole. */
+  positions?: number;
+  /**
+   * 'evaluation' (default, STROTSS's): new positions at every evaluation. 'objective': drawn once
+   * and kept, so the loss is a fixed function of the image (as L-BFGS's line search assumes).
+   */
+  resample?: 'evaluation' | 'objective';
+}
+
 /** The self-similarity content loss at one layer, against the photo's features there (kept). */
-export function selfSimilarityTarget(photoFeatures: Tensor, random: Random): LayerTarget {
+export function selfSimilarityTarget(photoFeatures: Tensor, random: Random, options: SelfSimilarityOptions = {}): LayerTarget {
+  const count = options.positions ?? SAMPLED_POSITIONS;
+  const [, , ph, pw] = photoFeatures.shape;
   const photo = keep(noGrad(() => featureRows(photoFeatures).clone()));
+  const pick = (h: number, w: number) => flatIndices(samplePositions(h, w, count, random, Math.max(h, w)), w);
+  const fixed = options.resample === 'objective' && ph * pw > count ? pick(ph, pw) : null;
+  const photoPicked = fixed ? keep(noGrad(() => photo.indexSelect(0, fixed))) : null;
   return {
     loss: (f: Tensor, weight: number) => {
       const [, , h, w] = f.shape;
       const out = featureRows(f);
-      if (h * w <= SAMPLED_POSITIONS) return selfSimilarityLoss(out, photo).mul(weight);
-      const picked = flatIndices(samplePositions(h, w, SAMPLED_POSITIONS, random, Math.max(h, w)), w);
+      if (h * w <= count) return selfSimilarityLoss(out, photo).mul(weight);
+      if (fixed && photoPicked) return selfSimilarityLoss(out.indexSelect(0, fixed), photoPicked).mul(weight);
+      const picked = pick(h, w);
       return selfSimilarityLoss(out.indexSelect(0, picked), photo.indexSelect(0, picked)).mul(weight);
     },
-    dispose: () => photo.dispose(),
+    dispose: () => {
+      photo.dispose();
+      photoPicked?.dispose();
+    },
   };
 }
