@@ -39,7 +39,7 @@ export class ProgressReporter {
   }
 
   update(p: ProgressLine): void {
-    const values = (p.detail ? `${p.detail} | ` : '') + Object.entries(p.values).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ');
+    const values = (p.detail ? `${p.detail} | ` : '') + Object.entries(p.values).map(([k, v]) => `${k} ${formatValue(v)}`).join(' ');
     if (this.bar) {
       this.bar.update(p.iteration, { rate: p.iterationsPerSecond.toFixed(2), timeLeft: formatEta(p.etaSeconds), values });
     } else if (this.printEvery > 0 && (p.iteration % this.printEvery === 0 || p.iteration === p.iterations)) {
@@ -69,6 +69,11 @@ export function formatEta(seconds: number): string {
   if (t >= 3600) return `${Math.floor(t / 3600)}h${two(Math.floor((t % 3600) / 60))}m`;
   if (t >= 60) return `${Math.floor(t / 60)}m${two(t % 60)}s`;
   return `${t}s`;
+}
+
+/** Counts, sizes and milliseconds as whole numbers (stage 2, size 512, paint ms 296100); losses as formatLoss. */
+export function formatValue(v: number): string {
+  return Number.isInteger(v) && Math.abs(v) < 1e9 ? String(v) : formatLoss(v);
 }
 
 export function formatLoss(v: number): string {
