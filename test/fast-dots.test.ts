@@ -15,15 +15,9 @@ import { stylizeImage } from '../src/transfer/fast/run';
 import { removeInventedDots } from '../src/transfer/fast/invented-dots';
 import { nst, useTempDir } from './helpers/cli';
 import { MODELS_DIR, SHARED_DIR } from './helpers/reference';
+import { luma } from './helpers/lattice-energy';
 
 const PHOTO = path.join(SHARED_DIR, 'images', 'content', 'hoovertowernight.jpg');
-
-function luma(img: RgbImage): Float64Array {
-  const n = img.width * img.height;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = 255 * (0.299 * img.data[i] + 0.587 * img.data[n + i] + 0.114 * img.data[2 * n + i]);
-  return out;
-}
 
 /**
  * Isolated bright dots on dark flat areas: pixels brighter by 25 levels than every one of the 8

@@ -15,19 +15,12 @@ import { stylizeImage } from '../src/transfer/fast/run';
 import { cleanPretrainedOutput } from '../src/transfer/fast/pretrained-cleanup';
 import { removeLatticePattern } from '../src/transfer/fast/lattice-notch';
 import { suppressWeave } from '../src/transfer/fast/weave-suppression';
-import { latticeEnergy, weaveProminence } from './helpers/lattice-energy';
+import { latticeEnergy, luma, weaveProminence } from './helpers/lattice-energy';
 import { nst, useTempDir } from './helpers/cli';
 import { MODELS_DIR, SHARED_DIR } from './helpers/reference';
 
 const PHOTO = path.join(SHARED_DIR, 'images', 'content', 'tubingen.jpg');
 const SIZE = 512;
-
-function luma(img: RgbImage): Float64Array {
-  const n = img.width * img.height;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = 255 * (0.299 * img.data[i] + 0.587 * img.data[n + i] + 0.114 * img.data[2 * n + i]);
-  return out;
-}
 
 /** The network's output in this process (fp32, like the CLI runs below). */
 function network(style: string, photo: RgbImage, padding: 'exact' | 'reflect'): RgbImage {

@@ -11,7 +11,8 @@ import { fft2 } from '../../src/transfer/fast/fft';
 
 const FLAT_RANGE = 24;
 
-function luma(img: RgbImage): Float64Array {
+/** Rec. 601 luminance in 0–255 levels, one value per pixel. */
+export function luma(img: RgbImage): Float64Array {
   const n = img.width * img.height;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = 255 * (0.299 * img.data[i] + 0.587 * img.data[n + i] + 0.114 * img.data[2 * n + i]);
