@@ -12,7 +12,7 @@
  */
 import sharp from 'sharp';
 import type { RgbImage } from '../../image';
-import { localDeviations } from './local-filters';
+import { photoDeviation, planarLuma } from './local-filters';
 
 /** What counts as an invented dot (levels of 0–255). */
 export interface DotRule {
@@ -39,12 +39,6 @@ export const DOT_RULE: DotRule = { brighter: 30, darkBelow: 110, photoFlatBelow:
 /** Luminance (0–255) of pixel i of interleaved 8-bit RGB. */
 const lumaOf = (rgb: Uint8Array, i: number): number => 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
 
-/** Luminance (0–255) of pixel i of a planar RgbImage. */
-const planarLumaOf = (image: RgbImage, i: number): number => {
-  const n = image.width * image.height;
-  return 255 * (0.299 * image.data[i] + 0.587 * image.data[n + i] + 0.114 * image.data[2 * n + i]);
-};
-
 /** Planar [0,1] RGB to interleaved 8-bit RGB, as sharp reads raw pixels. */
 function toInterleavedBytes(image: RgbImage): Uint8Array {
   const n = image.width * image.height;
@@ -66,8 +60,14 @@ async function medianOf(bytes: Uint8Array, width: number, height: number, window
 /**
  * Removes the network's invented dots from `output` (same size as `photo`), in place: at print
  * size a copy would cost as much as the picture. Returns it and the count of dot pixels found.
+ * `deviation`: photoDeviation(photo, rule.photoRadius) when the caller has it already.
  */
-export async function removeInventedDots(output: RgbImage, photo: RgbImage, rule: DotRule = DOT_RULE): Promise<{ image: RgbImage; dotPixels: number }> {
+export async function removeInventedDots(
+  output: RgbImage,
+  photo: RgbImage,
+  rule: DotRule = DOT_RULE,
+  deviation = photoDeviation(photo, rule.photoRadius),
+): Promise<{ image: RgbImage; dotPixels: number }> {
   if (output.width !== photo.width || output.height !== photo.height) throw new Error('removeInventedDots: output and photo differ in size');
   const { width: w, height: h } = output;
   const bytes = toInterleavedBytes(output);
@@ -87,14 +87,13 @@ export async function removeInventedDots(output: RgbImage, photo: RgbImage, rule
   // The photo's own light: brighter than its ring (the same 8 pixels), whatever the area around.
   const photoHasPoint = (i: number): boolean => {
     let ring = 0;
-    for (const dy of [-d, 0, d]) for (const dx of [-d, 0, d]) if (dx || dy) ring += planarLumaOf(photo, i + dy * w + dx) / 8;
-    return planarLumaOf(photo, i) - ring > rule.photoPointAbove;
+    for (const dy of [-d, 0, d]) for (const dx of [-d, 0, d]) if (dx || dy) ring += planarLuma(photo, i + dy * w + dx) / 8;
+    return planarLuma(photo, i) - ring > rule.photoPointAbove;
   };
   const dots = new Uint8Array(w * h);
   let dotPixels = 0;
-  const photoDeviation = localDeviations(w, h, (i) => planarLumaOf(photo, i), rule.photoRadius);
   for (let i = 0; i < w * h; i++) {
-    if (photoDeviation[i] >= rule.photoFlatBelow) continue;
+    if (deviation[i] >= rule.photoFlatBelow) continue;
     const m = lumaOf(median, i);
     const v = lumaOf(bytes, i);
     if (m < rule.darkBelow && v - m > rule.brighter && isIsolated(bytes, i, v) && !photoHasPoint(i)) {

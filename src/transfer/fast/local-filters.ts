@@ -101,13 +101,24 @@ export interface FlatMaskRule {
 
 export const FLAT_MASK_RULE: FlatMaskRule = { flatBelow: 8, busyAbove: 24, photoRadius: 9, softRadius: 4 };
 
-/** 0..1 per pixel: 1 where the photo is flat, 0 where it is busy (edges, texture), softened. */
-export function photoFlatMask(photo: RgbImage, rule: FlatMaskRule = FLAT_MASK_RULE): Float32Array {
-  const { width: w, height: h, data } = photo;
-  const n = w * h;
-  const luma = (i: number) => 255 * (0.299 * data[i] + 0.587 * data[n + i] + 0.114 * data[2 * n + i]);
-  const deviation = localDeviations(w, h, luma, rule.photoRadius);
+/** Luminance (0–255) of pixel i of a planar [0,1] RgbImage. */
+export function planarLuma(image: RgbImage, i: number): number {
+  const n = image.width * image.height;
+  return 255 * (0.299 * image.data[i] + 0.587 * image.data[n + i] + 0.114 * image.data[2 * n + i]);
+}
+
+/** The photo's local luminance standard deviation (levels) in (2r+1)² windows: how busy it is. */
+export function photoDeviation(photo: RgbImage, r: number): Float32Array {
+  return localDeviations(photo.width, photo.height, (i) => planarLuma(photo, i), r);
+}
+
+/**
+ * 0..1 per pixel: 1 where the photo is flat, 0 where it is busy (edges, texture), softened.
+ * `deviation`: photoDeviation(photo, rule.photoRadius) when the caller has it already (read, not changed).
+ */
+export function photoFlatMask(photo: RgbImage, rule: FlatMaskRule = FLAT_MASK_RULE, deviation = photoDeviation(photo, rule.photoRadius)): Float32Array {
+  const { width: w, height: h } = photo;
   const span = rule.busyAbove - rule.flatBelow;
-  for (let i = 0; i < n; i++) deviation[i] = Math.min(1, Math.max(0, (rule.busyAbove - deviation[i]) / span));
-  return boxBlur(deviation, w, h, rule.softRadius);
+  const strength = deviation.map((d) => Math.min(1, Math.max(0, (rule.busyAbove - d) / span)));
+  return boxBlur(strength, w, h, rule.softRadius);
 }

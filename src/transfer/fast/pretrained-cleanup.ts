@@ -5,9 +5,9 @@
  * of their own over flat areas (wreck), that weave. `--padding exact` skips all of it.
  */
 import type { RgbImage } from '../../image';
-import { removeInventedDots } from './invented-dots';
+import { DOT_RULE, removeInventedDots } from './invented-dots';
 import { removeLatticePattern } from './lattice-notch';
-import { photoFlatMask } from './local-filters';
+import { FLAT_MASK_RULE, photoDeviation, photoFlatMask } from './local-filters';
 import { suppressWeave } from './weave-suppression';
 
 /**
@@ -29,8 +29,11 @@ export interface Cleanup {
 
 /** Cleans `output` (the network's, same size as `photo`) in place. `style`: the pretrained style's name. */
 export async function cleanPretrainedOutput(output: RgbImage, photo: RgbImage, style: string): Promise<Cleanup> {
-  const { image, dotPixels } = await removeInventedDots(output, photo);
-  const flat = photoFlatMask(photo);
+  // The dot rule and the flat mask read the same measure of the photo: computed once.
+  const deviation = photoDeviation(photo, FLAT_MASK_RULE.photoRadius);
+  const dotRule = { ...DOT_RULE, photoRadius: FLAT_MASK_RULE.photoRadius };
+  const { image, dotPixels } = await removeInventedDots(output, photo, dotRule, deviation);
+  const flat = photoFlatMask(photo, FLAT_MASK_RULE, deviation);
   const { removedRms } = removeLatticePattern(image, flat);
   const weaveWindows = WOVEN_STYLES.includes(style) ? suppressWeave(image, flat).windows : 0;
   return { image, dotPixels, latticeRms: removedRms, weaveWindows };
