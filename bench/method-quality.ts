@@ -8,7 +8,7 @@
  * worse than Gatys's. A contact sheet (photo, painting, each method) is written beside the JSON.
  *
  *   node dist/bench/method-quality.js [--size 512] [--quality standard] [--methods gatys,strotss,nnst,ot]
- *     [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume] [--shard k/n]
+ *     [--set held-out|tuning] [--pairs 16] [--threads 2] [--out out/bench/method-quality] [--extra "--seed 1"] [--resume] [--shard k/n]
  * --resume keeps outputs already in --out (their time and peak from any earlier JSON there), so
  * methods run in separate invocations (or an interrupted run) are scored and summarised together.
  * --shard k/n runs only the pairs whose index is k modulo n (n processes side by side, one per
@@ -52,7 +52,20 @@ export const HELD_OUT_PAIRS: [string, string][] = [
   [photo('kodak24__kodim13.jpg'), painting('mosaic.jpg')],
 ];
 
+/**
+ * Pairs to tune a method on, disjoint from the held-out pairs in photos and paintings: Tübingen and
+ * Kodak 21 under The Starry Night (the first rounds'), a building (Urban100) under a drawn
+ * illustration (Set14 comic) and parrots (Kodak 23) under an abstract colour field.
+ */
+export const TUNING_PAIRS: [string, string][] = [
+  [content('tubingen.jpg'), painting('starry_night.jpg')],
+  [photo('kodak24__kodim21.jpg'), painting('starry_night.jpg')],
+  [photo('urban100__img_004.jpg'), photo('set14__comic.jpg')],
+  [photo('kodak24__kodim23.jpg'), photo('debian_lomiri__analogpattern_by_Peter_Nerlich.jpg')],
+];
+
 interface Args {
+  set: 'held-out' | 'tuning';
   size: number;
   quality: string;
   methods: string[];
@@ -70,11 +83,14 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const set = get('set') ?? 'held-out';
+  if (set !== 'held-out' && set !== 'tuning') throw new Error(`--set is held-out or tuning (got '${set}')`);
   return {
+    set,
     size: Number(get('size') ?? 512),
     quality: get('quality') ?? 'standard',
     methods: (get('methods') ?? 'gatys,strotss,nnst,ot').split(','),
-    pairs: Number(get('pairs') ?? HELD_OUT_PAIRS.length),
+    pairs: Number(get('pairs') ?? (set === 'tuning' ? TUNING_PAIRS : HELD_OUT_PAIRS).length),
     threads: Number(get('threads') ?? 2),
     out: path.resolve(get('out') ?? path.join(PROJECT_ROOT, 'out/bench/method-quality')),
     extra: (get('extra') ?? '').split(' ').filter(Boolean),
@@ -141,7 +157,7 @@ async function main(): Promise<void> {
   const pairs: PairResult[] = [];
   const cells: SheetCell[] = [];
   const cell = args.size >= 384 ? 256 : 192;
-  const chosen = HELD_OUT_PAIRS.slice(0, args.pairs).filter((_, i) => !args.shard || i % args.shard.n === args.shard.k);
+  const chosen = (args.set === 'tuning' ? TUNING_PAIRS : HELD_OUT_PAIRS).slice(0, args.pairs).filter((_, i) => !args.shard || i % args.shard.n === args.shard.k);
   const suffix = args.shard ? `-shard-${args.shard.k}` : '';
   for (const [photoFile, paintingFile] of chosen) {
     const name = `${stem(photoFile)}-x-${stem(paintingFile)}`;

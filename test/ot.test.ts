@@ -5,16 +5,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keep, manualSeed, resize, tensor, Tensor, tidy } from '../src/engine';
+import { avgPool2d, keep, manualSeed, resize, tensor, Tensor, tidy } from '../src/engine';
 import { NstError } from '../src/errors';
 import { Vgg19 } from '../src/models/vgg19';
 import { LbfgsWolfe } from '../src/optim';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
 import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
 import { planUntiledStage } from '../src/transfer/method-memory';
-import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_WEIGHT_SCALES, otObjective, otRecipe } from '../src/transfer/ot';
+import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_SWD_MAX_POSITIONS, OT_WEIGHT_SCALES, otObjective, otRecipe, otSwdPooling } from '../src/transfer/ot';
 import { GatysObjective } from '../src/losses';
-import { selfSimilarityTarget } from '../src/losses/layer-losses';
+import { layerStyleTarget, selfSimilarityTarget } from '../src/losses/layer-losses';
 import { randomFromTorch } from '../src/losses/sampling';
 import { CONTENT, STYLE } from './helpers/cli';
 import { engineSuite, uniform } from './helpers/numeric';
@@ -127,6 +127,32 @@ describe('otObjective', () => {
         plain.dispose();
       }
       assert.throws(() => new GatysObjective(net, photo, [{ image: painting }], { content, style: layers }, scaled, { contentLayerWeights: [1] }), /contentLayerWeights has 1 values for 2 content layers/);
+    });
+  });
+
+  test('sliced Wasserstein on 2 × 2 means above 65,536 positions: relu1_1 at 512 px, nothing at 256 px; the pooled term is the plain one on pooled features', () => {
+    setUp();
+    assert.equal(OT_SWD_MAX_POSITIONS, 65_536);
+    const style = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
+    assert.deepEqual(otSwdPooling(style, 384, 512), [2, 1, 1, 1, 1]);
+    assert.deepEqual(otSwdPooling(style, 192, 256), [1, 1, 1, 1, 1]);
+    assert.deepEqual(otSwdPooling(style, 1536, 2048), [8, 4, 2, 1, 1]);
+    tidy(() => {
+      const f = net.forward(photo, ['relu1_1']).get('relu1_1')!;
+      const g = net.forward(painting, ['relu1_1']).get('relu1_1')!;
+      manualSeed(8);
+      const pooled = layerStyleTarget('swd', [{ features: g, weight: 1 }], randomFromTorch(), { directions: 16, pool: 2 });
+      manualSeed(8);
+      const plain = layerStyleTarget('swd', [{ features: avgPool2d(g, 2), weight: 1 }], randomFromTorch(), { directions: 16 });
+      try {
+        const a = pooled.loss(f, 1).item();
+        const b = plain.loss(avgPool2d(f, 2), 1).item();
+        assert.ok(a > 0 && Math.abs(a - b) <= 1e-6 * b, `${a} vs ${b}`);
+        assert.ok(pooled.loss(g, 1).item() < 1e-9 * a, '0 at the painting itself');
+      } finally {
+        pooled.dispose();
+        plain.dispose();
+      }
     });
   });
 

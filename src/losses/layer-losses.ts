@@ -5,7 +5,7 @@
  * self-similarity) read at most SAMPLED_POSITIONS positions of the output per evaluation, new ones
  * each time (all of them when the layer has no more).
  */
-import { cat, keep, noGrad, Tensor, tidy } from '../engine';
+import { avgPool2d, cat, keep, noGrad, Tensor, tidy } from '../engine';
 import { momentLoss, featureMoments } from './moments';
 import { featureRows, remdLoss } from './remd';
 import { flatIndices, Random, samplePositions } from './sampling';
@@ -68,7 +68,7 @@ function pooledRows(styles: { features: Tensor; weight: number }[], random: Rand
  * The target of a style loss other than 'gram' at one layer, from the styles' features there
  * (several styles: their features pooled by weight). Kept until dispose().
  */
-export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random, options: { directions?: number } = {}): LayerTarget {
+export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random, options: { directions?: number; pool?: number } = {}): LayerTarget {
   return noGrad(() =>
     tidy(() => {
       if (kind === 'w2') {
@@ -77,12 +77,16 @@ export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: {
         return { loss: (f: Tensor, weight: number) => w2Loss(f, target, weight), dispose: () => kept.forEach((t) => t.dispose()) };
       }
       if (kind === 'swd') {
-        const rows = pooledRows(styles, random);
+        // pool > 1: output and painting alike compared as pool × pool means (the sorts are most of
+        // the loss's time, and they grow with the positions).
+        const pool = options.pool ?? 1;
+        const pooled = (f: Tensor) => (pool > 1 ? avgPool2d(f, pool) : f);
+        const rows = pooledRows(styles.map((s) => ({ ...s, features: pooled(s.features) })), random);
         const c = rows.shape[1];
         // As many directions as channels, as Heitz et al. use them, unless told otherwise.
         const directions = keep(randomDirections(c, options.directions ?? c, rows.device));
         const sorted = keep(directions.matmul(rows.transpose(0, 1)).sortAlong(1));
-        return { loss: (f: Tensor, weight: number) => swdLoss(f, directions, sorted, weight), dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
+        return { loss: (f: Tensor, weight: number) => swdLoss(pooled(f), directions, sorted, weight), dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
       }
       // remd: REMD (cosine) + the moment term, on features divided by the style's mean magnitude so
       // the moment term weighs alike at every layer and with either input convention.
