@@ -27,8 +27,8 @@ describe('--method ot: options', () => {
 
   test('defaults: its own weights and content layers, the preset\'s style layers, no tiles, no alpha', () => {
     const o = resolve({});
-    assert.deepEqual(o.contentLayers, ['relu3_1', 'relu4_2']);
-    assert.deepEqual(OT_CONTENT_LAYERS, ['relu3_1', 'relu4_2']);
+    assert.deepEqual(o.contentLayers, ['relu3_1']);
+    assert.deepEqual(OT_CONTENT_LAYERS, ['relu3_1']);
     assert.deepEqual(resolve({ contentLayers: ['relu5_2'] }).contentLayers, ['relu5_2']);
     assert.deepEqual(resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/o.png' }).contentLayers, ['relu4_2'], 'gatys keeps the preset\'s');
     assert.equal(o.method, 'ot');
