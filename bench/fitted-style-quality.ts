@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       } else {
         const fit = await runFitStyle(resolveFitOptions({ ...fitOverrides, styleImage: file, name: painting.name, output: styleFile, overwrite: true, threads }));
         vector = Float32Array.from(fit.vector);
-        fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
+        fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, closeUp: fit.closeUp, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
       }
       const paintingImage = await loadImage(file, { maxSide: SIZE });
       const paintingTensor = keep(tidy(() => imageToTensor(paintingImage)));

@@ -170,6 +170,50 @@ describe('the branches of the first stages', () => {
   });
 });
 
+describe('the close-up guard', () => {
+  test('adds a stage with the face among the photos only when the vector paints it above ratio × the Johnson median (tiny fit)', async () => {
+    const closeUpPhoto = path.join(SHARED_DATA_DIR, 'datasets', 'photos', 'images', 'kodak24__kodim04.jpg');
+    const fit = (closeUpRatio: number, closeUpColours: 'photo' | 'painting' = 'photo') =>
+      runFitStyle(
+        resolveFitOptions({
+          styleImage: path.join(SHARED_DATA_DIR, painting.file),
+          output: path.join(dir, 'guard.style.json'),
+          overwrite: true,
+          photos: path.join(dir, 'photos'),
+          photoCount: 1,
+          stageSizes: [32],
+          stageEvaluations: [2],
+          closeUpPhoto,
+          closeUpRatio,
+          closeUpColours,
+          closeUpEvaluations: 3,
+          threads: 1,
+        }),
+      );
+    const kept = await fit(1e6);
+    const guarded = await fit(0.5);
+    // Same stages, same check; only the level differs.
+    assert.ok(kept.closeUp && guarded.closeUp);
+    assert.equal(kept.closeUp.structure, guarded.closeUp.structure);
+    assert.ok(kept.closeUp.johnsonMedian > 0 && kept.closeUp.johnsonMedian < kept.closeUp.structure, `${kept.closeUp.johnsonMedian} vs ${kept.closeUp.structure}`);
+    assert.ok(Math.abs(guarded.closeUp.level - 0.5 * guarded.closeUp.johnsonMedian) < 1e-12);
+    assert.deepEqual([kept.closeUp.triggered, kept.evaluations, kept.stages.length], [false, 2, 1]);
+    assert.deepEqual([guarded.closeUp.triggered, guarded.evaluations, guarded.stages.length], [true, 5, 2]);
+    // The guard stage's loss carries the face's hinge (its linear structure term is off).
+    assert.ok(guarded.stages[1].best.structure > 0, `${guarded.stages[1].best.structure}`);
+    const settings = JSON.parse(fs.readFileSync(path.join(dir, 'guard.style.json'), 'utf8')).settings;
+    assert.deepEqual([settings.closeUpRatio, settings.closeUp.triggered], [0.5, true]);
+    // Recoloured to the painting first: another photo, so other Johnson outputs.
+    const recoloured = await fit(1e6, 'painting');
+    assert.ok(recoloured.closeUp && Math.abs(recoloured.closeUp.johnsonMedian / kept.closeUp.johnsonMedian - 1) > 1e-3, `${recoloured.closeUp?.johnsonMedian} vs ${kept.closeUp.johnsonMedian}`);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'guard.style.json'), 'utf8')).settings.closeUpColours, 'painting');
+    // Off by default.
+    const none = resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output: path.join(dir, 'n.style.json'), photos: path.join(dir, 'photos') });
+    assert.equal(none.closeUpPhoto, null);
+    assert.throws(() => resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output: path.join(dir, 'n.style.json'), photos: path.join(dir, 'photos'), closeUpColours: 'grey' as 'photo' }), /close-up colours must be 'photo' or 'painting'/);
+  });
+});
+
 describe('the fit cache', () => {
   test("a cached vector of an older recipe is fitted again", () => {
     const entry = (settings: Record<string, unknown>) => ({ settings }) as unknown as StyleFile;

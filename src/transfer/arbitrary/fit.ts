@@ -30,9 +30,10 @@ export interface FitLossSettings {
    * painting whose fit keeps the photo anyway keeps the contract's optimum. E is the contract
    * objective of the unstyled photo (fixed per stage): it scales the hinge with the painting's own
    * losses, which differ 30× between paintings (flat colour has the largest style losses).
-   * Added to the linear term; absent: none.
+   * Added to the linear term; absent: none. `levels`, when given, sets a level per photo (the
+   * close-up guard's photo has its own: close-up-guard.ts).
    */
-  structureHinge?: { level: number; weight: number };
+  structureHinge?: { level: number; weight: number; levels?: number[] };
   /**
    * A prior on the vector: weight · max(0, ‖v‖ − radius)² is added to the loss. Well-behaved
    * fitted vectors have norms 2–3; fits that collapse into a flat or saturated page run off to
@@ -101,7 +102,8 @@ export function fitStage(
   const structureWeight = settings.structureWeight ?? 0;
   const hinge = settings.structureHinge && settings.structureHinge.weight > 0 ? settings.structureHinge : undefined;
   const structures = structureWeight > 0 || hinge ? inputs.photos.map((p) => StructureTarget.ofPhoto(vgg, p)) : [];
-  const hingeWeights = hinge ? inputs.photos.map((p, i) => (hinge.weight * unstyledObjective(objectives[i], vgg, p)) / hinge.level ** 2) : [];
+  const levels = inputs.photos.map((_, i) => hinge?.levels?.[i] ?? hinge?.level ?? 0);
+  const hingeWeights = hinge ? inputs.photos.map((p, i) => (hinge.weight * unstyledObjective(objectives[i], vgg, p)) / levels[i] ** 2) : [];
   const v = keep(tensor(start, [STYLE_VECTOR_LENGTH]).variable());
   const optimizer = makeOptimizer(v);
   let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN, structure: NaN, structureLoss: NaN } };
@@ -124,7 +126,7 @@ export function fitStage(
           if (structures.length > 0) {
             const s = structures[i].loss(t.features.get(STRUCTURE_LAYER) ?? vgg.forward(vgg.preprocess(y), [STRUCTURE_LAYER]).get(STRUCTURE_LAYER)!);
             let structure = s.mul(structureWeight);
-            if (hinge) structure = structure.add(s.sub(hinge.level).relu().square().mul(hingeWeights[i]));
+            if (hinge) structure = structure.add(s.sub(levels[i]).relu().square().mul(hingeWeights[i]));
             photoTotal = photoTotal.add(structure);
             parts.structure += structure.item() / inputs.photos.length;
             parts.structureLoss += s.item() / inputs.photos.length;

@@ -17,12 +17,13 @@ import { loadStyleModel } from '../../models/style-model-format';
 import { Vgg19 } from '../../models/vgg19';
 import { measureQuality, qualityReference, QualityReference } from '../../quality';
 import { imageToTensor, tensorToImage } from '../image-tensor';
+import { JOHNSON_STYLES, median } from './close-up-guard';
 import { loadSquare } from './run-fit';
 
 export const SHARED_DATA_DIR = path.resolve(PROJECT_ROOT, '..', 'shared');
 
 /** The four pretrained Johnson styles (the paintings the fit recipe was tuned on). */
-export const JOHNSON_STYLES = ['wave', 'udnie', 'scream', 'wreck'] as const;
+export { JOHNSON_STYLES };
 
 export interface NamedImage {
   name: string;
@@ -153,12 +154,6 @@ export function scoreFittedStyle(
   } finally {
     y.dispose();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

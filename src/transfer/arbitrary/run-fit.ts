@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configureThread, keep, Precision, resolvePrecision, Tensor, tidy } from '../../engine';
 import { NstError } from '../../errors';
-import { encodeImage, imageSize, loadImage, resizeRgb, RgbImage } from '../../image';
+import { encodeImage, imageSize, loadImage, matchColourStatistics, resizeRgb, RgbImage } from '../../image';
 import { loadPainting } from '../../image/load-painting';
 import { describeBorder } from '../../image/painting-border';
 import { ArbitraryStyleTransformer, ARBITRARY_MODEL_SUBDIR, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
@@ -17,6 +17,7 @@ import { seededRandom } from '../../util/random';
 import { listImageFiles } from '../fast/dataset';
 import { resolveStyle } from '../fast/styles';
 import { imageToTensor } from '../image-tensor';
+import { checkCloseUp, CloseUpCheck } from './close-up-guard';
 import { FitLossSettings, fitStage, FitStep } from './fit';
 import { ResolvedFitOptions } from './options';
 import { fileSha256, isStyleFile, readStyleFile, StyleFile, writeStyleFile } from './style-file';
@@ -44,6 +45,8 @@ export interface FitResult {
    */
   branch: number;
   branchLosses: number[];
+  /** The close-up guard's check of the stages' vector (null: no guard photo, or cancelled); its stage, when it ran, is the last of `stages`. */
+  closeUp: CloseUpCheck | null;
 }
 
 export interface FitRunHooks {
@@ -92,6 +95,10 @@ export async function loadTrainingPhotos(dir: string, count: number, size: numbe
   }
   if (images.length < count) throw new NstError(`photo folder '${dir}' has only ${images.length} readable photos (${count} wanted)`);
   return { paths, images };
+}
+
+function clampUnit(image: RgbImage): RgbImage {
+  return { ...image, data: image.data.map((x) => Math.min(1, Math.max(0, x))) };
 }
 
 /** An image scaled so its shorter side is `size`, then centre-cropped to size×size. */
@@ -148,11 +155,17 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   const branchStages = o.branchStages;
   const branching = branchStages > 0 && branchStages < o.stages.length && o.stages[branchStages - 1].structureScale === 0 && o.structureWeight > 0;
   const branchScales = branching && o.branchStructureScales.length > 1 ? o.branchStructureScales : [1];
-  const total = o.stages.reduce((a, s, i) => a + s.evaluations * (i < branchStages ? branchScales.length : 1), 0);
-  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [] };
+  let total = o.stages.reduce((a, s, i) => a + s.evaluations * (i < branchStages ? branchScales.length : 1), 0);
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [], closeUp: null };
+  const lastStage = o.stages[o.stages.length - 1];
+  let closeUp = o.closeUpPhoto && o.closeUpEvaluations > 0 ? await loadSquare(o.closeUpPhoto, lastStage.size) : null;
+  if (closeUp && o.closeUpColours === 'painting') closeUp = clampUnit(matchColourStatistics(closeUp, await paintingAt(lastStage.size)));
 
-  /** Runs one stage from `from` (structureScale: the linear term's multiplier in it). */
-  const runStage = async (index: number, from: Float32Array, structureScale: number) => {
+  /**
+   * Runs one stage from `from` (structureScale: the linear term's multiplier in it); `extra`: a
+   * photo added to the training photos, with its own hinge level (the close-up guard's stage).
+   */
+  const runStage = async (index: number, from: Float32Array, structureScale: number, extra?: { photo: RgbImage; level: number; evaluations: number }) => {
     const stage = o.stages[index];
     const stageStart = Date.now();
     const painting = await paintingAt(stage.size);
@@ -164,11 +177,13 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
         return t;
       };
       const stagePhotos = await Promise.all(photos.images.map((img) => (img.width === stage.size ? img : resizeRgb(img, stage.size, stage.size))));
+      if (extra) stagePhotos.push(extra.photo);
+      const levels = extra ? [...photos.images.map(() => o.structureLevel), extra.level] : undefined;
       const fitted = fitStage(
         transformer,
         vgg,
-        { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: stage.evaluations, contentScale: stage.contentScale },
-        { ...settings, structureWeight: o.structureWeight * structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * stage.hingeScale } },
+        { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: extra?.evaluations ?? stage.evaluations, contentScale: stage.contentScale },
+        { ...settings, structureWeight: o.structureWeight * structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * (extra ? 1 : stage.hingeScale), levels } },
         from,
         index,
         {
@@ -226,6 +241,25 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       result.stages.push(...rest.records);
       result.cancelled = rest.cancelled;
     }
+    if (!result.cancelled && closeUp) {
+      // The close-up guard: one more last-size stage with the face among the photos, only when
+      // the vector paints it above the level (close-up-guard.ts).
+      const face = keep(tidy(() => imageToTensor(closeUp, device)));
+      let check: CloseUpCheck;
+      try {
+        check = checkCloseUp(transformer, vgg, vector, face, o.closeUpRatio, { modelDir: o.modelDir, device });
+      } finally {
+        face.dispose();
+      }
+      result.closeUp = check;
+      if (check.triggered) {
+        total += o.closeUpEvaluations;
+        const guarded = await runStage(o.stages.length - 1, vector, 0, { photo: closeUp, level: check.level, evaluations: o.closeUpEvaluations });
+        vector = guarded.vector;
+        result.stages.push(guarded.record);
+        result.cancelled = guarded.cancelled;
+      }
+    }
   } finally {
     transformer.dispose();
     vgg.dispose();
@@ -262,6 +296,11 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       branchLosses: result.branchLosses,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
+      closeUpPhoto: o.closeUpPhoto ? path.relative(o.photos, o.closeUpPhoto) : null,
+      closeUpColours: o.closeUpColours,
+      closeUpRatio: o.closeUpRatio,
+      closeUpEvaluations: o.closeUpEvaluations,
+      closeUp: result.closeUp,
       keepPaintingBorder: o.keepPaintingBorder,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
       photoFolder: path.resolve(o.photos),
