@@ -42,15 +42,6 @@ describe('--method ot: options', () => {
     assert.equal(resolve({ styleWeight: 7 }).styleWeight, 7);
   });
 
-  test('--quality standard: 60 evaluations at full size (the style distance has stopped falling), Gatys keeps 150; high and --iterations unchanged', () => {
-    const plan = (method: 'ot' | 'gatys', extra: Record<string, unknown> = {}) =>
-      resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/ot-plan.png', method, size: 512, quality: 'standard', ...extra }).scaleIterations;
-    assert.deepEqual(plan('ot'), [40, 20, 60]);
-    assert.deepEqual(plan('gatys'), [40, 20, 150]);
-    assert.equal(plan('ot', { quality: 'high' }).at(-1), 500);
-    assert.equal(plan('ot', { iterations: 90 }).at(-1), 90);
-  });
-
   test('memory: the plan covers the peak measured at 512 px (2,138 MiB) and refuses it under --max-memory 2GB, naming a size that fits', () => {
     const stage = { width: 512, height: 384, stylePixels: [512 * 405], precision: 'bf16' as const, optimizer: 'lbfgs' as const, history: 100, iterations: 28, finalSide: 512 };
     const base = 300 * 2 ** 20;

@@ -81,8 +81,7 @@ export function plannedStages(r: EstimateRequest): Stage[] {
   const px = (side: number) => pixelsAtSide(side, r.width, r.height);
   if (r.kind === 'fast') return [{ pixels: px(r.size), evaluations: 1 }];
   if (r.iterations !== undefined) return [{ pixels: px(r.size), evaluations: r.iterations }];
-  const quality = r.quality ?? 'standard';
-  return planStages(r.size, quality, METHODS[r.transferMethod ?? 'gatys'].defaults.finalIterations?.[quality]).map((s) => ({ pixels: px(s.size), evaluations: s.iterations }));
+  return planStages(r.size, r.quality ?? 'standard').map((s) => ({ pixels: px(s.size), evaluations: s.iterations }));
 }
 
 interface Tiling {

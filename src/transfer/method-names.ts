@@ -38,8 +38,6 @@ export interface MethodDefaults {
   alpha: number;
   /** L-BFGS curvature pairs kept (each holds two image-sized vectors). */
   lbfgsHistory: number;
-  /** The full-size stage's evaluations at most, per --quality, where they differ from the preset's. */
-  finalIterations?: Partial<Record<'draft' | 'standard' | 'high', number>>;
 }
 
 export interface MethodInfo {
@@ -95,8 +93,6 @@ export const METHODS: Record<MethodName, MethodInfo> = {
     description: 'Optimal transport (Heitz et al. 2021): match the distribution of the painting\'s features along random directions (sliced Wasserstein), keep the photo\'s self-similarity',
     capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true },
     // Gatys's weights and strength scale: src/transfer/ot scales them to its own loss blocks.
-    // standard: 60 evaluations at full size, not 150: the style distance stops falling by then
-    // (Tübingen × Starry Night, 512 px: 0.835× Gatys's at 60, 0.83× at 80; src/transfer/ot).
-    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: OT_CONTENT_LAYERS, alpha: 0, lbfgsHistory: 100, finalIterations: { standard: 60 } },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: OT_CONTENT_LAYERS, alpha: 0, lbfgsHistory: 100 },
   },
 };

@@ -285,7 +285,7 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
   let scaleIterations: number[];
   let scaleTolerances: number[];
   if (quality) {
-    const plan = planStages(o.size, quality, method.defaults.finalIterations?.[quality]);
+    const plan = planStages(o.size, quality);
     scales = plan.map((s) => s.size);
     scaleIterations = plan.map((s, i) => (i === plan.length - 1 && options.iterations !== undefined ? options.iterations : s.iterations));
     scaleTolerances = plan.map((s, i) => (i === plan.length - 1 && options.iterations !== undefined ? 0 : s.tolerance));

@@ -54,11 +54,8 @@ export interface StagePlan {
   tolerance: number;
 }
 
-/**
- * The stages of `quality` for an output of `size` px: `stageStep` apart, ending at `size`; the
- * last one at most `finalIterations` evaluations (default: the preset's, see MethodDefaults).
- */
-export function planStages(size: number, quality: Quality, finalIterations?: number): StagePlan[] {
+/** The stages of `quality` for an output of `size` px: `stageStep` apart, ending at `size`. */
+export function planStages(size: number, quality: Quality): StagePlan[] {
   const preset = QUALITY_PRESETS[quality];
   if (!preset) throw new NstError(`unknown quality '${quality}' (available: ${QUALITY_NAMES.join(', ')})`);
   const first = Math.max(Math.min(MIN_STAGE_SIZE, size), Math.round(size * preset.firstStageRatio));
@@ -68,7 +65,7 @@ export function planStages(size: number, quality: Quality, finalIterations?: num
   // twice its side about half as many (never below MIN_COARSE_ITERATIONS).
   return sizes.map((s, i) =>
     i === sizes.length - 1
-      ? { size: s, iterations: finalIterations ?? preset.finalIterations, tolerance: preset.tolerance }
+      ? { size: s, iterations: preset.finalIterations, tolerance: preset.tolerance }
       : { size: s, iterations: Math.max(MIN_COARSE_ITERATIONS, Math.round((preset.coarseIterations * sizes[0]) / s)), tolerance: preset.coarseTolerance },
   );
 }
