@@ -39,11 +39,12 @@ function quarterBytesPerPixel(precision: Precision): number {
 }
 /**
  * The residual blocks on the whole photo's ¼-resolution activations, per photo pixel, before the
- * machine's own figure (a 'fast-blocks' probe) is measured: one AMD EPYC measured 188 B/px in fp32
- * and 107 in bf16 (six activations and the convolutions' workspaces); plus 15 %.
+ * machine's own figure (a 'fast-blocks' probe) is measured: one AMD EPYC measured 130–163 B/px in
+ * fp32 and 70–84 in bf16 at 2,048 px (four activations: the block's input, the padded copy and
+ * oneDNN's blocked copies; six before each layer freed its temporaries); plus 15 %.
  */
 export function fastBlocksTableCost(precision: Precision): MemoryCost {
-  return { fixedBytes: 0, bytesPerPixel: precision === 'bf16' ? 125 : 220 };
+  return { fixedBytes: 0, bytesPerPixel: precision === 'bf16' ? 95 : 190 };
 }
 /** A fast network's cost: a tile's pass, and the residual blocks run on the whole photo. */
 export type FastCost = MemoryCost & { blocks?: MemoryCost };
