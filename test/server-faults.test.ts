@@ -331,14 +331,16 @@ describe('slow uploads', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   before(async () => {
     // Small values keep the test fast: 4 slots, 2 per client, at least 1,000 bytes/s over every
-    // half second, 3 s for a body, 1 s for headers, 1 s of waiting for a slot.
+    // 1.5 s, 3 s for a body, 1 s for headers, 1 s of waiting for a slot. The slot wait ends before
+    // the first rate cut can free a slot, and the rate cut comes before the deadline: the tests
+    // read which rule acted from the answers, never from the clock (a loaded machine stretches it).
     server = await startTestServer({
       threads: 1,
       maxConcurrentUploads: 4,
       maxUploadsPerClient: 2,
       uploadSlotWaitMs: 1000,
       minUploadBytesPerSecond: 1000,
-      uploadRateWindowMs: 500,
+      uploadRateWindowMs: 1500,
       uploadTimeoutMs: 3000,
       headersTimeoutMs: 1000,
     });
@@ -352,17 +354,16 @@ describe('slow uploads', () => {
     const slow = Array.from({ length: 4 }, () => slowUpload(server.url, { bytesPerSecond: 100, giveUpMs: 40_000 }));
     await new Promise((r) => setTimeout(r, 200));
     // Another address of this machine: another client.
+    // 201, not 503: had the slow client taken every slot, this upload would have waited for one,
+    // and the wait (1 s) ends before any slow upload is cut (1.5 s) and frees one.
     const other = await upload(server.url, jobForm({ method: 'fast', fastStyle: 'wave', size: 32 }, { content: CONTENT_PNG }), '127.0.0.2');
     assert.equal(other.status, 201, other.body);
-    assert.ok(other.ms < 2000, `the other client waited ${other.ms} ms`);
     const outcomes = await Promise.all(slow);
-    for (const o of outcomes) {
-      assert.ok(o.ms < 4000, `a slow upload ran ${o.ms} ms`);
-      assert.ok(o.status === 408 || o.status === 429, `${o.status}: ${o.body}`);
-    }
+    for (const o of outcomes) assert.ok(o.status === 408 || o.status === 429, `${o.status}: ${o.body}`);
     const cut = outcomes.filter((o) => o.status === 408);
     assert.ok(cut.length >= 2, outcomes.map((o) => o.status).join(' '));
-    assert.equal(JSON.parse(cut[0].body).error, 'the upload is too slow (under 1000 bytes/s for 0.5 s); the server stopped receiving it');
+    // Cut for their pace, not by the 3-s deadline: at once.
+    for (const o of cut) assert.equal(JSON.parse(o.body).error, 'the upload is too slow (under 1000 bytes/s for 1.5 s); the server stopped receiving it');
     assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'uploads')), [], 'nothing of them is kept');
   });
 
@@ -375,7 +376,8 @@ describe('slow uploads', () => {
     assert.deepEqual(byStatus, [408, 408, 429], outcomes.map((o) => `${o.status} ${o.body}`).join('\n'));
     const late = outcomes.find((o) => o.status === 408)!;
     assert.equal(JSON.parse(late.body).error, 'the upload took longer than 3 s; the server stopped receiving it');
-    assert.ok(late.ms >= 2900 && late.ms < 5000, `cut after ${late.ms} ms`);
+    // Not before the deadline (load only makes it later); that the deadline cut it, the message says.
+    assert.ok(late.ms >= 2900, `cut after ${late.ms} ms`);
     const waited = outcomes.find((o) => o.status === 429)!;
     assert.equal(JSON.parse(waited.body).error, 'this client is sending 2 uploads already (the most one client may send at once); send this one when one has finished');
     assert.equal(waited.headers['retry-after'], '5');
@@ -397,7 +399,9 @@ describe('slow uploads', () => {
         resolve({ text, ms: Date.now() - t0 });
       });
     });
+    // The client drips forever (until its own 10-s give-up, with no answer): a 408 is the server's
+    // headers deadline, which cannot come before 1 s.
     assert.match(answer.text, /^HTTP\/1\.1 408 /);
-    assert.ok(answer.ms < 2500, `closed after ${answer.ms} ms`);
+    assert.ok(answer.ms >= 900, `closed after ${answer.ms} ms`);
   });
 });

@@ -299,14 +299,12 @@ export class TransformerNet {
   stage(name: string, h: Tensor, preNorm = false): Tensor {
     if (/^res\d+$/.test(name)) {
       if (gradEnabled()) return h.add(this.layer(`${name}.conv2`, this.layer(`${name}.conv1`, h, true), false));
-      // Inference: free the block's first half once read (tiled inference runs the blocks on a
-      // whole print-size photo's ¼-resolution activations).
-      const half = tidy(() => this.layer(`${name}.conv1`, h, true));
-      const residual = tidy(() => this.layer(`${name}.conv2`, half, false));
-      half.dispose();
-      const out = h.add(residual);
-      residual.dispose();
-      return out;
+      // Inference: the block's first half is freed as soon as the second conv has read it, and the
+      // sum lands in the residual's own memory (x + r and r + x are the same floats), so a block
+      // holds its input and two activations at most (tiled inference runs the blocks on a whole
+      // print-size photo's ¼-resolution activations).
+      const half = this.layer(`${name}.conv1`, h, true);
+      return this.layer(`${name}.conv2`, half, false, false, true).addInPlace(h);
     }
     return this.layer(name, h, name !== 'conv_out', preNorm);
   }
@@ -340,25 +338,40 @@ export class TransformerNet {
     this.weightCache.clear();
   }
 
-  private layer(name: string, x: Tensor, relu: boolean, preNorm = false): Tensor {
+  /**
+   * One layer: (upsampling,) padding, convolution, normalisation, relu. Without autograd nothing
+   * reads a temporary again once the next op has, so each is freed at once (and `x` as well where
+   * the caller hands it over: `consume`): a layer holds its input and one or two temporaries
+   * instead of all of them until it ends, and the relu runs in place.
+   */
+  private layer(name: string, x: Tensor, relu: boolean, preNorm = false, consume = false): Tensor {
     const spec = this.specs.find((l) => l.name === name)!;
+    const inference = !gradEnabled();
+    const then = (t: Tensor, op: (t: Tensor) => Tensor): Tensor => {
+      if (!inference) return op(t);
+      const out = tidy(() => op(t));
+      if (out !== t && (t !== x || consume)) t.dispose();
+      return out;
+    };
     let h: Tensor;
     if (spec.kind === 'up' && this.variant === 'johnson-ml5') {
-      h = this.transposedConv(name, x);
+      h = then(x, (t) => this.transposedConv(name, t));
     } else {
-      let input = x;
-      if (spec.kind === 'up') input = resize(x, 2 * x.shape[2], 2 * x.shape[3], 'nearest');
+      const input = spec.kind === 'up' ? then(x, (t) => resize(t, 2 * t.shape[2], 2 * t.shape[3], 'nearest')) : x;
       const stride = spec.kind === 'down' ? 2 : 1;
       const bias = spec.bias ? this.toCompute(this.params.get(`${name}.bias`)!) : null;
       const weight = this.computeWeight(name, (w) => w);
       // Zero 'same' padding at stride 1 is the convolution's own (no padded copy of the input).
       const zeroSame = this.variant === 'johnson-ml5' && this.padding === 'exact' && stride === 1;
       const padding = zeroSame ? Math.floor(spec.kernel / 2) : 0;
-      h = conv2d(zeroSame ? input : this.padFor(input, spec.kernel, stride), weight, bias, stride, padding);
+      const padded = zeroSame ? input : then(input, (t) => this.padFor(t, spec.kernel, stride));
+      h = then(padded, (t) => conv2d(t, weight, bias, stride, padding));
     }
     if (preNorm) return h;
-    if (spec.norm) h = this.instanceNorm(h, name);
-    return relu ? h.relu() : h;
+    if (spec.norm) h = then(h, (t) => this.instanceNorm(t, name));
+    if (!relu) return h;
+    // h is this layer's own (a convolution's or normalisation's output): relu in place is the same.
+    return inference ? h.clampInPlace(0, null) : h.relu();
   }
 
   /**

@@ -3,7 +3,7 @@
  * pass per photo. In a batch (a folder of photos), unreadable photos are skipped with a warning;
  * cancellation stops between photos.
  */
-import { configureThread, resolvePrecision } from '../../engine';
+import { configureThread, releaseFreeMemory, resolvePrecision } from '../../engine';
 import { luminancePreserveColors, RgbImage } from '../../image';
 import { loadStyleModel } from '../../models/style-model-format';
 import { TransformerNet } from '../../models/transformer-net';
@@ -63,7 +63,12 @@ export async function runFast(options: ResolvedFastOptions, hooks: FastHooks = {
       let out = tiling ? stylizeImageTiled(model.net, image, tiling, options.preserveColors) : stylizeImage(model.net, image, options.preserveColors);
       // The published networks invent dots on dark flat areas at print sizes, leave the pattern of
       // their 4-px upsampling grid, and wreck weaves a texture of its own (pretrained-cleanup.ts).
-      if (cleans) out = (await cleanPretrainedOutput(out, image, result.model.style)).image;
+      // Its full-size buffers come after the network's freed memory is handed back (the allocator
+      // kept it: at 2,048 px in fp32 the cleanup went ~110 MiB over the tiles' peak).
+      if (cleans) {
+        releaseFreeMemory();
+        out = (await cleanPretrainedOutput(out, image, result.model.style)).image;
+      }
       return { image: out, ms: performance.now() - t0, tile: tiling?.tile, ...(tiling ? { peakMiB: Math.round(peakResidentBytes() / 2 ** 20) } : {}) };
     });
   } finally {

@@ -39,11 +39,12 @@ function quarterBytesPerPixel(precision: Precision): number {
 }
 /**
  * The residual blocks on the whole photo's ¼-resolution activations, per photo pixel, before the
- * machine's own figure (a 'fast-blocks' probe) is measured: one AMD EPYC measured 188 B/px in fp32
- * and 107 in bf16 (six activations and the convolutions' workspaces); plus 15 %.
+ * machine's own figure (a 'fast-blocks' probe) is measured: one AMD EPYC measured 130–163 B/px in
+ * fp32 and 70–84 in bf16 at 2,048 px (four activations: the block's input, the padded copy and
+ * oneDNN's blocked copies; six before each layer freed its temporaries); plus 15 %.
  */
 export function fastBlocksTableCost(precision: Precision): MemoryCost {
-  return { fixedBytes: 0, bytesPerPixel: precision === 'bf16' ? 125 : 220 };
+  return { fixedBytes: 0, bytesPerPixel: precision === 'bf16' ? 95 : 190 };
 }
 /** A fast network's cost: a tile's pass, and the residual blocks run on the whole photo. */
 export type FastCost = MemoryCost & { blocks?: MemoryCost };
@@ -209,32 +210,43 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
   // on the whole photo) with their input's own, as in one pass.
   net.normStatistics = { mode: 'use', stats };
   const x = tensor(image.data, [1, 3, height, width], net.device);
-  const data = new Float32Array(3 * width * height);
+  // The tiles' cores go straight into one output tensor, read out once at the end: a JS array per
+  // tile was garbage the collector left for later (+68 MiB over 9 tiles at 2,048 px).
+  const output = zeros([1, 3, height, width], net.device);
+  let data: Float32Array | undefined;
   try {
     noGrad(() => {
+      // Each tile's freed memory goes back at once: tiles of other sizes (the last row and column)
+      // and the whole-photo buffers between them otherwise split what the allocator keeps, and a
+      // phase's peak moved by ~90 MiB between runs of 2,048 px (fp32) with tiles 4 px apart.
+      const perTile = (fn: () => void) => {
+        tidy(fn);
+        releaseFreeMemory();
+      };
+      const qh = Math.ceil(height / 4);
+      const qw = Math.ceil(width / 4);
+      // The ¼-resolution photo, before the tiles for the same reason.
+      let q: Tensor = tidy(() => {
+        const z = zeros([1, net.architecture.channels[2], qh, qw], net.device);
+        return net.precision === 'bf16' ? z.cast('bfloat16').contiguous(true) : z;
+      });
       // 1. The encoder, one normalised layer at a time, then its ¼-resolution output from the cores.
       const input = (r: Span, c: Span) => net.networkInput(x.narrow(2, r.extent[0], r.extent[1] - r.extent[0]).narrow(3, c.extent[0], c.extent[1] - c.extent[0]));
       ENCODER_LAYERS.forEach((layer, i) => {
         const acc = new ChannelStatistics();
         for (const [r, c] of tiles) {
-          tidy(() => {
+          perTile(() => {
             const h = through(net, input(r, c), ENCODER_LAYERS.slice(0, i));
             acc.add(coreOf(net.stage(layer, h, true), r, c, 2 ** i));
           });
         }
         stats.set(layer, acc.tensors(net.device));
       });
-      const qh = Math.ceil(height / 4);
-      const qw = Math.ceil(width / 4);
-      let q: Tensor | null = null;
       for (const [r, c] of tiles) {
-        const part = tidy(() => coreOf(through(net, input(r, c), ENCODER_LAYERS), r, c, 4).contiguous());
-        q ??= tidy(() => {
-          const z = zeros([1, part.shape[1], qh, qw], net.device);
-          return net.precision === 'bf16' ? z.cast('bfloat16').contiguous(true) : z;
+        perTile(() => {
+          const part = coreOf(through(net, input(r, c), ENCODER_LAYERS), r, c, 4);
+          q.narrow(2, r.core[0] / 4, part.shape[2]).narrow(3, c.core[0] / 4, part.shape[3]).copyInPlace(part);
         });
-        q.narrow(2, r.core[0] / 4, part.shape[2]).narrow(3, c.core[0] / 4, part.shape[3]).copyInPlace(part);
-        part.dispose();
       }
       // 2. The residual blocks on the whole ¼-resolution photo: their own exact statistics. The
       // tiles' freed memory is handed back first (tcmalloc keeps it, and the blocks' larger
@@ -242,7 +254,7 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
       // blocks' after them, so each phase's peak is its own (planFastTiling).
       releaseFreeMemory();
       const blocks = net.stageNames().filter((n) => /^res\d+$/.test(n));
-      const encoded = q!;
+      const encoded = q;
       q = through(net, encoded, blocks);
       if (q !== encoded) encoded.dispose();
       releaseFreeMemory();
@@ -256,7 +268,7 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
         if (!net.isNormalised(layer)) return;
         const acc = new ChannelStatistics();
         for (const [r, c] of qTiles) {
-          tidy(() => {
+          perTile(() => {
             const h = through(net, qInput(r, c), DECODER_LAYERS.slice(0, i));
             // up1 doubles the ¼-resolution tile; up2 and conv_out are at 4×.
             acc.add(coreOf(net.stage(layer, h, true), r, c, 1 / Math.min(4, 2 ** (i + 1))));
@@ -264,27 +276,20 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
         }
         stats.set(layer, acc.tensors(net.device));
       });
-      const plane = width * height;
       for (const [r, c] of qTiles) {
         const y0 = 4 * r.core[0];
         const x0 = 4 * c.core[0];
         const rowsKept = Math.min(height, 4 * r.core[1]) - y0;
         const colsKept = Math.min(width, 4 * c.core[1]) - x0;
-        const values = tidy(() => {
+        perTile(() => {
           const h = through(net, qInput(r, c), DECODER_LAYERS);
           const y = net.networkOutput(h, h.shape[2], h.shape[3]).clamp(0, 1);
-          return y.narrow(2, y0 - 4 * r.extent[0], rowsKept).narrow(3, x0 - 4 * c.extent[0], colsKept).contiguous().data();
+          output.narrow(2, y0, rowsKept).narrow(3, x0, colsKept).copyInPlace(y.narrow(2, y0 - 4 * r.extent[0], rowsKept).narrow(3, x0 - 4 * c.extent[0], colsKept));
         });
-        const n = rowsKept * colsKept;
-        for (let ch = 0; ch < 3; ch++) {
-          for (let row = 0; row < rowsKept; row++) {
-            const from = ch * n + row * colsKept;
-            data.set(values.subarray(from, from + colsKept), ch * plane + (y0 + row) * width + x0);
-          }
-        }
       }
       quarter.dispose();
     });
+    data = output.data();
   } finally {
     for (const { mean, variance } of stats.values()) {
       mean.dispose();
@@ -292,7 +297,8 @@ export function stylizeImageTiled(net: TransformerNet, image: RgbImage, plan: Fa
     }
     net.normStatistics = null;
     x.dispose();
+    output.dispose();
   }
-  const out: RgbImage = { width, height, data };
+  const out: RgbImage = { width, height, data: data! };
   return preserveColors === 'luminance' ? luminancePreserveColors(out, image) : out;
 }
