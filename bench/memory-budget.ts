@@ -74,7 +74,10 @@ export function benchMemoryBudget(budgets = ['1GB', '2GB', '3GB'], size = 2048, 
   }
 }
 
-if (require.main === module) {
+if (require.main === module && (process.argv.includes('--help') || process.argv.includes('-h'))) {
+  process.stdout.write('node dist/bench/memory-budget.js [--budgets 1GB,2GB,3GB] [--size 2048] [--only stylize,fast,video]\n' +
+    'peak RSS over --max-memory of each case, each a fresh CLI process under /usr/bin/time -v (JSON; minutes per case)\n');
+} else if (require.main === module) {
   const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
   const budgets = (arg('--budgets') ?? '1GB,2GB,3GB').split(',');
   const only = new Set((arg('--only') ?? 'stylize,fast,video').split(','));
