@@ -12,6 +12,7 @@ import { gradients, keep, noGrad, Tensor, tensor, tidy } from '../../engine';
 import { GatysObjective, LossBreakdown } from '../../losses';
 import { ArbitraryStyleTransformer, STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import { Vgg19 } from '../../models/vgg19';
+import { DistributionTarget } from './distribution-loss';
 import { StructureTarget, STRUCTURE_LAYER } from './structure-loss';
 import { VectorLbfgs } from './vector-lbfgs';
 
@@ -40,6 +41,12 @@ export interface FitLossSettings {
    * 7–13 (docs/fitted-styles-quality.md). Absent: no prior.
    */
   vectorPrior?: { radius: number; weight: number };
+  /**
+   * A distribution style term (distribution-loss.ts), per photo: weight · E · max(0, r − level)²,
+   * r the sliced-Wasserstein distance of the output to the painting over the unstyled photo's
+   * (the check's style ratio), E as for the hinge. Absent or weight 0: none.
+   */
+  distribution?: { weight: number; level: number; layers: string[]; directions: number };
 }
 
 /** One stage's inputs: RGB [0,1] NCHW tensors at the stage's size. */
@@ -56,7 +63,7 @@ export interface FitStep {
   evaluation: number;
   evaluations: number;
   /** structure: the weighted term; structureLoss: the photos' mean structure loss S (unweighted). */
-  losses: { total: number; content: number; style: number; tv: number; structure: number; structureLoss: number };
+  losses: { total: number; content: number; style: number; tv: number; structure: number; structureLoss: number; distribution?: number; distributionRatio?: number };
 }
 
 export interface FitHooks {
@@ -104,6 +111,11 @@ export function fitStage(
   const structures = structureWeight > 0 || hinge ? inputs.photos.map((p) => StructureTarget.ofPhoto(vgg, p)) : [];
   const levels = inputs.photos.map((_, i) => hinge?.levels?.[i] ?? hinge?.level ?? 0);
   const hingeWeights = hinge ? inputs.photos.map((p, i) => (hinge.weight * unstyledObjective(objectives[i], vgg, p)) / levels[i] ** 2) : [];
+  const dist = settings.distribution && settings.distribution.weight > 0 ? settings.distribution : undefined;
+  const [, , ph, pw] = inputs.photos[0].shape;
+  const distTarget = dist ? DistributionTarget.ofPainting(vgg, inputs.painting, dist.layers, dist.directions, [ph, pw]) : undefined;
+  const distRefs = distTarget ? inputs.photos.map((p) => distTarget.imageDistance(vgg, p)) : [];
+  const distWeights = dist ? inputs.photos.map((p, i) => dist.weight * unstyledObjective(objectives[i], vgg, p)) : [];
   const v = keep(tensor(start, [STYLE_VECTOR_LENGTH]).variable());
   const optimizer = makeOptimizer(v);
   let best: { vector: Float32Array; losses: FitStep['losses'] } = { vector: Float32Array.from(start), losses: { total: Infinity, content: NaN, style: NaN, tv: NaN, structure: NaN, structureLoss: NaN } };
@@ -118,7 +130,7 @@ export function fitStage(
       const { losses, grad } = tidy(() => {
         const norms = transformer.styleNormParams(v);
         let total: Tensor | null = null;
-        const parts = { content: 0, style: 0, tv: 0, structure: 0, structureLoss: 0 };
+        const parts = { content: 0, style: 0, tv: 0, structure: 0, structureLoss: 0, ...(distTarget ? { distribution: 0, distributionRatio: 0 } : {}) };
         inputs.photos.forEach((photo, i) => {
           const y = transformer.forward(photo, norms);
           const t = objectives[i].terms(vgg.preprocess(y));
@@ -130,6 +142,15 @@ export function fitStage(
             photoTotal = photoTotal.add(structure);
             parts.structure += structure.item() / inputs.photos.length;
             parts.structureLoss += s.item() / inputs.photos.length;
+          }
+          if (distTarget && dist) {
+            const missing = dist.layers.filter((l) => !t.features.has(l));
+            const extra = missing.length > 0 ? vgg.forward(vgg.preprocess(y), missing) : new Map<string, Tensor>();
+            const ratio = distTarget.distance(new Map(dist.layers.map((l) => [l, t.features.get(l) ?? extra.get(l)!]))).div(distRefs[i]);
+            const term = ratio.sub(dist.level).relu().square().mul(distWeights[i]);
+            photoTotal = photoTotal.add(term);
+            parts.distribution! += term.item() / inputs.photos.length;
+            parts.distributionRatio! += ratio.item() / inputs.photos.length;
           }
           total = total ? total.add(photoTotal) : photoTotal;
           parts.content += sumOf(t.content) / inputs.photos.length;
@@ -156,6 +177,7 @@ export function fitStage(
     v.dispose();
     for (const o of objectives) o.dispose();
     for (const st of structures) st.dispose();
+    distTarget?.dispose();
   }
   return { vector: best.vector, best: best.losses, evaluations: done, cancelled };
 }

@@ -138,7 +138,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   const photos = await loadTrainingPhotos(o.photos, o.photoCount, maxSize, o.seed, warn);
 
   const transformer = loadArbitraryTransformer(o.modelDir, device, precision);
-  const vgg = Vgg19.load({ modelDir: o.modelDir, device, upTo: deepestLayer([...o.contentLayers, ...o.styleLayers]), precision });
+  const vgg = Vgg19.load({ modelDir: o.modelDir, device, upTo: deepestLayer([...o.contentLayers, ...o.styleLayers, ...(o.swdWeight > 0 ? o.swdLayers : [])]), precision });
   const settings: FitLossSettings = {
     contentWeight: o.contentWeight,
     styleWeight: o.styleWeight,
@@ -183,7 +183,12 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
         transformer,
         vgg,
         { painting: toTensor(painting), photos: stagePhotos.map(toTensor), evaluations: extra?.evaluations ?? stage.evaluations, contentScale: stage.contentScale },
-        { ...settings, structureWeight: o.structureWeight * structureScale, structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * (extra ? 1 : stage.hingeScale), levels } },
+        {
+          ...settings,
+          structureWeight: o.structureWeight * structureScale,
+          structureHinge: { level: o.structureLevel, weight: o.structureHingeWeight * (extra ? 1 : stage.hingeScale), levels },
+          distribution: { weight: o.swdWeight * stage.swdScale, level: o.swdLevel, layers: o.swdLayers, directions: o.swdDirections },
+        },
         from,
         index,
         {
@@ -296,6 +301,10 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       branchLosses: result.branchLosses,
       vectorRadius: o.vectorRadius,
       vectorPriorWeight: o.vectorPriorWeight,
+      swdWeight: o.swdWeight,
+      swdLevel: o.swdLevel,
+      swdLayers: o.swdLayers,
+      swdDirections: o.swdDirections,
       closeUpPhoto: o.closeUpPhoto ? path.relative(o.photos, o.closeUpPhoto) : null,
       closeUpColours: o.closeUpColours,
       closeUpRatio: o.closeUpRatio,
