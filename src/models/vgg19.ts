@@ -57,6 +57,13 @@ export const VGG19_LAYERS: readonly Op[] = (() => {
 
 export const VGG19_LAYER_NAMES: readonly string[] = VGG19_LAYERS.map((o) => o.name);
 
+/** How many input pixels a side one position of this layer's feature map spans: 2 per pooling before it (relu1_1: 1, relu3_1: 4). */
+export function layerStride(name: string): number {
+  const at = VGG19_LAYER_NAMES.indexOf(name);
+  if (at < 0) throw new Error(`unknown VGG19 layer '${name}'`);
+  return 2 ** VGG19_LAYERS.slice(0, at + 1).filter((o) => o.kind === 'pool').length;
+}
+
 /** Throws a one-line error naming the valid layers when a name is unknown. */
 export function checkLayerNames(names: string[], what: string): void {
   for (const n of names) {

@@ -14,7 +14,7 @@
  */
 import { avgPool2d, keep, noGrad, tensor, Tensor, tidy } from '../../engine';
 import { swdLoss } from '../../losses/swd';
-import { Vgg19 } from '../../models/vgg19';
+import { layerStride, Vgg19 } from '../../models/vgg19';
 import { fixedDirections } from '../../quality/sliced-wasserstein';
 
 const MAX_SIDE = 64;
@@ -40,15 +40,15 @@ export class DistributionTarget {
 
   /**
    * From an RGB [0,1] painting; `outputSize` (h, w of the images to be scored) fixes the pooling
-   * per layer, the same for painting and output (VGG halves the size at each relu·_1 after the first).
+   * per layer, the same for painting and output (layerStride: VGG halves the size at each pooling).
    */
   static ofPainting(vgg: Vgg19, painting: Tensor, layers: string[], directions: number, outputSize: [number, number]): DistributionTarget {
     const targets = noGrad(() =>
       tidy(() => {
         const features = vgg.forward(vgg.preprocess(painting), layers);
         return layers.map((l) => {
-          const block = Number(/^relu(\d)_/.exec(l)?.[1] ?? 1) - 1;
-          const pool = poolFor(outputSize[0] >> block, outputSize[1] >> block);
+          const stride = layerStride(l);
+          const pool = poolFor(Math.floor(outputSize[0] / stride), Math.floor(outputSize[1] / stride));
           const f = features.get(l)!.cast('float32');
           const c = f.shape[1];
           const d = keep(tensor(fixedDirections(c, directions, DIRECTION_SEED), [directions, c], f.device));

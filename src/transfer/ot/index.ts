@@ -58,7 +58,7 @@
  * 16 pairs cut SWD by 20 % with CFSD no worse (the first defaults: 0.83×, 1.02×, 3 of 16).
  */
 import type { Tensor } from '../../engine';
-import type { Vgg19 } from '../../models';
+import { layerStride, type Vgg19 } from '../../models';
 import { GatysObjective, StyleSource } from '../../losses';
 import type { ContentLossName, StyleLossName } from '../../losses/layer-losses';
 
@@ -111,7 +111,7 @@ export const OT_SWD_MAX_POSITIONS = 65_536;
 /** The pooling factor of each style layer's sliced-Wasserstein term for an image of h × w pixels. */
 export function otSwdPooling(layers: string[], h: number, w: number): number[] {
   return layers.map((l) => {
-    const stride = 2 ** (Number(/^relu(\d)_/.exec(l)?.[1] ?? 1) - 1);
+    const stride = layerStride(l);
     let pool = 1;
     while (Math.ceil(h / stride / pool) * Math.ceil(w / stride / pool) > OT_SWD_MAX_POSITIONS) pool *= 2;
     return pool;
