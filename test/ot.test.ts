@@ -10,7 +10,8 @@ import { NstError } from '../src/errors';
 import { Vgg19 } from '../src/models/vgg19';
 import { LbfgsWolfe } from '../src/optim';
 import { resolveStylizeOptions } from '../src/transfer/gatys/options';
-import { METHODS, OT_CONTENT_LAYERS } from '../src/transfer/method-names';
+import { METHODS, OT_CONTENT_LAYERS, OT_ROUNDS } from '../src/transfer/method-names';
+import { splitLastStage } from '../src/transfer/gatys/rounds';
 import { planUntiledStage } from '../src/transfer/method-memory';
 import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_SWD_MAX_POSITIONS, OT_WEIGHT_SCALES, otObjective, otRecipe, otSwdPooling } from '../src/transfer/ot';
 import { GatysObjective } from '../src/losses';
@@ -50,6 +51,22 @@ describe('--method ot: options', () => {
     const nnst = planUntiledStage({ ...stage, method: 'nnst', maxMemory: 8 * 2 ** 30, baseBytes: base });
     assert.ok(plan.plannedBytes > nnst.plannedBytes + 500 * 2 ** 20, 'its sorted projections are counted');
     assert.throws(() => planUntiledStage({ ...stage, method: 'ot', maxMemory: 2 * 2 ** 30, baseBytes: base }), (e: Error) => e instanceof NstError && /^--method ot cannot optimise in tiles, .* the largest --size that fits untiled is about \d+ px/.test(e.message));
+  });
+
+  test('rounds: the last stage of a quality plan in six rounds of its size, a default lowered to keep 10 evaluations a round, gatys in one', () => {
+    const standard = resolve({ quality: 'standard', size: 256 });
+    assert.equal(METHODS.ot.defaults.rounds, OT_ROUNDS);
+    assert.deepEqual(standard.scales, [128, ...Array(OT_ROUNDS).fill(256)]);
+    assert.deepEqual(standard.scaleIterations, [40, ...Array(OT_ROUNDS).fill(150 / OT_ROUNDS)]);
+    assert.deepEqual(standard.scaleTolerances, [0.02, ...Array(OT_ROUNDS).fill(0.005)]);
+    const gatys = resolveStylizeOptions({ content: CONTENT, style: STYLE, output: '/tmp/o.png', quality: 'standard', size: 256 });
+    assert.deepEqual([gatys.scales, gatys.scaleIterations], [[128, 256], [40, 150]]);
+    assert.deepEqual(resolve({ iterations: 25 }).scaleIterations, [13, 12], 'the default lowered to 2 rounds; the first takes the remainder');
+    assert.deepEqual(resolve({ iterations: 9 }).scales, [512], 'under 20 evaluations: one stage');
+    assert.deepEqual(resolve({ iterations: 9, rounds: 9 }).scaleIterations, Array(9).fill(1), 'asked for: as many as iterations');
+    assert.deepEqual(splitLastStage({ scales: [64, 128], scaleIterations: [5, 151], scaleTolerances: [0.1, 0.2] }, 6, true),
+      { scales: [64, 128, 128, 128, 128, 128, 128], scaleIterations: [5, 26, 25, 25, 25, 25, 25], scaleTolerances: [0.1, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2] });
+    assert.throws(() => resolve({ iterations: 4, rounds: 5 }), (e: Error) => e instanceof NstError && e.message === '--rounds 5 needs at least 5 iterations in the last stage (it has 4)');
   });
 
   const refused: [string, Record<string, unknown>, RegExp][] = [

@@ -45,6 +45,7 @@ export function stylizeCommand(): Command {
     .addOption(new Option('--preserve-colors <mode>', 'keep the photo\'s colours: luminance (transfer luminance only) or histogram (recolour the style first)').choices(['none', 'luminance', 'histogram']).default('none'))
     .option('--scales <list>', 'multi-resolution: increasing output sizes of successive stages, e.g. 256,512,1024', parseIntegerList('scales'))
     .option('--scale-iterations <list>', 'iterations of each stage (default: --iterations each)', parseIntegerList('scale-iterations'))
+    .option('--rounds <n>', `split the last stage into n rounds, each with new random directions and samples (default ${perMethod((m) => m.defaults.rounds)})`, parseInteger('rounds'))
     .option('--init <how>', 'start from content, style, noise, or an image file', STYLIZE_DEFAULTS.init)
     .option('--noise-ratio <r>', 'blend this much noise (0–1) into the starting image', parseNumber('noise-ratio'), STYLIZE_DEFAULTS.noiseRatio)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['lbfgs', 'adam']).default(STYLIZE_DEFAULTS.optimizer))

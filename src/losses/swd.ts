@@ -9,7 +9,8 @@
  * are drawn once per objective from libtorch's seeded generator and kept, so the loss is a fixed
  * function of the image: L-BFGS's line search and curvature pairs need that (a new set per
  * evaluation makes every line search compare two different functions). A coarse-to-fine run makes
- * a new objective, so a new set, per stage. They are not src/quality's fixed directions (those come
+ * a new objective, so a new set, per stage, and per round of a last stage split into rounds
+ * (src/transfer/gatys/rounds.ts: ot's default, since one set run to convergence is overfitted). They are not src/quality's fixed directions (those come
  * from a TypeScript generator), so the run cannot overfit the measure's own projections.
  */
 import { randn, resize, Tensor } from '../engine';

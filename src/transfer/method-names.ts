@@ -38,6 +38,8 @@ export interface MethodDefaults {
   alpha: number;
   /** L-BFGS curvature pairs kept (each holds two image-sized vectors). */
   lbfgsHistory: number;
+  /** Rounds of the last stage, each with new random draws (gatys/rounds.ts; 1: one objective). */
+  rounds: number;
 }
 
 export interface MethodInfo {
@@ -66,19 +68,25 @@ export const STROTSS_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1
  */
 export const OT_CONTENT_LAYERS: readonly string[] = ['relu3_1'];
 
+/**
+ * Its last stage in rounds with new random directions (gatys/rounds.ts): fitted to one draw, the
+ * output matched the painting along those directions only (tuning pairs in src/transfer/ot).
+ */
+export const OT_ROUNDS = 6;
+
 export const METHODS: Record<MethodName, MethodInfo> = {
   gatys: {
     name: 'gatys',
     description: 'Gatys et al. 2016: match the painting\'s Gram matrices (or another --style-loss) while keeping the photo\'s features',
     capabilities: { masks: true, tiling: true, lossBlocks: true, alpha: false, gatysKnobs: true, weights: true },
-    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: null, alpha: 0, lbfgsHistory: 100 },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: null, alpha: 0, lbfgsHistory: 100, rounds: 1 },
   },
   strotss: {
     name: 'strotss',
     description: 'STROTSS (Kolkin et al. 2019): relaxed optimal transport between output and painting features, self-similarity content',
     capabilities: { masks: true, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: false },
     // α = 1 is STROTSS's own default (content weight 16 at 64 px, halved per doubling).
-    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, contentLayers: null, alpha: 1, lbfgsHistory: 100 },
+    defaults: { contentWeight: 1, styleWeight: 1, tvWeight: 0, styleLayers: STROTSS_LAYERS, contentLayers: null, alpha: 1, lbfgsHistory: 100, rounds: 1 },
   },
   nnst: {
     name: 'nnst',
@@ -86,13 +94,13 @@ export const METHODS: Record<MethodName, MethodInfo> = {
     capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: true, gatysKnobs: false, weights: true },
     // 40 L-BFGS pairs, not 100: NNST's evaluation holds ~1 GB at 512 px, and the 60 pairs less
     // (280 MB at 512 × 384) keep a standard 512-px run under 2 GB.
-    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, contentLayers: null, alpha: 0.75, lbfgsHistory: 40 },
+    defaults: { contentWeight: 0, styleWeight: 1, tvWeight: 0, styleLayers: NNST_LAYERS, contentLayers: null, alpha: 0.75, lbfgsHistory: 40, rounds: 1 },
   },
   ot: {
     name: 'ot',
     description: 'Optimal transport (Heitz et al. 2021): match the distribution of the painting\'s features along random directions (sliced Wasserstein), keep the photo\'s self-similarity',
     capabilities: { masks: false, tiling: false, lossBlocks: false, alpha: false, gatysKnobs: false, weights: true },
     // Gatys's weights and strength scale: src/transfer/ot scales them to its own loss blocks.
-    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: OT_CONTENT_LAYERS, alpha: 0, lbfgsHistory: 100 },
+    defaults: { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, styleLayers: null, contentLayers: OT_CONTENT_LAYERS, alpha: 0, lbfgsHistory: 100, rounds: OT_ROUNDS },
   },
 };

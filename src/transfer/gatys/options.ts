@@ -10,6 +10,7 @@ import { DEFAULT_MAX_PIXELS } from '../../image';
 import type { LossNormalization } from '../../losses';
 import { PRESETS, PRESET_NAMES } from './presets';
 import { planStages, Quality, QUALITY_NAMES } from './quality';
+import { splitLastStage } from './rounds';
 import { defaultMaxMemory, parseMemorySize } from '../tiling/memory-size';
 import { MIN_TILE } from './tiling/memory-model';
 import { CHECKPOINT_MODES, CheckpointMode, DEFAULT_PASSES } from './tiling/settings';
@@ -80,6 +81,11 @@ export interface StylizeOptions {
   scales?: number[];
   /** Iterations of each stage (default: `iterations` for each). */
   scaleIterations?: number[];
+  /**
+   * Split the last stage's evaluations into this many rounds, each drawing its random directions
+   * and sampled positions anew (see rounds.ts). Default: the method's (ot: METHODS.ot, others 1).
+   */
+  rounds?: number;
   /** Start from the content, the style, noise, or an image file. Default 'content'. */
   init?: InitMode | string;
   /** Blend this much uniform noise into the starting image (0–1). Default 0. */
@@ -300,6 +306,8 @@ export function resolveStylizeOptions(options: StylizeOptions): ResolvedStylizeO
     scaleTolerances = scales.map(() => 0);
   }
   scaleIterations.forEach((n) => positiveInt(n, 'scale-iterations'));
+  if (options.rounds !== undefined) positiveInt(options.rounds, 'rounds');
+  ({ scales, scaleIterations, scaleTolerances } = splitLastStage({ scales, scaleIterations, scaleTolerances }, options.rounds ?? method.defaults.rounds, options.rounds !== undefined));
 
   const contentWeight = options.contentWeight ?? method.defaults.contentWeight;
   const styleWeight = options.styleWeight ?? method.defaults.styleWeight;
