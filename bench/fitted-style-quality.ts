@@ -1,13 +1,16 @@
 /**
  * `node dist/bench/fitted-style-quality.js [--paintings a,b|all] [--photos a,b] [--threads N]
- *   [--fitted-dir DIR] [--fit JSON] [--work-dir DIR] [--sheet FILE] [--sheet-cell PX] [--out FILE]`
+ *   [--fitted-dir DIR] [--fit JSON] [--stylise JSON] [--work-dir DIR] [--sheet FILE] [--sheet-cell PX] [--sheet-plain] [--out FILE]`
  *
  * Issue 24's check: fits each held-out painting with the default recipe (or reuses
  * `<fitted-dir>/<painting>.style.json`; `--fit '{"stageContentScales":[30,30,10]}'` overrides
  * fit options for experiments), paints the check's photos, and prints JSON: per photo × painting
  * the CFSD over the Johnson networks' median (target ≤ 1.5) and the SWD over the unstyled photo's
- * (target ≤ 0.7), the vector's norm, and the fit's seconds. `--sheet` writes a contact sheet
- * (photo | painting | fitted | Johnson) of every pair (`--sheet-cell`: its cell size; .jpg or .png).
+ * (target ≤ 0.7), the vector's norm, and the fit's seconds. Photos are painted as `nst fast` paints
+ * them (the fitted styles' finish, FITTED_STYLISE_DEFAULTS: paint scale and palette match);
+ * `--stylise '{"paintScale":1,"paletteMatch":0}'` paints the plain one pass. `--sheet` writes a contact sheet
+ * (photo | painting | fitted | Johnson) of every pair (`--sheet-cell`: its cell size; .jpg or .png;
+ * `--sheet-plain` adds the plain one pass beside the fitted output, scored the same way).
  * Fitted style files go to `--work-dir` (default out/bench/fitted-style-quality).
  */
 import * as fs from 'node:fs';
@@ -21,6 +24,9 @@ import { imageToTensor } from '../src/transfer/image-tensor';
 import { FitStyleOptions, resolveFitOptions } from '../src/transfer/arbitrary/options';
 import { loadArbitraryTransformer, runFitStyle } from '../src/transfer/arbitrary/run-fit';
 import { readStyleFile } from '../src/transfer/arbitrary/style-file';
+import { checkPaintScale } from '../src/transfer/arbitrary/paint-scale';
+import { checkPaletteMatch, stylePalette } from '../src/transfer/arbitrary/palette-match';
+import { FITTED_STYLISE_DEFAULTS } from '../src/transfer/arbitrary/selection';
 import {
   HELD_OUT_PAINTINGS,
   NamedImage,
@@ -46,6 +52,10 @@ async function main(): Promise<void> {
   const threads = value('--threads') ? Number(value('--threads')) : undefined;
   const fittedDir = value('--fitted-dir');
   const fitOverrides = JSON.parse(value('--fit') ?? '{}') as Partial<FitStyleOptions>;
+  const finish = { ...FITTED_STYLISE_DEFAULTS, ...(JSON.parse(value('--stylise') ?? '{}') as { paintScale?: number; paletteMatch?: number }) };
+  checkPaintScale(finish.paintScale);
+  checkPaletteMatch(finish.paletteMatch);
+  const sheetPlain = argv.includes('--sheet-plain');
   const outDir = path.resolve(value('--work-dir') ?? path.join('out', 'bench', 'fitted-style-quality'));
   fs.mkdirSync(outDir, { recursive: true });
   const runtime = configureThread({ threads, seed: 1 });
@@ -70,18 +80,23 @@ async function main(): Promise<void> {
         vector = Float32Array.from(fit.vector);
         fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, closeUp: fit.closeUp, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
       }
+      const palette = finish.paletteMatch > 0 ? await stylePalette(readStyleFile(styleFile)) : undefined;
       const paintingImage = await loadImage(file, { maxSide: SIZE });
       const paintingTensor = keep(tidy(() => imageToTensor(paintingImage)));
       const reference = qualityReference(vgg, paintingTensor);
       try {
         for (const photo of prepared) {
-          const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference });
+          const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, finish);
           rows.push(score);
           process.stderr.write(`${painting.name} × ${photo.name} (${fits[fits.length - 1].branch ?? 'reused'}): cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
+          const label = (s: PairScore) => `${s.cfsdRatio.toFixed(2)} / ${s.swdRatio.toFixed(2)}`;
+          sheet.push({ image: photo.image, lines: [photo.name, 'photo'] }, { image: paintingImage, lines: [painting.name, painting.kind] });
+          if (sheetPlain) {
+            const plain = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference }, { paintScale: 1, paletteMatch: 0 });
+            sheet.push({ image: plain.output, lines: ['plain pass', label(plain.score)] });
+          }
           sheet.push(
-            { image: photo.image, lines: [photo.name, 'photo'] },
-            { image: paintingImage, lines: [painting.name, painting.kind] },
-            { image: output, lines: ['fitted', `cfsd ×${score.cfsdRatio.toFixed(2)} swd ×${score.swdRatio.toFixed(2)}`] },
+            { image: output, lines: [`×${finish.paintScale}, palette ${finish.paletteMatch}`, label(score)] },
             { image: photo.johnsonSample.image, lines: [`johnson ${photo.johnsonSample.style}`, `median cfsd ${score.johnsonMedianCfsd.toFixed(3)}`] },
           );
         }
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
   const sheetFile = value('--sheet');
   if (sheetFile) {
     const cell = Number(value('--sheet-cell') ?? SIZE);
-    const rendered = await renderContactSheet(`fitted styles (${SIZE} px): photo | painting | fitted | Johnson`, sheet, cell, cell, { columns: 4 });
+    const rendered = await renderContactSheet(`fitted styles (${SIZE} px; CFSD ratio / SWD ratio): photo | painting | ${sheetPlain ? 'plain pass | ' : ''}fitted, paint scale ${finish.paintScale}, palette ${finish.paletteMatch} | Johnson`, sheet, cell, cell, { columns: sheetPlain ? 5 : 4 });
     const image = await loadImageFromBuffer(rendered.png);
     fs.writeFileSync(sheetFile, await encodeImage(image, sheetFile.endsWith('.png') ? 'png' : 'jpeg', { quality: 82 }));
   }
@@ -108,7 +123,7 @@ async function main(): Promise<void> {
     worstCfsdRatio: Math.max(...rows.map((r) => r.cfsdRatio)),
     worstSwdRatio: Math.max(...rows.map((r) => r.swdRatio)),
   };
-  const result = { engine: engineInfo(), threads: runtime.threads, fitOverrides, photos: prepared.map((p) => ({ name: p.name, johnsonCfsd: p.johnsonCfsd })), fits, rows, summary };
+  const result = { engine: engineInfo(), threads: runtime.threads, fitOverrides, finish, photos: prepared.map((p) => ({ name: p.name, johnsonCfsd: p.johnsonCfsd })), fits, rows, summary };
   const json = JSON.stringify(result, null, 2) + '\n';
   const outFile = value('--out');
   if (outFile) fs.writeFileSync(outFile, json);

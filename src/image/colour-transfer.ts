@@ -28,10 +28,16 @@ export function colourMoments(image: RgbImage): { mean: number[]; cov: Mat3 } {
   return { mean, cov };
 }
 
+export type ColourMoments = ReturnType<typeof colourMoments>;
+
 /** Recolours `source` so its colour mean and covariance equal those of `target` (not clamped). */
 export function matchColourStatistics(source: RgbImage, target: RgbImage): RgbImage {
+  return matchColourMoments(source, colourMoments(target));
+}
+
+/** Recolours `source` to the given colour mean and covariance (not clamped). */
+export function matchColourMoments(source: RgbImage, t: ColourMoments): RgbImage {
   const s = colourMoments(source);
-  const t = colourMoments(target);
   const a = matMul(symmetricPower(t.cov, 0.5), symmetricPower(s.cov, -0.5));
   const n = source.width * source.height;
   const out = new Float32Array(source.data.length);

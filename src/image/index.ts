@@ -14,5 +14,6 @@ export {
 } from './convert';
 export type { YuvImage } from './convert';
 export { colourMoments, matchColourStatistics } from './colour-transfer';
+export type { ColourMoments } from './colour-transfer';
 export { loadMask } from './mask';
 export type { Mask } from './mask';

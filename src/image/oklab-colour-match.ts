@@ -4,7 +4,7 @@
  * x' = Σ_t^½ Σ_s^−½ (x − μ_s) + μ_t (colour-transfer.ts). OkLAB is perceptually uniform, so matching
  * its moments moves lightness and the two chroma axes apart instead of mixing them as RGB does.
  */
-import { matchColourStatistics } from './colour-transfer';
+import { ColourMoments, colourMoments, matchColourMoments } from './colour-transfer';
 import type { RgbImage } from './load';
 
 /** sRGB transfer function → linear light (odd-symmetric below 0, so out-of-gamut values round-trip). */
@@ -89,7 +89,29 @@ export interface OklabMatchOptions {
  * Unclamped, the moments match exactly; clamping only touches colours outside sRGB's gamut.
  */
 export function matchColoursInOklab(source: RgbImage, target: RgbImage, options: OklabMatchOptions = {}): RgbImage {
-  const out = oklabToRgb(matchColourStatistics(rgbToOklab(source), rgbToOklab(target)));
+  return matchOklabMoments(source, oklabMoments(target), options);
+}
+
+/** An image's OkLAB colour mean and 3×3 covariance. */
+export function oklabMoments(image: RgbImage): ColourMoments {
+  return colourMoments(rgbToOklab(image));
+}
+
+/**
+ * The moments of a mixture of colour distributions (weights sum to 1): the mean of the means, and
+ * the covariance Σ wᵢ (Σᵢ + μᵢμᵢᵀ) − μμᵀ, as if the images' pixels were pooled in those proportions.
+ */
+export function mixColourMoments(parts: ColourMoments[], weights: number[]): ColourMoments {
+  const mean = [0, 1, 2].map((c) => parts.reduce((s, p, i) => s + weights[i] * p.mean[c], 0));
+  const cov = [0, 1, 2].map((a) =>
+    [0, 1, 2].map((b) => parts.reduce((s, p, i) => s + weights[i] * (p.cov[a][b] + p.mean[a] * p.mean[b]), 0) - mean[a] * mean[b]),
+  );
+  return { mean, cov };
+}
+
+/** `source` recoloured to the given OkLAB moments (see matchColoursInOklab). */
+export function matchOklabMoments(source: RgbImage, target: ColourMoments, options: OklabMatchOptions = {}): RgbImage {
+  const out = oklabToRgb(matchColourMoments(rgbToOklab(source), target));
   if (options.clamp ?? true) {
     const d = out.data;
     for (let i = 0; i < d.length; i++) d[i] = d[i] < 0 ? 0 : d[i] > 1 ? 1 : d[i];

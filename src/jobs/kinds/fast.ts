@@ -7,7 +7,8 @@
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
-import { fastStylize } from '../../transfer/fast';
+import { fastStylize, listStyles } from '../../transfer/fast';
+import { PLAIN_PASS } from '../../transfer/arbitrary';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import { fitProgress } from './fit';
@@ -59,9 +60,13 @@ export const fastKind: JobKind = {
     const started = Date.now();
     const output = path.join(ctx.dir, 'final.png');
     const style = p.fastStyle ?? ctx.job.inputs.style?.name ?? 'painting';
+    // Fitted styles paint the plain one pass here: the page paints them in the browser (TF.js)
+    // too and must get the same pixels, and it has no paint scale or palette match yet.
+    const fitted = !p.fastStyle || listStyles(ctx.modelDir).find((s) => s.name === p.fastStyle)?.kind === 'fitted';
     const result = await fastStylize(
       {
         ...(p.fastStyle ? { style: p.fastStyle } : { styleImage: ctx.inputs.style!, fitEvaluations: ctx.fit?.evaluations, fitSizes: ctx.fit?.sizes, photos: ctx.fit?.photos }),
+        ...(fitted ? PLAIN_PASS : {}),
         content: ctx.inputs.content!,
         output,
         size: p.size,

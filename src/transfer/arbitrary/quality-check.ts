@@ -16,7 +16,11 @@ import { findModelFile, PROJECT_ROOT } from '../../models/model-dir';
 import { loadStyleModel } from '../../models/style-model-format';
 import { Vgg19 } from '../../models/vgg19';
 import { measureQuality, qualityReference, QualityReference } from '../../quality';
+import { ColourMoments } from '../../image';
 import { imageToTensor, tensorToImage } from '../image-tensor';
+import { paintAtScale } from './paint-scale';
+import { FITTED_STYLISE_DEFAULTS } from './selection';
+import { finishPalette, StyliseFinish } from './stylize';
 import { JOHNSON_STYLES, median } from './close-up-guard';
 import { loadSquare } from './run-fit';
 
@@ -122,15 +126,32 @@ export async function preparePhoto(vgg: Vgg19, photo: NamedImage, size: number, 
   };
 }
 
-/** Paints the prepared photo with a style vector and scores it against the issue's targets. */
+/**
+ * Paints the prepared photo with a style vector as `nst fast` does (by default the fitted styles'
+ * finish: paint scale and palette, FITTED_STYLISE_DEFAULTS; the palette is the painting's, from its
+ * style file) and scores it against the issue's targets.
+ */
 export function scoreFittedStyle(
   vgg: Vgg19,
   net: ArbitraryStyleTransformer,
   vector: Float32Array,
   photo: PreparedPhoto,
-  painting: { name: string; reference: QualityReference },
+  painting: { name: string; reference: QualityReference; palette?: ColourMoments },
+  finish: Omit<StyliseFinish, 'palette'> = FITTED_STYLISE_DEFAULTS,
 ): { score: PairScore; output: RgbImage } {
-  const y = noGrad(() => tidy(() => net.stylise(photo.tensor, tensor(vector, [STYLE_VECTOR_LENGTH]))));
+  const v = tensor(vector, [STYLE_VECTOR_LENGTH]);
+  let output: RgbImage;
+  try {
+    const y = noGrad(() => paintAtScale(photo.tensor, finish.paintScale, (x) => net.stylise(x, v)));
+    try {
+      output = finishPalette(tensorToImage(y), { ...finish, palette: painting.palette });
+    } finally {
+      y.dispose();
+    }
+  } finally {
+    v.dispose();
+  }
+  const y = tidy(() => imageToTensor(output));
   try {
     const fitted = measureQuality(vgg, photo.reference, painting.reference, y);
     const unstyledSwd = measureQuality(vgg, photo.reference, painting.reference, photo.tensor).swd;
@@ -149,7 +170,7 @@ export function scoreFittedStyle(
         ssim: round(fitted.ssim),
         pass: cfsdRatio <= CFSD_RATIO_TARGET && swdRatio <= SWD_RATIO_TARGET,
       },
-      output: tensorToImage(y),
+      output,
     };
   } finally {
     y.dispose();

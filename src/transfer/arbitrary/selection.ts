@@ -2,14 +2,28 @@
  * Which style vector `nst fast` paints with, when it uses the arbitrary-style transformer: fitted
  * styles by name (`--style a,b` with `--style-blend-weights`), paintings fitted on the fly and
  * cached by their hash (`--style-image`), and the strength (interpolation from the photo's own
- * vector, the vector fitted to the photo itself, at 0 to the style at 1). Validated up front.
+ * vector, the vector fitted to the photo itself, at 0 to the style at 1); and how the one pass is
+ * finished: the scale it paints at and how far the painting's palette is matched. Validated up front.
  */
 import * as path from 'node:path';
 import { NstError } from '../../errors';
 import { installModelDir } from '../../models/model-dir';
 import { resolveStyle } from '../fast/styles';
 import { requireFile } from '../validate';
+import { checkPaintScale } from './paint-scale';
+import { checkPaletteMatch } from './palette-match';
 import { isStyleFile, readStyleFile } from './style-file';
+
+/**
+ * How fitted styles finish their one pass by default (issue 24, docs/fitted-styles-quality.md):
+ * painted at 1.5× the photo's size and resized back (finer strokes keep the photo's forms), then
+ * half-way to the painting's OkLAB palette (the style the finer strokes lose shows in the colours).
+ * Only the arbitrary-style path: the pretrained Johnson networks paint as they always did.
+ */
+export const FITTED_STYLISE_DEFAULTS = { paintScale: 1.5, paletteMatch: 0.5 } as const;
+
+/** The plain one pass of a fitted style (what the browser paints). */
+export const PLAIN_PASS = { paintScale: 1, paletteMatch: 0 } as const;
 
 export type StyleSource = { kind: 'fitted'; name: string; file: string } | { kind: 'painting'; painting: string };
 
@@ -27,6 +41,10 @@ export interface ArbitrarySelection {
   fitSizes?: number[];
   /** Training photos of an on-the-fly fit (default: the fit default). */
   photos?: string;
+  /** Paint at this multiple of the photo's size, then resize back (paint-scale.ts). */
+  paintScale: number;
+  /** 0–1: how far the output moves toward the painting's OkLAB palette (palette-match.ts). */
+  paletteMatch: number;
   label: string;
 }
 
@@ -40,6 +58,10 @@ export interface ArbitraryStyleOptions {
   fitEvaluations?: number[];
   fitSizes?: number[];
   photos?: string;
+  /** Fitted styles: paint at this multiple of the photo's size (default FITTED_STYLISE_DEFAULTS). */
+  paintScale?: number;
+  /** Fitted styles: 0–1, how far to match the painting's palette (default FITTED_STYLISE_DEFAULTS). */
+  paletteMatch?: number;
   modelDir?: string;
 }
 
@@ -52,15 +74,18 @@ export function styleCacheDir(modelDir?: string): string {
 export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySelection | undefined {
   const names = (o.style ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const paintings = (Array.isArray(o.styleImage) ? o.styleImage : o.styleImage ? o.styleImage.split(',') : []).map((s) => s.trim()).filter(Boolean);
-  const blendOrStrength = o.styleBlendWeights !== undefined || o.styleStrength !== undefined;
+  const fittedOnly = o.styleBlendWeights !== undefined || o.styleStrength !== undefined || o.paintScale !== undefined || o.paletteMatch !== undefined;
   if (paintings.length === 0 && names.length === 1) {
     const entry = resolveStyle(names[0], o.modelDir);
     if (!isStyleFile(entry.path)) {
-      if (blendOrStrength) throw new NstError(`--style-blend-weights and --style-strength work with fitted styles ('${names[0]}' is a trained network)`);
+      if (fittedOnly) throw new NstError(`--style-blend-weights, --style-strength, --paint-scale and --palette-match work with fitted styles ('${names[0]}' is a trained network)`);
       return undefined;
     }
   }
-  if (names.length === 0 && paintings.length === 0) return undefined;
+  if (names.length === 0 && paintings.length === 0) {
+    if (o.paintScale !== undefined || o.paletteMatch !== undefined) throw new NstError('--paint-scale and --palette-match work with fitted styles (--style NAME of a fitted style, or --style-image)');
+    return undefined;
+  }
   if (o.model) throw new NstError('give either --model or fitted styles (--style / --style-image), not both');
   const sources: StyleSource[] = [];
   for (const name of names) {
@@ -81,6 +106,10 @@ export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySe
   const sum = raw.reduce((a, b) => a + b, 0);
   const strength = o.styleStrength ?? 1;
   if (!Number.isFinite(strength) || strength < 0 || strength > 1) throw new NstError(`--style-strength must be from 0 to 1 (got ${strength})`);
+  const paintScale = o.paintScale ?? FITTED_STYLISE_DEFAULTS.paintScale;
+  checkPaintScale(paintScale);
+  const paletteMatch = o.paletteMatch ?? FITTED_STYLISE_DEFAULTS.paletteMatch;
+  checkPaletteMatch(paletteMatch);
   const label = sources.map((s) => (s.kind === 'fitted' ? s.name : path.basename(s.painting))).join('+');
   return {
     sources,
@@ -90,6 +119,8 @@ export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySe
     fitEvaluations: o.fitEvaluations,
     fitSizes: o.fitSizes,
     photos: o.photos,
+    paintScale,
+    paletteMatch,
     label,
   };
 }

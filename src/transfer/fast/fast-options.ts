@@ -46,6 +46,10 @@ export interface FastOptions {
   styleBlendWeights?: number[];
   /** Fitted styles: 1 (default) the style, 0 the photo's own vector (fitted to the photo: slow). */
   styleStrength?: number;
+  /** Fitted styles: paint at this multiple of the photo's size, then resize back (default 1.5; 1: the plain pass). */
+  paintScale?: number;
+  /** Fitted styles: 0–1, how far the output moves toward the painting's OkLAB palette (default 0.5). */
+  paletteMatch?: number;
   /** Loss evaluations per stage of an on-the-fly fit. */
   fitEvaluations?: number[];
   /** Photo sizes per stage of an on-the-fly fit (one per evaluation count). */
