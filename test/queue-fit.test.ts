@@ -77,6 +77,8 @@ describe('fits on queue workers: the style reaches the API and every worker', { 
     const fast = await finished((await post({ method: 'fast', fastStyle: 'tiny-painting', contentSample: 'content/tiny_photo.png', size: 64, format: 'png' })).id);
     assert.equal(fast.status, 'succeeded', fast.error);
     assert.equal(fast.result.details.worker, 'painter');
+    // The queue's workers finish fitted styles as the server and the page do (paint scale, palette).
+    assert.deepEqual([fast.params.paintScale, fast.params.paletteMatch], [1.5, 0.5]);
     assert.deepEqual([fast.result.width, fast.result.height], [64, 48]);
   });
 

@@ -85,8 +85,24 @@ describe('fitting uploaded paintings (HTTP)', () => {
     const painted = await waitForJob(server.url, fast.id, finished);
     assert.equal(painted.status, 'succeeded', painted.error);
     assert.equal(painted.result.details.model, 'fitted-vector');
+    // Fitted styles are finished as `nst fast` finishes them (paint scale, palette), recorded with the job.
+    assert.deepEqual([painted.params.paintScale, painted.params.paletteMatch], [1.5, 0.5]);
     const meta = await sharp(Buffer.from(await (await fetch(`${server.url}/api/jobs/${fast.id}/result`)).arrayBuffer())).metadata();
     assert.equal(Math.max(meta.width!, meta.height!), 64);
+    // The page gets the same finish with the vector, and the palette the server matches.
+    const { finish } = await json(await fetch(`${server.url}/api/styles/tiny-painting/vector`));
+    assert.deepEqual([finish.paintScale, finish.paletteMatch, finish.palette.mean.length, finish.palette.cov.length], [1.5, 0.5, 3, 3]);
+    assert.ok(finish.palette.mean[0] > 0 && finish.palette.mean[0] < 1, `OkLAB lightness ${finish.palette.mean[0]}`);
+    // Keeping the photo's colours would undo the palette: not matched then (as `nst fast`).
+    const kept = await json(
+      await fetch(`${server.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ method: 'fast', fastStyle: 'tiny-painting', contentSample: 'content/tiny_photo.png', size: 64, preserveColors: 'luminance', paletteMatch: 0.8 }),
+      }),
+    );
+    assert.deepEqual([kept.params.paintScale, kept.params.paletteMatch], [1.5, 0]);
+    assert.equal((await waitForJob(server.url, kept.id, finished)).status, 'succeeded');
   });
 
   test('the same painting again is not fitted again (cache by its hash), under another name too', async () => {
@@ -132,6 +148,15 @@ describe('fitting uploaded paintings (HTTP)', () => {
     await expectError(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fit', styleName: 'wave' }, { style: STYLE_PNG }) }), 400, /belongs to a pretrained style network/);
     await expectError(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fit', styleName: '../x' }, { style: STYLE_PNG }) }), 400, /styleName/);
     await expectError(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fit' }) }), 400, /style image is required/);
+    // The finish's fields: in range, and for fitted styles only (the networks paint as they always did).
+    const fastJob = (fields: Record<string, string | number>) => fetch(`${server.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fast', contentSample: 'content/tiny_photo.png', size: 64, ...fields }) });
+    await expectError(await fastJob({ fastStyle: 'tiny-painting', paintScale: 0 }), 400, /'paintScale' must be greater than 0/);
+    await expectError(await fastJob({ fastStyle: 'tiny-painting', paintScale: 5 }), 400, /'paintScale' must be at most 4/);
+    await expectError(await fastJob({ fastStyle: 'tiny-painting', paintScale: 'big' }), 400, /'paintScale' must be a number/);
+    await expectError(await fastJob({ fastStyle: 'tiny-painting', paletteMatch: 1.5 }), 400, /'paletteMatch' must be at most 1/);
+    await expectError(await fastJob({ fastStyle: 'tiny-painting', paletteMatch: -0.1 }), 400, /'paletteMatch' must be at least 0/);
+    await expectError(await fastJob({ fastStyle: 'wave', paintScale: 1.5 }), 400, /paintScale and paletteMatch work with fitted styles \('wave' is a style network\)/);
+    await expectError(await fastJob({ fastStyle: 'wave', paletteMatch: 0 }), 400, /work with fitted styles/);
     const other = await sharp(STYLE_PNG).flip().png().toBuffer();
     const job = await json(await fetch(`${server.url}/api/jobs`, { method: 'POST', body: jobForm({ method: 'fit', styleName: 'tiny-painting' }, { style: { name: 'other.png', bytes: other, type: 'image/png' } }) }));
     const done = await waitForJob(server.url, job.id, finished);

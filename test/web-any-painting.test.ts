@@ -2,8 +2,9 @@
  * "Any painting" on the web page, in Debian's Chromium (headless, playwright-core): a painting
  * chosen on the page is fitted by the server (progress on the page), becomes a quick style, and
  * then paints in the browser with the arbitrary-style transformer in TF.js (CPU backend) — the
- * same picture the server paints with that style — and on the (synthetic) webcam; its gallery
- * card and "Paint again"; a file that is not an image. The fit is short (one stage, 4
+ * same picture the server paints with that style, finished the same way (painted at 1.5× and
+ * resized back, then half way to the painting's OkLAB palette) — and on the (synthetic) webcam;
+ * its gallery card and "Paint again"; a file that is not an image. The fit is short (one stage, 4
  * evaluations at 64 px, two training photos).
  */
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +14,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../src/server';
-import { writeStyleFile } from '../src/transfer/arbitrary';
+import { FITTED_STYLISE_DEFAULTS, stylePalette, writeStyleFile } from '../src/transfer/arbitrary';
+import { matchPalette } from '../src/transfer/arbitrary/palette-match';
 import { makeFitModelDir, makeFitPhotosDir, SHORT_FIT } from './helpers/fit-models';
 import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, waitForJob } from './helpers/server';
 
@@ -36,25 +38,46 @@ function rgbDiff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; ma
   return { mean: sum / ((a.length / 4) * 3), max };
 }
 
-/** The server's result of a fast job with `style` on the small sample photo at 128 px (RGBA). */
 /**
  * How close the browser's pixels (TF.js, fp32) must be to the server's, which paints in fp32 here
  * (`precision: 'fp32'`; with 'auto' a CPU with bf16 instructions would paint in bf16 and move pixels
- * by up to 6): the same 8-bit pixels, where one may round the other way.
+ * by up to 6): the same 8-bit pixels, where one may round the other way. With the finish (paint
+ * scale 1.5 and palette 0.5, the server's default for fitted styles) as without: measured on the
+ * 128×96 photo, mean |diff| 0.0005 (the fitted style) and 0.0001–0.0003 (the hand-made vectors),
+ * max 1; the two networks agree within 1e-4 in float (test/arbitrary-transformer.test.ts), the
+ * resizes and the palette's float steps within about 1e-6, so only a pixel on a rounding edge moves.
  */
 const SAME_PIXELS = { mean: 0.05, max: 1 };
 
-async function paintOnServer(base: string, style: string): Promise<Buffer> {
+/** The server's result of a fast job with `style` on the small sample photo at 128 px (RGBA), and its job. */
+async function paintOnServer(base: string, style: string, fields: Record<string, number> = {}): Promise<{ pixels: Buffer; job: any }> {
   const created = await json(
     await fetch(`${base}/api/jobs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ method: 'fast', fastStyle: style, contentSample: 'content/tiny_photo.png', size: 128, format: 'png' }),
+      body: JSON.stringify({ method: 'fast', fastStyle: style, contentSample: 'content/tiny_photo.png', size: 128, format: 'png', ...fields }),
     }),
   );
   const job = await waitForJob(base, created.id, (j) => j.status !== 'queued' && j.status !== 'running');
   assert.equal(job.status, 'succeeded', job.error);
-  return sharp(Buffer.from(await (await fetch(`${base}/api/jobs/${job.id}/result`)).arrayBuffer())).ensureAlpha().raw().toBuffer();
+  const pixels = await sharp(Buffer.from(await (await fetch(`${base}/api/jobs/${job.id}/result`)).arrayBuffer())).ensureAlpha().raw().toBuffer();
+  return { pixels, job };
+}
+
+/**
+ * The server paints `style` with its default finish and with the plain pass; the finish must show
+ * (mean |diff| at least `minEffect` between the two), so that the browser's match below means it
+ * paints the finish too.
+ */
+async function finishedAndPlain(base: string, style: string, minEffect: number, t: { diagnostic(s: string): void }): Promise<Buffer> {
+  const finished = await paintOnServer(base, style);
+  assert.equal(finished.job.params.paintScale, FITTED_STYLISE_DEFAULTS.paintScale);
+  assert.equal(finished.job.params.paletteMatch, FITTED_STYLISE_DEFAULTS.paletteMatch);
+  const plain = await paintOnServer(base, style, { paintScale: 1, paletteMatch: 0 });
+  const effect = rgbDiff(finished.pixels, plain.pixels);
+  t.diagnostic(`${style}: the server's finish vs its plain pass: mean |diff| ${effect.mean.toFixed(2)}, max ${effect.max} (0..255)`);
+  assert.ok(effect.mean >= minEffect, `the finish changes the picture (mean |diff| ${effect.mean.toFixed(2)})`);
+  return finished.pixels;
 }
 
 /** The same photo painted with `style` in the page's in-browser mode (CPU backend); the canvas (RGBA). */
@@ -122,15 +145,13 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
 
     // The server paints the photo with the new style, and so does the browser (TF.js, the vector
     // from the server), with nothing sent to the server.
-    const serverPixels = await paintOnServer(server.url, name);
+    const serverPixels = await finishedAndPlain(server.url, name, 1, t);
     const jobsBefore = (await json(await fetch(`${server.url}/api/jobs`))).total;
     const canvas = await paintInBrowser(page, name);
     assert.deepEqual([canvas.width, canvas.height], [128, 96]);
     const { mean, max } = rgbDiff(canvas.data, serverPixels);
     t.diagnostic(`fitted style, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
-    // Tolerance: measured mean 0.0000, max 0 (0..255: the same 8-bit pixels); in float the two
-    // agree within 1e-4 on the 0..1 scale (test/arbitrary-transformer.test.ts), so a pixel may
-    // round the other way: max 1 allowed.
+    // Tolerance: SAME_PIXELS (measured mean 0.0005, max 1 with the finish; 0.0000, 0 without).
     assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
     assert.equal((await json(await fetch(`${server.url}/api/jobs`))).total, jobsBefore, 'nothing ran on the server');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-any-painting.png'), fullPage: true });
@@ -145,27 +166,62 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     assert.deepEqual(consoleErrors, []);
   });
 
-  test('a style vector far from zero (a textured picture) paints the same in the browser as on the server', async (t) => {
+  test('a style vector far from zero (a textured picture) paints the same in the browser as on the server, with and without a palette', async (t) => {
     // A 4-evaluation fit stays near the zero vector (a washed-out picture); this hand-made vector
     // gives strong colours and texture, so that the comparison sees the whole network at work.
+    // 'hand-made' has the small painting as its thumbnail (the palette's source); 'hand-made-bare'
+    // has none, so the server and the page paint it at 1.5× without a palette.
     const vector = Array.from({ length: 100 }, (_, i) => Math.sin(i * 1.7) * 0.8);
-    await writeStyleFile(path.join(modelDir, 'fast-style', 'hand-made.style.json'), {
-      name: 'hand-made',
-      model: 'magenta-transformer-separable',
-      vector,
-      painting: { file: 'none.png', sha256: '0'.repeat(64), width: 1, height: 1, thumbnail: '' },
-      settings: {},
-      created: new Date().toISOString(),
-    });
-    const serverPixels = await paintOnServer(server.url, 'hand-made');
-    await page.goto(`${server.url}/`);
-    await page.waitForSelector('body[data-ready="true"]');
-    const canvas = await paintInBrowser(page, 'hand-made');
-    const { mean, max } = rgbDiff(canvas.data, serverPixels);
-    t.diagnostic(`hand-made vector, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
-    // Measured: mean 0.0000, max 0 (the same 8-bit pixels here too).
-    assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    const thumbnail = `data:image/png;base64,${fs.readFileSync(STYLE_PNG).toString('base64')}`;
+    for (const [name, thumb] of [['hand-made', thumbnail], ['hand-made-bare', '']]) {
+      await writeStyleFile(path.join(modelDir, 'fast-style', `${name}.style.json`), {
+        name,
+        model: 'magenta-transformer-separable',
+        vector,
+        painting: { file: 'none.png', sha256: '0'.repeat(64), width: 1, height: 1, thumbnail: thumb },
+        settings: {},
+        created: new Date().toISOString(),
+      });
+    }
+    const sent = await json(await fetch(`${server.url}/api/styles/hand-made/vector`));
+    const palette = await stylePalette({ name: 'hand-made', painting: { thumbnail } } as Parameters<typeof stylePalette>[0]);
+    assert.deepEqual(sent.finish, { ...FITTED_STYLISE_DEFAULTS, palette }, "the page gets the server's finish and the palette it matches");
+    assert.equal((await json(await fetch(`${server.url}/api/styles/hand-made-bare/vector`))).finish.palette, null);
+
+    for (const [name, minEffect] of [['hand-made', 5], ['hand-made-bare', 2]] as const) {
+      const serverPixels = await finishedAndPlain(server.url, name, minEffect, t);
+      await page.goto(`${server.url}/`); // a fresh page: its status line does not say "done" yet
+      await page.waitForSelector('body[data-ready="true"]');
+      const canvas = await paintInBrowser(page, name);
+      const { mean, max } = rgbDiff(canvas.data, serverPixels);
+      t.diagnostic(`${name}, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+      // Tolerance: SAME_PIXELS (measured mean 0.0001–0.0003, max 1 with the finish; 0.0000, 0 without).
+      assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `${name}, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+    }
     assert.deepEqual(consoleErrors, []);
+  });
+
+  test("the page's palette match (web/src/palette-match.ts) computes what the server's does", async (t) => {
+    // A 40×30 planar image in [0,1] with some colours outside the palette's gamut, and a palette
+    // from the small painting: both sides run the same Float32Array steps.
+    const width = 40;
+    const height = 30;
+    const data = Float32Array.from({ length: 3 * width * height }, (_, i) => 0.5 + 0.5 * Math.sin(i * 0.37) * Math.cos(i * 0.011));
+    const palette = await stylePalette({ name: 'p', painting: { thumbnail: `data:image/png;base64,${fs.readFileSync(STYLE_PNG).toString('base64')}` } } as Parameters<typeof stylePalette>[0]);
+    const expected = matchPalette({ width, height, data }, palette, 0.5).data;
+    // A string, so that the import() stays the browser's (compiled, it would become a require()).
+    const input = JSON.stringify({ width, height, data: Array.from(data) });
+    const actual: number[] = await page.evaluate(`(async () => {
+      const m = await import(new URL('js/palette-match.js', location.href).href);
+      const x = ${input};
+      return Array.from(m.matchPalette({ width: x.width, height: x.height, data: Float32Array.from(x.data) }, ${JSON.stringify(palette)}, 0.5).data);
+    })()`);
+    assert.equal(actual.length, expected.length);
+    let max = 0;
+    for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs(actual[i] - expected[i]));
+    t.diagnostic(`palette match, page vs server: max |diff| ${max} (0..1)`);
+    // The same code in the same JavaScript engine family: measured 0.
+    assert.ok(max <= 1e-6, `max |diff| ${max}`);
   });
 
   test('the fitted painting has a gallery card; its "Paint again" chooses the style', async () => {

@@ -9,9 +9,16 @@
  * because the server's port pads by reflection (src/models/arbitrary-transformer.ts: no 2–4 px
  * frame at the edges) and the page should paint what the server paints. Sizes that are not
  * multiples of 4 are padded by reflection at the bottom and right and cropped, as on the server.
+ *
+ * The pass is finished as the server's fast jobs finish it (src/jobs/kinds/fast.ts), with the
+ * settings the vector comes with (`finish`): painted at `paintScale` × the photo's size and
+ * resized back (paint-scale.ts), then `paletteMatch` of the way toward the painting's OkLAB
+ * palette (palette-match.ts). A server without `finish` gets the plain pass.
  */
 import type * as TF from '@tensorflow/tfjs';
 import { BrowserStyleNet, paintInto, PaintSource } from './fast-net.js';
+import { paintAtScale } from './paint-scale.js';
+import { matchPalette, Palette, PlanarImage } from './palette-match.js';
 
 const VECTOR_LENGTH = 100;
 
@@ -65,42 +72,71 @@ function concat(parts: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
+/** How the server finishes a fitted style's pass (GET /api/styles/:name/vector's `finish`). */
+export interface StyliseFinish {
+  paintScale: number;
+  paletteMatch: number;
+  /** The painting's OkLAB mean and covariance, from the server; null: none (no palette match). */
+  palette: Palette | null;
+}
+
+const PLAIN_PASS: StyliseFinish = { paintScale: 1, paletteMatch: 0, palette: null };
+
+/** The `finish` of a vector response, checked; the plain pass when absent (an older server). */
+function readFinish(finish: unknown): StyliseFinish {
+  if (finish == null) return PLAIN_PASS;
+  const f = finish as Partial<StyliseFinish>;
+  const ok = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
+  const p = f.palette;
+  const palette = p && Array.isArray(p.mean) && p.mean.length === 3 && Array.isArray(p.cov) && p.cov.length === 3 ? p : null;
+  if (!ok(f.paintScale, 1e-3, 16) || !ok(f.paletteMatch, 0, 1)) throw new Error('the server sent a finish the page does not understand');
+  return { paintScale: f.paintScale!, paletteMatch: f.paletteMatch!, palette };
+}
+
 export class ArbitraryNet implements BrowserStyleNet {
   private constructor(
     readonly name: string,
     private readonly graph: TF.GraphModel,
     private readonly vector: TF.Tensor4D,
+    readonly finish: StyliseFinish,
   ) {}
 
   /** The fitted style `name`: its vector from `vectorUrl`, the network from `modelUrl`. */
   static async load(name: string, vectorUrl: string, modelUrl: string): Promise<ArbitraryNet> {
     const res = await fetch(vectorUrl, { credentials: 'same-origin' });
     if (!res.ok) throw new Error(`cannot load the style '${name}' (${res.status})`);
-    const { vector } = (await res.json()) as { vector: number[] };
+    const { vector, finish } = (await res.json()) as { vector: number[]; finish?: unknown };
     if (!Array.isArray(vector) || vector.length !== VECTOR_LENGTH) throw new Error(`style '${name}': not a style vector`);
     const graph = await loadGraph(modelUrl);
-    return new ArbitraryNet(name, graph, tf.tensor4d(vector, [1, 1, 1, VECTOR_LENGTH], 'float32'));
+    return new ArbitraryNet(name, graph, tf.tensor4d(vector, [1, 1, 1, VECTOR_LENGTH], 'float32'), readFinish(finish));
   }
 
   dispose(): void {
     this.vector.dispose(); // the graph stays loaded for the next fitted style
   }
 
-  /** RGB 0..255 [1,H,W,3] → RGB 0..255 [1,H,W,3]. */
+  /** RGB 0..255 [1,H,W,3] → RGB 0..255 [1,H,W,3], at the finish's paint scale (no palette yet). */
   forward(x: TF.Tensor4D): TF.Tensor4D {
+    return tf.tidy(() => tf.mul(paintAtScale(tf.div(x, 255) as TF.Tensor4D, this.finish.paintScale, (input) => this.stylise(input)), 255) as TF.Tensor4D);
+  }
+
+  /** One pass of the network: RGB [0,1] [1,H,W,3] in and out, any size. */
+  private stylise(x: TF.Tensor4D): TF.Tensor4D {
     return tf.tidy(() => {
       const [, height, width] = x.shape;
       const padH = (4 - (height % 4)) % 4;
       const padW = (4 - (width % 4)) % 4;
-      let input = tf.div(x, 255) as TF.Tensor4D;
+      let input = x;
       if (padH || padW) input = tf.mirrorPad(input, [[0, 0], [0, padH], [0, padW], [0, 0]], 'reflect');
       let y = this.graph.execute({ Placeholder: input, Placeholder_1: this.vector }) as TF.Tensor4D;
       if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [1, height, width, 3]);
-      return tf.mul(y, 255) as TF.Tensor4D;
+      return y;
     });
   }
 
   stylizeTo(source: PaintSource, canvas: HTMLCanvasElement, maxSide: number, strength = 1): Promise<number> {
-    return paintInto((x) => this.forward(x), source, canvas, maxSide, strength);
+    const { palette, paletteMatch } = this.finish;
+    const finish = palette && paletteMatch > 0 ? (image: PlanarImage) => matchPalette(image, palette, paletteMatch) : undefined;
+    return paintInto((x) => this.forward(x), source, canvas, maxSide, strength, finish);
   }
 }

@@ -12,6 +12,7 @@
  * `outputActivation` is 'linear' (trained models).
  */
 import type * as TF from '@tensorflow/tfjs';
+import type { PlanarImage } from './palette-match.js';
 
 declare global {
   // The UMD bundle (vendor/tf.min.js) defines the global `tf`.
@@ -169,9 +170,17 @@ export type PaintSource = HTMLImageElement | HTMLVideoElement | HTMLCanvasElemen
 
 /**
  * Draws `source` painted by `forward` (RGB 0..255 [1,H,W,3] in and out) into `canvas`, its
- * longest side at most `maxSide`; strength below 1 blends with the photo. Returns milliseconds.
+ * longest side at most `maxSide`; `finish` (fitted styles' palette) then works on the painted
+ * pixels in [0,1], planar as on the server; strength below 1 blends with the photo. Returns milliseconds.
  */
-export async function paintInto(forward: (x: TF.Tensor4D) => TF.Tensor4D, source: PaintSource, canvas: HTMLCanvasElement, maxSide: number, strength = 1): Promise<number> {
+export async function paintInto(
+  forward: (x: TF.Tensor4D) => TF.Tensor4D,
+  source: PaintSource,
+  canvas: HTMLCanvasElement,
+  maxSide: number,
+  strength = 1,
+  finish?: (image: PlanarImage) => PlanarImage,
+): Promise<number> {
   const t0 = performance.now();
   const sw = source instanceof HTMLVideoElement ? source.videoWidth : source instanceof HTMLImageElement ? source.naturalWidth : source.width;
   const sh = source instanceof HTMLVideoElement ? source.videoHeight : source instanceof HTMLImageElement ? source.naturalHeight : source.height;
@@ -182,12 +191,27 @@ export async function paintInto(forward: (x: TF.Tensor4D) => TF.Tensor4D, source
   scratch.width = w;
   scratch.height = h;
   scratch.getContext('2d')!.drawImage(source, 0, 0, w, h);
-  const out = tf.tidy(() => {
-    const x = tf.expandDims(tf.cast(tf.browser.fromPixels(scratch), 'float32'), 0) as TF.Tensor4D;
-    let y: TF.Tensor = forward(x);
-    if (strength < 1) y = tf.add(tf.mul(y, strength), tf.mul(x, 1 - strength));
-    return tf.div(tf.squeeze(y, [0]), 255) as TF.Tensor3D;
-  });
+  const x = tf.tidy(() => tf.expandDims(tf.cast(tf.browser.fromPixels(scratch), 'float32'), 0) as TF.Tensor4D);
+  let out: TF.Tensor3D;
+  if (finish) {
+    // The painted pixels go to JavaScript (as the server's finish runs on the CPU), and back.
+    const planar = tf.tidy(() => tf.transpose(tf.div(tf.squeeze(forward(x), [0]), 255), [2, 0, 1]));
+    const data = (await planar.data()) as Float32Array;
+    planar.dispose();
+    const finished = finish({ width: w, height: h, data });
+    out = tf.tidy(() => {
+      let y: TF.Tensor = tf.transpose(tf.tensor3d(finished.data, [3, h, w]), [1, 2, 0]);
+      if (strength < 1) y = tf.add(tf.mul(y, strength), tf.mul(tf.div(tf.squeeze(x, [0]), 255), 1 - strength));
+      return tf.clipByValue(y, 0, 1) as TF.Tensor3D; // toPixels refuses a float a rounding step above 1
+    });
+  } else {
+    out = tf.tidy(() => {
+      let y: TF.Tensor = forward(x);
+      if (strength < 1) y = tf.add(tf.mul(y, strength), tf.mul(x, 1 - strength));
+      return tf.div(tf.squeeze(y, [0]), 255) as TF.Tensor3D;
+    });
+  }
+  x.dispose();
   canvas.width = w;
   canvas.height = h;
   await tf.browser.toPixels(out, canvas);

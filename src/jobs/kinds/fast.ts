@@ -2,13 +2,15 @@
  * Feed-forward transfer as a job: one forward pass of a pretrained or trained style network
  * (Johnson et al.), or of the arbitrary-style transformer with a fitted style (by name) or with a
  * painting uploaded as the style image (fitted first, cached by its hash; the fit's evaluations
- * are the job's progress). The library's `fastStylize()` runs in a worker thread. Strength blends
- * the stylised image with the photo. A run is seconds long, so an interrupted one runs again.
+ * are the job's progress). The library's `fastStylize()` runs in a worker thread. Fitted styles
+ * get `nst fast`'s finish (paint scale and palette; the page paints the same in the browser, from
+ * GET /api/styles/:name/vector's `finish`). Strength blends the stylised image with the photo. A
+ * run is seconds long, so an interrupted one runs again.
  */
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { fastStylize, listStyles } from '../../transfer/fast';
-import { PLAIN_PASS } from '../../transfer/arbitrary';
+import { FITTED_STYLISE_DEFAULTS, PAINT_SCALE_MAX } from '../../transfer/arbitrary';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import { fitProgress } from './fit';
@@ -23,6 +25,10 @@ export interface FastJobParams {
   /** 0…1: how much of the stylised image (1) versus the photo (0). */
   strength: number;
   preserveColors: boolean;
+  /** Fitted styles only: paint at this multiple of the photo's size, then resize back (absent in jobs made before it). */
+  paintScale?: number;
+  /** Fitted styles only: 0–1, how far toward the painting's OkLAB palette. */
+  paletteMatch?: number;
 }
 
 export const DEFAULT_FAST_SIZE = 512;
@@ -38,11 +44,24 @@ export const fastKind: JobKind = {
       const known = ctx.styles.list().map((s) => s.name).join(', ') || 'none installed';
       throw badRequest(`unknown fast style '${fastStyle}' (available: ${known})`);
     }
+    const paintScale = f.number('paintScale', { min: 0, exclusiveMin: true, max: PAINT_SCALE_MAX });
+    const paletteMatch = f.number('paletteMatch', { min: 0, max: 1 });
+    // As `nst fast`: the pretrained and trained networks paint as they always did.
+    const fitted = !fastStyle || ctx.styles.find(fastStyle)?.kind === 'fitted';
+    if (!fitted && (paintScale !== undefined || paletteMatch !== undefined)) {
+      throw badRequest(`paintScale and paletteMatch work with fitted styles ('${fastStyle}' is a style network)`);
+    }
+    const preserveColors = parseColourMode(f, ['none', 'luminance']) === 'luminance';
     const params: FastJobParams = {
       fastStyle,
       size: f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(DEFAULT_FAST_SIZE, ctx.maxSize),
       strength: f.number('strength', { min: 0, max: 1 }) ?? 1,
-      preserveColors: parseColourMode(f, ['none', 'luminance']) === 'luminance',
+      preserveColors,
+      // Recorded as painted, the defaults filled in. Keeping the photo's colours would undo the
+      // palette anyway, so it is not matched then (as `nst fast` does).
+      ...(fitted
+        ? { paintScale: paintScale ?? FITTED_STYLISE_DEFAULTS.paintScale, paletteMatch: preserveColors ? 0 : (paletteMatch ?? FITTED_STYLISE_DEFAULTS.paletteMatch) }
+        : {}),
     };
     return params as unknown as Record<string, unknown>;
   },
@@ -60,13 +79,13 @@ export const fastKind: JobKind = {
     const started = Date.now();
     const output = path.join(ctx.dir, 'final.png');
     const style = p.fastStyle ?? ctx.job.inputs.style?.name ?? 'painting';
-    // Fitted styles paint the plain one pass here: the page paints them in the browser (TF.js)
-    // too and must get the same pixels, and it has no paint scale or palette match yet.
     const fitted = !p.fastStyle || listStyles(ctx.modelDir).find((s) => s.name === p.fastStyle)?.kind === 'fitted';
+    // Fitted styles: the recorded finish (a job recorded before there was one: the defaults).
+    const finish = fitted ? { paintScale: p.paintScale, paletteMatch: p.paletteMatch } : {};
     const result = await fastStylize(
       {
         ...(p.fastStyle ? { style: p.fastStyle } : { styleImage: ctx.inputs.style!, fitEvaluations: ctx.fit?.evaluations, fitSizes: ctx.fit?.sizes, photos: ctx.fit?.photos }),
-        ...(fitted ? PLAIN_PASS : {}),
+        ...finish,
         content: ctx.inputs.content!,
         output,
         size: p.size,

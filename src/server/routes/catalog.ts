@@ -13,7 +13,8 @@ import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
 import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
 import type { StyleLibrary } from '../../jobs/styles';
-import { readStyleFile } from '../../transfer/arbitrary';
+import { FITTED_STYLISE_DEFAULTS, readStyleFile, stylePalette } from '../../transfer/arbitrary';
+import { NstError } from '../../errors';
 import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
 import { FieldReader, RawValue } from '../../jobs/fields';
@@ -108,8 +109,16 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     const entry = styles.find(req.params.name);
     if (!entry) throw new HttpError(404, 'no such style');
     if (entry.kind !== 'fitted') throw new HttpError(404, `'${entry.name}' is a style network, not a fitted style (see its weights)`);
-    const { name, model, vector, checksum, painting, created } = readStyleFile(entry.path);
-    return { name, model, vector, checksum, painting, created, modelUrl: ARBITRARY_MODEL_URL };
+    const style = readStyleFile(entry.path);
+    const { name, model, vector, checksum, painting, created } = style;
+    // How fast jobs finish this style's pass (src/jobs/kinds/fast.ts), so that the page paints
+    // the same: the defaults and the palette the server matches, computed here from the style
+    // file's thumbnail by the server's own code (null: a hand-made file without one; no palette).
+    const palette = await stylePalette(style).catch((err) => {
+      if (err instanceof NstError) return null;
+      throw err;
+    });
+    return { name, model, vector, checksum, painting, created, modelUrl: ARBITRARY_MODEL_URL, finish: { ...FITTED_STYLISE_DEFAULTS, palette } };
   });
 
   app.get<{ Params: { name: string } }>('/api/styles/:name/weights', async (req, reply) => {

@@ -7,6 +7,8 @@ export * from './style-file';
 export { FITTED_STYLISE_DEFAULTS, PLAIN_PASS, resolveArbitrarySelection, styleCacheDir } from './selection';
 export type { ArbitrarySelection, ArbitraryStyleOptions } from './selection';
 export { blendVectors, interpolateVectors, stylizeWithVector } from './stylize';
+export { PAINT_SCALE_MAX, PAINT_SCALE_MAX_SIDE, paintedSize } from './paint-scale';
+export { stylePalette } from './palette-match';
 export { contractLosses, fitStage, defaultVectorOptimizer } from './fit';
 export type { FitLossSettings, FitStep, VectorOptimizerFactory } from './fit';
 export type { FitProgress, FitResult } from './run-fit';
