@@ -70,6 +70,7 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
   /** File parts being written, each as [busboy's stream, the temporary file's stream]. */
   const open = new Set<[{ destroy(): void }, fs.WriteStream]>();
   const writes: Promise<void>[] = [];
+  const outs: fs.WriteStream[] = [];
 
   let stopPace = () => undefined as void;
   return new Promise<MultipartBody>((resolve, reject) => {
@@ -90,8 +91,10 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
         part.destroy();
         file.destroy();
       }
-      // Answer once the temporary files are gone (or after a second, whichever comes first).
-      const settled = Promise.allSettled(writes).then(removeTemps);
+      // Answer once the temporary files are gone (or after a second, whichever comes first). A
+      // file is removed only after its stream has closed: a destroyed stream still finishes a
+      // pending open, which would create the file again after an earlier removal.
+      const settled = Promise.allSettled(writes).then(() => Promise.all(outs.map(closed))).then(removeTemps);
       void Promise.race([settled, new Promise((r) => setTimeout(r, 1000).unref())]).then(() => reject(err));
     };
     const count = (chunk: Buffer) => {
@@ -125,6 +128,7 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
       const tmp = path.join(options.tempDir, `${randomBytes(8).toString('hex')}.upload`);
       temps.push(tmp);
       const out = fs.createWriteStream(tmp, { flags: 'wx' });
+      outs.push(out);
       const entry: [typeof stream, fs.WriteStream] = [stream, out];
       open.add(entry);
       stream.on('limit', () => fail(new HttpError(413, `the ${field === 'content' ? 'photo or video' : field === 'style' ? 'painting' : `${field} file`} is larger than the server accepts (${limitText(limits.fileBytes)} at most)`)));
@@ -162,6 +166,11 @@ export function readMultipart(req: IncomingMessage, options: MultipartOptions): 
     if (options.pace) stopPace = watchPace(options.pace, () => received, fail);
     req.pipe(busboy);
   });
+}
+
+/** Resolves when the file stream has closed (its descriptor, if it was ever opened, is released). */
+function closed(stream: fs.WriteStream): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 /**
