@@ -22,6 +22,9 @@ import { imageToTensor, tensorToImage } from '../image-tensor';
 import { contractLosses, FitLossSettings, imageContractLosses } from './fit';
 import { FIT_DEFAULTS, FitStyleOptions, resolveFitOptions } from './options';
 import { readStyleFile } from './style-file';
+import { FITTED_STYLISE_DEFAULTS } from './selection';
+import { stylePalette } from './palette-match';
+import { StyliseFinish, stylizeWithVector } from './stylize';
 import { deepestLayer, loadArbitraryTransformer, loadSquare, runFitStyle } from './run-fit';
 
 /** The pretrained Johnson styles and their paintings in ../shared/images/style. */
@@ -77,15 +80,18 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
     const painting = path.join(images, 'style', JOHNSON_PAINTINGS[style]);
     const output = path.join(options.outDir, `${style}-fitted.style.json`);
     let vector: number[];
+    const styleFile = options.fittedDir ? path.join(options.fittedDir, `${style}-fitted.style.json`) : output;
     if (options.fittedDir) {
-      vector = readStyleFile(path.join(options.fittedDir, `${style}-fitted.style.json`)).vector;
+      vector = readStyleFile(styleFile).vector;
       fits.push({ style, reused: options.fittedDir });
     } else {
       const fit = await runFitStyle(resolveFitOptions({ ...options.fitOverrides, styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
       vector = fit.vector;
       fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
     }
-    quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows));
+    // As `nst fast` paints a fitted style by default: at its paint scale, toward its palette.
+    const finish: StyliseFinish = { ...FITTED_STYLISE_DEFAULTS, palette: await stylePalette(readStyleFile(styleFile)) };
+    quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows, finish));
   }
   const sheet = await renderContactSheet(`fitted vector vs Johnson network, ${size} px (photo | Johnson | fitted, reflect | fitted, zero padding)`, rows, size, size, { columns: 4 });
   const sheetPath = path.join(options.outDir, 'arbitrary-vs-johnson.png');
@@ -93,7 +99,7 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
   return { threads: runtime.threads, stylise, fit: fits, quality, contactSheet: sheetPath, fitRecipe: { ...FIT_DEFAULTS, ...options.fitOverrides } };
 }
 
-async function compareWithJohnson(style: string, paintingFile: string, vector: Float32Array, photos: string[], size: number, sheet: SheetCell[]) {
+async function compareWithJohnson(style: string, paintingFile: string, vector: Float32Array, photos: string[], size: number, sheet: SheetCell[], finish: StyliseFinish) {
   const settings: FitLossSettings = {
     contentWeight: FIT_DEFAULTS.contentWeight,
     styleWeight: FIT_DEFAULTS.styleWeight,
@@ -127,6 +133,9 @@ async function compareWithJohnson(style: string, paintingFile: string, vector: F
       net.padding = 'reflect';
       const fittedReflect = contractLosses(net, vgg, vector, p, [x], settings)[0].total;
       const johnsonLoss = imageContractLosses(vgg, johnsonOut, x, p, settings).total;
+      const finished = keep(tidy(() => imageToTensor(stylizeWithVector(net, image, vector, finish))));
+      held.push(finished);
+      const fittedFinished = imageContractLosses(vgg, finished, x, p, settings).total;
       perPhoto.push({
         photo: path.basename(file),
         unstyled,
@@ -134,6 +143,9 @@ async function compareWithJohnson(style: string, paintingFile: string, vector: F
         fittedZeroPadding: fittedLoss,
         johnson: johnsonLoss,
         fittedOverJohnson: round(fittedReflect / johnsonLoss),
+        /** As `nst fast` paints it (reflect padding, the fitted-style finish). */
+        fittedFinished,
+        finishedOverJohnson: round(fittedFinished / johnsonLoss),
         frameRatio: { photo: frameRatio(x), fittedReflect: frameRatio(fitted), fittedZeroPadding: frameRatio(fittedZero), johnson: frameRatio(johnsonOut) },
       });
       const name = path.basename(file, path.extname(file));
