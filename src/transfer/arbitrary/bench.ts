@@ -79,10 +79,10 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
   for (const style of styles) {
     const painting = path.join(images, 'style', JOHNSON_PAINTINGS[style]);
     const output = path.join(options.outDir, `${style}-fitted.style.json`);
+    const file = options.fittedDir ? path.join(options.fittedDir, `${style}-fitted.style.json`) : output;
     let vector: number[];
-    const styleFile = options.fittedDir ? path.join(options.fittedDir, `${style}-fitted.style.json`) : output;
     if (options.fittedDir) {
-      vector = readStyleFile(styleFile).vector;
+      vector = readStyleFile(file).vector;
       fits.push({ style, reused: options.fittedDir });
     } else {
       const fit = await runFitStyle(resolveFitOptions({ ...options.fitOverrides, styleImage: painting, name: `${style}-fitted`, output, overwrite: true, threads: options.threads }));
@@ -90,7 +90,7 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
       fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
     }
     // As `nst fast` paints a fitted style by default: at its paint scale, toward its palette.
-    const finish: StyliseFinish = { ...FITTED_STYLISE_DEFAULTS, palette: await stylePalette(readStyleFile(styleFile)) };
+    const finish: StyliseFinish = { ...FITTED_STYLISE_DEFAULTS, palette: await stylePalette(readStyleFile(file)) };
     quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows, finish));
   }
   const sheet = await renderContactSheet(`fitted vector vs Johnson network, ${size} px (photo | Johnson | fitted, reflect | fitted, zero padding)`, rows, size, size, { columns: 4 });

@@ -4,7 +4,7 @@ export { checkStyleNameFree, fitNamedStyle } from './fit-named';
 export type { FitNamedOptions, FitNamedResult } from './fit-named';
 export * from './options';
 export * from './style-file';
-export { FITTED_STYLISE_DEFAULTS, PLAIN_PASS, resolveArbitrarySelection, styleCacheDir } from './selection';
+export { FITTED_STYLISE_DEFAULTS, resolveArbitrarySelection, styleCacheDir } from './selection';
 export type { ArbitrarySelection, ArbitraryStyleOptions } from './selection';
 export { blendVectors, interpolateVectors, stylizeWithVector } from './stylize';
 export { PAINT_SCALE_MAX, PAINT_SCALE_MAX_SIDE, paintedSize } from './paint-scale';

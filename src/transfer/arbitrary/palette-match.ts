@@ -6,7 +6,7 @@
  * the photo's own vector) takes the mixture of their palettes in the same proportions.
  */
 import { ColourMoments, loadImageFromBuffer, RgbImage } from '../../image';
-import { matchOklabMoments, mixColourMoments, oklabMoments } from '../../image/oklab-colour-match';
+import { matchOklabMoments, oklabMoments } from '../../image/oklab-colour-match';
 import { NstError } from '../../errors';
 import type { StyleFile } from './style-file';
 
@@ -19,11 +19,6 @@ export async function stylePalette(style: StyleFile): Promise<ColourMoments> {
   const match = /^data:image\/[a-z]+;base64,(.+)$/.exec(style.painting.thumbnail ?? '');
   if (!match) throw new NstError(`style file '${style.name}' has no painting thumbnail to take the palette from (use --palette-match 0)`);
   return oklabMoments(await loadImageFromBuffer(Buffer.from(match[1], 'base64')));
-}
-
-/** The palette of a weighted blend of paintings (weights sum to 1). */
-export function blendPalettes(palettes: ColourMoments[], weights: number[]): ColourMoments {
-  return mixColourMoments(palettes, weights);
 }
 
 /** (1 − amount)·output + amount·(output recoloured to the palette); amount 0 returns the output itself. */

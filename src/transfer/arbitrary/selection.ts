@@ -22,9 +22,6 @@ import { isStyleFile, readStyleFile } from './style-file';
  */
 export const FITTED_STYLISE_DEFAULTS = { paintScale: 1.5, paletteMatch: 0.5 } as const;
 
-/** The plain one pass of a fitted style (`--paint-scale 1 --palette-match 0`). */
-export const PLAIN_PASS = { paintScale: 1, paletteMatch: 0 } as const;
-
 export type StyleSource = { kind: 'fitted'; name: string; file: string } | { kind: 'painting'; painting: string };
 
 export interface ArbitrarySelection {

@@ -20,7 +20,8 @@ import { isCurrentRecipe } from './cache-entry';
 import { FIT_DEFAULTS, resolveFitOptions } from './options';
 import { loadArbitraryTransformer, runFitStyle } from './run-fit';
 import { paintAtScale } from './paint-scale';
-import { blendPalettes, matchPalette, stylePalette } from './palette-match';
+import { matchPalette, stylePalette } from './palette-match';
+import { mixColourMoments } from '../../image/oklab-colour-match';
 import { ArbitrarySelection } from './selection';
 import { fileSha256, readStyleFile, STYLE_FILE_EXTENSION, StyleFile } from './style-file';
 
@@ -159,12 +160,12 @@ export async function runArbitraryFast(options: ResolvedFastOptions, hooks: Fast
   try {
     await paintPhotos(options, hooks, result, async (image, input) => {
       let vector = styleVector;
-      let palette = wantPalette ? blendPalettes(stylePalettes, selection.weights) : undefined;
+      let palette = wantPalette ? mixColourMoments(stylePalettes, selection.weights) : undefined;
       if (selection.strength < 1) {
         const own = await cachedPaintingVector(input, selection, fitOptions, hooks);
         vector = interpolateVectors(own.vector, styleVector, selection.strength);
         // The other end is the photo's own vector: its palette (the photo's) in the same proportion.
-        if (palette) palette = blendPalettes([await stylePalette(own.style), palette], [1 - selection.strength, selection.strength]);
+        if (palette) palette = mixColourMoments([await stylePalette(own.style), palette], [1 - selection.strength, selection.strength]);
       }
       const t0 = performance.now();
       let out = stylizeWithVector(net, image, vector, { paintScale: selection.paintScale, paletteMatch, palette });
