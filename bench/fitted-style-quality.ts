@@ -7,8 +7,9 @@
  * fit options for experiments), paints the check's photos, and prints JSON: per photo × painting
  * the CFSD over the Johnson networks' median (target ≤ 1.5) and the SWD over the unstyled photo's
  * (target ≤ 0.7), the vector's norm, and the fit's seconds. Photos are painted as `nst fast` paints
- * them (the fitted styles' finish, FITTED_STYLISE_DEFAULTS: paint scale and palette match);
- * `--stylise '{"paintScale":1,"paletteMatch":0}'` paints the plain one pass. `--sheet` writes a contact sheet
+ * them (each style's own finish, chosen by its fit: paint scale and palette, or the plain pass;
+ * FITTED_STYLISE_DEFAULTS for files that record none), and each row also scores the other finish
+ * (`other`); `--stylise '{"paintScale":1,"paletteMatch":0}'` paints every style with that one. `--sheet` writes a contact sheet
  * (photo | painting | fitted | Johnson) of every pair (`--sheet-cell`: its cell size; .jpg or .png;
  * `--sheet-plain` adds the plain one pass beside the fitted output, scored the same way).
  * Fitted style files go to `--work-dir` (default out/bench/fitted-style-quality).
@@ -26,7 +27,8 @@ import { loadArbitraryTransformer, runFitStyle } from '../src/transfer/arbitrary
 import { readStyleFile } from '../src/transfer/arbitrary/style-file';
 import { checkPaintScale } from '../src/transfer/arbitrary/paint-scale';
 import { checkPaletteMatch, stylePalette } from '../src/transfer/arbitrary/palette-match';
-import { FITTED_STYLISE_DEFAULTS } from '../src/transfer/arbitrary/selection';
+import { CLOSE_UP_FINISH, PLAIN_FINISH, StyleFinish } from '../src/transfer/arbitrary/finish-choice';
+import { defaultFinishOf, FITTED_STYLISE_DEFAULTS } from '../src/transfer/arbitrary/selection';
 import {
   HELD_OUT_PAINTINGS,
   NamedImage,
@@ -52,9 +54,11 @@ async function main(): Promise<void> {
   const threads = value('--threads') ? Number(value('--threads')) : undefined;
   const fittedDir = value('--fitted-dir');
   const fitOverrides = JSON.parse(value('--fit') ?? '{}') as Partial<FitStyleOptions>;
-  const finish = { ...FITTED_STYLISE_DEFAULTS, ...(JSON.parse(value('--stylise') ?? '{}') as { paintScale?: number; paletteMatch?: number }) };
-  checkPaintScale(finish.paintScale);
-  checkPaletteMatch(finish.paletteMatch);
+  const forced = value('--stylise') ? { ...FITTED_STYLISE_DEFAULTS, ...(JSON.parse(value('--stylise')!) as Partial<StyleFinish>) } : undefined;
+  if (forced) {
+    checkPaintScale(forced.paintScale);
+    checkPaletteMatch(forced.paletteMatch);
+  }
   const sheetPlain = argv.includes('--sheet-plain');
   const outDir = path.resolve(value('--work-dir') ?? path.join('out', 'bench', 'fitted-style-quality'));
   fs.mkdirSync(outDir, { recursive: true });
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
   const vgg = Vgg19.load({ upTo: 'relu5_1' });
   const net = loadArbitraryTransformer(undefined, runtime.device, 'fp32');
   const prepared: PreparedPhoto[] = [];
-  const rows: PairScore[] = [];
+  const rows: (PairScore & { finish: StyleFinish; other: { finish: StyleFinish; cfsdRatio: number; swdRatio: number; pass: boolean } })[] = [];
   const fits: Record<string, unknown>[] = [];
   const sheet: SheetCell[] = [];
   try {
@@ -80,14 +84,20 @@ async function main(): Promise<void> {
         vector = Float32Array.from(fit.vector);
         fits.push({ painting: painting.name, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, closeUp: fit.closeUp, photos: fit.photos.map((f) => path.basename(f)), norm: norm(vector), stages: fit.stages });
       }
-      const palette = finish.paletteMatch > 0 ? await stylePalette(readStyleFile(styleFile)) : undefined;
+      const style = readStyleFile(styleFile);
+      const finish = forced ?? defaultFinishOf(style);
+      const other = finish.paintScale === PLAIN_FINISH.paintScale && finish.paletteMatch === PLAIN_FINISH.paletteMatch ? CLOSE_UP_FINISH : PLAIN_FINISH;
+      const palette = await stylePalette(style);
+      fits[fits.length - 1].finish = finish;
+      fits[fits.length - 1].finishChoice = (style.settings as Record<string, unknown>).finishChoice ?? null;
       const paintingImage = await loadImage(file, { maxSide: SIZE });
       const paintingTensor = keep(tidy(() => imageToTensor(paintingImage)));
       const reference = qualityReference(vgg, paintingTensor);
       try {
         for (const photo of prepared) {
           const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, finish);
-          rows.push(score);
+          const alt = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, other).score;
+          rows.push({ ...score, finish, other: { finish: other, cfsdRatio: alt.cfsdRatio, swdRatio: alt.swdRatio, pass: alt.pass } });
           process.stderr.write(`${painting.name} × ${photo.name} (${fits[fits.length - 1].branch ?? 'reused'}): cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
           const label = (s: PairScore) => `${s.cfsdRatio.toFixed(2)} / ${s.swdRatio.toFixed(2)}`;
           sheet.push({ image: photo.image, lines: [photo.name, 'photo'] }, { image: paintingImage, lines: [painting.name, painting.kind] });
@@ -96,7 +106,7 @@ async function main(): Promise<void> {
             sheet.push({ image: plain.output, lines: ['plain pass', label(plain.score)] });
           }
           sheet.push(
-            { image: output, lines: [`×${finish.paintScale}, palette ${finish.paletteMatch}`, label(score)] },
+            { image: output, lines: [finish.paintScale === 1 && finish.paletteMatch === 0 ? 'plain pass (its finish)' : `×${finish.paintScale}, palette ${finish.paletteMatch}`, label(score)] },
             { image: photo.johnsonSample.image, lines: [`johnson ${photo.johnsonSample.style}`, `median cfsd ${score.johnsonMedianCfsd.toFixed(3)}`] },
           );
         }
@@ -113,7 +123,7 @@ async function main(): Promise<void> {
   const sheetFile = value('--sheet');
   if (sheetFile) {
     const cell = Number(value('--sheet-cell') ?? SIZE);
-    const rendered = await renderContactSheet(`fitted styles (${SIZE} px; CFSD ratio / SWD ratio): photo | painting | ${sheetPlain ? 'plain pass | ' : ''}fitted, paint scale ${finish.paintScale}, palette ${finish.paletteMatch} | Johnson`, sheet, cell, cell, { columns: sheetPlain ? 5 : 4 });
+    const rendered = await renderContactSheet(`fitted styles (${SIZE} px; CFSD ratio / SWD ratio): photo | painting | ${sheetPlain ? 'plain pass | ' : ''}fitted, with its finish | Johnson`, sheet, cell, cell, { columns: sheetPlain ? 5 : 4 });
     const image = await loadImageFromBuffer(rendered.png);
     fs.writeFileSync(sheetFile, await encodeImage(image, sheetFile.endsWith('.png') ? 'png' : 'jpeg', { quality: 82 }));
   }
@@ -123,7 +133,7 @@ async function main(): Promise<void> {
     worstCfsdRatio: Math.max(...rows.map((r) => r.cfsdRatio)),
     worstSwdRatio: Math.max(...rows.map((r) => r.swdRatio)),
   };
-  const result = { engine: engineInfo(), threads: runtime.threads, fitOverrides, finish, photos: prepared.map((p) => ({ name: p.name, johnsonCfsd: p.johnsonCfsd })), fits, rows, summary };
+  const result = { engine: engineInfo(), threads: runtime.threads, fitOverrides, finish: forced ?? 'each style\'s own', photos: prepared.map((p) => ({ name: p.name, johnsonCfsd: p.johnsonCfsd })), fits, rows, summary };
   const json = JSON.stringify(result, null, 2) + '\n';
   const outFile = value('--out');
   if (outFile) fs.writeFileSync(outFile, json);

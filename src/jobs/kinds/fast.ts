@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { loadImage, luminancePreserveColors, RgbImage } from '../../image';
 import { fastStylize, listStyles } from '../../transfer/fast';
-import { FITTED_STYLISE_DEFAULTS, PAINT_SCALE_MAX } from '../../transfer/arbitrary';
+import { defaultFinishOf, PAINT_SCALE_MAX, readStyleFile } from '../../transfer/arbitrary';
 import { badRequest } from '../http-error';
 import type { FieldReader } from '../fields';
 import { fitProgress } from './fit';
@@ -25,13 +25,24 @@ export interface FastJobParams {
   /** 0…1: how much of the stylised image (1) versus the photo (0). */
   strength: number;
   preserveColors: boolean;
-  /** Fitted styles only: paint at this multiple of the photo's size, then resize back (absent in jobs made before it). */
+  /**
+   * Fitted styles only: paint at this multiple of the photo's size, then resize back. Absent: the
+   * style's own finish (a painting fitted on the fly, whose choice is made by its fit; jobs made
+   * before there was a finish); the one painted is in the result's details.
+   */
   paintScale?: number;
-  /** Fitted styles only: 0–1, how far toward the painting's OkLAB palette. */
+  /** Fitted styles only: 0–1, how far toward the painting's OkLAB palette (absent: the style's own). */
   paletteMatch?: number;
 }
 
 export const DEFAULT_FAST_SIZE = 512;
+
+/** The finish fields of a fitted style's job: what was asked, else the style's own where it is known. */
+function finishParams(own: { paintScale: number; paletteMatch: number } | undefined, paintScale?: number, paletteMatch?: number): Pick<FastJobParams, 'paintScale' | 'paletteMatch'> {
+  const scale = paintScale ?? own?.paintScale;
+  const palette = paletteMatch ?? own?.paletteMatch;
+  return { ...(scale !== undefined ? { paintScale: scale } : {}), ...(palette !== undefined ? { paletteMatch: palette } : {}) };
+}
 
 export const fastKind: JobKind = {
   name: 'fast',
@@ -47,7 +58,8 @@ export const fastKind: JobKind = {
     const paintScale = f.number('paintScale', { min: 0, exclusiveMin: true, max: PAINT_SCALE_MAX });
     const paletteMatch = f.number('paletteMatch', { min: 0, max: 1 });
     // As `nst fast`: the pretrained and trained networks paint as they always did.
-    const fitted = !fastStyle || ctx.styles.find(fastStyle)?.kind === 'fitted';
+    const entry = fastStyle ? ctx.styles.find(fastStyle) : undefined;
+    const fitted = !fastStyle || entry?.kind === 'fitted';
     if (!fitted && (paintScale !== undefined || paletteMatch !== undefined)) {
       throw badRequest(`paintScale and paletteMatch work with fitted styles ('${fastStyle}' is a style network)`);
     }
@@ -57,11 +69,10 @@ export const fastKind: JobKind = {
       size: f.integer('size', { min: 32, max: ctx.maxSize }) ?? Math.min(DEFAULT_FAST_SIZE, ctx.maxSize),
       strength: f.number('strength', { min: 0, max: 1 }) ?? 1,
       preserveColors,
-      // Recorded as painted, the defaults filled in. Keeping the photo's colours would undo the
-      // palette anyway, so it is not matched then (as `nst fast` does).
-      ...(fitted
-        ? { paintScale: paintScale ?? FITTED_STYLISE_DEFAULTS.paintScale, paletteMatch: preserveColors ? 0 : (paletteMatch ?? FITTED_STYLISE_DEFAULTS.paletteMatch) }
-        : {}),
+      // Recorded as painted, a named style's own finish filled in (a painting fitted on the fly
+      // gets its fit's choice). Keeping the photo's colours would undo the palette anyway, so it
+      // is not matched then (as `nst fast` does).
+      ...(fitted ? finishParams(entry ? defaultFinishOf(readStyleFile(entry.path)) : undefined, paintScale, preserveColors ? 0 : paletteMatch) : {}),
     };
     return params as unknown as Record<string, unknown>;
   },
@@ -80,7 +91,7 @@ export const fastKind: JobKind = {
     const output = path.join(ctx.dir, 'final.png');
     const style = p.fastStyle ?? ctx.job.inputs.style?.name ?? 'painting';
     const fitted = !p.fastStyle || listStyles(ctx.modelDir).find((s) => s.name === p.fastStyle)?.kind === 'fitted';
-    // Fitted styles: the recorded finish (a job recorded before there was one: the defaults).
+    // Fitted styles: the recorded finish (absent: the style's own).
     const finish = fitted ? { paintScale: p.paintScale, paletteMatch: p.paletteMatch } : {};
     const result = await fastStylize(
       {
@@ -101,7 +112,7 @@ export const fastKind: JobKind = {
         },
       },
     );
-    const details = { style, model: result.model.kind, variant: result.model.variant, threads: result.threads, device: result.device, ms: result.outputs[0]?.ms };
+    const details = { style, model: result.model.kind, variant: result.model.variant, threads: result.threads, device: result.device, ms: result.outputs[0]?.ms, ...(result.finish ? { finish: result.finish } : {}) };
     if (result.outputs.length === 0) {
       return { cancelled: true, image: null, iterations: 0, seconds: (Date.now() - started) / 1000, details };
     }

@@ -13,7 +13,7 @@ import type { JobManager } from '../job-manager';
 import { RESULT_FORMATS } from '../job-manager';
 import { SAMPLE_KINDS, SampleKind, SampleLibrary } from '../samples';
 import type { StyleLibrary } from '../../jobs/styles';
-import { FITTED_STYLISE_DEFAULTS, readStyleFile, stylePalette } from '../../transfer/arbitrary';
+import { defaultFinishOf, readStyleFile, stylePalette } from '../../transfer/arbitrary';
 import { NstError } from '../../errors';
 import { ARBITRARY_MODEL_URL, arbitraryModelFile } from './models';
 import openapi from '../openapi.json';
@@ -112,13 +112,13 @@ export async function catalogRoutes(app: FastifyInstance, opts: CatalogOptions):
     const style = readStyleFile(entry.path);
     const { name, model, vector, checksum, painting, created } = style;
     // How fast jobs finish this style's pass (src/jobs/kinds/fast.ts), so that the page paints
-    // the same: the defaults and the palette the server matches, computed here from the style
+    // the same: the style's own finish and the palette the server matches, computed here from the style
     // file's thumbnail by the server's own code (null: a hand-made file without one; no palette).
     const palette = await stylePalette(style).catch((err) => {
       if (err instanceof NstError) return null;
       throw err;
     });
-    return { name, model, vector, checksum, painting, created, modelUrl: ARBITRARY_MODEL_URL, finish: { ...FITTED_STYLISE_DEFAULTS, palette } };
+    return { name, model, vector, checksum, painting, created, modelUrl: ARBITRARY_MODEL_URL, finish: { ...defaultFinishOf(style), palette } };
   });
 
   app.get<{ Params: { name: string } }>('/api/styles/:name/weights', async (req, reply) => {

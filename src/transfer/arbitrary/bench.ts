@@ -22,7 +22,7 @@ import { imageToTensor, tensorToImage } from '../image-tensor';
 import { contractLosses, FitLossSettings, imageContractLosses } from './fit';
 import { FIT_DEFAULTS, FitStyleOptions, resolveFitOptions } from './options';
 import { readStyleFile } from './style-file';
-import { FITTED_STYLISE_DEFAULTS } from './selection';
+import { defaultFinishOf } from './selection';
 import { stylePalette } from './palette-match';
 import { StyliseFinish, stylizeWithVector } from './stylize';
 import { deepestLayer, loadArbitraryTransformer, loadSquare, runFitStyle } from './run-fit';
@@ -89,8 +89,11 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
       vector = fit.vector;
       fits.push({ style, seconds: fit.seconds, evaluations: fit.evaluations, precision: fit.precision, branch: fit.branch, branchLosses: fit.branchLosses, stages: fit.stages.map((s) => ({ ...s, secondsPerEvaluation: s.seconds / Math.max(1, s.evaluations) })) });
     }
-    // As `nst fast` paints a fitted style by default: at its paint scale, toward its palette.
-    const finish: StyliseFinish = { ...FITTED_STYLISE_DEFAULTS, palette: await stylePalette(readStyleFile(file)) };
+    // As `nst fast` paints a fitted style by default: with the finish its fit chose.
+    const styleFile = readStyleFile(file);
+    const finish: StyliseFinish = { ...defaultFinishOf(styleFile), palette: await stylePalette(styleFile) };
+    fits[fits.length - 1].finish = defaultFinishOf(styleFile);
+    fits[fits.length - 1].finishChoice = (styleFile.settings as Record<string, unknown>).finishChoice ?? null;
     quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows, finish));
   }
   const sheet = await renderContactSheet(`fitted vector vs Johnson network, ${size} px (photo | Johnson | fitted, reflect | fitted, zero padding)`, rows, size, size, { columns: 4 });

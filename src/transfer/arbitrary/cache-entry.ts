@@ -5,15 +5,16 @@
  * it was not tuned on as pure texture), the first structure term was a linear trade that cost
  * the famous paintings their objective (now a hinge above a level, from the second stage on), and
  * the first stages now run in branches (the linear term at 1×, 0.3× and off), the best going on
- * (fits of before that record no `branchStructureScales`).
+ * (fits of before that record no `branchStructureScales`), and the fit now chooses the style's
+ * default finish (fits of before that record no `finishCloseUpRatio`).
  */
 import { FIT_DEFAULTS } from './options';
 import type { StyleFile } from './style-file';
 
 /** The settings a cached fit must record (as run-fit.ts writes them) to be the current recipe's. */
-export function currentRecipeSettings(): { structureWeight: number; structureLevel: number; branchStructureScales: number[]; branchStages: number } {
+export function currentRecipeSettings(): { structureWeight: number; structureLevel: number; branchStructureScales: number[]; branchStages: number; finishCloseUpRatio: number } {
   const d = FIT_DEFAULTS;
-  return { structureWeight: d.structureWeight, structureLevel: d.structureLevel, branchStructureScales: [...d.branchStructureScales], branchStages: d.branchStages };
+  return { structureWeight: d.structureWeight, structureLevel: d.structureLevel, branchStructureScales: [...d.branchStructureScales], branchStages: d.branchStages, finishCloseUpRatio: d.finishCloseUpRatio };
 }
 
 /**

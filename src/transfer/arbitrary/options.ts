@@ -14,6 +14,7 @@ import { PRESETS } from '../gatys/presets';
 import { STYLES_SUBDIR } from '../fast/styles';
 import { nonNegative, nonNegativeInt, positiveInt, requireFile } from '../validate';
 import { STYLE_FILE_EXTENSION } from './style-file';
+import { FINISH_CLOSE_UP_RATIO } from './finish-choice';
 
 type Device = DeviceName;
 
@@ -83,6 +84,13 @@ export interface FitStyleOptions {
   closeUpColours?: 'photo' | 'painting';
   closeUpRatio?: number;
   closeUpEvaluations?: number;
+  /**
+   * The default finish is chosen at the end of the fit (finish-choice.ts): the plain pass when
+   * the vector keeps a close-up (its structure loss on kodim04 at most this × the Johnson
+   * networks' median), else paint scale and palette. Default FINISH_CLOSE_UP_RATIO; 0: always the
+   * finish.
+   */
+  finishCloseUpRatio?: number;
   /** Warm start: a style name or a .style.json file (default: the zero vector). */
   initStyle?: string;
   /** Convolution precision of the transformer and VGG19. Default 'auto'. */
@@ -160,6 +168,7 @@ export const FIT_DEFAULTS = {
   // did no better (docs/fitted-styles-quality.md). The ratio suits kodim04; another photo needs its own.
   closeUpRatio: 1.65,
   closeUpEvaluations: 10,
+  finishCloseUpRatio: FINISH_CLOSE_UP_RATIO,
   seed: 1,
 } as const;
 
@@ -204,6 +213,7 @@ export interface ResolvedFitOptions {
   closeUpColours: 'photo' | 'painting';
   closeUpRatio: number;
   closeUpEvaluations: number;
+  finishCloseUpRatio: number;
   initStyle?: string;
   precision: Precision | 'auto';
   threads?: number;
@@ -319,6 +329,8 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
   const closeUpEvaluations = o.closeUpEvaluations ?? FIT_DEFAULTS.closeUpEvaluations;
   nonNegative(closeUpRatio, 'close-up-ratio');
   nonNegativeInt(closeUpEvaluations, 'close-up-evaluations');
+  const finishCloseUpRatio = o.finishCloseUpRatio ?? FIT_DEFAULTS.finishCloseUpRatio;
+  nonNegative(finishCloseUpRatio, 'finish-close-up-ratio');
   const precision = o.precision ?? 'auto';
   if (!['fp32', 'bf16', 'auto'].includes(precision)) throw new NstError(`unknown precision '${precision}' (expected fp32, bf16 or auto)`);
   const seed = o.seed ?? FIT_DEFAULTS.seed;
@@ -354,6 +366,7 @@ export function resolveFitOptions(o: FitStyleOptions, options: { checkOutput?: b
     closeUpColours,
     closeUpRatio,
     closeUpEvaluations,
+    finishCloseUpRatio,
     initStyle: o.initStyle,
     precision,
     threads: o.threads,

@@ -18,8 +18,9 @@ import { listImageFiles } from '../fast/dataset';
 import { resolveStyle } from '../fast/styles';
 import { imageToTensor } from '../image-tensor';
 import { checkCloseUp, CloseUpCheck } from './close-up-guard';
+import { chooseFinish, FINISH_CHECK_SIZE, FinishChoice, findFinishCloseUp } from './finish-choice';
 import { FitLossSettings, fitStage, FitStep } from './fit';
-import { ResolvedFitOptions } from './options';
+import { defaultPhotosDir, ResolvedFitOptions } from './options';
 import { fileSha256, isStyleFile, readStyleFile, StyleFile, writeStyleFile } from './style-file';
 
 export type FitProgress =
@@ -47,6 +48,8 @@ export interface FitResult {
   branchLosses: number[];
   /** The close-up guard's check of the stages' vector (null: no guard photo, or cancelled); its stage, when it ran, is the last of `stages`. */
   closeUp: CloseUpCheck | null;
+  /** The default finish chosen for the vector (finish-choice.ts); null when cancelled. */
+  finishChoice: FinishChoice | null;
 }
 
 export interface FitRunHooks {
@@ -156,7 +159,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
   const branching = branchStages > 0 && branchStages < o.stages.length && o.stages[branchStages - 1].structureScale === 0 && o.structureWeight > 0;
   const branchScales = branching && o.branchStructureScales.length > 1 ? o.branchStructureScales : [1];
   let total = o.stages.reduce((a, s, i) => a + s.evaluations * (i < branchStages ? branchScales.length : 1), 0);
-  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [], closeUp: null };
+  const result: FitResult = { name: o.name, output: '', vector: [], stages: [], photos: photos.paths, evaluations: 0, seconds: 0, cancelled: false, precision, threads: runtime.threads, branch: 1, branchLosses: [], closeUp: null, finishChoice: null };
   const lastStage = o.stages[o.stages.length - 1];
   let closeUp = o.closeUpPhoto && o.closeUpEvaluations > 0 ? await loadSquare(o.closeUpPhoto, lastStage.size) : null;
   if (closeUp && o.closeUpColours === 'painting') closeUp = clampUnit(matchColourStatistics(closeUp, await paintingAt(lastStage.size)));
@@ -265,6 +268,13 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
         result.cancelled = guarded.cancelled;
       }
     }
+    if (!result.cancelled) {
+      // The finish `nst fast` paints this style with by default: the plain pass if it keeps a close-up.
+      const photo = findFinishCloseUp([o.photos, defaultPhotosDir()]);
+      const closeUpImage = photo ? await loadSquare(photo, FINISH_CHECK_SIZE) : null;
+      result.finishChoice = chooseFinish(transformer, vgg, vector, closeUpImage, { ratio: o.finishCloseUpRatio, modelDir: o.modelDir, device });
+      if (result.finishChoice.skipped) warn(`default finish: ${result.finishChoice.skipped}; using paint scale and palette`);
+    }
   } finally {
     transformer.dispose();
     vgg.dispose();
@@ -277,6 +287,7 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
     name: o.name,
     model: 'magenta-transformer-separable',
     vector: result.vector,
+    finish: result.finishChoice?.finish,
     painting: {
       file: path.basename(o.styleImage),
       sha256: paintingHash,
@@ -310,6 +321,8 @@ export async function runFitStyle(o: ResolvedFitOptions, hooks: FitRunHooks = {}
       closeUpRatio: o.closeUpRatio,
       closeUpEvaluations: o.closeUpEvaluations,
       closeUp: result.closeUp,
+      finishCloseUpRatio: o.finishCloseUpRatio,
+      finishChoice: result.finishChoice,
       keepPaintingBorder: o.keepPaintingBorder,
       photos: photos.paths.map((p) => path.relative(o.photos, p)),
       photoFolder: path.resolve(o.photos),

@@ -12,15 +12,33 @@ import { resolveStyle } from '../fast/styles';
 import { requireFile } from '../validate';
 import { checkPaintScale } from './paint-scale';
 import { checkPaletteMatch } from './palette-match';
-import { isStyleFile, readStyleFile } from './style-file';
+import { CLOSE_UP_FINISH, StyleFinish } from './finish-choice';
+import { isStyleFile, readStyleFile, StyleFile } from './style-file';
 
 /**
- * How fitted styles finish their one pass by default (issue 24, docs/fitted-styles-quality.md):
- * painted at 1.5× the photo's size and resized back (finer strokes keep the photo's forms), then
- * half-way to the painting's OkLAB palette (the style the finer strokes lose shows in the colours).
- * Only the arbitrary-style path: the pretrained Johnson networks paint as they always did.
+ * How a fitted style finishes its one pass when its file records no choice of its own (issue 24,
+ * docs/fitted-styles-quality.md): painted at 1.5× the photo's size and resized back (finer strokes
+ * keep the photo's forms), then half-way to the painting's OkLAB palette (the style the finer
+ * strokes lose shows in the colours). Fits now choose per style (finish-choice.ts): this finish
+ * where the vector loses a close-up, the plain pass where it keeps one. Only the arbitrary-style
+ * path: the pretrained Johnson networks paint as they always did.
  */
-export const FITTED_STYLISE_DEFAULTS = { paintScale: 1.5, paletteMatch: 0.5 } as const;
+export const FITTED_STYLISE_DEFAULTS: StyleFinish = CLOSE_UP_FINISH;
+
+/** The finish a style file asks for: its fit's choice, or FITTED_STYLISE_DEFAULTS. */
+export function defaultFinishOf(style: StyleFile): StyleFinish {
+  return style.finish ? { paintScale: style.finish.paintScale, paletteMatch: style.finish.paletteMatch } : { ...FITTED_STYLISE_DEFAULTS };
+}
+
+/**
+ * The finish of a selection once its styles are known: what the user gave, else the styles' own
+ * (a blend takes the weighted mean of each setting).
+ */
+export function finishOfSelection(selection: Pick<ArbitrarySelection, 'paintScale' | 'paletteMatch' | 'weights'>, styles: StyleFile[]): StyleFinish {
+  const own = styles.map(defaultFinishOf);
+  const mean = (key: keyof StyleFinish) => own.reduce((sum, f, i) => sum + selection.weights[i] * f[key], 0);
+  return { paintScale: selection.paintScale ?? mean('paintScale'), paletteMatch: selection.paletteMatch ?? mean('paletteMatch') };
+}
 
 export type StyleSource = { kind: 'fitted'; name: string; file: string } | { kind: 'painting'; painting: string };
 
@@ -38,10 +56,10 @@ export interface ArbitrarySelection {
   fitSizes?: number[];
   /** Training photos of an on-the-fly fit (default: the fit default). */
   photos?: string;
-  /** Paint at this multiple of the photo's size, then resize back (paint-scale.ts). */
-  paintScale: number;
-  /** 0–1: how far the output moves toward the painting's OkLAB palette (palette-match.ts). */
-  paletteMatch: number;
+  /** Paint at this multiple of the photo's size, then resize back (paint-scale.ts); undefined: the styles' own (finishOfSelection). */
+  paintScale?: number;
+  /** 0–1: how far the output moves toward the painting's OkLAB palette (palette-match.ts); undefined: the styles' own. */
+  paletteMatch?: number;
   label: string;
 }
 
@@ -55,9 +73,9 @@ export interface ArbitraryStyleOptions {
   fitEvaluations?: number[];
   fitSizes?: number[];
   photos?: string;
-  /** Fitted styles: paint at this multiple of the photo's size (default FITTED_STYLISE_DEFAULTS). */
+  /** Fitted styles: paint at this multiple of the photo's size (default: the style's own, finishOfSelection). */
   paintScale?: number;
-  /** Fitted styles: 0–1, how far to match the painting's palette (default FITTED_STYLISE_DEFAULTS). */
+  /** Fitted styles: 0–1, how far to match the painting's palette (default: the style's own). */
   paletteMatch?: number;
   modelDir?: string;
 }
@@ -103,10 +121,9 @@ export function resolveArbitrarySelection(o: ArbitraryStyleOptions): ArbitrarySe
   const sum = raw.reduce((a, b) => a + b, 0);
   const strength = o.styleStrength ?? 1;
   if (!Number.isFinite(strength) || strength < 0 || strength > 1) throw new NstError(`--style-strength must be from 0 to 1 (got ${strength})`);
-  const paintScale = o.paintScale ?? FITTED_STYLISE_DEFAULTS.paintScale;
-  checkPaintScale(paintScale);
-  const paletteMatch = o.paletteMatch ?? FITTED_STYLISE_DEFAULTS.paletteMatch;
-  checkPaletteMatch(paletteMatch);
+  const { paintScale, paletteMatch } = o;
+  if (paintScale !== undefined) checkPaintScale(paintScale);
+  if (paletteMatch !== undefined) checkPaletteMatch(paletteMatch);
   const label = sources.map((s) => (s.kind === 'fitted' ? s.name : path.basename(s.painting))).join('+');
   return {
     sources,

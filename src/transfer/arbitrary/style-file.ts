@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { NstError } from '../../errors';
 import { STYLE_VECTOR_LENGTH } from '../../models/arbitrary-transformer';
 import { writeFileAtomic } from '../../util/atomic-write';
+import { PAINT_SCALE_MAX } from './paint-scale';
 
 export const STYLE_FILE_EXTENSION = '.style.json';
 export const STYLE_FILE_FORMAT = 'nst-style-vector';
@@ -23,6 +24,11 @@ export interface StyleFile {
   vector: number[];
   /** SHA-256 (hex) of the vector as little-endian float32. */
   checksum: string;
+  /**
+   * The finish `nst fast` paints it with unless told otherwise, chosen by the fit
+   * (finish-choice.ts). Absent in files of before that choice: the fitted styles' default then.
+   */
+  finish?: { paintScale: number; paletteMatch: number };
   painting: {
     /** File name the painting had (no folders). */
     file: string;
@@ -74,6 +80,13 @@ export function checkStyleFile(parsed: unknown, label: string): StyleFile {
     throw new NstError(`${label}: the style vector does not match its checksum (the file is damaged or was edited); fit it again with 'nst styles fit'`);
   }
   if (typeof s.name !== 'string' || !s.painting || typeof s.painting.sha256 !== 'string') throw new NstError(`${label}: the style file lacks its name or painting`);
+  if (s.finish !== undefined) {
+    const f = s.finish as { paintScale?: unknown; paletteMatch?: unknown } | null;
+    const ok = (x: unknown, min: number, max: number, minOpen: boolean) => typeof x === 'number' && Number.isFinite(x) && (minOpen ? x > min : x >= min) && x <= max;
+    if (!f || typeof f !== 'object' || !ok(f.paintScale, 0, PAINT_SCALE_MAX, true) || !ok(f.paletteMatch, 0, 1, false)) {
+      throw new NstError(`${label}: the style's finish needs a paint scale in (0, ${PAINT_SCALE_MAX}] and a palette match in [0, 1]`);
+    }
+  }
   return s as StyleFile;
 }
 

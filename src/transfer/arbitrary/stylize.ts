@@ -22,7 +22,7 @@ import { loadArbitraryTransformer, runFitStyle } from './run-fit';
 import { paintAtScale } from './paint-scale';
 import { matchPalette, stylePalette } from './palette-match';
 import { mixColourMoments } from '../../image/oklab-colour-match';
-import { ArbitrarySelection } from './selection';
+import { ArbitrarySelection, finishOfSelection } from './selection';
 import { fileSha256, readStyleFile, STYLE_FILE_EXTENSION, StyleFile } from './style-file';
 
 /** Σ wᵢ vᵢ. */
@@ -134,8 +134,9 @@ export async function runArbitraryFast(options: ResolvedFastOptions, hooks: Fast
     vectors.push(Float32Array.from(styles[styles.length - 1].vector));
   }
   const styleVector = blendVectors(vectors, selection.weights);
+  const finish = finishOfSelection(selection, styles);
   // Keeping the photo's colours (--preserve-colors luminance) would undo the palette anyway.
-  let paletteMatch = options.preserveColors === 'luminance' ? 0 : selection.paletteMatch;
+  let paletteMatch = options.preserveColors === 'luminance' ? 0 : finish.paletteMatch;
   let stylePalettes: ColourMoments[] = [];
   try {
     if (paletteMatch > 0) stylePalettes = await Promise.all(styles.map(stylePalette));
@@ -156,6 +157,7 @@ export async function runArbitraryFast(options: ResolvedFastOptions, hooks: Fast
     threads: runtime.threads,
     device: runtime.device,
     precision,
+    finish: { paintScale: finish.paintScale, paletteMatch },
   };
   try {
     await paintPhotos(options, hooks, result, async (image, input) => {
@@ -168,7 +170,7 @@ export async function runArbitraryFast(options: ResolvedFastOptions, hooks: Fast
         if (palette) palette = mixColourMoments([await stylePalette(own.style), palette], [1 - selection.strength, selection.strength]);
       }
       const t0 = performance.now();
-      let out = stylizeWithVector(net, image, vector, { paintScale: selection.paintScale, paletteMatch, palette });
+      let out = stylizeWithVector(net, image, vector, { paintScale: finish.paintScale, paletteMatch, palette });
       const ms = performance.now() - t0;
       if (options.preserveColors === 'luminance') out = luminancePreserveColors(out, image);
       return { image: out, ms };

@@ -20,6 +20,8 @@ export interface FastResult {
   device: string;
   /** Convolution precision used ('auto' resolved). */
   precision: Precision;
+  /** Fitted styles: the finish the pass was painted with (the palette match 0 when none was matched). */
+  finish?: { paintScale: number; paletteMatch: number };
   /** The network's memory measured on this machine, when a photo came close to --max-memory. */
   memoryCost?: Calibration;
   /** The process's peak resident memory, MiB, and whether it passed --max-memory. */
