@@ -23,6 +23,7 @@ import { STYLE_VECTOR_LENGTH } from '../src/models/arbitrary-transformer';
 import { FitResult, loadArbitraryTransformer, loadSquare, runFitStyle } from '../src/transfer/arbitrary/run-fit';
 import { currentRecipeSettings, isCurrentRecipe } from '../src/transfer/arbitrary/cache-entry';
 import { readStyleFile, StyleFile } from '../src/transfer/arbitrary/style-file';
+import { CLOSE_UP_FINISH, FINISH_CLOSE_UP_RATIO, PLAIN_FINISH } from '../src/transfer/arbitrary/finish-choice';
 import { stylePalette } from '../src/transfer/arbitrary/palette-match';
 import { StructureTarget, STRUCTURE_LAYER } from '../src/transfer/arbitrary/structure-loss';
 import { CFSD_RATIO_TARGET, HELD_OUT_PAINTINGS, PairScore, preparePhoto, QUALITY_PHOTOS, scoreFittedStyle, SHARED_DATA_DIR, SWD_RATIO_TARGET } from '../src/transfer/arbitrary/quality-check';
@@ -222,12 +223,41 @@ describe('the close-up guard', () => {
   });
 });
 
+describe("the style's default finish, chosen by the fit", () => {
+  test('the plain pass below ratio × the Johnson median on kodim04, paint scale and palette above; recorded in the file (tiny fit)', async () => {
+    const fit = async (finishCloseUpRatio: number) => {
+      const output = path.join(dir, `finish-${finishCloseUpRatio}.style.json`);
+      const result = await runFitStyle(
+        resolveFitOptions({ styleImage: path.join(SHARED_DATA_DIR, painting.file), output, overwrite: true, photos: path.join(dir, 'photos'), photoCount: 1, stageSizes: [32], stageEvaluations: [2], finishCloseUpRatio, threads: 1 }),
+      );
+      return { result, file: readStyleFile(output) };
+    };
+    const high = await fit(1e6);
+    const low = await fit(0);
+    const check = high.result.finishChoice?.closeUp;
+    assert.ok(check && low.result.finishChoice?.closeUp, 'the check ran (kodim04 from ../shared/datasets/photos)');
+    // Same vector, same check: only the ratio differs.
+    assert.equal(check.structure, low.result.finishChoice!.closeUp!.structure);
+    assert.ok(Math.abs(check.ratio - check.structure / check.johnsonMedian) < 1e-12);
+    assert.ok(check.johnsonMedian > 0.002 && check.johnsonMedian < 0.02, `Johnson median S on kodim04: ${check.johnsonMedian}`);
+    assert.deepEqual([check.triggered, high.file.finish], [false, PLAIN_FINISH]);
+    assert.deepEqual([low.result.finishChoice!.closeUp!.triggered, low.file.finish], [true, CLOSE_UP_FINISH]);
+    const settings = high.file.settings as Record<string, unknown>;
+    assert.equal(settings.finishCloseUpRatio, 1e6);
+    assert.deepEqual((settings.finishChoice as { finish: unknown }).finish, PLAIN_FINISH);
+    assert.equal(FIT_DEFAULTS.finishCloseUpRatio, FINISH_CLOSE_UP_RATIO);
+  });
+});
+
 describe('the fit cache', () => {
   test("a cached vector of an older recipe is fitted again", () => {
     const entry = (settings: Record<string, unknown>) => ({ settings }) as unknown as StyleFile;
     const current = currentRecipeSettings();
-    assert.deepEqual(current, { structureWeight: 3e9, structureLevel: 0.0085, branchStructureScales: [1, 0.3, 0], branchStages: 2 });
+    assert.deepEqual(current, { structureWeight: 3e9, structureLevel: 0.0085, branchStructureScales: [1, 0.3, 0], branchStages: 2, finishCloseUpRatio: 1.7 });
     assert.equal(isCurrentRecipe(entry({ ...current, keepPaintingBorder: false })), true);
+    // Fits of before the finish choice record no finishCloseUpRatio: their files have no finish.
+    const { finishCloseUpRatio: __, ...unchosen } = current;
+    assert.equal(isCurrentRecipe(entry(unchosen)), false);
     // One branch (the recipe of before the branches recorded no branchStructureScales), or others.
     const { branchStructureScales: _, ...unbranched } = current;
     assert.equal(isCurrentRecipe(entry(unbranched)), false);

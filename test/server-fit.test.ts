@@ -86,7 +86,9 @@ describe('fitting uploaded paintings (HTTP)', () => {
     assert.equal(painted.status, 'succeeded', painted.error);
     assert.equal(painted.result.details.model, 'fitted-vector');
     // Fitted styles are finished as `nst fast` finishes them (paint scale, palette), recorded with the job.
+    // (The style's own finish, chosen by its fit: a 4-evaluation vector paints a close-up as a flat page.)
     assert.deepEqual([painted.params.paintScale, painted.params.paletteMatch], [1.5, 0.5]);
+    assert.deepEqual(painted.result.details.finish, { paintScale: 1.5, paletteMatch: 0.5 });
     const meta = await sharp(Buffer.from(await (await fetch(`${server.url}/api/jobs/${fast.id}/result`)).arrayBuffer())).metadata();
     assert.equal(Math.max(meta.width!, meta.height!), 64);
     // The page gets the same finish with the vector, and the palette the server matches.

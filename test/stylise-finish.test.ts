@@ -20,7 +20,8 @@ import { PROJECT_ROOT } from '../src/models/model-dir';
 import { paintAtScale, paintedSize, PAINT_SCALE_MAX_SIDE } from '../src/transfer/arbitrary/paint-scale';
 import { matchPalette, stylePalette } from '../src/transfer/arbitrary/palette-match';
 import { loadArbitraryTransformer } from '../src/transfer/arbitrary/run-fit';
-import { FITTED_STYLISE_DEFAULTS, resolveArbitrarySelection } from '../src/transfer/arbitrary/selection';
+import { CLOSE_UP_FINISH, PLAIN_FINISH } from '../src/transfer/arbitrary/finish-choice';
+import { defaultFinishOf, FITTED_STYLISE_DEFAULTS, finishOfSelection, resolveArbitrarySelection } from '../src/transfer/arbitrary/selection';
 import { readStyleFile, StyleFile, writeStyleFile } from '../src/transfer/arbitrary/style-file';
 import { runArbitraryFast, stylizeWithVector } from '../src/transfer/arbitrary/stylize';
 import { resolveFastOptions } from '../src/transfer/fast/fast-options';
@@ -141,8 +142,11 @@ describe('palette match', () => {
 describe('nst fast with a fitted style', () => {
   test('defaults for fitted styles; a pretrained network refuses the flags; bad values are refused', () => {
     const fitted = resolveArbitrarySelection({ style: 'orange-blue', modelDir: dir })!;
-    assert.equal(fitted.paintScale, FITTED_STYLISE_DEFAULTS.paintScale);
-    assert.equal(fitted.paletteMatch, FITTED_STYLISE_DEFAULTS.paletteMatch);
+    // Left to the style: a file without a choice of its own gets the fitted styles' default.
+    assert.equal(fitted.paintScale, undefined);
+    assert.equal(fitted.paletteMatch, undefined);
+    const style = readStyleFile(path.join(dir, 'fast-style', 'orange-blue.style.json'));
+    assert.deepEqual(finishOfSelection(fitted, [style]), FITTED_STYLISE_DEFAULTS);
     assert.deepEqual(FITTED_STYLISE_DEFAULTS, { paintScale: 1.5, paletteMatch: 0.5 });
     assert.equal(resolveArbitrarySelection({ style: 'wave', modelDir: MODELS_DIR }), undefined);
     assert.throws(() => resolveArbitrarySelection({ style: 'wave', modelDir: MODELS_DIR, paintScale: 2 }), /--paint-scale .* work with fitted styles \('wave' is a trained network\)/);
@@ -203,5 +207,30 @@ describe('nst fast with a fitted style', () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /has no painting thumbnail .*; painting without the palette$/);
     assert.deepEqual(bare.data, scaledOnly.data);
+  });
+
+  test("a style's own finish: the fit's choice in its file, the user's flags over it, a blend's weighted mean; a bad one is refused", async () => {
+    const style = readStyleFile(path.join(dir, 'fast-style', 'orange-blue.style.json'));
+    await writeStyleFile(path.join(dir, 'fast-style', 'plain-choice.style.json'), { ...style, name: 'plain-choice', finish: PLAIN_FINISH });
+    const plainStyle = readStyleFile(path.join(dir, 'fast-style', 'plain-choice.style.json'));
+    assert.deepEqual(defaultFinishOf(plainStyle), PLAIN_FINISH);
+    assert.deepEqual(defaultFinishOf(style), CLOSE_UP_FINISH);
+    const one = resolveArbitrarySelection({ style: 'plain-choice', modelDir: dir })!;
+    assert.deepEqual(finishOfSelection(one, [plainStyle]), { paintScale: 1, paletteMatch: 0 });
+    const told = resolveArbitrarySelection({ style: 'plain-choice', modelDir: dir, paintScale: 2 })!;
+    assert.deepEqual(finishOfSelection(told, [plainStyle]), { paintScale: 2, paletteMatch: 0 });
+    const blend = resolveArbitrarySelection({ style: 'plain-choice,orange-blue', styleBlendWeights: [3, 1], modelDir: dir })!;
+    assert.deepEqual(finishOfSelection(blend, [plainStyle, style]), { paintScale: 1.125, paletteMatch: 0.125 });
+    // nst fast paints the plain-choice style as the plain pass, and says which finish it used.
+    const output = path.join(dir, 'own-finish.png');
+    const result = await runArbitraryFast(resolveFastOptions({ style: 'plain-choice', modelDir: dir, content: PHOTO, output, size: 64, precision: 'fp32', threads: 1 }));
+    assert.deepEqual(result.finish, PLAIN_FINISH);
+    const plain = path.join(dir, 'own-finish-plain.png');
+    await runArbitraryFast(resolveFastOptions({ style: 'plain-choice', modelDir: dir, content: PHOTO, output: plain, size: 64, precision: 'fp32', threads: 1, paintScale: 1, paletteMatch: 0 }));
+    assert.deepEqual((await loadImage(output)).data, (await loadImage(plain)).data);
+    // A damaged finish is a one-line error naming the file.
+    const bad = path.join(dir, 'bad-finish.style.json');
+    fs.writeFileSync(bad, JSON.stringify({ ...plainStyle, finish: { paintScale: 9, paletteMatch: 0 } }));
+    assert.throws(() => readStyleFile(bad), /bad-finish\.style\.json: the style's finish needs a paint scale in \(0, 4\] and a palette match in \[0, 1\]$/);
   });
 });
