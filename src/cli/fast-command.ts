@@ -23,7 +23,7 @@ export function fastCommand(): Command {
     .option('--style-image <file>', 'any painting: fit its style vector now (about a minute, cached by the file\'s hash) and paint with the arbitrary-style network', parseList('style-image'))
     .option('--style-blend-weights <list>', 'fitted styles: one weight per style (--style a,b), normalised to sum 1', parseNumberList('style-blend-weights'))
     .option('--style-strength <s>', "fitted styles: 1 = the style, 0 = the photo's own vector (fits the photo too: slow)", parseNumber('style-strength'))
-    .option('--paint-scale <x>', 'fitted styles: paint at this multiple of the photo\'s size, then resize back: finer strokes keep more of the photo (default: the style's own, chosen by its fit: 1.5, or 1 where its vector keeps a close-up; 1: the plain pass)', parseNumber('paint-scale'))
+    .option('--paint-scale <x>', "fitted styles: paint at this multiple of the photo's size, then resize back: finer strokes keep more of the photo (default: the style's own, chosen by its fit: 1.5, or 1 where its vector keeps a close-up; 1: the plain pass)", parseNumber('paint-scale'))
     .option('--palette-match <a>', "fitted styles: 0 to 1, how far the output takes the painting's colour palette (default: the style's own, 0.5 or 0)", parseNumber('palette-match'))
     .option('--fit-evaluations <list>', 'loss evaluations per stage of an on-the-fly fit', parseIntegerList('fit-evaluations'))
     .option('--photos <dir>', 'training photos of an on-the-fly fit (default: ../shared/datasets/photos)')
