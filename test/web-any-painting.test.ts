@@ -5,7 +5,8 @@
  * same picture the server paints with that style, finished the same way (painted at 1.5× and
  * resized back, then half way to the painting's OkLAB palette) — and on the (synthetic) webcam;
  * its gallery card and "Paint again"; a file that is not an image. The fit is short (one stage, 4
- * evaluations at 64 px, two training photos).
+ * evaluations at 64 px, two training photos). Then the same finished picture on the WebGL and
+ * WebGPU backends, on Chromium's software GPU (SwiftShader).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,8 @@ import { ARTIFACTS_DIR, CONTENT_PNG, json, startTestServer, STYLE_PNG, tempDir, 
 const CHROMIUM = process.env.NST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+// WebGL and WebGPU on SwiftShader, as in test/web.test.ts (no --disable-gpu: it turns both off).
+const GPU_ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
 const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set NST_CHROMIUM)`;
 
 /** Mean and max |a − b| over the RGB channels of two RGBA buffers of the same size (0..255). */
@@ -80,19 +83,41 @@ async function finishedAndPlain(base: string, style: string, minEffect: number, 
   return finished.pixels;
 }
 
-/** The same photo painted with `style` in the page's in-browser mode (CPU backend); the canvas (RGBA). */
-async function paintInBrowser(page: Page, style: string): Promise<{ width: number; height: number; data: number[] }> {
+/**
+ * A style vector far from zero (strong colours and texture), so that a comparison sees the whole
+ * network at work: 'hand-made' has the small painting as its thumbnail (the palette's source);
+ * 'hand-made-bare' has none, so the server and the page paint it at 1.5× without a palette.
+ */
+async function writeHandMadeStyles(modelDir: string): Promise<string> {
+  const vector = Array.from({ length: 100 }, (_, i) => Math.sin(i * 1.7) * 0.8);
+  const thumbnail = `data:image/png;base64,${fs.readFileSync(STYLE_PNG).toString('base64')}`;
+  for (const [name, thumb] of [['hand-made', thumbnail], ['hand-made-bare', '']]) {
+    await writeStyleFile(path.join(modelDir, 'fast-style', `${name}.style.json`), {
+      name,
+      model: 'magenta-transformer-separable',
+      vector,
+      painting: { file: 'none.png', sha256: '0'.repeat(64), width: 1, height: 1, thumbnail: thumb },
+      settings: {},
+      created: new Date().toISOString(),
+    });
+  }
+  return thumbnail;
+}
+
+/** The same photo painted with `style` in the page's in-browser mode on `backend`; the status line and the canvas (RGBA). */
+async function paintInBrowser(page: Page, style: string, backend = 'cpu'): Promise<{ status: string; width: number; height: number; data: number[] }> {
   await page.setInputFiles('#content-file', CONTENT_PNG);
   await page.check('input[name="method"][value="browser"]');
-  await page.selectOption('#backend', 'cpu');
+  await page.selectOption('#backend', backend);
   await page.selectOption('#fast-style', style);
   await page.selectOption('#size', '128');
   await page.click('#start');
   await page.waitForFunction(() => /^done in the browser/.test(document.querySelector('#status')!.textContent ?? ''), undefined, { timeout: 120_000 });
-  return page.evaluate(() => {
+  const canvas = await page.evaluate(() => {
     const c = document.querySelector<HTMLCanvasElement>('#browser-output')!;
     return { width: c.width, height: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
   });
+  return { status: (await page.textContent('#status')) ?? '', ...canvas };
 }
 
 describe('web page: any painting (headless Chromium)', { skip }, () => {
@@ -167,22 +192,9 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
   });
 
   test('a style vector far from zero (a textured picture) paints the same in the browser as on the server, with and without a palette', async (t) => {
-    // A 4-evaluation fit stays near the zero vector (a washed-out picture); this hand-made vector
-    // gives strong colours and texture, so that the comparison sees the whole network at work.
-    // 'hand-made' has the small painting as its thumbnail (the palette's source); 'hand-made-bare'
-    // has none, so the server and the page paint it at 1.5× without a palette.
-    const vector = Array.from({ length: 100 }, (_, i) => Math.sin(i * 1.7) * 0.8);
-    const thumbnail = `data:image/png;base64,${fs.readFileSync(STYLE_PNG).toString('base64')}`;
-    for (const [name, thumb] of [['hand-made', thumbnail], ['hand-made-bare', '']]) {
-      await writeStyleFile(path.join(modelDir, 'fast-style', `${name}.style.json`), {
-        name,
-        model: 'magenta-transformer-separable',
-        vector,
-        painting: { file: 'none.png', sha256: '0'.repeat(64), width: 1, height: 1, thumbnail: thumb },
-        settings: {},
-        created: new Date().toISOString(),
-      });
-    }
+    // A 4-evaluation fit stays near the zero vector (a washed-out picture); the hand-made vector
+    // gives strong colours and texture.
+    const thumbnail = await writeHandMadeStyles(modelDir);
     const sent = await json(await fetch(`${server.url}/api/styles/hand-made/vector`));
     const palette = await stylePalette({ name: 'hand-made', painting: { thumbnail } } as Parameters<typeof stylePalette>[0]);
     assert.deepEqual(sent.finish, { ...FITTED_STYLISE_DEFAULTS, palette }, "the page gets the server's finish and the palette it matches");
@@ -250,4 +262,64 @@ describe('web page: any painting (headless Chromium)', { skip }, () => {
     assert.equal((await json(await fetch(`${server.url}/api/styles`))).styles.length, before);
     consoleErrors.length = 0; // the refused upload's 415 is logged by the browser
   });
+});
+
+/**
+ * The GPU backends a real browser would pick first, on Chromium's software GPU (SwiftShader): the
+ * hand-made style, with the server's finish (paint scale 1.5, palette 0.5), paints the server's
+ * pixels. A separate browser, since --disable-gpu (the tests above) turns both backends off.
+ */
+describe('web page: any painting on the GPU backends, SwiftShader (headless Chromium)', { skip }, () => {
+  let server: RunningServer & { dataDir: string };
+  let browser: Browser;
+  let modelDir: string;
+  let serverPixels: Buffer;
+
+  before(async () => {
+    modelDir = makeFitModelDir();
+    await writeHandMadeStyles(modelDir);
+    server = await startTestServer({ modelDir, dataDir: tempDir('nst-web-gpu-fit-'), precision: 'fp32' });
+    serverPixels = (await paintOnServer(server.url, 'hand-made')).pixels;
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: GPU_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    for (const d of [modelDir, server?.dataDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const backend of ['webgl', 'webgpu']) {
+    test(`${backend}: a fitted style with the finish paints the server's pixels`, async (t) => {
+      const page = await browser.newPage();
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+      });
+      page.on('pageerror', (e) => consoleErrors.push(String(e)));
+      try {
+        await page.goto(`${server.url}/`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        const canvas = await paintInBrowser(page, 'hand-made', backend);
+        // The page says which backend it used: no silent fallback to the CPU.
+        assert.match(canvas.status, new RegExp(`\\(${backend}\\)`));
+        assert.deepEqual([canvas.width, canvas.height], [128, 96]);
+        if (backend === 'webgl') assert.ok(await page.evaluate(() => (globalThis as any).tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')), 'WebGL renders to float32 textures (the tolerance below assumes it)');
+        const { mean, max } = rgbDiff(canvas.data, serverPixels);
+        t.diagnostic(`hand-made on ${backend}, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+        // Tolerance: SAME_PIXELS, as on the CPU backend. SwiftShader renders to float32 textures
+        // (WEBGL_RENDER_FLOAT32_ENABLED), so the GPU path is fp32 throughout; measured on both
+        // backends mean |diff| 0.0001, max 1 with the finish (and with the 1.5× resizes alone,
+        // the palette alone, or neither: 0.0000–0.0001, max 1). A GPU with only half-float
+        // textures would differ by more (forced here: mean 0.19, max 2 plain; 0.45, max 5 with
+        // the finish, the palette's stretch of the output's narrow colours amplifying the
+        // network's float16 error), which a real-GPU check would have to allow.
+        assert.ok(mean < SAME_PIXELS.mean && max <= SAME_PIXELS.max, `${backend}, browser vs server: mean |diff| ${mean.toFixed(4)}, max ${max} (0..255)`);
+        assert.deepEqual(consoleErrors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
 });
