@@ -61,8 +61,8 @@ export interface FinishChoice {
 }
 
 /**
- * Chooses the finish of a fitted vector from its plain pass on the close-up (an RGB square, the
- * fit's last stage size). Without the close-up or the Johnson networks it keeps the finish (the
+ * Chooses the finish of a fitted vector from its plain pass on the close-up (an RGB square of
+ * FINISH_CHECK_SIZE). Without the close-up or the Johnson networks it keeps the finish (the
  * safer choice for an unknown painting) and says why.
  */
 export function chooseFinish(
