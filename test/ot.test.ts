@@ -13,7 +13,7 @@ import { resolveStylizeOptions } from '../src/transfer/gatys/options';
 import { METHODS, OT_CONTENT_LAYERS, OT_ROUNDS } from '../src/transfer/method-names';
 import { splitLastStage } from '../src/transfer/gatys/rounds';
 import { planUntiledStage } from '../src/transfer/method-memory';
-import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_SWD_MAX_POSITIONS, OT_WEIGHT_SCALES, otObjective, otRecipe, otSwdPooling } from '../src/transfer/ot';
+import { OT_CONTENT_LAYER_WEIGHTS, OT_SELF_SIMILARITY, OT_SWD_DIRECTIONS, OT_SWD_MAX_POSITIONS, OT_WEIGHT_SCALES, otObjective, otRecipe, otSwdPositions } from '../src/transfer/ot';
 import { GatysObjective } from '../src/losses';
 import { layerStyleTarget, selfSimilarityTarget } from '../src/losses/layer-losses';
 import { randomFromTorch } from '../src/losses/sampling';
@@ -147,28 +147,50 @@ describe('otObjective', () => {
     });
   });
 
-  test('sliced Wasserstein on 2 × 2 means above 65,536 positions: relu1_1 at 512 px, nothing at 256 px; the pooled term is the plain one on pooled features', () => {
+  test('sliced Wasserstein above 65,536 positions: a random subset per objective (as many as 2 × 2 means), which sees the pixel-by-pixel lattice that 2 × 2 means are blind to and reaches every position over rounds', () => {
     setUp();
     assert.equal(OT_SWD_MAX_POSITIONS, 65_536);
-    const style = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
-    assert.deepEqual(otSwdPooling(style, 384, 512), [2, 1, 1, 1, 1]);
-    assert.deepEqual(otSwdPooling(style, 192, 256), [1, 1, 1, 1, 1]);
-    assert.deepEqual(otSwdPooling(style, 1536, 2048), [8, 4, 2, 1, 1]);
     tidy(() => {
-      const f = net.forward(photo, ['relu1_1']).get('relu1_1')!;
-      const g = net.forward(painting, ['relu1_1']).get('relu1_1')!;
-      manualSeed(8);
-      const pooled = layerStyleTarget('swd', [{ features: g, weight: 1 }], randomFromTorch(), { directions: 16, pool: 2 });
-      manualSeed(8);
-      const plain = layerStyleTarget('swd', [{ features: avgPool2d(g, 2), weight: 1 }], randomFromTorch(), { directions: 16 });
+      manualSeed(4);
+      // as many positions as the 2 × 2 means had (an evaluation costs the same): relu1_1 at 512 px; nothing at 256 px
+      const style = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
+      assert.deepEqual(otSwdPositions(style, 384, 512), [49_152, Infinity, Infinity, Infinity, Infinity]);
+      assert.deepEqual(otSwdPositions(style, 192, 256), style.map(() => Infinity));
+      assert.deepEqual(otSwdPositions(style, 256, 256), style.map(() => Infinity));
+      assert.deepEqual(otSwdPositions(style, 1536, 2048), [49_152, 49_152, 49_152, Infinity, Infinity]);
+      const objective = otObjective(net, photo, [{ image: painting }], { content: ['relu4_2'], style: ['relu1_1'] }, weights);
+      assert.deepEqual(objective.options.swdPositions, [Infinity], '24 × 24: every position');
+      objective.dispose();
+      // 16 × 16 positions, 64 compared; the lattice alternates sign position by position.
+      const [c, h, w] = [8, 16, 16];
+      const f = tensor(uniform(c * h * w, 41), [1, c, h, w]);
+      const g = tensor(uniform(c * h * w, 42), [1, c, h, w]).mul(2).add(0.5);
+      const lattice = tensor(Float32Array.from({ length: c * h * w }, (_, i) => ((i % w) + Math.floor(i / w)) % 2 ? 0.3 : -0.3), [1, c, h, w]);
+      assert.ok(avgPool2d(f.add(lattice), 2).sub(avgPool2d(f, 2)).abs().max().item() < 1e-6, '2 × 2 means: the lattice costs nothing');
+      manualSeed(9);
+      const random = randomFromTorch();
+      const targets = Array.from({ length: 8 }, () => layerStyleTarget('swd', [{ features: g, weight: 1 }], random, { directions: 8, positions: 64 }));
+      const whole = layerStyleTarget('swd', [{ features: g, weight: 1 }], random, { directions: 8, positions: h * w });
       try {
-        const a = pooled.loss(f, 1).item();
-        const b = plain.loss(avgPool2d(f, 2), 1).item();
-        assert.ok(a > 0 && Math.abs(a - b) <= 1e-6 * b, `${a} vs ${b}`);
-        assert.ok(pooled.loss(g, 1).item() < 1e-9 * a, '0 at the painting itself');
+        const a = targets[0].loss(f, 1).item();
+        assert.equal(targets[0].loss(f, 1).item(), a, 'one subset per objective: a fixed function');
+        assert.ok(Math.abs(targets[0].loss(f.add(lattice), 1).item() - a) > 1e-2 * a, 'the subset sees the lattice');
+        // Positions reached by the gradient: the subset's 64 per objective, new ones per objective.
+        const reached = targets.map((t) => {
+          const x = f.clone().variable();
+          t.loss(x, 1).backward();
+          const touched = x.grad()!.abs().sum([1]).reshape([h * w]).data();
+          return new Set([...touched.keys()].filter((i) => touched[i] > 0));
+        });
+        assert.ok(reached.every((r) => r.size === 64), reached.map((r) => r.size).join(' '));
+        assert.notDeepEqual([...reached[0]], [...reached[1]]);
+        const union = new Set(reached.flatMap((r) => [...r]));
+        assert.ok(union.size > 0.85 * h * w, `8 objectives reach ${union.size} of ${h * w} positions`);
+        // At or below the cap (256 px: relu1_1's 49,152) every position is compared, as before.
+        assert.ok(whole.loss(g, 1).item() < 1e-9 * a, '0 at the painting itself');
       } finally {
-        pooled.dispose();
-        plain.dispose();
+        targets.forEach((t) => t.dispose());
+        whole.dispose();
       }
     });
   });

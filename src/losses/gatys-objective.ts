@@ -69,8 +69,8 @@ export interface ObjectiveOptions {
   selfSimilarity?: SelfSimilarityOptions;
   /** Random directions of the 'swd' style loss, one count per style layer (default: the layer's channels). */
   swdDirections?: (number | undefined)[];
-  /** Average-pooling factor of the 'swd' style loss per style layer (default 1: every position). */
-  swdPooling?: (number | undefined)[];
+  /** Most output positions the 'swd' style loss compares, per style layer (a random subset above; default: every position). */
+  swdPositions?: (number | undefined)[];
 }
 
 /** Loss values of one evaluation, as plain numbers. */
@@ -133,8 +133,8 @@ export class GatysObjective {
     if (options.swdDirections && options.swdDirections.length !== layers.style.length) {
       throw new Error(`swdDirections has ${options.swdDirections.length} values for ${layers.style.length} style layers`);
     }
-    if (options.swdPooling && options.swdPooling.length !== layers.style.length) {
-      throw new Error(`swdPooling has ${options.swdPooling.length} values for ${layers.style.length} style layers`);
+    if (options.swdPositions && options.swdPositions.length !== layers.style.length) {
+      throw new Error(`swdPositions has ${options.swdPositions.length} values for ${layers.style.length} style layers`);
     }
     if (!content && layers.content.length > 0 && weights.content > 0) throw new Error('content layers need a content image');
     const masked = sources.some((s) => s.mask);
@@ -158,7 +158,7 @@ export class GatysObjective {
           const perSource = sources.map((s) => this.net.forward(s.image, layers.style));
           layers.style.forEach((l, k) => {
             const features = perSource.map((f, i) => ({ features: f.get(l)!, weight: sources[i].weight ?? 1 }));
-            this.styleBlocks.set(l, layerStyleTarget(styleLoss, features, random!, { directions: options.swdDirections?.[k], pool: options.swdPooling?.[k] }));
+            this.styleBlocks.set(l, layerStyleTarget(styleLoss, features, random!, { directions: options.swdDirections?.[k], positions: options.swdPositions?.[k] }));
           });
           return;
         }

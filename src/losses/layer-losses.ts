@@ -5,12 +5,12 @@
  * self-similarity) read at most SAMPLED_POSITIONS positions of the output per evaluation, new ones
  * each time (all of them when the layer has no more).
  */
-import { avgPool2d, cat, keep, noGrad, Tensor, tidy } from '../engine';
+import { cat, keep, noGrad, Tensor, tidy } from '../engine';
 import { momentLoss, featureMoments } from './moments';
 import { featureRows, remdLoss } from './remd';
 import { flatIndices, Random, samplePositions } from './sampling';
 import { selfSimilarityLoss } from './self-similarity';
-import { randomDirections, swdLoss } from './swd';
+import { randomDirections, swdColumnsLoss, swdLoss } from './swd';
 import { w2Loss, w2TargetFromRows } from './w2';
 
 export const STYLE_LOSSES = ['gram', 'w2', 'swd', 'remd'] as const;
@@ -68,7 +68,7 @@ function pooledRows(styles: { features: Tensor; weight: number }[], random: Rand
  * The target of a style loss other than 'gram' at one layer, from the styles' features there
  * (several styles: their features pooled by weight). Kept until dispose().
  */
-export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random, options: { directions?: number; pool?: number } = {}): LayerTarget {
+export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: { features: Tensor; weight: number }[], random: Random, options: { directions?: number; positions?: number } = {}): LayerTarget {
   return noGrad(() =>
     tidy(() => {
       if (kind === 'w2') {
@@ -77,16 +77,29 @@ export function layerStyleTarget(kind: Exclude<StyleLossName, 'gram'>, styles: {
         return { loss: (f: Tensor, weight: number) => w2Loss(f, target, weight), dispose: () => kept.forEach((t) => t.dispose()) };
       }
       if (kind === 'swd') {
-        // pool > 1: output and painting alike compared as pool × pool means (the sorts are most of
-        // the loss's time, and they grow with the positions).
-        const pool = options.pool ?? 1;
-        const pooled = (f: Tensor) => (pool > 1 ? avgPool2d(f, pool) : f);
-        const rows = pooledRows(styles.map((s) => ({ ...s, features: pooled(s.features) })), random);
+        // positions: an output with more is compared at a random subset of that many, drawn at
+        // its first evaluation and kept (a fixed function for L-BFGS; a new objective, a new
+        // subset), against the painting's positions: the sorts are most of the loss's time.
+        // Unlike 2 × 2 means, a subset has no blind spot: a pattern that alternates pixel by pixel
+        // changes the sampled features. The painting's rows: every one up to 4 × that many (all of
+        // them at 512 px), a random subset above, so its sorted projections stay bounded at large sizes.
+        const rows = pooledRows(styles, random, options.positions === undefined ? Infinity : 4 * options.positions);
         const c = rows.shape[1];
         // As many directions as channels, as Heitz et al. use them, unless told otherwise.
         const directions = keep(randomDirections(c, options.directions ?? c, rows.device));
         const sorted = keep(directions.matmul(rows.transpose(0, 1)).sortAlong(1));
-        return { loss: (f: Tensor, weight: number) => swdLoss(pooled(f), directions, sorted, weight), dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
+        let subset: { h: number; w: number; indices: number[] } | null = null;
+        const loss = (f: Tensor, weight: number): Tensor => {
+          const [, , h, w] = f.shape;
+          const max = options.positions ?? Infinity;
+          if (h * w <= max) return swdLoss(f, directions, sorted, weight);
+          if (!subset || subset.h !== h || subset.w !== w) subset = { h, w, indices: flatIndices(samplePositions(h, w, max, random, Math.max(h, w)), w).sort((a, b) => a - b) };
+          // Selected in the features' own layout ([C, H·W]) and in memory order (the sorts ignore the
+          // order), then cast: no transposed copy of the whole map.
+          const columns = f.reshape([f.shape[1], h * w]).indexSelect(1, subset.indices);
+          return swdColumnsLoss(columns.dtype === 'float32' ? columns : columns.cast('float32'), directions, sorted, weight);
+        };
+        return { loss, dispose: () => [directions, sorted].forEach((t) => t.dispose()) };
       }
       // remd: REMD (cosine) + the moment term, on features divided by the style's mean magnitude so
       // the moment term weighs alike at every layer and with either input convention.

@@ -38,7 +38,12 @@ export function resampleQuantiles(sorted: Tensor, n: number): Tensor {
  * projections on the same directions ([K, M], resampled here when M differs from H·W).
  */
 export function swdLoss(features: Tensor, directions: Tensor, targetSorted: Tensor, weight = 1): Tensor {
-  const projected = sortedProjections(features, directions);
+  return swdColumnsLoss(featureRows(features).transpose(0, 1), directions, targetSorted, weight);
+}
+
+/** swdLoss of feature vectors given as columns ([C, N]): e.g. a subset of an output's positions. */
+export function swdColumnsLoss(columns: Tensor, directions: Tensor, targetSorted: Tensor, weight = 1): Tensor {
+  const projected = directions.matmul(columns).sortAlong(1);
   const target = resampleQuantiles(targetSorted, projected.shape[1]);
   return projected.sub(target).square().mean().mul(weight);
 }

@@ -117,19 +117,26 @@ export const OT_CONTENT_LAYER_WEIGHTS: Readonly<Record<string, number>> = { relu
 export const OT_SWD_DIRECTIONS: Readonly<Record<string, number>> = { relu1_1: 32, relu2_1: 64 };
 
 /**
- * Positions above which a layer's sliced-Wasserstein term compares 2 × 2 means (output and
- * painting alike) instead of every position: at 512 px relu1_1 has 196,608 positions and its sorts
- * were a fifth of an evaluation; at 256 px (49,152) nothing is pooled.
+ * Positions above which a layer's sliced-Wasserstein term compares a random subset of the
+ * output's positions, drawn anew per objective (each stage and each round of the last), against
+ * all of the painting's: at 512 px relu1_1 has 196,608 positions and its sorts were a fifth of an
+ * evaluation; at 256 px (49,152) every position is compared. Until 8 December it compared 2 × 2
+ * means instead, blind to patterns that alternate pixel by pixel (suspected, wrongly, of the
+ * green dots over Starry Night's sky at 512 px: docs/transfer-methods.md, "The green dots").
  */
 export const OT_SWD_MAX_POSITIONS = 65_536;
 
-/** The pooling factor of each style layer's sliced-Wasserstein term for an image of h × w pixels. */
-export function otSwdPooling(layers: string[], h: number, w: number): number[] {
+/**
+ * The positions each style layer's sliced-Wasserstein term compares for an image of h × w pixels
+ * (Infinity: all): above OT_SWD_MAX_POSITIONS, as many as the 2 × 2 (4 × 4, …) means had, so an
+ * evaluation costs what it did.
+ */
+export function otSwdPositions(layers: string[], h: number, w: number): number[] {
   return layers.map((l) => {
     const stride = layerStride(l);
     let pool = 1;
     while (Math.ceil(h / stride / pool) * Math.ceil(w / stride / pool) > OT_SWD_MAX_POSITIONS) pool *= 2;
-    return pool;
+    return pool === 1 ? Infinity : Math.ceil(h / stride / pool) * Math.ceil(w / stride / pool);
   });
 }
 
@@ -150,6 +157,6 @@ export function otObjective(net: Vgg19, content: Tensor, styles: StyleSource[], 
     contentLayerWeights: layers.content.map((l) => OT_CONTENT_LAYER_WEIGHTS[l] ?? 1),
     selfSimilarity: OT_SELF_SIMILARITY,
     swdDirections: layers.style.map((l) => OT_SWD_DIRECTIONS[l]),
-    swdPooling: otSwdPooling(layers.style, content.shape[2], content.shape[3]),
+    swdPositions: otSwdPositions(layers.style, content.shape[2], content.shape[3]),
   });
 }
