@@ -86,7 +86,8 @@ async function main(): Promise<void> {
       }
       const style = readStyleFile(styleFile);
       const finish = forced ?? defaultFinishOf(style);
-      const other = finish.paintScale === PLAIN_FINISH.paintScale && finish.paletteMatch === PLAIN_FINISH.paletteMatch ? CLOSE_UP_FINISH : PLAIN_FINISH;
+      const plainOwn = finish.paintScale === PLAIN_FINISH.paintScale && finish.paletteMatch === PLAIN_FINISH.paletteMatch;
+      const other = plainOwn ? CLOSE_UP_FINISH : PLAIN_FINISH;
       const palette = await stylePalette(style);
       fits[fits.length - 1].finish = finish;
       fits[fits.length - 1].finishChoice = (style.settings as Record<string, unknown>).finishChoice ?? null;
@@ -96,17 +97,19 @@ async function main(): Promise<void> {
       try {
         for (const photo of prepared) {
           const { score, output } = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, finish);
-          const alt = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, other).score;
+          const otherRun = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference, palette }, other);
+          const alt = otherRun.score;
           rows.push({ ...score, finish, other: { finish: other, cfsdRatio: alt.cfsdRatio, swdRatio: alt.swdRatio, pass: alt.pass } });
           process.stderr.write(`${painting.name} × ${photo.name} (${fits[fits.length - 1].branch ?? 'reused'}): cfsd ${score.cfsdRatio} swd ${score.swdRatio}${score.pass ? '' : '  (misses)'}\n`);
           const label = (s: PairScore) => `${s.cfsdRatio.toFixed(2)} / ${s.swdRatio.toFixed(2)}`;
           sheet.push({ image: photo.image, lines: [photo.name, 'photo'] }, { image: paintingImage, lines: [painting.name, painting.kind] });
           if (sheetPlain) {
-            const plain = scoreFittedStyle(vgg, net, vector, photo, { name: painting.name, reference }, { paintScale: 1, paletteMatch: 0 });
+            // The plain pass is one of the two finishes just scored.
+            const plain = plainOwn ? { score, output } : otherRun;
             sheet.push({ image: plain.output, lines: ['plain pass', label(plain.score)] });
           }
           sheet.push(
-            { image: output, lines: [finish.paintScale === 1 && finish.paletteMatch === 0 ? 'plain pass (its finish)' : `×${finish.paintScale}, palette ${finish.paletteMatch}`, label(score)] },
+            { image: output, lines: [plainOwn ? 'plain pass (its finish)' : `×${finish.paintScale}, palette ${finish.paletteMatch}`, label(score)] },
             { image: photo.johnsonSample.image, lines: [`johnson ${photo.johnsonSample.style}`, `median cfsd ${score.johnsonMedianCfsd.toFixed(3)}`] },
           );
         }

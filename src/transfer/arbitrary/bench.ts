@@ -91,8 +91,9 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
     }
     // As `nst fast` paints a fitted style by default: with the finish its fit chose.
     const styleFile = readStyleFile(file);
-    const finish: StyliseFinish = { ...defaultFinishOf(styleFile), palette: await stylePalette(styleFile) };
-    fits[fits.length - 1].finish = defaultFinishOf(styleFile);
+    const own = defaultFinishOf(styleFile);
+    const finish: StyliseFinish = { ...own, palette: await stylePalette(styleFile) };
+    fits[fits.length - 1].finish = own;
     fits[fits.length - 1].finishChoice = (styleFile.settings as Record<string, unknown>).finishChoice ?? null;
     quality.push(await compareWithJohnson(style, painting, Float32Array.from(vector), heldOutFiles, size, rows, finish));
   }
